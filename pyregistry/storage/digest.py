@@ -1,0 +1,45 @@
+"""Content digests (``algorithm:hex``), parsed and checked before they reach a path."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from pyregistry.storage.errors import DigestInvalid, UnsupportedDigestAlgorithm
+
+#: Algorithms we can verify, with the hex length each produces.
+ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
+
+_DIGEST = re.compile(r"^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Digest:
+    algorithm: str
+    hex: str
+
+    @classmethod
+    def parse(cls, value: str) -> Digest:
+        """Parse ``alg:hex``; raise DigestInvalid for bad grammar or an unknown algorithm."""
+        m = _DIGEST.match(value or "")
+        if not m:
+            raise DigestInvalid(f"invalid digest: {value!r}", detail={"digest": value})
+        alg, hexpart = m.group(1), m.group(2)
+        if alg not in ALGORITHMS:
+            raise UnsupportedDigestAlgorithm(
+                f"unsupported digest algorithm: {alg}", detail={"digest": value}
+            )
+        if len(hexpart) != ALGORITHMS[alg] or not re.fullmatch(r"[a-f0-9]+", hexpart):
+            raise DigestInvalid(f"invalid digest: {value!r}", detail={"digest": value})
+        return cls(alg, hexpart)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, algorithm: str = "sha256") -> Digest:
+        return cls(algorithm, hashlib.new(algorithm, data).hexdigest())
+
+    def hasher(self) -> hashlib._Hash:
+        return hashlib.new(self.algorithm)
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.hex}"

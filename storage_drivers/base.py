@@ -1,0 +1,138 @@
+"""The driver interface: bytes at paths, nothing more.
+
+Modelled on distribution's StorageDriver. Drivers know nothing of blobs, manifests or
+repositories; ``pyregistry.storage`` builds registry semantics on top of this interface.
+
+Contract every driver honours (checked by ``tests/storage_drivers``, the shared suite):
+
+* Paths match ``^(/[A-Za-z0-9._-]+)+$`` (see :mod:`storage_drivers.paths`); ``/`` is
+  accepted by ``list`` and ``walk`` only. Anything else raises ``InvalidPath`` before
+  the backend is touched.
+* ``put_content`` and a writer's ``commit`` are atomic: readers see the old content or
+  the new content, never a part of it. Content written through a writer is **not**
+  visible at its path (``stat``, ``get_content``, ``reader``, ``list``) before ``commit``.
+* ``writer(path, append=True)`` resumes the uncommitted writer for ``path`` – also one
+  started by another process sharing the same storage – and raises ``PathNotFound``
+  when there is none. ``writer(path)`` without append starts afresh, discarding any
+  uncommitted data for that path.
+* ``reader(path, offset, length)`` validates eagerly (``PathNotFound``,
+  ``InvalidOffset`` for ``offset < 0`` or ``offset > size``) and then yields chunks;
+  ``offset == size`` yields nothing. Memory use is bounded by the chunk size.
+* ``list`` returns the full paths of the direct children, sorted; a missing directory
+  raises ``PathNotFound``. ``walk`` yields ``FileInfo`` for every descendant (directories
+  included), depth-first in lexical order.
+* ``move`` replaces an existing destination; ``delete`` is recursive and raises
+  ``PathNotFound`` when nothing is there.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What ``stat`` knows about a path."""
+
+    path: str
+    size: int
+    mod_time: datetime
+    is_dir: bool
+
+
+class FileWriter(abc.ABC):
+    """An append-only writer for one path; its data becomes visible only on commit."""
+
+    @property
+    @abc.abstractmethod
+    def size(self) -> int:
+        """Bytes written so far, including those of earlier sessions when resumed."""
+
+    @abc.abstractmethod
+    async def write(self, data: bytes) -> int:
+        """Append ``data``; return the number of bytes written."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Flush and release; the data stays uncommitted and resumable with append=True."""
+
+    @abc.abstractmethod
+    async def cancel(self) -> None:
+        """Discard everything written; the path is left as it was before the writer."""
+
+    @abc.abstractmethod
+    async def commit(self) -> None:
+        """Make the written data the content of the path, atomically. Closes the writer."""
+
+    async def __aenter__(self) -> FileWriter:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class StorageDriver(abc.ABC):
+    """Bytes at paths. Every method is async and never blocks the event loop."""
+
+    #: The name used in the config's ``storage:`` section.
+    name: ClassVar[str] = ""
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> StorageDriver:
+        """Build the driver from its ``storage.<name>`` config mapping."""
+        return cls(**dict(parameters))
+
+    @abc.abstractmethod
+    async def get_content(self, path: str) -> bytes:
+        """Return the whole content of a (small) file."""
+
+    @abc.abstractmethod
+    async def put_content(self, path: str, content: bytes) -> None:
+        """Atomically set the content of a (small) file."""
+
+    @abc.abstractmethod
+    async def reader(
+        self, path: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Open ``path`` for streaming from ``offset``, at most ``length`` bytes.
+
+        Errors are raised by this call, before the first chunk, so HTTP handlers can
+        answer 404/416 before sending headers.
+        """
+
+    @abc.abstractmethod
+    async def writer(self, path: str, append: bool = False) -> FileWriter:
+        """Return a writer for ``path``; see the module docstring for append."""
+
+    @abc.abstractmethod
+    async def stat(self, path: str) -> FileInfo:
+        """Return size, modification time and whether ``path`` is a directory."""
+
+    @abc.abstractmethod
+    async def list(self, path: str) -> list[str]:
+        """Return the full paths of the direct children of ``path``, sorted."""
+
+    @abc.abstractmethod
+    async def move(self, source: str, dest: str) -> None:
+        """Move a file, replacing ``dest`` if it exists."""
+
+    @abc.abstractmethod
+    async def delete(self, path: str) -> None:
+        """Delete a file or a whole directory tree."""
+
+    async def redirect_url(self, path: str, method: str = "GET") -> str | None:
+        """A URL the client may fetch ``path`` from directly, or None if unsupported."""
+        return None
+
+    @abc.abstractmethod
+    def walk(self, path: str) -> AsyncIterator[FileInfo]:
+        """Yield every descendant of ``path``, depth-first, in lexical order."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and thread pools."""

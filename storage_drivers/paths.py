@@ -1,0 +1,38 @@
+"""The one place where driver paths are checked.
+
+Every driver method calls :func:`check_path` before touching its backend, so no request,
+however it was built upstream, can name something outside the driver's root.
+"""
+
+from __future__ import annotations
+
+import re
+
+from storage_drivers.errors import InvalidPath
+
+PATH_PATTERN = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+
+
+def check_path(path: str, *, driver: str = "", allow_root: bool = False) -> str:
+    """Return ``path`` unchanged if it is a valid driver path, else raise InvalidPath.
+
+    ``/`` itself is valid only where ``allow_root`` is set (list and walk).
+    Components ``.`` and ``..`` match the grammar's characters but are refused: they
+    would let a path climb out of the root on a filesystem.
+    """
+    if not isinstance(path, str):
+        raise InvalidPath(repr(path), driver=driver)
+    if allow_root and path == "/":
+        return path
+    if not PATH_PATTERN.match(path):
+        raise InvalidPath(path, driver=driver)
+    for part in path.split("/")[1:]:
+        if part in (".", ".."):
+            raise InvalidPath(path, driver=driver)
+    return path
+
+
+def join(*parts: str) -> str:
+    """Join path components into one absolute driver path (no checking)."""
+    out = "/".join(p.strip("/") for p in parts if p.strip("/"))
+    return "/" + out

@@ -1,0 +1,3 @@
+"""Root test configuration: shared fixture plugins live in ``tests/support``."""
+
+pytest_plugins: list[str] = []
