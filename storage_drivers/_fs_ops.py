@@ -1,0 +1,291 @@
+"""Blocking filesystem operations behind :class:`storage_drivers.filesystem.FilesystemDriver`.
+
+Everything here is synchronous and runs on the driver's thread pool, never on the event
+loop. Functions take an already checked driver path and a :class:`Root` that maps it to
+an OS path only after verifying (symlinks resolved) that it stays inside the root.
+
+Hidden helper files live next to their target: a writer's uncommitted data in
+``.<name>~partial`` and ``put_content``'s temporary files in ``.<name>~tmp.<hex>``.
+``~`` is outside the driver path grammar, so no driver path can ever name them, and
+listings skip every entry whose name is not a valid path component.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import stat as stat_mod
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from storage_drivers.base import FileInfo
+from storage_drivers.errors import InvalidPath, PathNotFound, StorageDriverError
+
+DRIVER = "filesystem"
+_COMPONENT = re.compile(r"^[A-Za-z0-9._-]+$")
+PARTIAL_SUFFIX = "~partial"
+TMP_MARK = "~tmp."
+
+
+def visible_name(name: str) -> bool:
+    """Whether a directory entry can be named by a driver path (helper files cannot)."""
+    return name not in (".", "..") and _COMPONENT.match(name) is not None
+
+
+def partial_name(os_path: str) -> str:
+    """The sidecar that holds a writer's uncommitted data for ``os_path``."""
+    head, tail = os.path.split(os_path)
+    return os.path.join(head, f".{tail}{PARTIAL_SUFFIX}")
+
+
+def temp_name(os_path: str) -> str:
+    """A unique temporary file next to ``os_path`` for an atomic replace."""
+    head, tail = os.path.split(os_path)
+    return os.path.join(head, f".{tail}{TMP_MARK}{uuid.uuid4().hex}")
+
+
+def child_path(parent: str, name: str) -> str:
+    """The driver path of ``name`` inside the driver directory ``parent``."""
+    return ("" if parent == "/" else parent) + "/" + name
+
+
+@contextmanager
+def os_errors(path: str) -> Iterator[None]:
+    """Turn OS errors into driver errors so callers never see a bare OSError."""
+    try:
+        yield
+    except StorageDriverError:
+        raise
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        # ENOTDIR: a component of the path is a file, so the path cannot exist.
+        raise PathNotFound(path, driver=DRIVER) from exc
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise StorageDriverError(f"{path}: {reason}", driver=DRIVER, path=path) from exc
+
+
+class Root:
+    """The root directory, and the only way to turn a driver path into an OS path."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = os.path.realpath(os.path.abspath(directory))
+        self._prefix = self.directory.rstrip(os.sep) + os.sep
+
+    def contains(self, os_path: str) -> bool:
+        """Whether ``os_path``, once every symlink is resolved, is inside the root."""
+        real = os.path.realpath(os_path)
+        return real == self.directory or real.startswith(self._prefix)
+
+    def resolve(self, path: str) -> str:
+        """The OS path of a checked driver path; InvalidPath if it would leave the root."""
+        os_path = self.directory if path == "/" else os.path.join(self.directory, path[1:])
+        if not self.contains(os_path):
+            raise InvalidPath(f"{path} (leaves the root directory)", driver=DRIVER)
+        return os_path
+
+    def resolve_file(self, path: str) -> tuple[str, str]:
+        """The OS paths of a file and of its writer sidecar, both verified."""
+        os_path = self.resolve(path)
+        partial = partial_name(os_path)
+        if not self.contains(partial):
+            raise InvalidPath(f"{path} (leaves the root directory)", driver=DRIVER)
+        return os_path, partial
+
+
+def fsync_dir(directory: str) -> None:
+    """Persist a rename or a new entry in ``directory``."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_parents(path: str, os_path: str) -> None:
+    """Create the parent directories of a file about to be written."""
+    try:
+        os.makedirs(os.path.dirname(os_path), exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        msg = f"{path}: a parent of the path is a file"
+        raise StorageDriverError(msg, driver=DRIVER, path=path) from exc
+
+
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """``os.write`` until every byte is written (it may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def open_regular(path: str, os_path: str) -> tuple[int, int]:
+    """Open a regular file for reading: (fd, size); a directory counts as missing."""
+    fd = os.open(os_path, os.O_RDONLY | os.O_CLOEXEC)
+    st = os.fstat(fd)
+    if not stat_mod.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise PathNotFound(path, driver=DRIVER)
+    return fd, st.st_size
+
+
+def read_whole(root: Root, path: str) -> bytes:
+    with os_errors(path):
+        fd, size = open_regular(path, root.resolve(path))
+        try:
+            parts: list[bytes] = []
+            while True:
+                chunk = os.read(fd, max(size, 1 << 16))
+                if not chunk:
+                    return b"".join(parts)
+                parts.append(chunk)
+        finally:
+            os.close(fd)
+
+
+def read_at(fd: int, offset: int, size: int) -> bytes:
+    return os.pread(fd, size, offset)
+
+
+def put_atomic(root: Root, path: str, content: bytes) -> None:
+    """Temp file in the same directory, fsync, rename over the target, fsync the dir."""
+    with os_errors(path):
+        os_path = root.resolve(path)
+        make_parents(path, os_path)
+        tmp = temp_name(os_path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                write_all(fd, content)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, os_path)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        fsync_dir(os.path.dirname(os_path))
+
+
+def file_info(path: str, st: os.stat_result) -> FileInfo:
+    is_dir = stat_mod.S_ISDIR(st.st_mode)
+    return FileInfo(
+        path=path,
+        size=0 if is_dir else st.st_size,
+        mod_time=datetime.fromtimestamp(st.st_mtime, UTC),
+        is_dir=is_dir,
+    )
+
+
+def stat_path(root: Root, path: str) -> FileInfo:
+    with os_errors(path):
+        return file_info(path, os.stat(root.resolve(path)))
+
+
+def _entries(root: Root, path: str, os_path: str) -> list[tuple[str, os.DirEntry[str]]]:
+    """Visible entries of a directory, sorted by name; escaping symlinks left out."""
+    try:
+        with os.scandir(os_path) as it:
+            found = [(e.name, e) for e in it if visible_name(e.name)]
+    except NotADirectoryError as exc:
+        raise PathNotFound(path, driver=DRIVER) from exc
+    found.sort(key=lambda pair: pair[0])
+    return [(n, e) for n, e in found if not e.is_symlink() or root.contains(e.path)]
+
+
+def list_dir(root: Root, path: str) -> list[str]:
+    with os_errors(path):
+        os_path = root.resolve(path)
+        try:
+            entries = _entries(root, path, os_path)
+        except FileNotFoundError:
+            if path == "/":
+                return []
+            raise
+        return [child_path(path, name) for name, _ in entries]
+
+
+def scan_dir(root: Root, path: str) -> list[FileInfo]:
+    """One level of a walk: the sorted visible children of ``path`` with their stats.
+
+    A file (not a directory) has no children. Entries vanishing mid-scan are skipped.
+    """
+    with os_errors(path):
+        os_path = root.resolve(path)
+        try:
+            entries = _entries(root, path, os_path)
+        except PathNotFound:
+            if os.path.lexists(os_path):
+                return []
+            raise
+        except FileNotFoundError:
+            if path == "/":
+                return []
+            raise
+        infos: list[FileInfo] = []
+        for name, entry in entries:
+            try:
+                infos.append(file_info(child_path(path, name), entry.stat()))
+            except FileNotFoundError:
+                continue
+        return infos
+
+
+def move_file(root: Root, source: str, dest: str) -> None:
+    """Rename a file onto ``dest``, replacing a file or a whole tree already there."""
+    with os_errors(source):
+        src = root.resolve(source)
+        dst = root.resolve(dest)
+        try:
+            if not stat_mod.S_ISREG(os.stat(src).st_mode):
+                raise PathNotFound(source, driver=DRIVER)
+        except FileNotFoundError as exc:
+            raise PathNotFound(source, driver=DRIVER) from exc
+    with os_errors(dest):
+        make_parents(dest, dst)
+        if os.path.isdir(dst) and not os.path.islink(dst):
+            # Park the source outside the doomed tree first: it may live inside it.
+            parked = temp_name(dst)
+            os.replace(src, parked)
+            remove_tree(dst)
+            src = parked
+        os.replace(src, dst)
+        fsync_dir(os.path.dirname(dst))
+
+
+def remove_tree(os_path: str) -> None:
+    """``rmtree`` that tolerates entries vanishing or appearing during the removal."""
+    for attempt in range(5):
+        try:
+            shutil.rmtree(os_path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY or attempt == 4:
+                raise
+
+
+def delete_path(root: Root, path: str) -> None:
+    """Remove a file or tree and the uncommitted writer for the path, if any."""
+    with os_errors(path):
+        os_path, partial = root.resolve_file(path)
+        found = _unlink_quietly(partial)
+        if os.path.isdir(os_path) and not os.path.islink(os_path):
+            remove_tree(os_path)
+            found = True
+        elif os.path.lexists(os_path):
+            found = _unlink_quietly(os_path) or found
+        if not found:
+            raise PathNotFound(path, driver=DRIVER)
+
+
+def _unlink_quietly(os_path: str) -> bool:
+    try:
+        os.unlink(os_path)
+        return True
+    except FileNotFoundError:
+        return False

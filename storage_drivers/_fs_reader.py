@@ -1,0 +1,65 @@
+"""Streaming a file in bounded chunks from an already opened descriptor."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+from storage_drivers._fs_ops import os_errors, read_at
+from storage_drivers._threads import ThreadRunner
+from storage_drivers.base import DEFAULT_CHUNK_SIZE
+
+
+class FileChunks(AsyncIterator[bytes]):
+    """Yields ``remaining`` bytes from ``offset`` in chunks of at most one MiB.
+
+    A class rather than an async generator so the descriptor is released even when the
+    iterator is dropped before its first ``__anext__`` (a generator would never run its
+    ``finally`` then). Reading with ``pread`` keeps it independent of the file position.
+    The descriptor pins the inode, so a concurrent replace of the path does not change
+    what is being read.
+    """
+
+    def __init__(
+        self, runner: ThreadRunner, path: str, fd: int, offset: int, remaining: int
+    ) -> None:
+        self._runner = runner
+        self._path = path
+        self._fd: int | None = fd
+        self._offset = offset
+        self._remaining = remaining
+
+    def __aiter__(self) -> FileChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        fd = self._fd
+        if fd is None:
+            raise StopAsyncIteration
+        if self._remaining <= 0:
+            self._release()
+            raise StopAsyncIteration
+        want = min(self._remaining, DEFAULT_CHUNK_SIZE)
+        try:
+            with os_errors(self._path):
+                chunk = await self._runner.run(read_at, fd, self._offset, want)
+        except BaseException:
+            self._release()
+            raise
+        if not chunk:  # the file shrank under us (it is not ours to lock)
+            self._release()
+            raise StopAsyncIteration
+        self._offset += len(chunk)
+        self._remaining -= len(chunk)
+        return chunk
+
+    async def aclose(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self._release()

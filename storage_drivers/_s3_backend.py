@@ -1,0 +1,206 @@
+"""The boto3 side of the S3 driver: one client, a thread pool, keys and error translation.
+
+boto3 blocks, so every request runs on the driver's own thread pool and the event loop
+never waits on the network. botocore errors never leave this module: they become
+``PathNotFound`` or a ``StorageDriverError`` whose message says what to fix.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from storage_drivers._s3_options import S3Options
+from storage_drivers._threads import ThreadRunner
+from storage_drivers.errors import PathNotFound, StorageDriverError
+
+T = TypeVar("T")
+
+#: Threads (and pooled HTTP connections) per driver: enough for a parallel multipart copy
+#: and concurrent requests without letting one driver open hundreds of sockets.
+MAX_THREADS = 32
+#: Name of the hidden directory holding writers' uncommitted tails; ``~`` is outside the
+#: path grammar, so no driver path can collide with it and listings drop it.
+PENDING_DIR = "~pending"
+
+_NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
+_AUTH = {
+    "AccessDenied",
+    "403",
+    "Forbidden",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "AuthorizationHeaderMalformed",
+}
+
+
+class S3Backend:
+    """A bucket, a root directory inside it, and the calls the driver makes on them."""
+
+    def __init__(self, options: S3Options) -> None:
+        self.options = options
+        self.bucket = options.bucket
+        self._root = options.rootdirectory
+        self._runner = ThreadRunner(MAX_THREADS, "s3-driver")
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def key(self, path: str) -> str:
+        """The object key of a driver path (``/a/b`` -> ``<root>/a/b``)."""
+        return f"{self._root}{path}" if self._root else path[1:]
+
+    def prefix(self, path: str) -> str:
+        """The key prefix of everything below ``path`` (a directory)."""
+        if path == "/":
+            return f"{self._root}/" if self._root else ""
+        return self.key(path) + "/"
+
+    def to_path(self, base: str, relative: str) -> str:
+        """The driver path of a key found ``relative`` to the prefix of ``base``."""
+        return ("" if base == "/" else base) + "/" + relative
+
+    def tail_key(self, path: str) -> str:
+        """Where an uncommitted writer for ``path`` keeps its last, too-small bytes."""
+        return self.key(f"/{PENDING_DIR}{path}")
+
+    def tail_path(self, path: str) -> str:
+        """The pseudo driver path of :meth:`tail_key`, for :meth:`folder_markers`."""
+        return f"/{PENDING_DIR}{path}"
+
+    def folder_markers(self, path: str) -> list[str]:
+        """Keys ``<dir>/`` of every ancestor of ``path``, deepest first.
+
+        Directory-backed servers (SeaweedFS) keep an emptied folder listed until a slow
+        background cleaner runs; deleting ``<dir>/`` removes it at once when it is
+        empty and is refused (or a no-op on AWS, where no such key exists) otherwise.
+        """
+        markers = []
+        parent = path.rsplit("/", 1)[0]
+        while parent:
+            markers.append(self.key(parent) + "/")
+            parent = parent.rsplit("/", 1)[0]
+        return markers
+
+    # -- calls --------------------------------------------------------------------------
+
+    def _make_client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                self._client = _build_client(self.options)
+            return self._client
+
+    def _invoke(self, operation: str, path: str, kwargs: dict[str, Any]) -> Any:
+        client = self._client if self._client is not None else self._make_client()
+        try:
+            return getattr(client, operation)(Bucket=self.bucket, **kwargs)
+        except botocore.exceptions.ClientError as exc:
+            raise translate(exc, operation, path, self.bucket) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise StorageDriverError(
+                f"s3 {operation} failed: {exc}", driver="s3", path=path
+            ) from None
+
+    async def call(self, operation: str, path: str, **kwargs: Any) -> Any:
+        """Run ``client.<operation>(Bucket=..., **kwargs)`` on the pool."""
+        return await self._runner.run(self._invoke, operation, path, kwargs)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking callable (reading a response body) on the pool."""
+        return await self._runner.run(fn, *args)
+
+    async def presign(self, operation: str, path: str, expires: int) -> str:
+        """A presigned URL (credential look-up may touch the network: on the pool)."""
+
+        def sign() -> str:
+            client = self._client if self._client is not None else self._make_client()
+            try:
+                url: str = client.generate_presigned_url(
+                    operation,
+                    Params={"Bucket": self.bucket, "Key": self.key(path)},
+                    ExpiresIn=expires,
+                )
+            except botocore.exceptions.BotoCoreError as exc:
+                raise StorageDriverError(f"s3 presign failed: {exc}", driver="s3") from None
+            return url
+
+        return await self._runner.run(sign)
+
+    def close(self) -> None:
+        self._runner.close()
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+def translate(
+    exc: botocore.exceptions.ClientError, operation: str, path: str, bucket: str
+) -> StorageDriverError:
+    """Turn an S3 error response into the driver's typed errors."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    message = error.get("Message") or code
+    if code == "NoSuchBucket":
+        return StorageDriverError(
+            f"s3 bucket {bucket!r} does not exist (create it before starting the registry)",
+            driver="s3",
+            path=path,
+        )
+    if code in _NOT_FOUND:
+        return PathNotFound(path, driver="s3")
+    if code in _AUTH or status == 403:
+        return StorageDriverError(
+            f"s3 refused {operation} on bucket {bucket!r} ({code}: {message}); check the "
+            "accesskey/secretkey (or the credentials boto3 found) and the bucket policy",
+            driver="s3",
+            path=path,
+        )
+    return StorageDriverError(f"s3 {operation} failed ({code}: {message})", driver="s3", path=path)
+
+
+def _build_client(options: S3Options) -> Any:
+    """A boto3 S3 client configured from the driver options."""
+    s3_config: dict[str, Any] = {
+        "addressing_style": "path" if options.forcepathstyle else "auto",
+        "use_accelerate_endpoint": options.accelerate,
+        "use_dualstack_endpoint": options.usedualstack,
+    }
+    config = botocore.config.Config(
+        region_name=options.region,
+        signature_version="s3v4" if options.v4auth else "s3",
+        s3=s3_config,
+        max_pool_connections=MAX_THREADS,
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=10,
+        read_timeout=120,
+        user_agent_extra=options.useragent or None,
+        use_fips_endpoint=options.usefipsendpoint,
+        # S3 look-alikes often reject the CRC32 trailers newer botocore sends by default.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    credentials: dict[str, str] = {}
+    if options.accesskey and options.secretkey:
+        credentials = {
+            "aws_access_key_id": options.accesskey,
+            "aws_secret_access_key": options.secretkey,
+        }
+        if options.sessiontoken:
+            credentials["aws_session_token"] = options.sessiontoken
+    session = boto3.session.Session(region_name=options.region, **credentials)
+    return session.client(
+        "s3",
+        endpoint_url=options.endpoint_url,
+        use_ssl=options.secure,
+        verify=not options.skipverify,
+        config=config,
+    )

@@ -1,0 +1,271 @@
+"""One authenticated HTTP connection to a Swift account: tokens, retries, listings.
+
+Everything that speaks HTTP to Swift goes through :meth:`SwiftConnection.request`, which
+adds the token, re-authenticates once on a 401 (or shortly before the token expires)
+and retries a request once when a pooled keep-alive connection turns out to be dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import httpx
+
+from storage_drivers._swift_auth import AuthResult, authenticate
+from storage_drivers._swift_params import SwiftParameters
+from storage_drivers.errors import PathNotFound, StorageDriverError
+
+DRIVER = "swift"
+#: Re-authenticate this long before the service says the token expires.
+EXPIRY_MARGIN = 60.0
+_RETRYABLE = (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError, httpx.WriteError)
+
+
+def swift_error(response: httpx.Response, what: str) -> StorageDriverError:
+    """A typed error for an unexpected answer (404 becomes PathNotFound)."""
+    if response.status_code == 404:
+        return PathNotFound(what, driver=DRIVER)
+    return StorageDriverError(
+        f"swift: {response.request.method} {what} answered HTTP {response.status_code}",
+        driver=DRIVER,
+        path=what,
+    )
+
+
+@dataclass
+class _LoopState:
+    """httpx clients and asyncio locks belong to one event loop; tests use several."""
+
+    loop: asyncio.AbstractEventLoop
+    client: httpx.AsyncClient
+    auth_lock: asyncio.Lock
+    setup_lock: asyncio.Lock
+
+
+class SwiftConnection:
+    """The account behind ``params``; the container is created on first use."""
+
+    def __init__(self, params: SwiftParameters, list_limit: int = 10000) -> None:
+        self.params = params
+        self.list_limit = list_limit
+        self._state: _LoopState | None = None
+        self._auth: AuthResult | None = None
+        self._ready = False
+        #: From ``/info`` (or the options when ``/info`` is disabled).
+        self.bulk_delete_max = 0
+        self.tempurl_methods: tuple[str, ...] = ()
+        self.tempurl_digest = "sha256"
+        self.secret_key = ""
+
+    # ---------------------------------------------------------------- plumbing
+    def _loop_state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        if self._state is None or self._state.loop is not loop:
+            client = httpx.AsyncClient(
+                verify=not self.params.insecureskipverify,
+                timeout=httpx.Timeout(15 * 60.0, connect=60.0),
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                headers={"User-Agent": "pyregistry-swift"},
+            )
+            self._state = _LoopState(loop, client, asyncio.Lock(), asyncio.Lock())
+        return self._state
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self._loop_state().client
+
+    async def close(self) -> None:
+        state, self._state = self._state, None
+        if state is not None and state.loop is asyncio.get_running_loop():
+            await state.client.aclose()
+
+    async def _token(self, stale: AuthResult | None = None) -> AuthResult:
+        """The current token; a new one if there is none, it expires soon or is ``stale``."""
+        auth = self._auth
+        if auth is not None and auth is not stale and not _expiring(auth):
+            return auth
+        state = self._loop_state()
+        async with state.auth_lock:
+            auth = self._auth
+            if auth is None or auth is stale or _expiring(auth):
+                auth = self._auth = await authenticate(state.client, self.params)
+            return auth
+
+    def invalidate_token(self) -> None:
+        """Forget the token so the next request authenticates again."""
+        self._auth = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        content: Any = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send ``method`` to ``<storage url><path>`` (``path`` already URL-quoted)."""
+        replayable = content is None or isinstance(content, bytes | str)
+        client = self.client
+        auth = await self._token()
+        reauthenticated = retried = False
+        while True:
+            request = client.build_request(
+                method,
+                auth.storage_url + path,
+                params=params,
+                headers={**(headers or {}), "X-Auth-Token": auth.token},
+                content=content,
+            )
+            try:
+                response = await client.send(request, stream=stream)
+            except _RETRYABLE as exc:
+                if replayable and not retried:
+                    retried = True
+                    continue
+                raise StorageDriverError(f"swift: {method} {path}: {exc!r}", driver=DRIVER) from exc
+            except httpx.HTTPError as exc:
+                raise StorageDriverError(f"swift: {method} {path}: {exc!r}", driver=DRIVER) from exc
+            if response.status_code != 401:
+                return response
+            if not replayable or reauthenticated:
+                self.invalidate_token()
+                return response
+            if stream:
+                await response.aclose()
+            reauthenticated = True
+            auth = await self._token(stale=auth)
+
+    # ---------------------------------------------------------------- names
+    def object_path(self, name: str, container: str | None = None) -> str:
+        """The URL path of object ``name`` (a Swift object name, not a driver path)."""
+        return f"/{quote(container or self.params.container, safe='')}/{quote(name, safe='/')}"
+
+    def container_path(self, container: str | None = None) -> str:
+        return "/" + quote(container or self.params.container, safe="")
+
+    # ---------------------------------------------------------------- setup
+    async def ensure_ready(self) -> None:
+        """Authenticate, create the container, and read ``/info`` once per driver."""
+        if self._ready:
+            return
+        async with self._loop_state().setup_lock:
+            if self._ready:
+                return
+            await self._token()
+            response = await self.request("HEAD", self.container_path())
+            if response.status_code == 404:
+                response = await self.request("PUT", self.container_path())
+            if not response.is_success:
+                raise swift_error(response, f"container {self.params.container}")
+            container_key = await self._read_info()
+            if self.tempurl_methods:
+                await self._setup_secret(container_key)
+            self._ready = True
+
+    async def _read_info(self) -> bool:
+        """Capabilities from ``/info``; returns whether to keep the key on the container."""
+        auth = await self._token()
+        parts = urlsplit(auth.storage_url)
+        try:
+            response = await self.client.get(f"{parts.scheme}://{parts.netloc}/info")
+            info = response.json() if response.is_success else None
+        except (httpx.HTTPError, ValueError):
+            info = None
+        if not isinstance(info, dict):
+            self.tempurl_methods = self.params.tempurlmethods
+            return self.params.tempurlcontainerkey
+        bulk = info.get("bulk_delete")
+        if isinstance(bulk, dict):
+            self.bulk_delete_max = int(bulk.get("max_deletes_per_request", 10000))
+        tempurl = info.get("tempurl")
+        if isinstance(tempurl, dict):
+            self.tempurl_methods = tuple(str(m).upper() for m in tempurl.get("methods", ()))
+            digests = tempurl.get("allowed_digests") or ["sha1"]
+            self.tempurl_digest = "sha256" if "sha256" in digests else str(digests[0])
+        version = str((info.get("swift") or {}).get("version", "0"))
+        return _version_tuple(version) >= (2, 3, 0)
+
+    async def _setup_secret(self, on_container: bool) -> None:
+        """distribution's rule: keep the existing tempurl key unless one is configured."""
+        path = self.container_path() if on_container else ""
+        scope = "Container" if on_container else "Account"
+        response = await self.request("HEAD", path)
+        if not response.is_success:
+            raise swift_error(response, f"{scope.lower()} metadata")
+        existing = response.headers.get(f"X-{scope}-Meta-Temp-URL-Key", "")
+        wanted = self.params.secretkey or existing or secrets.token_hex(32)
+        if wanted != existing:
+            headers = {f"X-{scope}-Meta-Temp-URL-Key": wanted}
+            response = await self.request("POST", path, headers=headers)
+            if not response.is_success:
+                return  # as distribution: no key, so no redirects
+        self.secret_key = wanted
+
+    # ---------------------------------------------------------------- temp URLs
+    def temp_url(self, name: str, method: str, lifetime: float = 20 * 60) -> str:
+        """A tempurl-middleware URL for ``method`` on object ``name``."""
+        auth = self._auth
+        if auth is None:
+            raise StorageDriverError("swift: not authenticated", driver=DRIVER)
+        parts = urlsplit(auth.storage_url)
+        expires = int(time.time() + lifetime)
+        raw_path = f"{unquote(parts.path)}/{self.params.container}/{name}"
+        body = f"{method}\n{expires}\n{raw_path}".encode()
+        digest = getattr(hashlib, self.tempurl_digest)
+        signature = hmac.new(self.secret_key.encode(), body, digest).hexdigest()
+        if self.params.accesskey:
+            signature = f"{auth.tenant_id}:{self.params.accesskey}:{signature}"
+        query = f"temp_url_sig={quote(signature, safe='')}&temp_url_expires={expires}"
+        return f"{parts.scheme}://{parts.netloc}{quote(raw_path, safe='/')}?{query}"
+
+    # ---------------------------------------------------------------- listings
+    async def listing(
+        self,
+        prefix: str,
+        delimiter: str | None = None,
+        container: str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every entry under ``prefix``, page by page (objects, and subdirs with delimiter)."""
+        marker = ""
+        page_size = limit or self.list_limit
+        while True:
+            params = {"format": "json", "prefix": prefix, "limit": str(page_size)}
+            if delimiter:
+                params["delimiter"] = delimiter
+            if marker:
+                params["marker"] = marker
+            response = await self.request("GET", self.container_path(container), params=params)
+            if response.status_code == 404:
+                return
+            if not response.is_success:
+                raise swift_error(response, f"listing {prefix}")
+            page = response.json() if response.status_code != 204 else []
+            for entry in page:
+                yield entry
+            if len(page) < page_size:
+                return
+            last = page[-1]
+            marker = last.get("name") or last.get("subdir", "")
+
+
+def _expiring(auth: AuthResult) -> bool:
+    return auth.expires_at is not None and auth.expires_at - time.time() < EXPIRY_MARGIN
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts: list[int] = []
+    for piece in version.split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)

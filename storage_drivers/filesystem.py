@@ -1,0 +1,164 @@
+"""The ``filesystem`` driver: distribution's on-disk layout under a root directory.
+
+Driver path ``/a/b`` is the file ``<rootdirectory>/a/b``, exactly as distribution stores
+it, so an existing ``/var/lib/registry`` is served as is. Blocking calls run on a thread
+pool of at most ``maxthreads`` threads (distribution's option and bounds). Every
+operation first checks the path grammar, then verifies that the OS path, symlinks
+resolved, stays inside the root. Directories left empty by a delete or move are kept,
+as distribution keeps them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, ClassVar
+
+from storage_drivers._fs_ops import (
+    DRIVER,
+    Root,
+    delete_path,
+    list_dir,
+    move_file,
+    open_regular,
+    os_errors,
+    put_atomic,
+    read_whole,
+    scan_dir,
+    stat_path,
+)
+from storage_drivers._fs_reader import FileChunks
+from storage_drivers._fs_writer import FilesystemWriter, open_sidecar
+from storage_drivers._threads import ThreadRunner
+from storage_drivers.base import FileInfo, FileWriter, StorageDriver
+from storage_drivers.errors import InvalidOffset, PathNotFound
+from storage_drivers.paths import check_path
+
+DEFAULT_ROOT_DIRECTORY = "/var/lib/registry"
+DEFAULT_MAX_THREADS = 100
+MIN_THREADS = 25
+PARAMETERS = frozenset({"rootdirectory", "maxthreads"})
+
+
+def parse_max_threads(value: object) -> int:
+    """distribution's rules: an integer or an integer string; below 25 means 25."""
+    if value is None:
+        return DEFAULT_MAX_THREADS
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"filesystem: maxthreads must be an integer, not {value!r}")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip(), 0)
+        except ValueError:
+            msg = f"filesystem: maxthreads must be an integer, {value!r} invalid"
+            raise ValueError(msg) from None
+    return max(value, MIN_THREADS)
+
+
+class FilesystemDriver(StorageDriver):
+    """Files under ``rootdirectory``, created on first write if missing."""
+
+    name: ClassVar[str] = DRIVER
+
+    def __init__(
+        self,
+        rootdirectory: str | os.PathLike[str] = DEFAULT_ROOT_DIRECTORY,
+        maxthreads: int | str | None = DEFAULT_MAX_THREADS,
+    ) -> None:
+        directory = os.fspath(rootdirectory) if rootdirectory is not None else ""
+        if not isinstance(directory, str) or not directory:
+            raise ValueError("filesystem: rootdirectory must be a non-empty path")
+        self.max_threads = parse_max_threads(maxthreads)
+        self._root = Root(directory)
+        self._runner = ThreadRunner(self.max_threads, "pyregistry-fs")
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
+        unknown = sorted(str(k) for k in parameters if k not in PARAMETERS)
+        if unknown:
+            raise TypeError(
+                f"filesystem: unknown parameter(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(PARAMETERS))}"
+            )
+        root = parameters.get("rootdirectory", DEFAULT_ROOT_DIRECTORY)
+        return cls(
+            rootdirectory=root if isinstance(root, os.PathLike) else str(root),
+            maxthreads=parameters.get("maxthreads", DEFAULT_MAX_THREADS),
+        )
+
+    @property
+    def root_directory(self) -> str:
+        """The root, with symlinks resolved: what containment is checked against."""
+        return self._root.directory
+
+    def _check(self, path: str, allow_root: bool = False) -> str:
+        return check_path(path, driver=DRIVER, allow_root=allow_root)
+
+    async def get_content(self, path: str) -> bytes:
+        self._check(path)
+        return await self._runner.run(read_whole, self._root, path)
+
+    async def put_content(self, path: str, content: bytes) -> None:
+        self._check(path)
+        await self._runner.run(put_atomic, self._root, path, content)
+
+    async def reader(
+        self, path: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        self._check(path)
+        if offset < 0:
+            raise InvalidOffset(path, offset, driver=DRIVER)
+        fd, size = await self._runner.run(self._open_for_read, path)
+        if offset > size:
+            os.close(fd)
+            raise InvalidOffset(path, offset, driver=DRIVER)
+        remaining = size - offset if length is None else min(size - offset, max(length, 0))
+        return FileChunks(self._runner, path, fd, offset, remaining)
+
+    def _open_for_read(self, path: str) -> tuple[int, int]:
+        with os_errors(path):
+            return open_regular(path, self._root.resolve(path))
+
+    async def writer(self, path: str, append: bool = False) -> FileWriter:
+        self._check(path)
+        os_path, partial, fd, size = await self._runner.run(open_sidecar, self._root, path, append)
+        return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
+
+    async def stat(self, path: str) -> FileInfo:
+        self._check(path)
+        return await self._runner.run(stat_path, self._root, path)
+
+    async def list(self, path: str) -> list[str]:
+        self._check(path, allow_root=True)
+        return await self._runner.run(list_dir, self._root, path)
+
+    async def move(self, source: str, dest: str) -> None:
+        self._check(source)
+        self._check(dest)
+        await self._runner.run(move_file, self._root, source, dest)
+
+    async def delete(self, path: str) -> None:
+        self._check(path)
+        await self._runner.run(delete_path, self._root, path)
+
+    async def walk(self, path: str) -> AsyncIterator[FileInfo]:
+        self._check(path, allow_root=True)
+        async for info in self._walk(path, top=True):
+            yield info
+
+    async def _walk(self, path: str, top: bool) -> AsyncIterator[FileInfo]:
+        """One directory listing per thread hop; subtrees removed mid-walk are skipped."""
+        try:
+            children = await self._runner.run(scan_dir, self._root, path)
+        except PathNotFound:
+            if top:
+                raise
+            return
+        for info in children:
+            yield info
+            if info.is_dir:
+                async for sub in self._walk(info.path, top=False):
+                    yield sub
+
+    async def close(self) -> None:
+        self._runner.close()
