@@ -99,3 +99,13 @@ class Denied(RegistryError):
 class ManifestTooLarge(ManifestInvalid):
     code = "SIZE_INVALID"
     default_message = "manifest too large"
+
+
+class StorageError(RegistryError):
+    """The storage backend failed: not the client's fault, so the API answers 500."""
+
+    code = "UNKNOWN"
+    default_message = "storage backend error"
+
+
+READONLY_MESSAGE = "registry is in read-only mode"

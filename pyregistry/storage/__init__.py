@@ -1,0 +1,68 @@
+"""Registry semantics over any storage driver, on exactly distribution's on-disk layout.
+
+The HTTP layer uses only what is exported here (see ``docs/storage-api.md``).
+"""
+
+from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
+from pyregistry.storage.cache import BlobDescriptorCache, InMemoryBlobDescriptorCache
+from pyregistry.storage.descriptors import BlobDescriptor, PutManifestResult, StoredManifest
+from pyregistry.storage.digest import Digest
+from pyregistry.storage.errors import (
+    BlobUnknown,
+    BlobUploadInvalid,
+    BlobUploadUnknown,
+    Denied,
+    DigestInvalid,
+    ManifestBlobUnknown,
+    ManifestInvalid,
+    ManifestTooLarge,
+    ManifestUnknown,
+    NameInvalid,
+    NameUnknown,
+    RangeInvalid,
+    RegistryError,
+    SizeInvalid,
+    StorageError,
+    TagInvalid,
+    Unsupported,
+    UnsupportedDigestAlgorithm,
+)
+from pyregistry.storage.manifests import ManifestStore
+from pyregistry.storage.registry import Registry, Repository
+from pyregistry.storage.tags import TagStore
+from pyregistry.storage.uploads import UploadSession, UploadStore
+
+__all__ = [
+    "BlobDescriptor",
+    "BlobDescriptorCache",
+    "BlobStore",
+    "BlobUnknown",
+    "BlobUploadInvalid",
+    "BlobUploadUnknown",
+    "Denied",
+    "Digest",
+    "DigestInvalid",
+    "InMemoryBlobDescriptorCache",
+    "LinkedBlobStore",
+    "ManifestBlobUnknown",
+    "ManifestInvalid",
+    "ManifestStore",
+    "ManifestTooLarge",
+    "ManifestUnknown",
+    "NameInvalid",
+    "NameUnknown",
+    "PutManifestResult",
+    "RangeInvalid",
+    "Registry",
+    "RegistryError",
+    "Repository",
+    "SizeInvalid",
+    "StorageError",
+    "StoredManifest",
+    "TagInvalid",
+    "TagStore",
+    "UploadSession",
+    "UploadStore",
+    "Unsupported",
+    "UnsupportedDigestAlgorithm",
+]

@@ -1,0 +1,185 @@
+"""Blobs: the global content-addressed store, and each repository's view of it through links.
+
+A blob lives once under ``blobs/``; a repository sees it only when
+``repositories/<name>/_layers/<alg>/<hex>/link`` names it. Deleting a blob from a
+repository removes the link only; reclaiming space is garbage collection's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from pyregistry.storage import paths
+from pyregistry.storage.context import StorageContext
+from pyregistry.storage.descriptors import BlobDescriptor
+from pyregistry.storage.digest import ALGORITHMS, Digest
+from pyregistry.storage.errors import BlobUnknown, NameInvalid, RangeInvalid
+from pyregistry.storage.guard import guarded, guarded_stream
+from storage_drivers.errors import InvalidOffset, PathNotFound
+from storage_drivers.errors import Unsupported as DriverUnsupported
+
+
+class BlobStore:
+    """The global store under ``blobs/``, shared by every repository."""
+
+    def __init__(self, ctx: StorageContext) -> None:
+        self._ctx = ctx
+
+    @guarded
+    async def stat(self, digest: Digest) -> BlobDescriptor | None:
+        """The blob's descriptor if it is in the store (cache first), else None."""
+        path = paths.blob_data_path(digest)
+        cache = self._ctx.cache
+        if cache is not None:
+            cached = await cache.get(None, digest)
+            if cached is not None:
+                return cached
+        try:
+            info = await self._ctx.driver.stat(path)
+        except PathNotFound:
+            return None
+        if info.is_dir:
+            return None
+        descriptor = BlobDescriptor(digest, info.size)
+        if cache is not None:
+            await cache.set(None, descriptor)
+        return descriptor
+
+    @guarded
+    async def open(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Stream the blob; errors (BlobUnknown, RangeInvalid) come before the first chunk."""
+        path = paths.blob_data_path(digest)
+        try:
+            chunks = await self._ctx.driver.reader(path, offset, length)
+        except PathNotFound as exc:
+            raise BlobUnknown(detail={"digest": str(digest)}) from exc
+        except InvalidOffset as exc:
+            raise RangeInvalid(
+                f"offset {offset} is outside the blob", detail={"digest": str(digest)}
+            ) from exc
+        return guarded_stream(chunks)
+
+    @guarded
+    async def put(self, content: bytes, algorithm: str = "sha256") -> BlobDescriptor:
+        """Store small content in one atomic write, unless it is there already."""
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"unsupported digest algorithm {algorithm!r}")
+        digest = Digest.from_bytes(content, algorithm)
+        path = paths.blob_data_path(digest)
+        # Ask storage, not the cache: a stale entry must never stop content being written.
+        if not await self._ctx.exists(path):
+            await self._ctx.driver.put_content(path, content)
+        descriptor = BlobDescriptor(digest, len(content))
+        if self._ctx.cache is not None:
+            await self._ctx.cache.set(None, descriptor)
+        return descriptor
+
+    @guarded
+    async def redirect_url(self, digest: Digest) -> str | None:
+        if not self._ctx.redirect:
+            return None
+        try:
+            return await self._ctx.driver.redirect_url(paths.blob_data_path(digest))
+        except (DriverUnsupported, NotImplementedError):
+            return None
+
+
+class LinkedBlobStore:
+    """The blobs one repository can see, through its ``_layers`` links."""
+
+    def __init__(self, ctx: StorageContext, repository: str, global_store: BlobStore) -> None:
+        self._ctx = ctx
+        self.repository = repository
+        self._global = global_store
+
+    def _link(self, digest: Digest) -> str:
+        return paths.layer_link_path(self.repository, digest)
+
+    @guarded
+    async def stat(self, digest: Digest) -> BlobDescriptor:
+        """The blob's descriptor if linked here and present in the store; else BlobUnknown."""
+        link = self._link(digest)
+        cache = self._ctx.cache
+        if cache is not None:
+            cached = await cache.get(self.repository, digest)
+            if cached is not None:
+                return cached
+        target = await self._ctx.read_link(link)
+        if target is None:
+            raise BlobUnknown(detail={"digest": str(digest)})
+        descriptor = await self._global.stat(target)
+        if descriptor is None:
+            raise BlobUnknown(detail={"digest": str(digest)})
+        descriptor = BlobDescriptor(digest, descriptor.size, descriptor.media_type)
+        if cache is not None:
+            await cache.set(self.repository, descriptor)
+        return descriptor
+
+    async def open(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Stream a linked blob; BlobUnknown / RangeInvalid are raised before the first chunk."""
+        await self.stat(digest)
+        return await self._global.open(digest, offset, length)
+
+    async def redirect_url(self, digest: Digest) -> str | None:
+        """A direct URL from the driver (e.g. a presigned S3 URL), or None."""
+        self._link(digest)
+        if not self._ctx.redirect:
+            return None
+        await self.stat(digest)
+        return await self._global.redirect_url(digest)
+
+    @guarded
+    async def delete(self, digest: Digest) -> None:
+        """Unlink the blob from this repository (the content stays for GC to reclaim)."""
+        link = self._link(digest)
+        self._ctx.check_delete()
+        try:
+            await self._ctx.driver.delete(link)
+        except PathNotFound as exc:
+            raise BlobUnknown(detail={"digest": str(digest)}) from exc
+        finally:
+            if self._ctx.cache is not None:
+                await self._ctx.cache.delete(self.repository, digest)
+
+    @guarded
+    async def mount(self, digest: Digest, from_repository: str | None) -> BlobDescriptor | None:
+        """Link a blob that exists elsewhere; None when it cannot (the client then uploads)."""
+        link = self._link(digest)
+        self._ctx.check_writable()
+        if from_repository is None:
+            descriptor = await self._global.stat(digest)
+        else:
+            try:
+                source = LinkedBlobStore(self._ctx, from_repository, self._global)
+                paths.layer_link_path(from_repository, digest)
+            except NameInvalid:
+                return None
+            try:
+                descriptor = await source.stat(digest)
+            except BlobUnknown:
+                descriptor = None
+        if descriptor is None:
+            return None
+        await self._link_descriptor(link, descriptor)
+        return descriptor
+
+    @guarded
+    async def put(self, content: bytes, algorithm: str = "sha256") -> BlobDescriptor:
+        """Store and link small content in one go; the digest is computed here."""
+        self._ctx.check_writable()
+        descriptor = await self._global.put(content, algorithm)
+        await self._link_descriptor(self._link(descriptor.digest), descriptor)
+        return descriptor
+
+    async def link(self, descriptor: BlobDescriptor) -> None:
+        """Make a blob already in the global store visible here (used by upload commit)."""
+        await self._link_descriptor(self._link(descriptor.digest), descriptor)
+
+    async def _link_descriptor(self, link: str, descriptor: BlobDescriptor) -> None:
+        await self._ctx.write_link(link, descriptor.digest)
+        if self._ctx.cache is not None:
+            await self._ctx.cache.set(self.repository, descriptor)

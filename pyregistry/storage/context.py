@@ -1,0 +1,92 @@
+"""State shared by one Registry and every store it hands out (driver, switches, caches)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from pyregistry.storage.cache import BlobDescriptorCache
+from pyregistry.storage.digest import Digest
+from pyregistry.storage.errors import READONLY_MESSAGE, DigestInvalid, Unsupported
+from storage_drivers.base import StorageDriver
+from storage_drivers.errors import PathNotFound
+
+#: Upload sessions whose running hash this process remembers (older ones get re-read).
+MAX_TRACKED_UPLOADS = 10000
+
+
+class UploadProgress:
+    """The running hash of an upload session as seen by this process, and a lock for it.
+
+    ``offset`` is how many bytes the hash has consumed; if the session's size differs, some
+    bytes were written elsewhere (another process, a restart) and commit re-reads the data.
+    """
+
+    __slots__ = ("hasher", "offset", "lock")
+
+    def __init__(self) -> None:
+        self.hasher: hashlib._Hash | None = hashlib.sha256()
+        self.offset = 0
+        self.lock = asyncio.Lock()
+
+
+@dataclass
+class StorageContext:
+    driver: StorageDriver
+    delete_enabled: bool = True
+    redirect: bool = True
+    readonly: bool = False
+    cache: BlobDescriptorCache | None = None
+    validate_index_children: bool = True
+    uploads: OrderedDict[tuple[str, str], UploadProgress] = field(default_factory=OrderedDict)
+
+    def check_writable(self) -> None:
+        """Refuse every write in read-only mode, as distribution does (405 UNSUPPORTED)."""
+        if self.readonly:
+            raise Unsupported(READONLY_MESSAGE)
+
+    def check_delete(self) -> None:
+        self.check_writable()
+        if not self.delete_enabled:
+            raise Unsupported("deletes are disabled on this registry")
+
+    def progress(self, repo: str, upload_id: str) -> UploadProgress:
+        """This process's progress record for an upload session, created on first use."""
+        key = (repo, upload_id)
+        record = self.uploads.get(key)
+        if record is None:
+            record = UploadProgress()
+            record.hasher = None  # bytes may already exist that this process never saw
+            self.uploads[key] = record
+            while len(self.uploads) > MAX_TRACKED_UPLOADS:
+                self.uploads.popitem(last=False)
+        else:
+            self.uploads.move_to_end(key)
+        return record
+
+    def forget_upload(self, repo: str, upload_id: str) -> None:
+        self.uploads.pop((repo, upload_id), None)
+
+    async def read_link(self, path: str) -> Digest | None:
+        """The digest a link file names, or None when the link (or its content) is bad."""
+        try:
+            content = await self.driver.get_content(path)
+        except PathNotFound:
+            return None
+        try:
+            return Digest.parse(content.decode("utf-8", "replace").strip())
+        except DigestInvalid:
+            return None
+
+    async def write_link(self, path: str, digest: Digest) -> None:
+        """A link file holds ``alg:hex`` and nothing else, as distribution writes it."""
+        await self.driver.put_content(path, str(digest).encode())
+
+    async def exists(self, path: str) -> bool:
+        try:
+            await self.driver.stat(path)
+        except PathNotFound:
+            return False
+        return True

@@ -1,0 +1,35 @@
+"""What the storage layer hands back to the API: plain, immutable values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyregistry.storage.digest import Digest
+
+DEFAULT_BLOB_MEDIA_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class BlobDescriptor:
+    """A blob as the registry knows it: its digest and size (media type is not stored)."""
+
+    digest: Digest
+    size: int
+    media_type: str = DEFAULT_BLOB_MEDIA_TYPE
+
+
+@dataclass(frozen=True, slots=True)
+class StoredManifest:
+    """A manifest's exact bytes and the media type to serve them with."""
+
+    digest: Digest
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PutManifestResult:
+    """The digest a manifest was stored under, and its subject (for ``OCI-Subject``)."""
+
+    digest: Digest
+    subject: Digest | None

@@ -1,0 +1,123 @@
+"""The entry point of the storage layer: a Registry over one driver, and its repositories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyregistry.storage import catalog as _catalog
+from pyregistry.storage import paths
+from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
+from pyregistry.storage.cache import BlobDescriptorCache
+from pyregistry.storage.context import StorageContext
+from pyregistry.storage.descriptors import BlobDescriptor
+from pyregistry.storage.digest import Digest
+from pyregistry.storage.guard import guarded
+from pyregistry.storage.manifests import ManifestStore
+from pyregistry.storage.names import check_name
+from pyregistry.storage.purge import purge_uploads as _purge_uploads
+from pyregistry.storage.referrers import list_referrers
+from pyregistry.storage.tags import TagStore
+from pyregistry.storage.uploads import UploadStore
+from storage_drivers.base import StorageDriver
+
+
+class Registry:
+    """Registry semantics (distribution's) over any storage driver.
+
+    ``validate_index_children`` (an addition): when False, an index may name child
+    manifests this repository does not have (a sparse index).
+    """
+
+    def __init__(
+        self,
+        driver: StorageDriver,
+        *,
+        delete_enabled: bool = True,
+        redirect: bool = True,
+        readonly: bool = False,
+        blob_descriptor_cache: BlobDescriptorCache | None = None,
+        validate_index_children: bool = True,
+    ) -> None:
+        self._ctx = StorageContext(
+            driver=driver,
+            delete_enabled=delete_enabled,
+            redirect=redirect,
+            readonly=readonly,
+            cache=blob_descriptor_cache,
+            validate_index_children=validate_index_children,
+        )
+        self._blob_store = BlobStore(self._ctx)
+
+    @property
+    def driver(self) -> StorageDriver:
+        return self._ctx.driver
+
+    @property
+    def delete_enabled(self) -> bool:
+        return self._ctx.delete_enabled
+
+    @property
+    def readonly(self) -> bool:
+        return self._ctx.readonly
+
+    @property
+    def redirect(self) -> bool:
+        return self._ctx.redirect
+
+    @property
+    def blob_descriptor_cache(self) -> BlobDescriptorCache | None:
+        return self._ctx.cache
+
+    @property
+    def blob_store(self) -> BlobStore:
+        """The global blob store (for garbage collection and tooling)."""
+        return self._blob_store
+
+    def repository(self, name: str) -> Repository:
+        """The repository ``name`` (it need not exist yet); NameInvalid on bad grammar."""
+        return Repository(self._ctx, check_name(name), self._blob_store)
+
+    @guarded
+    async def catalog(self, n: int | None = None, last: str | None = None) -> list[str]:
+        return await _catalog.catalog(self._ctx, n, last)
+
+    async def stat_blob(self, digest: Digest) -> BlobDescriptor | None:
+        """The blob in the global store, whatever repository links it."""
+        return await self._blob_store.stat(digest)
+
+    @guarded
+    async def purge_uploads(self, older_than_seconds: float, dry_run: bool = False) -> int:
+        """Remove upload sessions older than the cut-off; returns how many (would be) purged."""
+        return await _purge_uploads(self._ctx, older_than_seconds, dry_run)
+
+    async def close(self) -> None:
+        """Release the driver's connections and thread pools."""
+        await self._ctx.driver.close()
+
+
+class Repository:
+    """One repository's blobs, uploads, manifests and tags."""
+
+    def __init__(self, ctx: StorageContext, name: str, blob_store: BlobStore) -> None:
+        self._ctx = ctx
+        self.name = name
+        self.blobs = LinkedBlobStore(ctx, name, blob_store)
+        self.uploads = UploadStore(ctx, name, self.blobs)
+        self.tags = TagStore(ctx, name)
+        self.manifests = ManifestStore(ctx, name, self.blobs, blob_store, self.tags)
+
+    def __repr__(self) -> str:
+        return f"Repository({self.name!r})"
+
+    @guarded
+    async def exists(self) -> bool:
+        """Whether anything was ever pushed here (``_manifests``, ``_layers`` or ``_uploads``)."""
+        return await _catalog.repository_exists(self._ctx, paths.repository_path(self.name))
+
+    @guarded
+    async def referrers(
+        self, subject: Digest, artifact_type: str | None = None
+    ) -> list[dict[str, Any]]:
+        """OCI descriptors of manifests whose ``subject`` is ``subject``."""
+        paths.check_digest(subject)
+        return await list_referrers(self._ctx, self.name, subject, artifact_type)

@@ -1,0 +1,91 @@
+"""Tags: ``_manifests/tags/<tag>/current/link`` names the manifest a tag points at now;
+``index/<alg>/<hex>/link`` remembers every manifest it ever pointed at (distribution's)."""
+
+from __future__ import annotations
+
+import builtins
+
+from pyregistry.storage import paths
+from pyregistry.storage.catalog import repository_exists
+from pyregistry.storage.context import StorageContext
+from pyregistry.storage.digest import Digest
+from pyregistry.storage.errors import ManifestUnknown, NameUnknown
+from pyregistry.storage.guard import guarded
+from pyregistry.storage.names import TAG_PATTERN
+from storage_drivers.errors import PathNotFound
+
+
+def paginate(items: list[str], n: int | None, last: str | None) -> list[str]:
+    """Sorted ``items`` strictly after ``last``, at most ``n`` (``n <= 0`` gives none)."""
+    if last:
+        items = [item for item in items if item > last]
+    if n is not None:
+        items = items[: max(n, 0)]
+    return items
+
+
+class TagStore:
+    def __init__(self, ctx: StorageContext, repository: str) -> None:
+        self._ctx = ctx
+        self.repository = repository
+
+    @guarded
+    async def get(self, tag: str) -> Digest:
+        """The digest ``tag`` points at; ManifestUnknown if there is no such tag."""
+        target = await self._ctx.read_link(paths.tag_current_link_path(self.repository, tag))
+        if target is None:
+            raise ManifestUnknown(f"manifest tagged {tag!r} is not known", detail={"tag": tag})
+        return target
+
+    @guarded
+    async def tag(self, tag: str, digest: Digest) -> None:
+        """Point ``tag`` at a manifest of this repository (ManifestUnknown if it is not)."""
+        current = paths.tag_current_link_path(self.repository, tag)
+        index = paths.tag_index_link_path(self.repository, tag, digest)
+        revision = paths.manifest_revision_link_path(self.repository, digest)
+        self._ctx.check_writable()
+        if await self._ctx.read_link(revision) is None:
+            raise ManifestUnknown(detail={"digest": str(digest)})
+        await self._ctx.write_link(index, digest)
+        await self._ctx.write_link(current, digest)
+
+    @guarded
+    async def untag(self, tag: str) -> None:
+        """Remove the tag (its whole directory); the manifest stays."""
+        path = paths.tag_path(self.repository, tag)
+        self._ctx.check_delete()
+        if not await self._ctx.exists(path):
+            raise ManifestUnknown(f"tag {tag!r} is not known", detail={"tag": tag})
+        try:
+            await self._ctx.driver.delete(path)
+        except PathNotFound as exc:
+            raise ManifestUnknown(f"tag {tag!r} is not known", detail={"tag": tag}) from exc
+
+    async def _all(self) -> list[str]:
+        root = paths.tags_path(self.repository)
+        try:
+            children = await self._ctx.driver.list(root)
+        except PathNotFound:
+            return []
+        names = (child.rsplit("/", 1)[-1] for child in children)
+        return sorted(name for name in names if TAG_PATTERN.match(name))
+
+    @guarded
+    async def list(self, n: int | None = None, last: str | None = None) -> list[str]:
+        """Tags in lexical order after ``last``, at most ``n``; NameUnknown for no repository."""
+        repository = paths.repository_path(self.repository)
+        tags = await self._all()
+        if not tags and not await repository_exists(self._ctx, repository):
+            raise NameUnknown(detail={"name": self.repository})
+        return paginate(tags, n, last)
+
+    @guarded
+    async def lookup(self, digest: Digest) -> builtins.list[str]:
+        """Every tag whose current link names ``digest``."""
+        paths.check_digest(digest)
+        found = []
+        for tag in await self._all():
+            target = await self._ctx.read_link(paths.tag_current_link_path(self.repository, tag))
+            if target == digest:
+                found.append(tag)
+        return found
