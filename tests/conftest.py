@@ -1,3 +1,5 @@
 """Root test configuration: shared fixture plugins live in ``tests/support``."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.support.server",
+]
