@@ -2,4 +2,9 @@
 
 pytest_plugins: list[str] = [
     "tests.support.server",
+    "tests.support.distribution",
+    "tests.support.skopeo",
+    "tests.support.podman",
+    "tests.support.docker",
+    "tests.support.targets",
 ]
