@@ -1,0 +1,86 @@
+"""Which endpoint a ``/v2/...`` path names, parsed from the right.
+
+Repository names contain slashes, so no path-matching framework can tell where a name
+ends; the fixed tail of each endpoint (``/blobs/<digest>``, ``/manifests/<ref>``,
+``/tags/list`` ...) is matched at the end of the path and everything before it is the
+name. Names are validated later, by the storage layer (NAME_INVALID).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pyregistry.api.context import (
+    BASE,
+    BLOB,
+    CATALOG,
+    MANIFEST,
+    REFERRERS,
+    TAGS,
+    UPLOAD,
+    UPLOAD_START,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteMatch:
+    endpoint: str
+    name: str | None = None
+    reference: str | None = None
+
+
+# Order matters only for "uploads" without a trailing slash, which would otherwise read as
+# a blob whose digest is "uploads".
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (UPLOAD_START, re.compile(r"^(?P<name>.+)/blobs/uploads/?$")),
+    (UPLOAD, re.compile(r"^(?P<name>.+)/blobs/uploads/(?P<ref>[^/]+)$")),
+    (BLOB, re.compile(r"^(?P<name>.+)/blobs/(?P<ref>[^/]+)$")),
+    (MANIFEST, re.compile(r"^(?P<name>.+)/manifests/(?P<ref>[^/]+)$")),
+    (TAGS, re.compile(r"^(?P<name>.+)/tags/list/?$")),
+    (REFERRERS, re.compile(r"^(?P<name>.+)/referrers/(?P<ref>[^/]+)$")),
+]
+
+#: Methods each endpoint answers; GET implies HEAD.
+METHODS: dict[str, frozenset[str]] = {
+    BASE: frozenset({"GET", "HEAD"}),
+    CATALOG: frozenset({"GET", "HEAD"}),
+    TAGS: frozenset({"GET", "HEAD"}),
+    MANIFEST: frozenset({"GET", "HEAD", "PUT", "DELETE"}),
+    BLOB: frozenset({"GET", "HEAD", "DELETE"}),
+    UPLOAD_START: frozenset({"POST"}),
+    UPLOAD: frozenset({"GET", "HEAD", "PATCH", "PUT", "DELETE"}),
+    REFERRERS: frozenset({"GET", "HEAD"}),
+}
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def parse_api_path(rest: str) -> RouteMatch | None:
+    """Parse the part of the path after ``/v2``; None when no endpoint matches."""
+    if rest in ("", "/"):
+        return RouteMatch(BASE)
+    if not rest.startswith("/"):
+        return None
+    rest = rest[1:]
+    if rest.rstrip("/") == "_catalog":
+        return RouteMatch(CATALOG)
+    for endpoint, pattern in _PATTERNS:
+        m = pattern.match(rest)
+        if m:
+            groups = m.groupdict()
+            return RouteMatch(endpoint, groups["name"], groups.get("ref"))
+    return None
+
+
+def actions_for(endpoint: str, method: str) -> tuple[str, ...]:
+    """The access a request needs, in distribution's terms (pull, push, delete, ``*``)."""
+    if endpoint == BASE:
+        return ()
+    if endpoint == CATALOG:
+        return ("*",)
+    if method in ("GET", "HEAD"):
+        return ("pull",)
+    if method == "DELETE" and endpoint in (MANIFEST, BLOB):
+        return ("delete",)
+    return ("pull", "push")

@@ -1,0 +1,105 @@
+"""The registry as an ASGI application: ``create_app(config)`` -> Starlette.
+
+Extension points for later features (all optional, all explicit):
+
+* ``middleware`` - extra Starlette ``Middleware`` wrapped inside the error trap, so any
+  ``RegistryError`` they raise is answered in the spec's JSON format;
+* ``access_hooks`` - ``async hook(request, context)`` run after routing, before each
+  handler (auth: set ``context.actor`` or raise ``Unauthorized``/``Denied``);
+* ``event_sink`` - receives ``emit(kind, context=..., **details)`` after every successful
+  blob/manifest push, pull, mount and delete (notifications).
+
+``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
+up after the app can still append a hook or swap the sink.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from pyregistry.api.context import AccessHook, EventSink, NullEventSink
+from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
+from pyregistry.api.headers import ResponseHeadersMiddleware
+from pyregistry.api.middleware import ErrorTrapMiddleware
+from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
+from pyregistry.api.urls import UrlBuilder, normalize_prefix
+from pyregistry.config.model import Config
+from pyregistry.storage import Registry
+from storage_drivers import create_driver
+
+
+def build_registry(config: Config) -> Registry:
+    """The storage stack the config describes."""
+    driver = create_driver(config.storage.driver, config.storage.parameters)
+    return Registry(
+        driver,
+        delete_enabled=config.storage.delete_enabled,
+        redirect=not config.storage.redirect_disable,
+        readonly=config.storage.readonly,
+    )
+
+
+def _catalog_max_entries(config: Config) -> int:
+    """``catalog.maxentries`` (typed section first, else the raw document)."""
+    section = getattr(config, "catalog", None) or (
+        config.raw.get("catalog") if isinstance(config.raw, dict) else None
+    )
+    value = section.get("maxentries") if isinstance(section, dict) else None
+    try:
+        return int(value) if value is not None and int(value) > 0 else DEFAULT_CATALOG_MAX_ENTRIES
+    except (TypeError, ValueError):
+        return DEFAULT_CATALOG_MAX_ENTRIES
+
+
+def create_app(
+    config: Config,
+    *,
+    registry: Registry | None = None,
+    middleware: Sequence[Middleware] = (),
+    access_hooks: Sequence[AccessHook] = (),
+    event_sink: EventSink | None = None,
+) -> Starlette:
+    """Build the registry API. A registry built here is closed on shutdown; one passed in
+    belongs to the caller."""
+    owns_registry = registry is None
+    if registry is None:
+        registry = build_registry(config)
+    state = ApiState(
+        config=config,
+        registry=registry,
+        urls=UrlBuilder(config.http),
+        events=event_sink or NullEventSink(),
+        access_hooks=list(access_hooks),
+        catalog_max_entries=_catalog_max_entries(config),
+    )
+    prefix = normalize_prefix(config.http.prefix)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_registry:
+                await state.registry.close()
+
+    app = Starlette(
+        routes=[
+            Route(prefix + "/v2{rest:path}", ApiDispatcher(state)),
+            Route("/{path:path}", NotFoundEndpoint()),
+        ],
+        middleware=[
+            Middleware(ResponseHeadersMiddleware, headers=config.http.headers),
+            Middleware(ErrorTrapMiddleware),
+            *middleware,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    app.state.config = config
+    app.state.api = state
+    return app

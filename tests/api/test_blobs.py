@@ -1,0 +1,200 @@
+"""end-2 and end-10: blob GET/HEAD (ranges, ETag, redirects) and DELETE."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from pyregistry.app import create_app
+from pyregistry.config.model import Config, StorageConfig
+from pyregistry.storage import Registry
+from storage_drivers.inmemory import InMemoryDriver
+from tests.api.helpers import digest_of, error_codes, push_blob
+
+DATA = bytes(range(256)) * 4  # 1024 bytes
+
+
+@pytest.fixture
+def blob(client: TestClient) -> str:
+    return push_blob(client, "library/data", DATA)
+
+
+def test_get_blob_streams_content_with_headers(client: TestClient, blob: str) -> None:
+    response = client.get(f"/v2/library/data/blobs/{blob}")
+    assert response.status_code == 200
+    assert response.content == DATA
+    assert response.headers["content-length"] == str(len(DATA))
+    assert response.headers["docker-content-digest"] == blob
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["etag"] == f'"{blob}"'
+    assert response.headers["accept-ranges"] == "bytes"
+
+
+def test_head_blob_has_length_and_digest_but_no_body(client: TestClient, blob: str) -> None:
+    response = client.head(f"/v2/library/data/blobs/{blob}")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == str(len(DATA))
+    assert response.headers["docker-content-digest"] == blob
+    assert response.headers["content-type"] == "application/octet-stream"
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-9", 0, 9),
+        ("bytes=1000-", 1000, 1023),
+        ("bytes=-24", 1000, 1023),
+        ("bytes=1020-5000", 1020, 1023),
+        ("bytes=-5000", 0, 1023),
+        ("bytes=5-5", 5, 5),
+    ],
+)
+def test_range_requests_answer_206(
+    client: TestClient, blob: str, header: str, start: int, end: int
+) -> None:
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers={"Range": header})
+    assert response.status_code == 206
+    assert response.content == DATA[start : end + 1]
+    assert response.headers["content-range"] == f"bytes {start}-{end}/{len(DATA)}"
+    assert response.headers["content-length"] == str(end - start + 1)
+
+
+def test_head_with_range_reports_partial_length(client: TestClient, blob: str) -> None:
+    response = client.head(f"/v2/library/data/blobs/{blob}", headers={"Range": "bytes=0-99"})
+    assert response.status_code == 206
+    assert response.headers["content-length"] == "100"
+    assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=1024-",
+        "bytes=2000-3000",
+        "bytes=10-5",
+        "bytes=-0",
+        "bytes=0-1,5-6",
+        "items=0-1",
+        "bytes=abc",
+        "bytes=-",
+    ],
+)
+def test_unsatisfiable_or_malformed_ranges_are_416(
+    client: TestClient, blob: str, header: str
+) -> None:
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers={"Range": header})
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{len(DATA)}"
+    assert error_codes(response)
+
+
+def test_if_range_mismatch_serves_whole_blob(client: TestClient, blob: str) -> None:
+    response = client.get(
+        f"/v2/library/data/blobs/{blob}",
+        headers={"Range": "bytes=0-9", "If-Range": '"sha256:' + "0" * 64 + '"'},
+    )
+    assert response.status_code == 200
+    assert response.content == DATA
+
+
+def test_if_none_match_gives_304(client: TestClient, blob: str) -> None:
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers={"If-None-Match": f'"{blob}"'})
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_empty_blob(client: TestClient) -> None:
+    digest = push_blob(client, "library/data", b"")
+    response = client.get(f"/v2/library/data/blobs/{digest}")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == "0"
+    ranged = client.get(f"/v2/library/data/blobs/{digest}", headers={"Range": "bytes=0-"})
+    assert ranged.status_code == 416
+
+
+def test_unknown_blob_is_404_blob_unknown(client: TestClient, blob: str) -> None:
+    other = digest_of(b"never pushed")
+    for method in ("GET", "HEAD"):
+        response = client.request(method, f"/v2/library/data/blobs/{other}")
+        assert response.status_code == 404
+    assert error_codes(client.get(f"/v2/library/data/blobs/{other}")) == ["BLOB_UNKNOWN"]
+    # Blobs are per repository: another repository (existing or not) does not see it.
+    assert client.head(f"/v2/library/other/blobs/{blob}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "digest", ["sha256:abc", "sha256:" + "G" * 64, "md5:" + "a" * 32, "nocolon", "sha256:"]
+)
+def test_malformed_digest_is_400(client: TestClient, digest: str) -> None:
+    for method in ("GET", "HEAD", "DELETE"):
+        response = client.request(method, f"/v2/library/data/blobs/{digest}")
+        assert response.status_code == 400, (method, digest)
+    assert error_codes(client.get(f"/v2/library/data/blobs/{digest}")) == ["DIGEST_INVALID"]
+
+
+def test_sha512_blob_round_trip(client: TestClient) -> None:
+    digest = push_blob(client, "library/data", b"sha512 content", algorithm="sha512")
+    assert digest.startswith("sha512:")
+    response = client.get(f"/v2/library/data/blobs/{digest}")
+    assert response.status_code == 200
+    assert response.content == b"sha512 content"
+    assert response.headers["docker-content-digest"] == digest
+
+
+def test_delete_blob_is_202_then_404(client: TestClient, blob: str) -> None:
+    response = client.delete(f"/v2/library/data/blobs/{blob}")
+    assert response.status_code == 202
+    assert client.head(f"/v2/library/data/blobs/{blob}").status_code == 404
+    again = client.delete(f"/v2/library/data/blobs/{blob}")
+    assert again.status_code == 404
+    assert error_codes(again) == ["BLOB_UNKNOWN"]
+
+
+def test_delete_disabled_is_405_unsupported() -> None:
+    config = Config(storage=StorageConfig(driver="inmemory", delete_enabled=False))
+    with TestClient(create_app(config)) as client:
+        digest = push_blob(client, "repo", b"keep me")
+        response = client.delete(f"/v2/repo/blobs/{digest}")
+        assert response.status_code == 405
+        assert error_codes(response) == ["UNSUPPORTED"]
+        assert client.get(f"/v2/repo/blobs/{digest}").content == b"keep me"
+
+
+class RedirectingDriver(InMemoryDriver):
+    """An in-memory driver that, like S3, offers direct URLs for content."""
+
+    async def redirect_url(self, path: str, method: str = "GET") -> str | None:
+        return f"https://blobs.example.invalid{path}?signed=1"
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> RedirectingDriver:
+        return cls()
+
+
+def test_get_redirects_with_307_when_the_driver_offers_a_url() -> None:
+    registry = Registry(RedirectingDriver(), delete_enabled=True, redirect=True)
+    app = create_app(Config(storage=StorageConfig(driver="inmemory")), registry=registry)
+    with TestClient(app, follow_redirects=False) as client:
+        digest = push_blob(client, "repo", b"redirect me")
+        response = client.get(f"/v2/repo/blobs/{digest}")
+        assert response.status_code == 307
+        assert response.headers["location"].startswith("https://blobs.example.invalid/")
+        assert response.headers["docker-content-digest"] == digest
+        head = client.head(f"/v2/repo/blobs/{digest}")
+        assert head.status_code == 200
+        assert head.headers["content-length"] == str(len(b"redirect me"))
+
+
+def test_redirect_disabled_serves_content() -> None:
+    registry = Registry(RedirectingDriver(), delete_enabled=True, redirect=False)
+    app = create_app(Config(storage=StorageConfig(driver="inmemory")), registry=registry)
+    with TestClient(app, follow_redirects=False) as client:
+        digest = push_blob(client, "repo", b"served here")
+        response = client.get(f"/v2/repo/blobs/{digest}")
+        assert response.status_code == 200
+        assert response.content == b"served here"
