@@ -2,7 +2,10 @@
 
 Only what pyregistry acts on is typed; every section is also kept raw (``raw``) so that
 later features (auth, notifications, proxy, ...) parse their own part without this
-module growing a field for each option. Defaults follow distribution's.
+module growing a field for each option. Defaults follow distribution's. Raw sections hold
+the values as written (after environment overrides): durations stay strings such as
+``"10s"``, to be read with :func:`pyregistry.config.parse_duration`. Redis's 2.8 and 3.x
+spellings (``pool.maxactive`` / ``poolsize`` ...) end up in the same typed fields.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ class LogConfig:
     fields: dict[str, Any] = field(default_factory=dict)
     accesslog_disabled: bool = False
     reportcaller: bool = False
+    #: ``log.hooks`` as written (mail hooks; not acted on).
+    hooks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -35,6 +40,8 @@ class StorageConfig:
     uploadpurging_age_seconds: float = 168 * 3600
     uploadpurging_interval_seconds: float = 24 * 3600
     uploadpurging_dryrun: bool = False
+    #: ``tag.concurrencylimit`` (0: pick a default)
+    tag_concurrencylimit: int = 0
 
 
 @dataclass
@@ -43,6 +50,11 @@ class TLSConfig:
     key: str | None = None
     clientcas: list[str] = field(default_factory=list)
     minimumtls: str | None = None
+    #: Go cipher suite names (``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``)
+    ciphersuites: list[str] = field(default_factory=list)
+    #: distribution 3's ``clientauth`` mode; None means require-and-verify when clientcas set
+    clientauth: str | None = None
+    letsencrypt: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +76,8 @@ class HTTPConfig:
     headers: dict[str, list[str]] = field(default_factory=dict)
     tls: TLSConfig = field(default_factory=TLSConfig)
     debug: DebugConfig = field(default_factory=DebugConfig)
+    http2_disabled: bool = False
+    h2c_enabled: bool = False
 
 
 @dataclass
@@ -80,6 +94,10 @@ class RedisConfig:
     pool_maxactive: int | None = None
     pool_idletimeout_seconds: float | None = None
     tls_enabled: bool = False
+    #: 3.x ``tls`` client certificate settings
+    tls_certificate: str | None = None
+    tls_key: str | None = None
+    tls_clientcas: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,7 +114,16 @@ class Config:
     health: dict[str, Any] = field(default_factory=dict)
     proxy: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] = field(default_factory=dict)
+    middleware: dict[str, Any] = field(default_factory=dict)
+    compatibility: dict[str, Any] = field(default_factory=dict)
+    reporting: dict[str, Any] = field(default_factory=dict)
+    catalog: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
     #: The whole document after environment overrides.
     raw: dict[str, Any] = field(default_factory=dict)
     #: Where it came from, for error messages.
     source: str = "<defaults>"
+    #: The file it was read from (None: built-in defaults); workers reload from it.
+    path: str | None = None
+    #: Things worth logging once logging is set up (ignored environment variables...).
+    warnings: list[str] = field(default_factory=list)

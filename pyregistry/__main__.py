@@ -1,0 +1,5 @@
+"""``python -m pyregistry``."""
+
+from pyregistry.cli import main
+
+raise SystemExit(main())

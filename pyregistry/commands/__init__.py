@@ -1,0 +1,1 @@
+"""``pyregistry`` subcommands, one module each; see :mod:`pyregistry.cli`."""

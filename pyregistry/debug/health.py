@@ -1,0 +1,310 @@
+"""Health checks, as distribution's ``health`` section defines them.
+
+Each check is an async function that raises when unhealthy; it runs every ``interval``
+and its error is reported once it failed ``threshold`` times in a row (0: at once).
+Unlike distribution, the first run happens at start rather than one interval later, so a
+registry is never reported healthy before it was checked.
+
+Other features add their own (Redis, a proxy upstream...) with :func:`register` on the
+process-wide :data:`default_checks`, before or after the server starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pyregistry.config.duration import parse_duration
+from storage_drivers.base import StorageDriver
+from storage_drivers.errors import PathNotFound
+
+CheckFn = Callable[[], Awaitable[None]]
+DEFAULT_INTERVAL = 10.0
+log = logging.getLogger("pyregistry.health")
+
+
+class CheckFailed(Exception):
+    """What a check raises when the thing it watches is not healthy."""
+
+
+@dataclass
+class _Check:
+    name: str
+    fn: CheckFn
+    interval: float
+    threshold: int
+    error: str | None = None
+    failures: int = 0
+
+    def update(self, error: str | None) -> None:
+        self.failures = 0 if error is None else self.failures + 1
+        self.error = error
+
+    def current(self) -> str | None:
+        return self.error if self.failures >= max(self.threshold, 1) else None
+
+
+class HealthChecks:
+    """A set of named periodic checks and their current state."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, _Check] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._running = False
+
+    def register(
+        self,
+        name: str,
+        fn: CheckFn,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        threshold: int = 0,
+        replace: bool = False,
+    ) -> None:
+        """Add a check; it starts at once if the checks are already running. A name can be
+        registered once, unless ``replace`` (a reloaded configuration) says otherwise."""
+        if name in self._checks:
+            if not replace:
+                raise ValueError(f"health check {name!r} already registered")
+            old = self._tasks.pop(name, None)
+            if old is not None:
+                old.cancel()
+        check = _Check(name, fn, interval if interval > 0 else DEFAULT_INTERVAL, threshold)
+        self._checks[name] = check
+        if self._running:
+            self._tasks[name] = asyncio.get_running_loop().create_task(self._loop(check))
+
+    def names(self) -> list[str]:
+        return sorted(self._checks)
+
+    def status(self) -> dict[str, str]:
+        """Failing checks by name (empty when healthy)."""
+        return {
+            name: error
+            for name, check in sorted(self._checks.items())
+            if (error := check.current()) is not None
+        }
+
+    async def run_once(self) -> dict[str, str]:
+        """Run every check now (tests, start-up) and return :meth:`status`."""
+        await asyncio.gather(*(self._run(check) for check in self._checks.values()))
+        return self.status()
+
+    async def start(self) -> None:
+        """Run each check now, then every interval, until :meth:`stop`."""
+        if self._running:
+            return
+        self._running = True
+        loop = asyncio.get_running_loop()
+        for name, check in self._checks.items():
+            self._tasks[name] = loop.create_task(self._loop(check))
+
+    async def stop(self) -> None:
+        self._running = False
+        tasks, self._tasks = list(self._tasks.values()), {}
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self, check: _Check) -> None:
+        while True:
+            await self._run(check)
+            await asyncio.sleep(check.interval)
+
+    async def _run(self, check: _Check) -> None:
+        try:
+            await check.fn()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure is the check's verdict
+            message = str(exc) or type(exc).__name__
+            if check.error != message:
+                log.warning("health check failed", extra={"check": check.name, "error": message})
+            check.update(message)
+        else:
+            check.update(None)
+
+
+#: The process's checks; :func:`register` adds to it, ``/debug/health`` reports it.
+default_checks = HealthChecks()
+
+
+def register(
+    name: str, fn: CheckFn, *, interval: float = DEFAULT_INTERVAL, threshold: int = 0
+) -> None:
+    """Add a check to :data:`default_checks` (for features such as Redis or proxy)."""
+    default_checks.register(name, fn, interval=interval, threshold=threshold)
+
+
+# -- the checks distribution's config knows -------------------------------------------
+
+
+def storage_driver_check(get_driver: Callable[[], StorageDriver]) -> CheckFn:
+    """Lists the storage root; a missing root is fine (the backend answered)."""
+
+    async def check() -> None:
+        try:
+            await get_driver().list("/")
+        except PathNotFound:
+            pass
+
+    return check
+
+
+def file_check(path: str) -> CheckFn:
+    """Unhealthy while ``path`` exists: create the file to take a registry out of rotation."""
+
+    def exists() -> bool:
+        return os.path.exists(os.path.abspath(path))
+
+    async def check() -> None:
+        if await asyncio.to_thread(exists):
+            raise CheckFailed("file exists")
+
+    return check
+
+
+def http_check(uri: str, status: int, timeout: float, headers: dict[str, list[str]]) -> CheckFn:
+    """A HEAD request to ``uri`` must answer ``status``."""
+
+    async def check() -> None:
+        pairs = [(name, str(v)) for name, values in headers.items() for v in values]
+        try:
+            async with httpx.AsyncClient(timeout=timeout or None) as client:
+                response = await client.head(uri, headers=pairs)
+        except httpx.HTTPError as exc:
+            raise CheckFailed(f"{uri}: error while checking: {exc}") from None
+        if response.status_code != status:
+            raise CheckFailed(
+                f"{uri}: downstream service returned unexpected status: {response.status_code}"
+            )
+
+    return check
+
+
+def tcp_check(addr: str, timeout: float) -> CheckFn:
+    """A TCP connection to ``host:port`` must open."""
+
+    async def check() -> None:
+        host, _, port = addr.rpartition(":")
+        try:
+            opening = asyncio.open_connection(host.strip("[]"), int(port))
+            _, writer = await asyncio.wait_for(opening, timeout or None)
+        except (TimeoutError, OSError, ValueError) as exc:
+            raise CheckFailed(f"{addr}: connection failed: {exc or 'timeout'}") from None
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+    return check
+
+
+def register_configured_checks(
+    checks: HealthChecks,
+    health: dict[str, Any],
+    storage_driver_name: str,
+    get_driver: Callable[[], StorageDriver],
+) -> None:
+    """Register the checks of a config's ``health`` section (names as distribution's),
+    replacing those of an earlier configuration."""
+
+    def seconds(entry: dict[str, Any], key: str) -> float:
+        value = entry.get(key)
+        return parse_duration(value) if value is not None else 0.0
+
+    storage = health.get("storagedriver") or {}
+    if storage.get("enabled"):
+        checks.register(
+            f"storagedriver_{storage_driver_name}",
+            storage_driver_check(get_driver),
+            interval=seconds(storage, "interval"),
+            threshold=storage.get("threshold") or 0,
+            replace=True,
+        )
+    for entry in health.get("file") or []:
+        checks.register(
+            entry["file"],
+            file_check(entry["file"]),
+            interval=seconds(entry, "interval"),
+            threshold=entry.get("threshold") or 0,
+            replace=True,
+        )
+    for entry in health.get("http") or []:
+        checks.register(
+            entry["uri"],
+            http_check(
+                entry["uri"],
+                entry.get("statuscode") or 200,
+                seconds(entry, "timeout"),
+                entry.get("headers") or {},
+            ),
+            interval=seconds(entry, "interval"),
+            threshold=entry.get("threshold") or 0,
+            replace=True,
+        )
+    for entry in health.get("tcp") or []:
+        checks.register(
+            entry["addr"],
+            tcp_check(entry["addr"], seconds(entry, "timeout")),
+            interval=seconds(entry, "interval"),
+            threshold=entry.get("threshold") or 0,
+            replace=True,
+        )
+
+
+class HealthGate:
+    """Pure ASGI, around the registry API: while a check fails every request gets 503
+    ``UNAVAILABLE`` (distribution's ``health.Handler``), and ``/`` answers 200 when healthy
+    (distribution's liveness path) so load balancers can probe it."""
+
+    def __init__(self, app: ASGIApp, checks: HealthChecks) -> None:
+        self.app = app
+        self.checks = checks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.checks.status():
+            body = json.dumps(
+                {
+                    "errors": [
+                        {
+                            "code": "UNAVAILABLE",
+                            "message": "service unavailable",
+                            "detail": "health check failed: please see /debug/health",
+                        }
+                    ]
+                }
+            ).encode()
+            await _respond(send, 503, body, b"application/json; charset=utf-8")
+            return
+        if scope["path"] == "/":
+            await _respond(send, 200, b"", None, [(b"cache-control", b"no-cache")])
+            return
+        await self.app(scope, receive, send)
+
+
+async def _respond(
+    send: Any,
+    status: int,
+    body: bytes,
+    content_type: bytes | None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [(b"content-length", str(len(body)).encode())] + (extra or [])
+    if content_type:
+        headers.append((b"content-type", content_type))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

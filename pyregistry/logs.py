@@ -1,0 +1,222 @@
+"""Logging as distribution does it: logrus-style lines on stderr (``text``, ``json`` or
+``logstash``) carrying ``log.fields`` on every line, and an access log on stdout.
+
+uvicorn's own loggers (``uvicorn``, ``uvicorn.error``) go through the same handler, so a
+deployment parsing JSON sees nothing else. The access log comes from
+:class:`AccessLogMiddleware` (uvicorn's is turned off): in ``text`` mode it is Apache's
+Combined Log Format plus the duration, as distribution prints it; in ``json``/``logstash``
+mode one object per line with distribution's ``http.request.*``/``http.response.*`` keys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, TextIO
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pyregistry.config.duration import format_duration
+from pyregistry.config.model import LogConfig
+
+ACCESS_LOGGER = "pyregistry.access"
+LEVELS = {
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+}
+_NAMES = {
+    logging.CRITICAL: "fatal",
+    logging.ERROR: "error",
+    logging.WARNING: "warning",
+    logging.INFO: "info",
+    logging.DEBUG: "debug",
+}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",
+    "taskName",
+}
+#: Chatty libraries (httpx logs every health-check request at info) only say warnings.
+_QUIET = ("asyncio", "botocore", "boto3", "s3transfer", "urllib3", "httpx", "httpcore")
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    return datetime.fromtimestamp(record.created).astimezone().isoformat()
+
+
+class _Formatter(logging.Formatter):
+    """Shared part: the static ``fields`` plus whatever ``extra=`` a call passed."""
+
+    def __init__(self, fields: Mapping[str, Any], reportcaller: bool = False) -> None:
+        super().__init__()
+        self.fields = dict(fields)
+        self.reportcaller = reportcaller
+
+    def entries(self, record: logging.LogRecord) -> dict[str, Any]:
+        out = dict(self.fields)
+        out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if self.reportcaller:
+            out["func"] = f"{record.module}.{record.funcName}"
+            out["file"] = f"{record.pathname}:{record.lineno}"
+        if record.exc_info:
+            out["error"] = self.formatException(record.exc_info)
+        return out
+
+
+class JSONFormatter(_Formatter):
+    """One JSON object per line: ``time``, ``level``, ``msg`` and the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": _timestamp(record), "level": _NAMES.get(record.levelno, "info")}
+        line["msg"] = record.getMessage()
+        line.update(self.entries(record))
+        return json.dumps(line, default=str)
+
+
+class LogstashFormatter(_Formatter):
+    """logrus's logstash layout: ``@timestamp``, ``@version``, ``level``, ``message``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "@timestamp": _timestamp(record),
+            "@version": "1",
+            "level": _NAMES.get(record.levelno, "info"),
+            "message": record.getMessage(),
+        }
+        line.update(self.entries(record))
+        return json.dumps(line, default=str)
+
+
+class TextFormatter(_Formatter):
+    """logrus's text layout: ``time="..." level=info msg="..." key=value``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = [
+            f"time={_quote(_timestamp(record))}",
+            f"level={_NAMES.get(record.levelno, 'info')}",
+            f"msg={_quote(record.getMessage())}",
+        ]
+        parts += [f"{key}={_quote(value)}" for key, value in self.entries(record).items()]
+        return " ".join(parts)
+
+
+class CombinedFormatter(logging.Formatter):
+    """The access log's text form: the message already is the Combined Log Format line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
+def _quote(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if text and all(c.isalnum() or c in "-._/@^+" for c in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def make_formatter(config: LogConfig) -> logging.Formatter:
+    kinds = {"json": JSONFormatter, "logstash": LogstashFormatter}
+    return kinds.get(config.formatter, TextFormatter)(config.fields, config.reportcaller)
+
+
+def setup_logging(
+    config: LogConfig, *, stream: TextIO | None = None, access_stream: TextIO | None = None
+) -> None:
+    """Route every logger (uvicorn's too) to ``stream`` (stderr) in the configured format,
+    and the access log to ``access_stream`` (stdout). Safe to call again."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_pyregistry", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(make_formatter(config))
+    handler._pyregistry = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    level = LEVELS.get(config.level, logging.INFO)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+    access = logging.getLogger(ACCESS_LOGGER)
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = config.accesslog_disabled
+    access.setLevel(logging.INFO)
+    access_handler = logging.StreamHandler(access_stream or sys.stdout)
+    text = config.formatter not in ("json", "logstash")
+    access_handler.setFormatter(CombinedFormatter() if text else make_formatter(config))
+    access.addHandler(access_handler)
+
+
+class AccessLogMiddleware:
+    """Pure ASGI: one access-log line per HTTP request once its response is sent.
+
+    Counts response bytes as they stream (nothing is buffered)."""
+
+    def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
+        self.app = app
+        self.logger = logger or logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.logger.disabled:
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        state = {"status": 0, "bytes": 0, "done": False}
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                state["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            self._log(scope, state["status"] or 500, state["bytes"], time.perf_counter() - start)
+
+    def _log(self, scope: Scope, status: int, size: int, seconds: float) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
+        remote = f"{client[0]}:{client[1]}" if client else "-"
+        uri = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            uri += "?" + scope["query_string"].decode("latin-1")
+        agent = headers.get("user-agent", "")
+        fields = {
+            "http.request.method": scope["method"],
+            "http.request.uri": uri,
+            "http.request.host": headers.get("host", ""),
+            "http.request.useragent": agent,
+            "http.request.remoteaddr": remote,
+            "http.response.status": status,
+            "http.response.written": size,
+            "http.response.duration": format_duration(seconds),
+        }
+        handler_is_text = all(
+            isinstance(h.formatter, CombinedFormatter) for h in self.logger.handlers
+        )
+        if not handler_is_text:
+            self.logger.info("response completed", extra=fields)
+            return
+        when = datetime.now().astimezone().strftime("%d/%b/%Y:%H:%M:%S %z")
+        host = client[0] if client else "-"
+        line = (
+            f'{host} - - [{when}] "{scope["method"]} {uri} HTTP/{scope.get("http_version", "1.1")}"'
+            f" {status} {size} {json.dumps(headers.get('referer', ''))} {json.dumps(agent)}"
+            f" {format_duration(seconds)}"
+        )
+        self.logger.info(line)

@@ -1,0 +1,342 @@
+"""Run the registry under uvicorn, with the debug server beside it.
+
+One worker (the default): the API server and the debug server run in one event loop and
+share the health checks. SIGTERM or SIGINT stops accepting connections and lets in-flight
+requests finish for ``http.draintimeout`` (30s when unset), then exits 0; a second SIGINT
+cuts them short.
+
+Several workers (``--workers N`` / ``PYREGISTRY_WORKERS``): uvicorn's supervisor forks N
+processes sharing the listening socket; each builds its own app through
+:func:`worker_app` from the same config file and environment. The debug server runs in
+the supervisor (in a thread) with its own health checks, and ``/metrics`` adds up every
+worker through prometheus_client's multiprocess mode.
+
+Every app is wrapped, outermost first, in: access log, metrics (when Prometheus is on),
+the health gate (503 while a check fails), then the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.supervisors.multiprocess import Multiprocess
+
+from pyregistry.config import Config, ConfigError, load_config
+from pyregistry.config.model import TLSConfig
+from pyregistry.debug.app import create_debug_app
+from pyregistry.debug.health import HealthChecks, HealthGate, default_checks
+from pyregistry.debug.health import register_configured_checks as register_checks
+from pyregistry.debug.metrics import MetricsMiddleware
+from pyregistry.listeners import Listener, bind, harden, parse_addr, tls_options
+from pyregistry.logs import AccessLogMiddleware, setup_logging
+from storage_drivers.base import StorageDriver
+from storage_drivers.factory import available_drivers, create_driver
+
+APP_FACTORY = "pyregistry.app:create_app"
+WORKERS_ENV = "PYREGISTRY_WORKERS"
+DEFAULT_DRAIN_SECONDS = 30.0
+#: How the supervisor tells worker processes what to build.
+_WORKER_CONFIG_ENV = "PYREGISTRY_WORKER_CONFIG"
+_WORKER_FACTORY_ENV = "PYREGISTRY_WORKER_APP_FACTORY"
+_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+log = logging.getLogger("pyregistry.server")
+
+
+class ChecksLifespan:
+    """Pure ASGI: start the health checks once the app has started, stop them first on
+    shutdown (so they run in the serving event loop, in every worker)."""
+
+    def __init__(self, app: ASGIApp, checks: HealthChecks) -> None:
+        self.app = app
+        self.checks = checks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def on_receive() -> Message:
+            message: Message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.checks.stop()
+            return message
+
+        async def on_send(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                await self.checks.start()
+            await send(message)
+
+        await self.app(scope, on_receive, on_send)
+
+
+class _UvicornConfig(uvicorn.Config):
+    """uvicorn's Config plus ``minimumtls``/``ciphersuites``, applied wherever it loads."""
+
+    def __init__(self, app: Any, *, tls: TLSConfig | None = None, **kwargs: Any) -> None:
+        self.registry_tls = tls
+        super().__init__(app, **kwargs)
+
+    def load(self) -> None:
+        super().load()
+        if self.ssl is not None and self.registry_tls is not None:
+            harden(self.ssl, self.registry_tls)
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server leaving signals to :func:`serve`, which stops both servers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def load_factory(spec: str) -> Callable[[Config], ASGIApp]:
+    """``module:function`` -> the function (the API's ``create_app`` by default)."""
+    module, _, name = spec.partition(":")
+    factory: Callable[[Config], ASGIApp] = getattr(importlib.import_module(module), name)
+    return factory
+
+
+def _driver_getter(app: Any, config: Config) -> Callable[[], StorageDriver]:
+    """The API's own driver (``app.state.registry.driver``), else one made for the checks."""
+    own: list[StorageDriver] = []
+
+    def get() -> StorageDriver:
+        registry = getattr(getattr(app, "state", None), "registry", None)
+        driver = getattr(registry, "driver", None)
+        if isinstance(driver, StorageDriver):
+            return driver
+        if not own:
+            own.append(create_driver(config.storage.driver, config.storage.parameters))
+        return own[0]
+
+    return get
+
+
+def assemble(config: Config, checks: HealthChecks, app_factory: str = APP_FACTORY) -> ASGIApp:
+    """The API app with the access log, metrics, health gate and checks around it."""
+    app = load_factory(app_factory)(config)
+    register_checks(checks, config.health, config.storage.driver, _driver_getter(app, config))
+    wrapped: ASGIApp = HealthGate(app, checks)
+    if config.http.debug.prometheus_enabled:
+        wrapped = MetricsMiddleware(wrapped, prefix=config.http.prefix)
+    wrapped = AccessLogMiddleware(wrapped)
+    return ChecksLifespan(wrapped, checks)
+
+
+def worker_app() -> ASGIApp:
+    """uvicorn app factory for worker processes: reload the config the supervisor used."""
+    config = load_config(os.environ.get(_WORKER_CONFIG_ENV) or None)
+    setup_logging(config.log)
+    return assemble(config, default_checks, os.environ.get(_WORKER_FACTORY_ENV) or APP_FACTORY)
+
+
+def _uvicorn_options(config: Config, *, lifespan: str = "on") -> dict[str, Any]:
+    drain = config.http.draintimeout_seconds or DEFAULT_DRAIN_SECONDS
+    return {
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "ws": "none",
+        "lifespan": lifespan,
+        "timeout_graceful_shutdown": drain,
+    }
+
+
+def resolve_workers(value: int | str | None, environ: dict[str, str] | None = None) -> int:
+    """``--workers`` if given, else ``$PYREGISTRY_WORKERS``, else 1."""
+    env = os.environ if environ is None else environ
+    raw = value if value is not None else env.get(WORKERS_ENV) or 1
+    try:
+        workers = int(raw)
+    except ValueError:
+        raise ConfigError(f"workers must be a positive integer, got {raw!r}") from None
+    if workers < 1:
+        raise ConfigError(f"workers must be a positive integer, got {raw!r}")
+    return workers
+
+
+def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -> int:
+    """Serve until SIGTERM/SIGINT; the process exit status. Raises :class:`ConfigError`
+    for addresses or TLS settings that cannot work."""
+    if config.storage.driver not in available_drivers():
+        raise ConfigError(
+            f"unknown storage driver {config.storage.driver!r}; "
+            f"available: {', '.join(available_drivers())}",
+            key=f"storage.{config.storage.driver}",
+        )
+    tls = tls_options(config.http.tls)
+    listener = parse_addr(config.http.addr, config.http.net)
+    debug = (
+        parse_addr(config.http.debug.addr, "tcp", "http.debug.addr")
+        if config.http.debug.addr
+        else None
+    )
+    setup_logging(config.log)
+    for warning in config.warnings:
+        log.warning(warning)
+    for note in _unsupported(config):
+        log.warning(note)
+    try:
+        sock = bind(listener)
+    except OSError as exc:
+        log.error(f"cannot listen on {listener.describe()}: {exc}")
+        return 1
+    debug_sock = None
+    try:
+        debug_sock = bind(debug) if debug else None
+    except OSError as exc:
+        log.error(f"cannot listen on {debug.describe() if debug else ''}: {exc}")
+        sock.close()
+        return 1
+    scheme = "https" if tls else "http"
+    log.info(f"listening on {listener.describe(sock)}", extra={"scheme": scheme})
+    if debug_sock is not None and debug is not None:
+        log.info(f"debug server listening on {debug.describe(debug_sock)}")
+    try:
+        if workers > 1:
+            return _serve_workers(config, sock, debug_sock, workers, app_factory, tls)
+        return asyncio.run(_serve_single(config, sock, debug_sock, app_factory, tls))
+    except SystemExit as exc:  # uvicorn exits this way when the app fails to start
+        log.error("the registry failed to start")
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sock.close()
+        if debug_sock is not None:
+            debug_sock.close()
+        bundle = tls.get("ssl_ca_certs")
+        if bundle and bundle not in config.http.tls.clientcas:  # our temporary CA bundle
+            with contextlib.suppress(OSError):
+                os.unlink(bundle)
+        if listener.net == "unix":
+            with contextlib.suppress(OSError):
+                os.unlink(listener.path)
+
+
+def _unsupported(config: Config) -> list[str]:
+    notes = []
+    if config.http.h2c_enabled:
+        notes.append("http.h2c is not supported: serving HTTP/1.1 only")
+    if config.log.hooks:
+        notes.append("log.hooks (mail hooks) are not supported and are ignored")
+    return notes
+
+
+async def _serve_single(
+    config: Config,
+    sock: socket.socket,
+    debug_sock: socket.socket | None,
+    app_factory: str,
+    tls: dict[str, Any],
+) -> int:
+    try:
+        app = assemble(config, default_checks, app_factory)
+    except ConfigError:
+        raise
+    except Exception:
+        log.exception("cannot create the registry app")
+        return 1
+    main = _Server(_UvicornConfig(app, tls=config.http.tls, **_uvicorn_options(config), **tls))
+    debug = None
+    if debug_sock is not None:
+        debug_app = create_debug_app(default_checks, config.http.debug)
+        debug = _Server(_UvicornConfig(debug_app, **_uvicorn_options(config, lifespan="off")))
+
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.info(f"received {sig.name}: draining connections, then stopping")
+        if main.should_exit and sig == signal.SIGINT:
+            main.force_exit = True
+        main.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    debug_task = None
+    try:
+        if debug is not None and debug_sock is not None:
+            debug_task = asyncio.create_task(debug.serve(sockets=[debug_sock]))
+        await main.serve(sockets=[sock])
+    finally:
+        if debug is not None and debug_task is not None:
+            debug.should_exit = True
+            await debug_task
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("registry stopped")
+    return 0 if main.started else 1
+
+
+def _serve_workers(
+    config: Config,
+    sock: socket.socket,
+    debug_sock: socket.socket | None,
+    workers: int,
+    app_factory: str,
+    tls: dict[str, Any],
+) -> int:
+    os.environ[_WORKER_CONFIG_ENV] = config.path or ""
+    os.environ[_WORKER_FACTORY_ENV] = app_factory
+    metrics_dir = None
+    if config.http.debug.prometheus_enabled and not os.environ.get(_MULTIPROC_ENV):
+        metrics_dir = tempfile.mkdtemp(prefix="pyregistry-metrics-")
+        os.environ[_MULTIPROC_ENV] = metrics_dir
+    options = _uvicorn_options(config)
+    uconfig = _UvicornConfig(
+        "pyregistry.server:worker_app",
+        factory=True,
+        workers=workers,
+        tls=config.http.tls,
+        **options,
+        **tls,
+    )
+    debug_thread = _start_debug_thread(config, debug_sock) if debug_sock is not None else None
+    try:
+        Multiprocess(uconfig, sockets=[sock]).run()
+    finally:
+        if debug_thread is not None:
+            server, thread = debug_thread
+            server.should_exit = True
+            thread.join(timeout=10)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    log.info("registry stopped")
+    return 0
+
+
+def _start_debug_thread(config: Config, sock: socket.socket) -> tuple[_Server, threading.Thread]:
+    """The supervisor's debug server, with its own health checks, in its own loop."""
+    checks = HealthChecks()
+    register_checks(checks, config.health, config.storage.driver, _driver_getter(None, config))
+    app = ChecksLifespan(create_debug_app(checks, config.http.debug), checks)
+    server = _Server(_UvicornConfig(app, **_uvicorn_options(config)))
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="debug-server", daemon=True
+    )
+    thread.start()
+    return server, thread
+
+
+__all__ = [
+    "APP_FACTORY",
+    "ChecksLifespan",
+    "Listener",
+    "assemble",
+    "resolve_workers",
+    "serve",
+    "worker_app",
+]

@@ -1,0 +1,137 @@
+"""Log formats: logrus-like text, JSON and logstash lines; the access log."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from pyregistry.config import LogConfig
+from pyregistry.logs import ACCESS_LOGGER, AccessLogMiddleware, setup_logging
+
+
+@pytest.fixture
+def streams() -> Iterator[tuple[io.StringIO, io.StringIO]]:
+    err, out = io.StringIO(), io.StringIO()
+    yield err, out
+    setup_logging(LogConfig())  # leave logging as the next test expects it
+    logging.getLogger().handlers[:] = [
+        h for h in logging.getLogger().handlers if not getattr(h, "_pyregistry", False)
+    ]
+
+
+def test_json_lines_carry_time_level_msg_and_fields(
+    streams: tuple[io.StringIO, io.StringIO],
+) -> None:
+    err, out = streams
+    setup_logging(
+        LogConfig(level="debug", formatter="json", fields={"service": "registry", "n": 3}),
+        stream=err,
+        access_stream=out,
+    )
+    logging.getLogger("pyregistry.test").info("hello %s", "world", extra={"repo": "alpine"})
+    logging.getLogger("uvicorn.error").warning("from uvicorn")
+    logging.getLogger("pyregistry.test").debug("details")
+    lines = [json.loads(line) for line in err.getvalue().splitlines()]
+    assert [line["msg"] for line in lines] == ["hello world", "from uvicorn", "details"]
+    assert [line["level"] for line in lines] == ["info", "warning", "debug"]
+    assert all(line["service"] == "registry" and line["n"] == 3 for line in lines)
+    assert lines[0]["repo"] == "alpine"
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", lines[0]["time"])
+
+
+def test_level_filters(streams: tuple[io.StringIO, io.StringIO]) -> None:
+    err, out = streams
+    setup_logging(LogConfig(level="warn", formatter="json"), stream=err, access_stream=out)
+    logging.getLogger("pyregistry.test").info("hidden")
+    logging.getLogger("pyregistry.test").error("shown")
+    assert [json.loads(line)["msg"] for line in err.getvalue().splitlines()] == ["shown"]
+
+
+def test_text_lines_look_like_logrus(streams: tuple[io.StringIO, io.StringIO]) -> None:
+    err, out = streams
+    setup_logging(
+        LogConfig(formatter="text", fields={"service": "registry"}, reportcaller=True),
+        stream=err,
+        access_stream=out,
+    )
+    logging.getLogger("pyregistry.test").info("listening on [::]:5000")
+    line = err.getvalue().strip()
+    assert re.match(
+        r'^time="[^"]+" level=info msg="listening on \[::\]:5000" service=registry ', line
+    )
+    assert "func=test_logs.test_text_lines_look_like_logrus" in line
+    assert "file=" in line
+
+
+def test_logstash_lines(streams: tuple[io.StringIO, io.StringIO]) -> None:
+    err, out = streams
+    setup_logging(LogConfig(formatter="logstash", fields={"a": "b"}), stream=err, access_stream=out)
+    logging.getLogger("pyregistry.test").error("bad")
+    line = json.loads(err.getvalue())
+    assert (line["@version"], line["level"], line["message"], line["a"]) == (
+        "1",
+        "error",
+        "bad",
+        "b",
+    )
+    assert "@timestamp" in line
+
+
+async def hello(request: object) -> PlainTextResponse:
+    return PlainTextResponse("hello", status_code=201)
+
+
+async def request_through_access_log() -> None:
+    app = AccessLogMiddleware(Starlette(routes=[Route("/v2/{rest:path}", hello)]))
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
+        await client.get("/v2/x/tags/list?n=1", headers={"user-agent": "docker/24", "referer": "r"})
+
+
+async def test_access_log_json(streams: tuple[io.StringIO, io.StringIO]) -> None:
+    err, out = streams
+    setup_logging(
+        LogConfig(formatter="json", fields={"service": "registry"}), stream=err, access_stream=out
+    )
+    await request_through_access_log()
+    line = json.loads(out.getvalue())
+    assert line["msg"] == "response completed" and line["service"] == "registry"
+    assert line["http.request.method"] == "GET"
+    assert line["http.request.uri"] == "/v2/x/tags/list?n=1"
+    assert line["http.request.useragent"] == "docker/24"
+    assert line["http.request.remoteaddr"] == "10.1.2.3:4567"
+    assert (line["http.response.status"], line["http.response.written"]) == (201, 5)
+    assert re.fullmatch(r"[\d.]+(s|ms|µs|ns)", line["http.response.duration"])
+    assert err.getvalue() == ""
+
+
+async def test_access_log_text_is_combined_log_format(
+    streams: tuple[io.StringIO, io.StringIO],
+) -> None:
+    err, out = streams
+    setup_logging(LogConfig(formatter="text"), stream=err, access_stream=out)
+    await request_through_access_log()
+    assert re.fullmatch(
+        r"10\.1\.2\.3 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "
+        r'"GET /v2/x/tags/list\?n=1 HTTP/1\.1" 201 5 "r" "docker/24" [\d.]+(s|ms|µs|ns)\n',
+        out.getvalue(),
+    )
+
+
+async def test_access_log_can_be_disabled(streams: tuple[io.StringIO, io.StringIO]) -> None:
+    err, out = streams
+    setup_logging(
+        LogConfig(formatter="json", accesslog_disabled=True), stream=err, access_stream=out
+    )
+    await request_through_access_log()
+    assert out.getvalue() == ""
+    assert logging.getLogger(ACCESS_LOGGER).disabled

@@ -1,0 +1,136 @@
+"""Run ``python -m pyregistry ...`` as a real subprocess on a loopback port, for tests.
+
+Output goes to files (no pipe can fill up); :meth:`RegistryProcess.stop` sends a signal
+and returns the exit status. Plain helpers, no fixtures: import what you need.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float, alive: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if alive is not None and alive.poll() is not None:
+            raise RuntimeError(f"process exited with {alive.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+class RegistryProcess:
+    """``pyregistry ARGS`` in ``cwd``, with ``env`` added to the environment."""
+
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        port: int,
+        cwd: str | os.PathLike[str] | None = None,
+        env: dict[str, str] | None = None,
+        wait_ports: tuple[int, ...] = (),
+    ) -> None:
+        self.args = args
+        self.port = port
+        self.cwd = str(cwd) if cwd else None
+        self.extra_env = env or {}
+        self.wait_ports = wait_ports
+        self._logs = tempfile.TemporaryDirectory(prefix="pyregistry-proc-")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._kept: dict[str, str] = {}
+
+    def _output(self, name: str) -> str:
+        if name in self._kept:
+            return self._kept[name]
+        return Path(self._logs.name, name).read_text(errors="replace")
+
+    @property
+    def stdout(self) -> str:
+        """What the process printed on stdout (the access log) so far."""
+        return self._output("stdout")
+
+    @property
+    def stderr(self) -> str:
+        """What the process printed on stderr (the application log) so far."""
+        return self._output("stderr")
+
+    def start(self, timeout: float = 20.0) -> RegistryProcess:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        env.update(self.extra_env)
+        with (
+            open(Path(self._logs.name, "stdout"), "wb") as out,
+            open(Path(self._logs.name, "stderr"), "wb") as err,
+        ):
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "pyregistry", *self.args],
+                cwd=self.cwd,
+                env=env,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
+        try:
+            for port in (self.port, *self.wait_ports):
+                wait_for_port(port, timeout, self.proc)
+        except Exception as exc:
+            self.stop(signal.SIGKILL)
+            raise RuntimeError(f"{exc}\nstderr:\n{self.stderr}\nstdout:\n{self.stdout}") from exc
+        return self
+
+    def send_signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        """Send ``sig`` and wait; SIGKILL if it does not exit in time. The exit status."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def __enter__(self) -> RegistryProcess:
+        return self.start() if self.proc is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+        self._kept = {name: self._output(name) for name in ("stdout", "stderr")}
+        self._logs.cleanup()
