@@ -28,6 +28,7 @@ from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
 from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
+from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.storage import Registry
 from storage_drivers import create_driver
@@ -41,6 +42,7 @@ def build_registry(config: Config) -> Registry:
         delete_enabled=config.storage.delete_enabled,
         redirect=not config.storage.redirect_disable,
         readonly=config.storage.readonly,
+        blob_descriptor_cache=build_blob_descriptor_cache(config),
     )
 
 

@@ -34,6 +34,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from pyregistry.cache import build_redis_health_check
 from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.config.model import TLSConfig
 from pyregistry.debug.app import create_debug_app
@@ -127,10 +128,19 @@ def _driver_getter(app: Any, config: Config) -> Callable[[], StorageDriver]:
     return get
 
 
+def _register_redis_check(checks: HealthChecks, config: Config) -> None:
+    """Redis shows on /debug/health but never gates the API: without the cache, requests
+    are answered from storage."""
+    check = build_redis_health_check(config)
+    if check is not None:
+        checks.register("redis", check, replace=True, gate=False)
+
+
 def assemble(config: Config, checks: HealthChecks, app_factory: str = APP_FACTORY) -> ASGIApp:
     """The API app with the access log, metrics, health gate and checks around it."""
     app = load_factory(app_factory)(config)
     register_checks(checks, config.health, config.storage.driver, _driver_getter(app, config))
+    _register_redis_check(checks, config)
     wrapped: ASGIApp = HealthGate(app, checks)
     if config.http.debug.prometheus_enabled:
         wrapped = MetricsMiddleware(wrapped, prefix=config.http.prefix)
@@ -322,6 +332,7 @@ def _start_debug_thread(config: Config, sock: socket.socket) -> tuple[_Server, t
     """The supervisor's debug server, with its own health checks, in its own loop."""
     checks = HealthChecks()
     register_checks(checks, config.health, config.storage.driver, _driver_getter(None, config))
+    _register_redis_check(checks, config)
     app = ChecksLifespan(create_debug_app(checks, config.http.debug), checks)
     server = _Server(_UvicornConfig(app, **_uvicorn_options(config)))
     thread = threading.Thread(

@@ -7,4 +7,5 @@ pytest_plugins: list[str] = [
     "tests.support.podman",
     "tests.support.docker",
     "tests.support.targets",
+    "tests.support.redis",
 ]

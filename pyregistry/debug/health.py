@@ -42,6 +42,9 @@ class _Check:
     fn: CheckFn
     interval: float
     threshold: int
+    #: False for checks that report on /debug/health but must not fail API requests
+    #: (a cache outage degrades speed, not correctness).
+    gate: bool = True
     error: str | None = None
     failures: int = 0
 
@@ -69,6 +72,7 @@ class HealthChecks:
         interval: float = DEFAULT_INTERVAL,
         threshold: int = 0,
         replace: bool = False,
+        gate: bool = True,
     ) -> None:
         """Add a check; it starts at once if the checks are already running. A name can be
         registered once, unless ``replace`` (a reloaded configuration) says otherwise."""
@@ -78,7 +82,9 @@ class HealthChecks:
             old = self._tasks.pop(name, None)
             if old is not None:
                 old.cancel()
-        check = _Check(name, fn, interval if interval > 0 else DEFAULT_INTERVAL, threshold)
+        check = _Check(
+            name, fn, interval if interval > 0 else DEFAULT_INTERVAL, threshold, gate=gate
+        )
         self._checks[name] = check
         if self._running:
             self._tasks[name] = asyncio.get_running_loop().create_task(self._loop(check))
@@ -86,12 +92,13 @@ class HealthChecks:
     def names(self) -> list[str]:
         return sorted(self._checks)
 
-    def status(self) -> dict[str, str]:
-        """Failing checks by name (empty when healthy)."""
+    def status(self, *, gating_only: bool = False) -> dict[str, str]:
+        """Failing checks by name (empty when healthy); ``gating_only`` leaves out the
+        report-only ones."""
         return {
             name: error
             for name, check in sorted(self._checks.items())
-            if (error := check.current()) is not None
+            if (error := check.current()) is not None and (check.gate or not gating_only)
         }
 
     async def run_once(self) -> dict[str, str]:
@@ -141,10 +148,15 @@ default_checks = HealthChecks()
 
 
 def register(
-    name: str, fn: CheckFn, *, interval: float = DEFAULT_INTERVAL, threshold: int = 0
+    name: str,
+    fn: CheckFn,
+    *,
+    interval: float = DEFAULT_INTERVAL,
+    threshold: int = 0,
+    gate: bool = True,
 ) -> None:
     """Add a check to :data:`default_checks` (for features such as Redis or proxy)."""
-    default_checks.register(name, fn, interval=interval, threshold=threshold)
+    default_checks.register(name, fn, interval=interval, threshold=threshold, gate=gate)
 
 
 # -- the checks distribution's config knows -------------------------------------------
@@ -276,7 +288,7 @@ class HealthGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.checks.status():
+        if self.checks.status(gating_only=True):
             body = json.dumps(
                 {
                     "errors": [

@@ -91,8 +91,11 @@ class Registry:
         return await _purge_uploads(self._ctx, older_than_seconds, dry_run)
 
     async def close(self) -> None:
-        """Release the driver's connections and thread pools."""
+        """Release the driver's and the cache's connections and thread pools."""
         await self._ctx.driver.close()
+        close_cache = getattr(self._ctx.cache, "close", None)
+        if close_cache is not None:
+            await close_cache()
 
 
 class Repository:

@@ -1,0 +1,192 @@
+"""Turn the config's ``redis`` section (2.8 or 3.x spelling) into redis-py connection settings.
+
+Only the first address is used: the blob descriptor cache talks to one Redis node, as
+distribution's does. Timeouts default short on purpose: a cache that makes a request wait
+for a dead Redis is worse than no cache.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio.connection import Connection, SSLConnection
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from pyregistry.config.duration import parse_duration
+from pyregistry.config.errors import ConfigError
+from pyregistry.config.model import RedisConfig
+
+DEFAULT_PORT = 6379
+#: Used when ``dialtimeout`` is not set: connection refused is instant, a black hole is not.
+DEFAULT_CONNECT_TIMEOUT = 1.0
+#: Used when neither ``readtimeout`` nor ``writetimeout`` is set.
+DEFAULT_SOCKET_TIMEOUT = 1.0
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """Everything needed to open connections to the cache's Redis node."""
+
+    host: str
+    port: int
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    socket_timeout: float = DEFAULT_SOCKET_TIMEOUT
+    #: ``pool.maxactive`` / ``poolsize``: None leaves the pool unbounded (redigo's 0).
+    max_connections: int | None = None
+    #: How long a request waits for a free connection when the pool is bounded.
+    pool_timeout: float | None = None
+    client_name: str | None = None
+    tls: bool = False
+    tls_certificate: str | None = None
+    tls_key: str | None = None
+    tls_cas: list[str] = field(default_factory=list)
+    tls_insecure: bool = False
+
+    @property
+    def address(self) -> str:
+        """``host:port`` for log lines and health messages (never the password)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_address(addr: str) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or a bare host (port 6379)."""
+    text = addr.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"invalid redis address {addr!r}")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host, port_text = text, ""
+    if not host:
+        raise ValueError(f"invalid redis address {addr!r}: no host")
+    try:
+        port = int(port_text) if port_text else DEFAULT_PORT
+    except ValueError:
+        raise ValueError(f"invalid redis address {addr!r}: bad port") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"invalid redis address {addr!r}: bad port")
+    return host, port
+
+
+def settings_from_config(redis: RedisConfig) -> RedisSettings:
+    """The typed ``redis`` section, plus the few 3.x options only found in ``raw``."""
+    if not redis.addrs:
+        raise ConfigError("no address configured (addr or addrs)", key="redis")
+    try:
+        host, port = parse_address(redis.addrs[0])
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="redis.addr") from None
+    raw = redis.raw if isinstance(redis.raw, dict) else {}
+    raw_tls = raw.get("tls") if isinstance(raw.get("tls"), dict) else {}
+    timeouts = [t for t in (redis.readtimeout_seconds, redis.writetimeout_seconds) if t]
+    max_connections = redis.pool_maxactive or _positive(raw.get("maxactiveconns"))
+    return RedisSettings(
+        host=host,
+        port=port,
+        db=int(redis.db or 0),
+        username=redis.username,
+        password=redis.password,
+        connect_timeout=redis.dialtimeout_seconds or DEFAULT_CONNECT_TIMEOUT,
+        socket_timeout=max(timeouts) if timeouts else DEFAULT_SOCKET_TIMEOUT,
+        max_connections=max_connections if max_connections and max_connections > 0 else None,
+        pool_timeout=_seconds(raw.get("pooltimeout")),
+        client_name=str(raw["clientname"]) if raw.get("clientname") else None,
+        tls=redis.tls_enabled,
+        tls_certificate=redis.tls_certificate,
+        tls_key=redis.tls_key,
+        tls_cas=list(redis.tls_clientcas),
+        tls_insecure=bool(raw_tls.get("insecure")) if isinstance(raw_tls, dict) else False,
+    )
+
+
+def _positive(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value) or None
+    except (TypeError, ValueError):
+        return None
+
+
+def _connection_kwargs(settings: RedisSettings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "db": settings.db,
+        "username": settings.username,
+        "password": settings.password,
+        "socket_connect_timeout": settings.connect_timeout,
+        "socket_timeout": settings.socket_timeout,
+        # One immediate retry heals a pooled connection Redis closed (restart, idle
+        # timeout); more would only multiply the wait while Redis is really down.
+        "retry": Retry(NoBackoff(), 1),
+        "client_name": settings.client_name,
+        "decode_responses": True,
+    }
+    if settings.tls:
+        kwargs.update(
+            ssl_certfile=settings.tls_certificate,
+            ssl_keyfile=settings.tls_key,
+            ssl_cert_reqs=ssl.CERT_NONE if settings.tls_insecure else ssl.CERT_REQUIRED,
+            ssl_check_hostname=not settings.tls_insecure,
+            ssl_ca_data=_ca_bundle(settings.tls_cas),
+        )
+    return kwargs
+
+
+def _ca_bundle(paths: list[str]) -> str | None:
+    """Several CA files as one PEM bundle (redis-py takes one file or one string)."""
+    if not paths:
+        return None
+    chunks = []
+    for path in paths:
+        try:
+            with open(path, encoding="ascii") as handle:
+                chunks.append(handle.read())
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}", key="redis.tls") from None
+    return "\n".join(chunks)
+
+
+def create_client(settings: RedisSettings) -> Redis:
+    """A client with its own pool; connections open lazily, bound to the loop using them."""
+    connection_class = SSLConnection if settings.tls else Connection
+    kwargs = _connection_kwargs(settings)
+    pool: ConnectionPool
+    if settings.max_connections is not None:
+        # Like go-redis's PoolSize: wait for a free connection rather than fail at once.
+        pool = BlockingConnectionPool(
+            max_connections=settings.max_connections,
+            timeout=settings.pool_timeout or settings.socket_timeout,
+            connection_class=connection_class,
+            **kwargs,
+        )
+    else:
+        pool = ConnectionPool(connection_class=connection_class, **kwargs)
+    return Redis(connection_pool=pool)
+
+
+async def close_client(client: Redis) -> None:
+    """Close a client and its pool (``aclose`` on redis-py >= 5.0.1, ``close`` before)."""
+    closer = getattr(client, "aclose", None) or client.close
+    await closer()
+    await client.connection_pool.disconnect()

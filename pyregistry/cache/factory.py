@@ -1,0 +1,77 @@
+"""Pick the blob descriptor cache ``storage.cache`` asks for, as distribution does.
+
+``blobdescriptor`` (or its old name ``layerinfo``): unset -> no cache; ``inmemory`` -> an
+LRU of ``blobdescriptorsize`` entries in this process; ``redis`` -> the shared cache in
+the ``redis`` section's Redis (a config error when that section is missing, where
+distribution panics). Any other value is logged and caching stays off, as in 2.8.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError
+
+from pyregistry.cache.connection import (
+    RedisSettings,
+    close_client,
+    create_client,
+    settings_from_config,
+)
+from pyregistry.cache.redis import RedisBlobDescriptorCache, RedisUnavailable
+from pyregistry.config.errors import ConfigError
+from pyregistry.config.model import Config
+from pyregistry.storage.cache import (
+    DEFAULT_CACHE_SIZE,
+    BlobDescriptorCache,
+    InMemoryBlobDescriptorCache,
+)
+
+log = logging.getLogger("pyregistry.cache")
+
+
+def build_blob_descriptor_cache(config: Config) -> BlobDescriptorCache | None:
+    """The cache for ``config`` (None: caching disabled). Raises :class:`ConfigError`."""
+    kind = (config.storage.cache_blobdescriptor or "").strip().lower()
+    if not kind:
+        return None
+    if kind == "inmemory":
+        size = config.storage.cache_blobdescriptorsize
+        return InMemoryBlobDescriptorCache(size if size and size > 0 else DEFAULT_CACHE_SIZE)
+    if kind == "redis":
+        if config.redis is None or not config.redis.addrs:
+            raise ConfigError(
+                "redis configuration required to use redis as the blob descriptor cache",
+                key="storage.cache.blobdescriptor",
+                source=config.source,
+            )
+        return RedisBlobDescriptorCache.from_config(config.redis)
+    log.warning(f"unknown blob descriptor cache type {kind!r}, caching disabled")
+    return None
+
+
+def build_redis_health_check(config: Config) -> Callable[[], Awaitable[None]] | None:
+    """A ``/debug/health`` check PINGing the ``redis`` section's node (None: no section).
+
+    Each run opens and closes its own connection, so it works from any event loop or
+    process (the multi-worker supervisor's debug server included).
+    """
+    if config.redis is None or not config.redis.addrs:
+        return None
+    return redis_ping_check(settings_from_config(config.redis))
+
+
+def redis_ping_check(settings: RedisSettings) -> Callable[[], Awaitable[None]]:
+    """A check that raises :class:`RedisUnavailable` unless Redis answers PING."""
+
+    async def check() -> None:
+        client = create_client(settings)
+        try:
+            await client.ping()
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailable(f"redis at {settings.address}: {exc}") from None
+        finally:
+            await close_client(client)
+
+    return check

@@ -1,0 +1,130 @@
+"""A real ``redis-server`` for tests, on 127.0.0.1 and a free port, without persistence.
+
+``redis_server_process`` (session scope) starts one server for the whole run; the
+function-scoped ``redis_server`` makes sure it is running (an outage test may have
+stopped it), empties it, and yields it. :meth:`RedisServer.stop` / :meth:`start` simulate
+an outage and recovery on the same port. A missing binary fails the test with an apt hint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+STARTUP_TIMEOUT = 10.0
+INSTALL_HINT = "redis-server is not installed: apt-get install redis-server"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """One ``redis-server`` process that can be stopped and started again on its port."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "redis.log"
+
+    @property
+    def addr(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def client(self, db: int = 0) -> redis.Redis:
+        """A plain synchronous client, for inspecting what the cache wrote."""
+        return redis.Redis(host=self.host, port=self.port, db=db, decode_responses=True)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        command = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            self.host,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--logfile",
+            str(self.log_path),
+        ]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited at start-up: {self._log_tail()}")
+            with contextlib.suppress(redis.RedisError), self.client() as client:
+                if client.ping():
+                    return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer: {self._log_tail()}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Kill the server (an outage): connections drop, the port refuses connections."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-2000:]
+        except OSError:
+            return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def redis_server_process() -> Iterator[RedisServer]:
+    """The session's redis-server (started once, stopped at the end)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    with tempfile.TemporaryDirectory(prefix="pyregistry-redis-") as workdir:
+        server = RedisServer(binary, Path(workdir))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_server_process: RedisServer) -> Iterator[RedisServer]:
+    """The running session server, emptied; restarted afterwards if a test stopped it."""
+    redis_server_process.start()
+    with redis_server_process.client() as client:
+        client.flushall()
+    yield redis_server_process
+    redis_server_process.start()
