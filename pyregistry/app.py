@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from pyregistry.api.context import AccessHook, EventSink, NullEventSink
+from pyregistry.api.context import AccessHook, EventSink, FanOutEventSink, NullEventSink
 from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
 from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
@@ -30,6 +30,7 @@ from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
+from pyregistry.notifications import build_notifier
 from pyregistry.storage import Registry
 from storage_drivers import create_driver
 
@@ -71,11 +72,16 @@ def create_app(
     owns_registry = registry is None
     if registry is None:
         registry = build_registry(config)
+    notifier = build_notifier(config, registry)
+    sinks: list[EventSink] = [s for s in (event_sink, notifier) if s is not None]
+    events: EventSink = (
+        NullEventSink() if not sinks else sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
+    )
     state = ApiState(
         config=config,
         registry=registry,
         urls=UrlBuilder(config.http),
-        events=event_sink or NullEventSink(),
+        events=events,
         access_hooks=list(access_hooks),
         catalog_max_entries=_catalog_max_entries(config),
     )
@@ -83,9 +89,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if notifier is not None:
+            await notifier.start()
         try:
             yield
         finally:
+            if notifier is not None:
+                await notifier.stop()
             if owns_registry:
                 await state.registry.close()
 

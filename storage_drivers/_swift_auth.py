@@ -7,7 +7,7 @@ documentation, so adding a version never touches the driver.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +33,14 @@ class AuthResult:
     storage_url: str
     expires_at: float | None = None  # time.time() seconds, when the service says
     tenant_id: str = ""
+    issued_at: float = field(default_factory=time.time)
+
+    def expiring(self, margin: float) -> bool:
+        """Within ``margin`` seconds (at most a quarter of its lifetime) of expiry."""
+        if self.expires_at is None:
+            return False
+        margin = min(margin, (self.expires_at - self.issued_at) / 4)
+        return self.expires_at - time.time() < margin
 
 
 async def authenticate(client: httpx.AsyncClient, params: SwiftParameters) -> AuthResult:

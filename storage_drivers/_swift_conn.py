@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -26,6 +26,8 @@ from storage_drivers.errors import PathNotFound, StorageDriverError
 DRIVER = "swift"
 #: Re-authenticate this long before the service says the token expires.
 EXPIRY_MARGIN = 60.0
+#: A token accepted this recently is trusted for a streamed upload without a check.
+TOKEN_CONFIRM_AGE = 30.0
 _RETRYABLE = (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError, httpx.WriteError)
 
 
@@ -58,6 +60,7 @@ class SwiftConnection:
         self.list_limit = list_limit
         self._state: _LoopState | None = None
         self._auth: AuthResult | None = None
+        self._confirmed = 0.0  # time.monotonic() of the last answer that was not a 401
         self._ready = False
         #: From ``/info`` (or the options when ``/info`` is disabled).
         self.bulk_delete_max = 0
@@ -90,14 +93,22 @@ class SwiftConnection:
     async def _token(self, stale: AuthResult | None = None) -> AuthResult:
         """The current token; a new one if there is none, it expires soon or is ``stale``."""
         auth = self._auth
-        if auth is not None and auth is not stale and not _expiring(auth):
+        if auth is not None and auth is not stale and not auth.expiring(EXPIRY_MARGIN):
             return auth
         state = self._loop_state()
         async with state.auth_lock:
             auth = self._auth
-            if auth is None or auth is stale or _expiring(auth):
+            if auth is None or auth is stale or auth.expiring(EXPIRY_MARGIN):
                 auth = self._auth = await authenticate(state.client, self.params)
             return auth
+
+    async def confirm_token(self, max_age: float = TOKEN_CONFIRM_AGE) -> None:
+        """Before a request that cannot be replayed (a streamed body): make sure the token
+        still works, re-authenticating if not, unless it was accepted moments ago."""
+        if time.monotonic() - self._confirmed > max_age:
+            response = await self.request("HEAD", self.container_path())
+            if response.status_code == 401:
+                raise swift_error(response, "token check")
 
     def invalidate_token(self) -> None:
         """Forget the token so the next request authenticates again."""
@@ -136,6 +147,7 @@ class SwiftConnection:
             except httpx.HTTPError as exc:
                 raise StorageDriverError(f"swift: {method} {path}: {exc!r}", driver=DRIVER) from exc
             if response.status_code != 401:
+                self._confirmed = time.monotonic()
                 return response
             if not replayable or reauthenticated:
                 self.invalidate_token()
@@ -212,11 +224,9 @@ class SwiftConnection:
         self.secret_key = wanted
 
     # ---------------------------------------------------------------- temp URLs
-    def temp_url(self, name: str, method: str, lifetime: float = 20 * 60) -> str:
+    async def temp_url(self, name: str, method: str, lifetime: float = 20 * 60) -> str:
         """A tempurl-middleware URL for ``method`` on object ``name``."""
-        auth = self._auth
-        if auth is None:
-            raise StorageDriverError("swift: not authenticated", driver=DRIVER)
+        auth = await self._token()
         parts = urlsplit(auth.storage_url)
         expires = int(time.time() + lifetime)
         raw_path = f"{unquote(parts.path)}/{self.params.container}/{name}"
@@ -235,7 +245,7 @@ class SwiftConnection:
         delimiter: str | None = None,
         container: str | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Every entry under ``prefix``, page by page (objects, and subdirs with delimiter)."""
         marker = ""
         page_size = limit or self.list_limit
@@ -257,10 +267,6 @@ class SwiftConnection:
                 return
             last = page[-1]
             marker = last.get("name") or last.get("subdir", "")
-
-
-def _expiring(auth: AuthResult) -> bool:
-    return auth.expires_at is not None and auth.expires_at - time.time() < EXPIRY_MARGIN
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

@@ -27,6 +27,10 @@ QUEUE_DEPTH = 4
 #: How long commit waits for an eventually consistent listing to show every segment.
 VISIBLE_TIMEOUT = 15.0
 OCTET_STREAM = {"Content-Type": "application/octet-stream"}
+#: A segment upload with no new data for this long is abandoned; Swift's proxy gives up
+#: on an idle request body after its ``client_timeout`` (60 s by default) anyway.
+IDLE_TIMEOUT = 60.0
+_running: set[asyncio.Task[httpx.Response]] = set()
 
 
 class _SegmentUpload:
@@ -37,9 +41,20 @@ class _SegmentUpload:
         self.size = 0
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_DEPTH)
         self._task = asyncio.create_task(self._put(conn))
+        # held until done, so a writer dropped without close still ends its request
+        _running.add(self._task)
+        self._task.add_done_callback(_running.discard)
 
     async def _body(self) -> AsyncIterator[bytes]:
-        while (piece := await self._queue.get()) is not None:
+        while True:
+            try:
+                piece = await asyncio.wait_for(self._queue.get(), IDLE_TIMEOUT)
+            except TimeoutError:
+                raise StorageDriverError(
+                    f"swift: no data for {self.name} in {IDLE_TIMEOUT:.0f}s", driver=DRIVER
+                ) from None
+            if piece is None:
+                return
             yield piece
 
     async def _put(self, conn: SwiftConnection) -> httpx.Response:
@@ -134,11 +149,13 @@ class SwiftWriter(FileWriter):
         try:
             while view:
                 if self._upload is None:
+                    await self._conn.confirm_token()
                     name = self._layout.segment(self._segments, self._next)
                     self._upload = _SegmentUpload(self._conn, name)
                     self._next += 1
                 room = min(chunk_size - self._upload.size, PIECE_SIZE)
-                piece, view = bytes(view[:room]), view[room:]
+                whole = len(view) == len(data) <= room and isinstance(data, bytes)
+                piece, view = (data if whole else bytes(view[:room])), view[room:]
                 await self._upload.send(piece)
                 self._size += len(piece)
                 if self._upload.size >= chunk_size:

@@ -3,9 +3,13 @@
 Options are distribution 2.8's (see :mod:`storage_drivers._swift_params`); the object
 layout, shared with distribution, is described in :mod:`storage_drivers._swift_layout`.
 Large content is written as segments and published as a Dynamic Large Object on
-commit (:mod:`storage_drivers._swift_writer`), so there is no size limit. Redirects
-are tempurl-middleware URLs, available when the cluster offers tempurl (or
-``tempurlmethods`` says so) and a key could be found or set, as in distribution.
+commit (:mod:`storage_drivers._swift_writer`), so there is no size limit. Swift's dlo
+middleware throttles reads after ``rate_limit_after_segment`` segments (10 by default)
+to one segment a second, as it does for distribution: large registries raise that
+setting or ``chunksize``. Redirects are tempurl-middleware URLs, available when the
+cluster offers tempurl (or ``tempurlmethods`` says so) and a key could be found or
+set, as in distribution: without ``secretkey`` the container's (or account's) existing
+key is used, or a random one is set.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -65,6 +70,14 @@ class _ResponseChunks:
         self._skip = skip
         self._left = limit
         self._chunks: AsyncIterator[bytes] | None = None
+        self._loop = asyncio.get_running_loop()
+
+    def __del__(self) -> None:
+        # dropped half-read (a client went away): hand the connection back to the pool,
+        # or after a few dozen such readers every request would wait for a free one
+        response = self._response
+        if response is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(_close_later, self._loop, response)
 
     def __aiter__(self) -> _ResponseChunks:
         return self
@@ -97,6 +110,15 @@ class _ResponseChunks:
             await response.aclose()
 
 
+def _close_later(loop: asyncio.AbstractEventLoop, response: httpx.Response) -> None:
+    task = loop.create_task(response.aclose())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
 class SwiftDriver(StorageDriver):
     """Paths as objects in one Swift container (created on first use)."""
 
@@ -109,6 +131,7 @@ class SwiftDriver(StorageDriver):
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> SwiftDriver:
+        parse_parameters(parameters)  # config keys only: no private test knobs
         return cls(**{str(k): v for k, v in parameters.items()})
 
     async def _ready(self, path: str, allow_root: bool = False) -> str:
@@ -174,16 +197,17 @@ class SwiftDriver(StorageDriver):
 
     # ---------------------------------------------------------------- metadata
     async def stat(self, path: str) -> FileInfo:
-        name = await self._ready(path, allow_root=True)
-        if path != "/":
-            response = await self._conn.request("HEAD", self._conn.object_path(name))
-            if response.is_success:
-                size = int(response.headers.get("Content-Length", 0))
-                return FileInfo(path, size, mod_time(response.headers.get("Last-Modified")), False)
-            if response.status_code != 404:
-                raise swift_error(response, path)
-        async for _ in self._conn.listing(self._layout.children_prefix(path), limit=1):
-            return FileInfo(path, 0, datetime.now(UTC), True)
+        name = await self._ready(path)
+        response = await self._conn.request("HEAD", self._conn.object_path(name))
+        if response.is_success:
+            size = int(response.headers.get("Content-Length", 0))
+            return FileInfo(path, size, mod_time(response.headers.get("Last-Modified")), False)
+        if response.status_code != 404:
+            raise swift_error(response, path)
+        listing = self._conn.listing(self._layout.children_prefix(path), limit=1)
+        async with aclosing(listing) as entries:
+            async for _ in entries:
+                return FileInfo(path, 0, datetime.now(UTC), True)
         raise PathNotFound(path, driver=DRIVER)
 
     async def _children(self, path: str) -> _Entries:
@@ -296,7 +320,11 @@ class SwiftDriver(StorageDriver):
         slos = {name for name, _, slo in large if slo}
         for name in slos:
             url = self._conn.object_path(name)
-            await self._conn.request("DELETE", url, params={"multipart-manifest": "delete"})
+            response = await self._conn.request(
+                "DELETE", url, params={"multipart-manifest": "delete"}
+            )
+            if not response.is_success and response.status_code != 404:
+                raise swift_error(response, name)
         await delete_objects(self._conn, [e["name"] for e in entries if e["name"] not in slos])
         for _, manifest, _ in large:
             await delete_segments(self._conn, self._layout, manifest)
@@ -327,7 +355,7 @@ class SwiftDriver(StorageDriver):
         method = "GET" if method.upper() == "HEAD" else method.upper()
         if not self._conn.secret_key or method not in self._conn.tempurl_methods:
             return None
-        return self._conn.temp_url(name, method)
+        return await self._conn.temp_url(name, method)
 
     async def close(self) -> None:
         await self._conn.close()

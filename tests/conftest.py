@@ -8,4 +8,5 @@ pytest_plugins: list[str] = [
     "tests.support.docker",
     "tests.support.targets",
     "tests.support.redis",
+    "tests.support.swift",
 ]

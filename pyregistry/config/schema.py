@@ -168,6 +168,8 @@ SCHEMA = _s(
     notifications=Struct(
         {
             "events": _s(includereferences=BOOL),
+            # pyregistry: where the durable delivery queue lives
+            "queue": _s(directory=STR),
             "endpoints": ListOf(
                 Struct(
                     {

@@ -1,0 +1,63 @@
+"""Webhook notifications, as distribution's ``notifications`` config section describes,
+made durable: events are queued in a local SQLite file and delivered at least once, in
+order, per endpoint (see ``docs/notifications.md``).
+
+Wiring: ``notifier = build_notifier(config, registry)`` (None without active endpoints) is
+the API's ``event_sink``; ``await notifier.start()`` once the app has started and
+``await notifier.stop()`` on shutdown (:class:`NotifierLifespan` does both around any
+ASGI app).
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyregistry.config.errors import ConfigError
+from pyregistry.config.model import Config
+from pyregistry.notifications.asgi import NotifierLifespan, find_notifier, with_notifications
+from pyregistry.notifications.config import (
+    EndpointConfig,
+    NotificationsConfig,
+    parse_notifications,
+)
+from pyregistry.notifications.events import EVENTS_MEDIA_TYPE, EventBuilder
+from pyregistry.notifications.notifier import Notifier
+from pyregistry.notifications.queue import EventQueue
+from pyregistry.storage import Registry
+
+
+def build_notifier(config: Config, registry: Registry | None = None) -> Notifier | None:
+    """The notifier ``config`` asks for, its queue opened; None without active endpoints.
+
+    Raises :class:`ConfigError` for a bad ``notifications`` section or a queue directory
+    that cannot be used, so the registry refuses to start rather than lose events.
+    """
+    settings = parse_notifications(config)
+    if not settings.endpoints:
+        return None
+    try:
+        queue = EventQueue(settings.queue_directory)
+    except Exception as exc:  # OSError, or sqlite3.Error for a file that is not a queue
+        where = os.path.abspath(settings.queue_directory)
+        raise ConfigError(
+            f"cannot open the notification queue in {where}: {exc}",
+            key="notifications.queue.directory",
+            source=config.source,
+        ) from None
+    builder = EventBuilder(
+        config.http, registry=registry, include_references=settings.include_references
+    )
+    return Notifier(settings, builder, queue)
+
+
+__all__ = [
+    "EVENTS_MEDIA_TYPE",
+    "EndpointConfig",
+    "NotificationsConfig",
+    "Notifier",
+    "NotifierLifespan",
+    "build_notifier",
+    "find_notifier",
+    "parse_notifications",
+    "with_notifications",
+]
