@@ -28,6 +28,7 @@ from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
 from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
+from pyregistry.auth import access_hook, auth_middleware
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.notifications import build_notifier
@@ -82,7 +83,7 @@ def create_app(
         registry=registry,
         urls=UrlBuilder(config.http),
         events=events,
-        access_hooks=list(access_hooks),
+        access_hooks=[access_hook, *access_hooks],
         catalog_max_entries=_catalog_max_entries(config),
     )
     prefix = normalize_prefix(config.http.prefix)
@@ -107,6 +108,7 @@ def create_app(
         middleware=[
             Middleware(ResponseHeadersMiddleware, headers=config.http.headers),
             Middleware(ErrorTrapMiddleware),
+            *auth_middleware(config),
             *middleware,
         ],
         lifespan=lifespan,
