@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.utils
 
 from storage_drivers._s3_options import S3Options
 from storage_drivers._threads import ThreadRunner
@@ -197,10 +198,28 @@ def _build_client(options: S3Options) -> Any:
         if options.sessiontoken:
             credentials["aws_session_token"] = options.sessiontoken
     session = boto3.session.Session(region_name=options.region, **credentials)
-    return session.client(
+    client = session.client(
         "s3",
         endpoint_url=options.endpoint_url,
         use_ssl=options.secure,
         verify=not options.skipverify,
         config=config,
     )
+    client.meta.events.register("before-call.s3", _no_continue_for_empty_body)
+    return client
+
+
+def _no_continue_for_empty_body(params: dict[str, Any], **_: Any) -> None:
+    """Drop ``Expect: 100-continue`` from empty-bodied PUTs.
+
+    botocore adds it to every PUT; a server may answer an empty one without a
+    ``100 Continue`` and then send it late, leaving the kept-alive connection one
+    response out of step (seen with SeaweedFS: the next request hung until the read
+    timeout). With no body to hold back, the header buys nothing.
+    """
+    headers = params.get("headers", {})
+    if "Expect" not in headers:
+        return
+    body = params.get("body")
+    if body is None or botocore.utils.determine_content_length(body) == 0:
+        del headers["Expect"]

@@ -172,7 +172,11 @@ def parse_options(params: Mapping[str, Any]) -> S3Options:
         v4auth=v4auth,
         chunksize=_int(params, "chunksize", DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE),
         multipartcopychunksize=_int(
-            params, "multipartcopychunksize", DEFAULT_COPY_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE
+            params,
+            "multipartcopychunksize",
+            DEFAULT_COPY_CHUNK_SIZE,
+            MIN_CHUNK_SIZE,
+            MAX_CHUNK_SIZE,
         ),
         multipartcopymaxconcurrency=_int(
             params, "multipartcopymaxconcurrency", DEFAULT_COPY_MAX_CONCURRENCY, 1, 10_000

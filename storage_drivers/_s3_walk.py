@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 from storage_drivers.base import FileInfo
 
@@ -30,9 +30,7 @@ def walk_key(relative: str) -> str:
 
 def valid_relative(relative: str) -> bool:
     """Whether every component is a legal path component (drops ``~pending``, ``dir/``)."""
-    return all(
-        _COMPONENT.match(part) and part not in (".", "..") for part in relative.split("/")
-    )
+    return all(_COMPONENT.match(part) and part not in (".", "..") for part in relative.split("/"))
 
 
 def _bound(relative: str) -> str:
@@ -89,8 +87,3 @@ class WalkOrder:
 
     def _path(self, relative: str) -> str:
         return f"{self._base}/{relative}"
-
-
-def directory_time() -> datetime:
-    """Directories have no time of their own in S3."""
-    return datetime.now(UTC)

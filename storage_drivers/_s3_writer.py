@@ -88,17 +88,23 @@ class S3FileWriter(FileWriter):
     async def _ship_buffer(self) -> None:
         """Upload the whole buffer as the next part (never re-uses a part number)."""
         body, self._buf = self._buf, bytearray()
+        size = len(body)
         number = (self._parts[-1].number if self._parts else 0) + 1
-        response = await self._backend.call(
-            "upload_part",
-            self._path,
-            Key=self._key,
-            UploadId=self._upload_id,
-            PartNumber=number,
-            Body=bytes(body),
-        )
-        self._parts.append(Part(number, len(body), response["ETag"]))
-        self._parts_size += len(body)
+        try:
+            response = await self._backend.call(
+                "upload_part",
+                self._path,
+                Key=self._key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=body,  # the bytearray itself: no chunk-sized copy
+            )
+        except BaseException:
+            self._buf = body  # nothing was added meanwhile: the writer stays consistent
+            raise
+        _release(body)
+        self._parts.append(Part(number, size, response["ETag"]))
+        self._parts_size += size
 
     async def close(self) -> None:
         """Persist what is buffered: a part if big enough, else the tail object."""
@@ -121,7 +127,7 @@ class S3FileWriter(FileWriter):
             "put_object",
             self._path,
             Key=self._backend.tail_key(self._path),
-            Body=bytes(self._buf),
+            Body=self._buf,
             ContentType="application/octet-stream",
             Metadata={"upload-id": self._upload_id, "base": str(self._parts_size)},
         )
@@ -170,7 +176,7 @@ class S3FileWriter(FileWriter):
                     "put_object",
                     self._path,
                     Key=self._key,
-                    Body=bytes(self._buf),
+                    Body=self._buf,
                     **self._backend.options.object_args(),
                 )
                 self._buf = bytearray()
@@ -287,3 +293,12 @@ async def _list_parts(backend: S3Backend, path: str, key: str, upload_id: str) -
                 path=path,
             )
     return parts
+
+
+def _release(buffer: bytearray) -> None:
+    """Free a shipped part now: botocore's request objects sit in reference cycles, so
+    without this each part would linger until the cyclic GC runs."""
+    try:
+        buffer.clear()
+    except BufferError:  # still exported somewhere: leave it to the GC
+        pass

@@ -9,4 +9,5 @@ pytest_plugins: list[str] = [
     "tests.support.targets",
     "tests.support.redis",
     "tests.support.swift",
+    "tests.support.s3",
 ]

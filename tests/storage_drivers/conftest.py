@@ -20,7 +20,7 @@ from storage_drivers.inmemory import InMemoryDriver
 
 DriverFactory = Callable[[], Awaitable[StorageDriver]]
 
-DRIVER_NAMES = ["inmemory", "filesystem", "swift"]
+DRIVER_NAMES = ["inmemory", "filesystem", "s3", "swift"]
 
 
 @pytest.fixture

@@ -1,0 +1,342 @@
+"""The ``s3`` driver: registry paths as objects in an S3 (or S3-compatible) bucket.
+
+Semantics follow distribution's s3-aws driver (same options, same keys:
+``<rootdirectory>/<path>``), written on boto3 whose blocking calls all run on the
+driver's thread pool. Notes on what S3 makes special:
+
+* Directories do not exist: a directory is a key prefix with objects below it.
+* Writers are multipart uploads plus a hidden tail object (see ``_s3_writer``); their
+  data is invisible until ``commit``, which is atomic (CompleteMultipartUpload or PUT).
+* ``move`` is a server-side copy (multipart UploadPartCopy above
+  ``multipartcopythresholdsize``, in parallel) followed by a delete of the source.
+* Deletes also remove the emptied folders' ``<dir>/`` markers, because
+  directory-backed servers (SeaweedFS) would otherwise list them for a long time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from storage_drivers._s3_backend import S3Backend
+from storage_drivers._s3_options import MIN_CHUNK_SIZE, parse_options
+from storage_drivers._s3_walk import WalkOrder, valid_relative
+from storage_drivers._s3_writer import S3FileWriter, find_uploads, resume_upload, start_upload
+from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileInfo, FileWriter, StorageDriver
+from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
+from storage_drivers.paths import check_path
+
+#: How long a redirect URL stays valid (distribution's value).
+REDIRECT_EXPIRY_SECONDS = 20 * 60
+#: S3's maximum keys per list page and per DeleteObjects request.
+LIST_MAX = 1000
+
+
+class S3Driver(StorageDriver):
+    """Stores every path as an object under ``rootdirectory`` in ``bucket``."""
+
+    name: ClassVar[str] = "s3"
+    #: Smallest non-final multipart part S3 accepts; the API announces it as
+    #: OCI-Chunk-Min-Length.
+    min_chunk_size: ClassVar[int] = MIN_CHUNK_SIZE
+
+    def __init__(self, **parameters: Any) -> None:
+        self.options = parse_options(parameters)
+        self._backend = S3Backend(self.options)
+        #: Page size of list requests and keys per DeleteObjects (tests lower them to
+        #: exercise pagination and batching cheaply).
+        self._list_max = LIST_MAX
+        self._delete_max = LIST_MAX
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> S3Driver:
+        return cls(**dict(parameters))
+
+    def _check(self, path: str, allow_root: bool = False) -> str:
+        return check_path(path, driver=self.name, allow_root=allow_root)
+
+    # -- whole objects ------------------------------------------------------------------
+
+    async def get_content(self, path: str) -> bytes:
+        self._check(path)
+        response = await self._backend.call("get_object", path, Key=self._backend.key(path))
+        body = response["Body"]
+        try:
+            data: bytes = await self._backend.run(body.read)
+        finally:
+            body.close()
+        return data
+
+    async def put_content(self, path: str, content: bytes) -> None:
+        self._check(path)
+        await self._backend.call(
+            "put_object",
+            path,
+            Key=self._backend.key(path),
+            Body=bytes(content),
+            **self.options.object_args(),
+        )
+
+    async def reader(
+        self, path: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes]:
+        self._check(path)
+        head = await self._backend.call("head_object", path, Key=self._backend.key(path))
+        size = int(head["ContentLength"])
+        if offset < 0 or offset > size:
+            raise InvalidOffset(path, offset, driver=self.name)
+        end = size if length is None else min(size, offset + max(length, 0))
+        return self._stream(path, offset, end, head.get("ETag"))
+
+    async def _stream(
+        self, path: str, start: int, end: int, etag: str | None
+    ) -> AsyncIterator[bytes]:
+        """Ranged GET of [start, end), read in bounded chunks on the pool."""
+        if start >= end:
+            return
+        extra = {"IfMatch": etag} if etag else {}
+        response = await self._backend.call(
+            "get_object",
+            path,
+            Key=self._backend.key(path),
+            Range=f"bytes={start}-{end - 1}",
+            **extra,
+        )
+        body = response["Body"]
+        try:
+            while True:
+                chunk: bytes = await self._backend.run(body.read, DEFAULT_CHUNK_SIZE)
+                if not chunk:
+                    break
+                yield chunk
+        finally:
+            body.close()
+
+    # -- writers ------------------------------------------------------------------------
+
+    async def writer(self, path: str, append: bool = False) -> FileWriter:
+        self._check(path)
+        if append:
+            state = await resume_upload(self._backend, path)
+        else:
+            state = await start_upload(self._backend, path)
+        return S3FileWriter(self._backend, path, state)
+
+    # -- metadata -----------------------------------------------------------------------
+
+    async def stat(self, path: str) -> FileInfo:
+        self._check(path)
+        try:
+            head = await self._backend.call("head_object", path, Key=self._backend.key(path))
+        except PathNotFound:
+            pass
+        else:
+            modified = head.get("LastModified") or datetime.now(UTC)
+            return FileInfo(path, int(head["ContentLength"]), modified, False)
+        if await self._has_children(path):
+            return FileInfo(path, 0, datetime.now(UTC), True)
+        raise PathNotFound(path, driver=self.name)
+
+    async def _has_children(self, path: str) -> bool:
+        """Whether a real object lives below ``path`` (folder markers do not count)."""
+        prefix = self._backend.prefix(path)
+        page = await self._backend.call(
+            "list_objects_v2", path, Prefix=prefix, Delimiter="/", MaxKeys=10
+        )
+        names = [obj["Key"][len(prefix) :] for obj in page.get("Contents", [])]
+        names += [cp["Prefix"][len(prefix) : -1] for cp in page.get("CommonPrefixes", [])]
+        if any(name and valid_relative(name) for name in names):
+            return True
+        if page.get("IsTruncated"):
+            return await self._has_any_key(path)
+        return False
+
+    async def _has_any_key(self, path: str) -> bool:
+        prefix = self._backend.prefix(path)
+        async for key, _size, _time in self._keys(path, prefix):
+            if valid_relative(key[len(prefix) :]):
+                return True
+        return False
+
+    async def list(self, path: str) -> list[str]:
+        self._check(path, allow_root=True)
+        prefix = self._backend.prefix(path)
+        children: set[str] = set()
+        kwargs: dict[str, Any] = {"Prefix": prefix, "Delimiter": "/", "MaxKeys": self._list_max}
+        while True:
+            page = await self._backend.call("list_objects_v2", path, **kwargs)
+            names = [obj["Key"][len(prefix) :] for obj in page.get("Contents", [])]
+            names += [cp["Prefix"][len(prefix) : -1] for cp in page.get("CommonPrefixes", [])]
+            children.update(
+                self._backend.to_path(path, name)
+                for name in names
+                if name and "/" not in name and valid_relative(name)
+            )
+            if not page.get("IsTruncated"):
+                break
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+        if not children and path != "/":
+            raise PathNotFound(path, driver=self.name)
+        return sorted(children)
+
+    async def _keys(self, path: str, prefix: str) -> AsyncIterator[tuple[str, int, datetime]]:
+        """Every key below ``prefix`` (flat, paginated) with its size and time."""
+        kwargs: dict[str, Any] = {"Prefix": prefix, "MaxKeys": self._list_max}
+        while True:
+            page = await self._backend.call("list_objects_v2", path, **kwargs)
+            for obj in page.get("Contents", []):
+                yield obj["Key"], int(obj.get("Size", 0)), obj.get("LastModified")
+            if not page.get("IsTruncated"):
+                return
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+    async def walk(self, path: str) -> AsyncIterator[FileInfo]:
+        self._check(path, allow_root=True)
+        prefix = self._backend.prefix(path)
+        order = WalkOrder(path)
+        async for key, size, modified in self._keys(path, prefix):
+            for info in order.add(key[len(prefix) :], size, modified or datetime.now(UTC)):
+                yield info
+        for info in order.finish():
+            yield info
+        if not order.seen and path != "/":
+            await self.stat(path)  # a file walks as nothing; a missing path raises
+
+    # -- move and delete ----------------------------------------------------------------
+
+    async def move(self, source: str, dest: str) -> None:
+        self._check(source)
+        self._check(dest)
+        head = await self._backend.call("head_object", source, Key=self._backend.key(source))
+        if source == dest:
+            return  # S3 refuses a plain self-copy; the file is already where it should be
+        size = int(head["ContentLength"])
+        if size <= self.options.multipartcopythresholdsize:
+            await self._backend.call(
+                "copy_object",
+                source,
+                Key=self._backend.key(dest),
+                CopySource={"Bucket": self.options.bucket, "Key": self._backend.key(source)},
+                **self.options.object_args(),
+            )
+        else:
+            await self._multipart_copy(source, dest, size)
+        await self._delete_keys(
+            source, [self._backend.key(source), *self._backend.folder_markers(source)]
+        )
+
+    async def _multipart_copy(self, source: str, dest: str, size: int) -> None:
+        """Copy in ``multipartcopychunksize`` parts, several at a time, server side."""
+        dest_key = self._backend.key(dest)
+        created = await self._backend.call(
+            "create_multipart_upload", dest, Key=dest_key, **self.options.object_args()
+        )
+        upload_id = created["UploadId"]
+        chunk = self.options.multipartcopychunksize
+        limit = asyncio.Semaphore(self.options.multipartcopymaxconcurrency)
+        source_ref = {"Bucket": self.options.bucket, "Key": self._backend.key(source)}
+
+        async def copy_part(number: int, first: int) -> dict[str, Any]:
+            last = min(first + chunk, size) - 1
+            async with limit:
+                response = await self._backend.call(
+                    "upload_part_copy",
+                    source,
+                    Key=dest_key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=source_ref,
+                    CopySourceRange=f"bytes={first}-{last}",
+                )
+            return {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
+
+        try:
+            parts = await asyncio.gather(
+                *(copy_part(i + 1, first) for i, first in enumerate(range(0, size, chunk)))
+            )
+            await self._backend.call(
+                "complete_multipart_upload",
+                dest,
+                Key=dest_key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": list(parts)},
+            )
+        except BaseException:
+            await asyncio.shield(self._abort_quietly(dest, dest_key, upload_id))
+            raise
+
+    async def _abort_quietly(self, path: str, key: str, upload_id: str) -> None:
+        try:
+            await self._backend.call("abort_multipart_upload", path, Key=key, UploadId=upload_id)
+        except StorageDriverError:
+            pass
+
+    async def delete(self, path: str) -> None:
+        """Delete the file or tree at ``path``, uncommitted writers below it included."""
+        self._check(path)
+        key = self._backend.key(path)
+        first = await self._backend.call("list_objects_v2", path, Prefix=key, MaxKeys=1)
+        found = any(obj["Key"] == key for obj in first.get("Contents", []))
+        batch: list[str] = [key] if found else []
+        prefix = key + "/"
+        folders: set[str] = set()
+        async for name, _size, _time in self._keys(path, prefix):
+            found = True
+            batch.append(name)
+            relative = name[len(prefix) :].split("/")
+            folders.update(prefix + "/".join(relative[:i]) + "/" for i in range(1, len(relative)))
+            if len(batch) >= self._delete_max:
+                await self._delete_keys(path, batch)
+                batch = []
+        for upload_id, upload_key in await find_uploads(self._backend, path, key, exact=False):
+            found = True
+            await self._abort_quietly(path, upload_key, upload_id)
+            tail_path = self._backend.tail_path(self._path_of(upload_key))
+            batch += [self._backend.key(tail_path), *self._backend.folder_markers(tail_path)]
+        if not found:
+            raise PathNotFound(path, driver=self.name)
+        # Emptied folders, deepest first, then the path's own and its ancestors'.
+        batch += sorted(folders, key=lambda f: (-f.count("/"), f))
+        batch += [prefix, *self._backend.folder_markers(path)]
+        await self._delete_keys(path, batch)
+
+    def _path_of(self, key: str) -> str:
+        """The driver path of a key inside the root (inverse of ``S3Backend.key``)."""
+        root = self._backend.prefix("/")
+        return "/" + key[len(root) :]
+
+    async def _delete_keys(self, path: str, keys: builtins.list[str]) -> None:
+        """DeleteObjects in order, at most 1000 keys per request; fails on any error."""
+        step = self._delete_max
+        for start in range(0, len(keys), step):
+            objects = [{"Key": k} for k in keys[start : start + step]]
+            response = await self._backend.call(
+                "delete_objects", path, Delete={"Objects": objects, "Quiet": True}
+            )
+            errors = [
+                e for e in response.get("Errors", []) if not str(e.get("Key", "")).endswith("/")
+            ]
+            if errors:
+                detail = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in errors[:5])
+                raise StorageDriverError(
+                    f"s3 could not delete {len(errors)} objects ({detail})",
+                    driver=self.name,
+                    path=path,
+                )
+
+    # -- misc ---------------------------------------------------------------------------
+
+    async def redirect_url(self, path: str, method: str = "GET") -> str | None:
+        """A presigned GET (or HEAD) URL valid for 20 minutes."""
+        self._check(path)
+        operations = {"GET": "get_object", "HEAD": "head_object"}
+        operation = operations.get(method.upper())
+        if operation is None:
+            return None
+        return await self._backend.presign(operation, path, REDIRECT_EXPIRY_SECONDS)
+
+    async def close(self) -> None:
+        self._backend.close()
