@@ -2,7 +2,12 @@
 
 from pyregistry.config.duration import format_duration, parse_duration
 from pyregistry.config.errors import ConfigError
-from pyregistry.config.loader import CONFIG_PATH_ENV, default_document, load_config
+from pyregistry.config.loader import (
+    CONFIG_PATH_ENV,
+    config_from_document,
+    default_document,
+    load_config,
+)
 from pyregistry.config.model import (
     Config,
     DebugConfig,
@@ -23,6 +28,7 @@ __all__ = [
     "RedisConfig",
     "StorageConfig",
     "TLSConfig",
+    "config_from_document",
     "default_document",
     "format_duration",
     "load_config",

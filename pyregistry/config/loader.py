@@ -3,6 +3,7 @@ it against the schema and build the typed :class:`Config`."""
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Mapping
@@ -59,18 +60,24 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
                 source=source,
             )
     warnings = apply_env_overrides(document, env, SCHEMA)
-    document = check(SCHEMA, document, "", source)
-    version = _text(document.get("version"))
+    config = config_from_document(document, source)
+    config.path = path
+    config.warnings = warnings
+    return config
+
+
+def config_from_document(document: Mapping[str, Any], source: str = "<document>") -> Config:
+    """A parsed ``config.yml`` mapping (no environment applied) -> a checked Config, for
+    callers that build their configuration in code (embedding, tests)."""
+    checked: dict[str, Any] = check(SCHEMA, copy.deepcopy(dict(document)), "", source)
+    version = _text(checked.get("version"))
     if not re.fullmatch(r"\d+\.\d+", version or "") or version != SUPPORTED_VERSION:
         raise ConfigError(
             f"unsupported version {version!r} (supported: {SUPPORTED_VERSION})",
             key="version",
             source=source,
         )
-    config = _build(document, source)
-    config.path = path
-    config.warnings = warnings
-    return config
+    return _build(checked, source)
 
 
 def _read(path: str) -> dict[str, Any]:

@@ -1,82 +1,84 @@
 """A real pyregistry HTTP server for tests: uvicorn in a background thread on loopback.
 
-``run_server(app)`` binds ``127.0.0.1`` port 0 itself (so the port is known before uvicorn
-starts and nothing races for it), waits until uvicorn reports started, yields the base
-URL, and on exit stops the server, joins the thread and closes the socket - or fails
-loudly if the thread will not stop.
+``run_server(app)`` serves any ASGI app on ``127.0.0.1`` (a free port) through the public
+embedding's :class:`BackgroundServer` and yields the base URL.
 
 Fixtures: ``registry_server`` (in-memory storage, deletes enabled) and
 ``fs_registry_server`` (filesystem storage under ``tmp_path``) yield a base URL;
 ``registry_server_factory`` starts servers for any ``Config`` (or app) and stops them at
 teardown. Add ``"tests.support.server"`` to ``pytest_plugins`` to use them suite-wide.
+
+Every server started here watches its own answers: a 500 (any 5xx but the health gate's
+deliberate 503) or an exception escaping the app fails the test that started it, when the
+server stops. A test that provokes one on purpose passes ``allow_server_errors=True``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pyregistry.app import create_app
 from pyregistry.config.model import Config, StorageConfig
+from pyregistry.embedding.server import BackgroundServer
 
-STARTUP_TIMEOUT = 15.0
-SHUTDOWN_TIMEOUT = 15.0
+
+class ServerErrorRecorder:
+    """Pure ASGI around an app under test: remembers every 5xx it answers (but 503, the
+    health gate's deliberate "unavailable") and every exception that escapes it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.errors: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = f"{scope['method']} {scope['path']}"
+
+        async def watching_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                if status >= 500 and status != 503:
+                    self.errors.append(f"{request} answered {status}")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception as exc:
+            self.errors.append(f"{request} raised {exc!r}")
+            raise
 
 
 @contextlib.contextmanager
-def run_server(app: Any, *, log_level: str = "warning") -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) until the block ends; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level=log_level,
-        log_config=None,  # leave the test process's logging (pytest's capture) alone
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    failure: list[BaseException] = []
+def run_server(
+    app: Any, *, log_level: str = "warning", allow_server_errors: bool = False
+) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) until the block ends; yields the base URL.
 
-    def serve() -> None:
-        try:
-            server.run(sockets=[sock])
-        except BaseException as exc:  # SystemExit on a failed lifespan startup, too
-            failure.append(exc)
-
-    thread = threading.Thread(target=serve, name=f"pyregistry-test-server-{port}", daemon=True)
-    thread.start()
+    The public embedding's :class:`BackgroundServer` does the work, so tests exercise the
+    same server thread users get. Unless ``allow_server_errors``, a 500 the app answered
+    fails the block once the server has stopped."""
+    recorder = ServerErrorRecorder(app)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError(f"test server failed to start: {failure!r}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("test server did not start within the timeout")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(SHUTDOWN_TIMEOUT)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(SHUTDOWN_TIMEOUT)
-        sock.close()
-        if thread.is_alive():
-            raise RuntimeError("test server thread did not stop")
+        with BackgroundServer(
+            recorder, log_level=log_level, name="pyregistry-test-server"
+        ) as server:
+            yield server.url
+    except BaseException:
+        recorder.errors.clear()  # the test failed already: keep its own error in front
+        raise
+    if recorder.errors and not allow_server_errors:
+        raise AssertionError(
+            "the registry answered with server errors (no request may get a 500):\n  "
+            + "\n  ".join(recorder.errors)
+        )
 
 
 def inmemory_config(**storage: Any) -> Config:
@@ -112,12 +114,13 @@ def fs_registry_server(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def registry_server_factory() -> Iterator[Callable[[Config | Any], str]]:
-    """Start servers for a Config (or a ready ASGI app); all are stopped at teardown."""
+def registry_server_factory() -> Iterator[Callable[..., str]]:
+    """Start servers for a Config (or a ready ASGI app); all are stopped at teardown.
+    ``start(config_or_app, allow_server_errors=False)`` returns the base URL."""
     with contextlib.ExitStack() as stack:
 
-        def start(config_or_app: Config | Any) -> str:
+        def start(config_or_app: Config | Any, *, allow_server_errors: bool = False) -> str:
             app = create_app(config_or_app) if isinstance(config_or_app, Config) else config_or_app
-            return stack.enter_context(run_server(app))
+            return stack.enter_context(run_server(app, allow_server_errors=allow_server_errors))
 
         yield start

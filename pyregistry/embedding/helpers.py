@@ -1,0 +1,147 @@
+"""Test-content helpers over a :class:`RegistryClient`: push a random image, an artifact or
+an index, preload an image directory or archive, read back manifests, tags and blobs.
+
+Shared by the embedded registry and usable on their own against any registry URL
+(``RegistryHelpers(RegistryClient(url))``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pyregistry.embedding.client import Manifest, RegistryClient
+from pyregistry.embedding.content import OCTET_STREAM, artifact, image_index, random_image
+from pyregistry.embedding.preload import PushedManifest, preload
+
+
+class RegistryHelpers:
+    """Everything here goes through the HTTP API, as a client's push would."""
+
+    def __init__(self, client: RegistryClient | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> RegistryClient:
+        """The HTTP client the helpers use (answers auth challenges itself)."""
+        if self._client is None:
+            raise RuntimeError("the registry is not running: use it inside its `with` block")
+        return self._client
+
+    def push_random_image(
+        self,
+        repository: str,
+        tag: str | None = "latest",
+        *,
+        layers: int = 2,
+        size: int = 1024,
+        seed: str | int | None = None,
+        architecture: str = "amd64",
+    ) -> str:
+        """Push an OCI image of ``layers`` random layers of ``size`` bytes each, tagged
+        ``tag`` (None: by digest only); its manifest digest. Same seed, same digest."""
+        image = random_image(layers=layers, size=size, seed=seed, architecture=architecture)
+        for data in image.blobs.values():
+            self.client.push_blob(repository, data)
+        return self.client.push_manifest(
+            repository, tag or image.digest, image.manifest, image.media_type
+        )
+
+    def push_random_index(
+        self,
+        repository: str,
+        tag: str | None = "latest",
+        *,
+        architectures: Sequence[str] = ("amd64", "arm64"),
+        layers: int = 1,
+        size: int = 1024,
+        seed: str | int | None = None,
+    ) -> str:
+        """Push one random image per architecture and an OCI index over them; its digest."""
+        images = []
+        for arch in architectures:
+            image_seed = None if seed is None else f"{seed}-{arch}"
+            image = random_image(layers=layers, size=size, seed=image_seed, architecture=arch)
+            for data in image.blobs.values():
+                self.client.push_blob(repository, data)
+            self.client.push_manifest(repository, image.digest, image.manifest, image.media_type)
+            images.append((image, arch))
+        index = image_index(images)
+        return self.client.push_manifest(
+            repository, tag or index.digest, index.manifest, index.media_type
+        )
+
+    def push_artifact(
+        self,
+        repository: str,
+        artifact_type: str,
+        blobs: Sequence[bytes] = (),
+        *,
+        subject: str | None = None,
+        tag: str | None = None,
+        blob_media_type: str = OCTET_STREAM,
+        annotations: Mapping[str, str] | None = None,
+    ) -> str:
+        """Push an OCI 1.1 artifact carrying ``blobs``; its manifest digest. ``subject`` (a
+        tag or digest in ``repository``) makes it a referrer of that manifest."""
+        subject_desc = (
+            self.client.manifest_descriptor(repository, subject) if subject is not None else None
+        )
+        built = artifact(
+            artifact_type,
+            blobs,
+            blob_media_type=blob_media_type,
+            subject=subject_desc,
+            annotations=annotations,
+        )
+        for data in built.blobs.values():
+            self.client.push_blob(repository, data)
+        return self.client.push_manifest(
+            repository, tag or built.digest, built.manifest, built.media_type
+        )
+
+    def push_blob(self, repository: str, data: bytes) -> str:
+        """Upload one blob; its digest."""
+        return self.client.push_blob(repository, data)
+
+    def push_manifest(
+        self, repository: str, reference: str, content: bytes, media_type: str
+    ) -> str:
+        """PUT manifest bytes as they are; the digest the registry reports."""
+        return self.client.push_manifest(repository, reference, content, media_type)
+
+    def preload(
+        self,
+        source: str | os.PathLike[str],
+        repository: str | None = None,
+        *,
+        tag: str | None = None,
+    ) -> list[PushedManifest]:
+        """Push an OCI layout directory, an OCI archive or a ``docker save`` tarball.
+
+        Layouts keep their ``ref.name`` tags and need ``repository``; docker archives use
+        their ``RepoTags`` (into ``repository`` when given). ``tag`` renames the image of a
+        single-image source.
+        """
+        return preload(self.client, source, repository, tag=tag)
+
+    def get_manifest(self, repository: str, reference: str) -> Manifest:
+        """A manifest by tag or digest: ``(content, media_type, digest)``."""
+        return self.client.get_manifest(repository, reference)
+
+    def get_blob(self, repository: str, digest: str) -> bytes:
+        return self.client.get_blob(repository, digest)
+
+    def tags(self, repository: str) -> list[str]:
+        return self.client.tags(repository)
+
+    def catalog(self) -> list[str]:
+        return self.client.catalog()
+
+    def referrers(self, repository: str, digest: str) -> dict[str, Any]:
+        """The OCI referrers index of ``digest``."""
+        return self.client.referrers(repository, digest)
+
+    def delete_manifest(self, repository: str, digest: str) -> None:
+        self.client.delete_manifest(repository, digest)
