@@ -15,6 +15,18 @@ import pytest
 
 from tests.support.command import find_tool, run, run_bytes
 
+Creds = str | None  # "USER:PASSWORD"; None sends whatever skopeo finds in its auth files
+NO_CREDS = ""  # explicit anonymous access: ``--no-creds`` (ignores every auth file)
+
+
+def _creds_args(flag: str, no_creds_flag: str, creds: Creds) -> list[str]:
+    """``--FLAG USER:PASSWORD``, ``--NO-CREDS`` for :data:`NO_CREDS`, nothing for None."""
+    if creds is None:
+        return []
+    if creds == NO_CREDS:
+        return [no_creds_flag]
+    return [flag, creds]
+
 
 class Skopeo:
     """Thin wrapper: every method runs one skopeo command and raises ``CommandError``."""
@@ -35,11 +47,14 @@ class Skopeo:
         *,
         all_images: bool = False,
         manifest_format: str | None = None,
+        src_creds: Creds = None,
+        dest_creds: Creds = None,
     ) -> str:
         """``skopeo copy`` with TLS off on both sides; returns the destination manifest digest.
 
         ``manifest_format`` is e.g. ``"v2s2"`` or ``"oci"``; ``all_images`` copies every
-        image of an index and the index itself.
+        image of an index and the index itself. ``src_creds``/``dest_creds`` are
+        ``USER:PASSWORD`` (or :data:`NO_CREDS` for an explicitly anonymous side).
         """
         digestfile = self._digestfile()
         argv = [
@@ -54,22 +69,27 @@ class Skopeo:
             argv.append("--all")
         if manifest_format is not None:
             argv += ["--format", manifest_format]
+        argv += _creds_args("--src-creds", "--src-no-creds", src_creds)
+        argv += _creds_args("--dest-creds", "--dest-no-creds", dest_creds)
         run([*argv, source, destination])
         return digestfile.read_text().strip()
 
-    def inspect_raw(self, reference: str) -> bytes:
+    def inspect_raw(self, reference: str, *, creds: Creds = None) -> bytes:
         """The manifest or index bytes exactly as the registry serves them."""
-        return run_bytes([self.binary, "inspect", "--raw", "--tls-verify=false", reference])
+        argv = [self.binary, "inspect", "--raw", "--tls-verify=false"]
+        return run_bytes([*argv, *_creds_args("--creds", "--no-creds", creds), reference])
 
-    def list_tags(self, repository: str) -> list[str]:
+    def list_tags(self, repository: str, *, creds: Creds = None) -> list[str]:
         """``skopeo list-tags`` of ``docker://HOST/REPO``."""
-        text = run([self.binary, "list-tags", "--tls-verify=false", repository])
+        argv = [self.binary, "list-tags", "--tls-verify=false"]
+        text = run([*argv, *_creds_args("--creds", "--no-creds", creds), repository])
         tags = json.loads(text)["Tags"]
         return sorted(str(tag) for tag in tags)
 
-    def delete(self, reference: str) -> None:
+    def delete(self, reference: str, *, creds: Creds = None) -> None:
         """``skopeo delete``: deletes the manifest a tag points to (by digest)."""
-        run([self.binary, "delete", "--tls-verify=false", reference])
+        argv = [self.binary, "delete", "--tls-verify=false"]
+        run([*argv, *_creds_args("--creds", "--no-creds", creds), reference])
 
 
 @pytest.fixture(scope="session")
