@@ -146,10 +146,6 @@ def read_whole(root: Root, path: str) -> bytes:
             os.close(fd)
 
 
-def read_at(fd: int, offset: int, size: int) -> bytes:
-    return os.pread(fd, size, offset)
-
-
 def put_atomic(root: Root, path: str, content: bytes) -> None:
     """Temp file in the same directory, fsync, rename over the target, fsync the dir."""
     with os_errors(path):

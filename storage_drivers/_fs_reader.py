@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
-from storage_drivers._fs_ops import os_errors, read_at
+from storage_drivers._fs_ops import os_errors
 from storage_drivers._threads import ThreadRunner
 from storage_drivers.base import DEFAULT_CHUNK_SIZE
 
@@ -42,7 +42,7 @@ class FileChunks(AsyncIterator[bytes]):
         want = min(self._remaining, DEFAULT_CHUNK_SIZE)
         try:
             with os_errors(self._path):
-                chunk = await self._runner.run(read_at, fd, self._offset, want)
+                chunk = await self._runner.run(os.pread, fd, want, self._offset)
         except BaseException:
             self._release()
             raise

@@ -21,8 +21,9 @@ Contract every driver honours (checked by ``tests/storage_drivers``, the shared 
 * ``list`` returns the full paths of the direct children, sorted; a missing directory
   raises ``PathNotFound``. ``walk`` yields ``FileInfo`` for every descendant (directories
   included), depth-first in lexical order.
-* ``move`` replaces an existing destination; ``delete`` is recursive and raises
-  ``PathNotFound`` when nothing is there.
+* ``move`` replaces an existing file at the destination (what moving onto a directory
+  does is up to the driver: the registry never does it); ``delete`` is recursive and
+  raises ``PathNotFound`` when nothing is there.
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ class StorageDriver(abc.ABC):
 
     #: The name used in the config's ``storage:`` section.
     name: ClassVar[str] = ""
+
+    #: The smallest chunk (all but the last) an upload should be sent in, such as S3's
+    #: 5 MiB multipart minimum; 0 when any size will do. The API advertises it to clients
+    #: as ``OCI-Chunk-Min-Length``.
+    min_chunk_size: ClassVar[int] = 0
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> StorageDriver:

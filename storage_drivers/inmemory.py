@@ -131,6 +131,9 @@ class InMemoryDriver(StorageDriver):
 
 
 class _InMemoryWriter(FileWriter):
+    """A handle on the driver's pending buffer for a path: all state stays in the driver,
+    so a writer reopened with append=True sees what earlier ones wrote."""
+
     def __init__(self, driver: InMemoryDriver, path: str) -> None:
         self._driver = driver
         self._path = path

@@ -30,9 +30,3 @@ def check_path(path: str, *, driver: str = "", allow_root: bool = False) -> str:
         if part in (".", ".."):
             raise InvalidPath(path, driver=driver)
     return path
-
-
-def join(*parts: str) -> str:
-    """Join path components into one absolute driver path (no checking)."""
-    out = "/".join(p.strip("/") for p in parts if p.strip("/"))
-    return "/" + out

@@ -15,8 +15,22 @@ from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import ALGORITHMS, Digest
 from pyregistry.storage.errors import BlobUnknown, NameInvalid, RangeInvalid
 from pyregistry.storage.guard import guarded, guarded_stream
+from pyregistry.storage.names import check_name
 from storage_drivers.errors import InvalidOffset, PathNotFound
 from storage_drivers.errors import Unsupported as DriverUnsupported
+
+
+async def delete_blob_path(
+    ctx: StorageContext, path: str, repository: str | None, digest: Digest
+) -> None:
+    """Delete a blob's data or link; the cache forgets it even if storage failed midway."""
+    try:
+        await ctx.driver.delete(path)
+    except PathNotFound as exc:
+        raise BlobUnknown(detail={"digest": str(digest)}) from exc
+    finally:
+        if ctx.cache is not None:
+            await ctx.cache.delete(repository, digest)
 
 
 class BlobStore:
@@ -75,6 +89,16 @@ class BlobStore:
         if self._ctx.cache is not None:
             await self._ctx.cache.set(None, descriptor)
         return descriptor
+
+    @guarded
+    async def delete(self, digest: Digest) -> None:
+        """Remove the content itself (garbage collection); BlobUnknown if it is not there.
+
+        Links are left alone: the caller makes sure no repository names the blob any more.
+        """
+        path = paths.blob_path(digest)
+        self._ctx.check_writable()
+        await delete_blob_path(self._ctx, path, None, digest)
 
     @guarded
     async def redirect_url(self, digest: Digest) -> str | None:
@@ -137,13 +161,7 @@ class LinkedBlobStore:
         """Unlink the blob from this repository (the content stays for GC to reclaim)."""
         link = self._link(digest)
         self._ctx.check_delete()
-        try:
-            await self._ctx.driver.delete(link)
-        except PathNotFound as exc:
-            raise BlobUnknown(detail={"digest": str(digest)}) from exc
-        finally:
-            if self._ctx.cache is not None:
-                await self._ctx.cache.delete(self.repository, digest)
+        await delete_blob_path(self._ctx, link, self.repository, digest)
 
     @guarded
     async def mount(self, digest: Digest, from_repository: str | None) -> BlobDescriptor | None:
@@ -154,10 +172,9 @@ class LinkedBlobStore:
             descriptor = await self._global.stat(digest)
         else:
             try:
-                source = LinkedBlobStore(self._ctx, from_repository, self._global)
-                paths.layer_link_path(from_repository, digest)
+                source = LinkedBlobStore(self._ctx, check_name(from_repository), self._global)
             except NameInvalid:
-                return None
+                return None  # nothing to mount from: the client uploads instead
             try:
                 descriptor = await source.stat(digest)
             except BlobUnknown:

@@ -22,18 +22,21 @@ class UploadProgress:
 
     ``offset`` is how many bytes the hash has consumed; if the session's size differs, some
     bytes were written elsewhere (another process, a restart) and commit re-reads the data.
+    ``hasher`` is None until this process sees the session from its first byte.
     """
 
     __slots__ = ("hasher", "offset", "lock")
 
     def __init__(self) -> None:
-        self.hasher: hashlib._Hash | None = hashlib.sha256()
+        self.hasher: hashlib._Hash | None = None
         self.offset = 0
         self.lock = asyncio.Lock()
 
 
 @dataclass
 class StorageContext:
+    """What every store of one Registry shares, so a switch or cache is set in one place."""
+
     driver: StorageDriver
     delete_enabled: bool = True
     redirect: bool = True
@@ -58,7 +61,6 @@ class StorageContext:
         record = self.uploads.get(key)
         if record is None:
             record = UploadProgress()
-            record.hasher = None  # bytes may already exist that this process never saw
             self.uploads[key] = record
             while len(self.uploads) > MAX_TRACKED_UPLOADS:
                 self.uploads.popitem(last=False)

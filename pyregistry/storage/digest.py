@@ -16,6 +16,8 @@ _DIGEST = re.compile(r"^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$")
 
 @dataclass(frozen=True, slots=True, order=True)
 class Digest:
+    """``algorithm:hex``; build it with ``parse`` so only verifiable digests ever exist."""
+
     algorithm: str
     hex: str
 
@@ -37,9 +39,6 @@ class Digest:
     @classmethod
     def from_bytes(cls, data: bytes, algorithm: str = "sha256") -> Digest:
         return cls(algorithm, hashlib.new(algorithm, data).hexdigest())
-
-    def hasher(self) -> hashlib._Hash:
-        return hashlib.new(self.algorithm)
 
     def __str__(self) -> str:
         return f"{self.algorithm}:{self.hex}"

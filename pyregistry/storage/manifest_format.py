@@ -59,6 +59,8 @@ class Descriptor:
 
 @dataclass(frozen=True, slots=True)
 class ParsedManifest:
+    """A validated manifest: what the store checks exists and what the referrers index shows."""
+
     media_type: str
     document: dict[str, Any]
     config: Descriptor | None = None
@@ -141,15 +143,35 @@ def infer_media_type(document: dict[str, Any]) -> str | None:
     return None
 
 
-def media_type_of(content: bytes) -> str:
-    """Media type for serving stored bytes (what ``StoredManifest.media_type`` holds)."""
+def stored_document(content: bytes) -> dict[str, Any] | None:
+    """The JSON object of stored manifest bytes, or None when they are not one.
+
+    Stored bytes were validated on push, but a root shared with another registry may
+    hold anything: readers degrade instead of failing.
+    """
     try:
         document = json.loads(content)
     except (ValueError, UnicodeDecodeError):
-        return OCI_MANIFEST
-    if not isinstance(document, dict):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def media_type_of(content: bytes) -> str:
+    """Media type for serving stored bytes (what ``StoredManifest.media_type`` holds)."""
+    document = stored_document(content)
+    if document is None:
         return OCI_MANIFEST
     return infer_media_type(document) or OCI_MANIFEST
+
+
+def subject_of(content: bytes) -> Digest | None:
+    """The subject digest of stored manifest bytes, if they name a valid one."""
+    document = stored_document(content)
+    subject = document.get("subject") if document is not None else None
+    try:
+        return Digest.parse(subject["digest"]) if isinstance(subject, dict) else None
+    except (TypeError, KeyError, DigestInvalid):
+        return None
 
 
 def _resolve_media_type(document: dict[str, Any], content_type: str | None) -> str:
@@ -237,11 +259,8 @@ def referrer_descriptor(
     digest: Digest, content: bytes, artifact_type: str | None = None
 ) -> dict[str, Any] | None:
     """The OCI descriptor a referrers list shows for a stored manifest; None if unreadable."""
-    try:
-        document = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(document, dict):
+    document = stored_document(content)
+    if document is None:
         return None
     media_type = infer_media_type(document) or OCI_MANIFEST
     kind = document.get("artifactType")

@@ -6,8 +6,6 @@ revision link (the commit point). Delete removes the revision link first.
 
 from __future__ import annotations
 
-import json
-
 from pyregistry.storage import paths
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
 from pyregistry.storage.context import StorageContext
@@ -25,6 +23,7 @@ from pyregistry.storage.manifest_format import (
     ParsedManifest,
     media_type_of,
     parse_manifest,
+    subject_of,
 )
 from pyregistry.storage.referrers import add_referrer, remove_referrer
 from pyregistry.storage.tags import TagStore
@@ -35,6 +34,8 @@ MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 
 
 class ManifestStore:
+    """One repository's manifests, by digest; the referenced content must be there first."""
+
     def __init__(
         self,
         ctx: StorageContext,
@@ -145,7 +146,7 @@ class ManifestStore:
             await self._ctx.driver.delete(revision)
         except PathNotFound as exc:
             raise self._unknown(digest) from exc
-        subject = _subject_of(content) if content is not None else None
+        subject = subject_of(content) if content is not None else None
         if subject is not None:
             await remove_referrer(self._ctx, self.repository, subject, digest)
         for tag in await self._tags.lookup(digest):
@@ -153,12 +154,3 @@ class ManifestStore:
                 await self._ctx.driver.delete(paths.tag_path(self.repository, tag))
             except PathNotFound:
                 pass
-
-
-def _subject_of(content: bytes) -> Digest | None:
-    """The subject digest of stored manifest bytes, if it names a valid one."""
-    try:
-        document = json.loads(content)
-        return Digest.parse(document["subject"]["digest"])
-    except (ValueError, TypeError, KeyError, DigestInvalid, UnicodeDecodeError):
-        return None

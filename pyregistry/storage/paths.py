@@ -1,5 +1,9 @@
 """Driver paths for every registry object: exactly distribution's layout, built in one place.
 
+distribution also keeps resumable hash states in ``_uploads/<id>/hashstates/``; we keep
+our running hash in memory instead and never write there (a session is removed with its
+whole directory, theirs included).
+
 Every function validates its inputs (repository name, tag, digest, upload id) before it
 builds anything, so ``..``, encoded slashes and friends raise a typed registry error
 before any driver call can see them.
@@ -117,16 +121,3 @@ def upload_data_path(name: str, upload_id: str) -> str:
 
 def upload_started_at_path(name: str, upload_id: str) -> str:
     return f"{upload_path(name, upload_id)}/startedat"
-
-
-def upload_hashstates_path(name: str, upload_id: str) -> str:
-    """Where distribution keeps resumable hash states; we never write there."""
-    return f"{upload_path(name, upload_id)}/hashstates"
-
-
-def repository_name_of(path: str) -> str:
-    """The repository name for a path under ``repositories/`` (for walks), validated."""
-    prefix = REPOSITORIES_ROOT + "/"
-    if not path.startswith(prefix):
-        raise ValueError(f"not under {REPOSITORIES_ROOT}: {path}")
-    return check_name(path[len(prefix) :])

@@ -1,7 +1,9 @@
 """Upload purging: abandoned upload sessions are removed once older than a cut-off.
 
-Like distribution's, a session whose ``startedat`` is missing or unreadable counts as
-infinitely old.
+Like distribution's, a session whose ``startedat`` is unreadable counts as infinitely old.
+One whose ``startedat`` is missing is as old as its newest file (else its directory): a
+session being created right now has its directory before its ``startedat``, and purging
+it then would fail that push.
 """
 
 from __future__ import annotations
@@ -21,8 +23,24 @@ async def _started_at(ctx: StorageContext, repository: str, upload_id: str) -> d
     try:
         text = await ctx.driver.get_content(paths.upload_started_at_path(repository, upload_id))
     except PathNotFound:
-        return None
+        return await _last_change(ctx, repository, upload_id)
     return parse_started_at(text.decode("utf-8", "replace"))
+
+
+async def _last_change(ctx: StorageContext, repository: str, upload_id: str) -> datetime | None:
+    """When a session without ``startedat`` last changed: its newest file, else
+    its directory; None when none of it can be stat'ed (it counts as infinitely old)."""
+    directory = paths.upload_path(repository, upload_id)
+    newest: datetime | None = None
+    try:
+        async for info in ctx.driver.walk(directory):
+            if not info.is_dir and (newest is None or info.mod_time > newest):
+                newest = info.mod_time
+        if newest is None:
+            newest = (await ctx.driver.stat(directory)).mod_time
+    except PathNotFound:
+        return None
+    return newest
 
 
 async def purge_uploads(

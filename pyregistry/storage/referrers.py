@@ -13,6 +13,7 @@ from typing import Any
 from pyregistry.storage import paths
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.digest import Digest
+from pyregistry.storage.errors import DigestInvalid
 from pyregistry.storage.manifest_format import referrer_descriptor
 from storage_drivers.errors import PathNotFound
 
@@ -32,8 +33,15 @@ async def remove_referrer(
         pass
 
 
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
 async def _entries(ctx: StorageContext, repository: str, subject: Digest) -> list[Digest]:
-    """Digests indexed under ``subject`` (whatever algorithm), in storage order."""
+    """Digests indexed under ``subject`` (whatever algorithm), in storage order.
+
+    Directory names that are not a valid ``<alg>/<hex>`` (foreign files) are skipped.
+    """
     found: list[Digest] = []
     try:
         algorithm_dirs = await ctx.driver.list(paths.referrers_path(repository, subject))
@@ -45,7 +53,11 @@ async def _entries(ctx: StorageContext, repository: str, subject: Digest) -> lis
         except PathNotFound:
             continue
         for entry in entries:
-            target = await ctx.read_link(entry + "/link")
+            try:
+                digest = paths.check_digest(Digest(_base(algorithm_dir), _base(entry)))
+            except DigestInvalid:
+                continue
+            target = await ctx.read_link(paths.referrer_link_path(repository, subject, digest))
             if target is not None:
                 found.append(target)
     return found

@@ -25,6 +25,8 @@ def paginate(items: list[str], n: int | None, last: str | None) -> list[str]:
 
 
 class TagStore:
+    """One repository's tags: names pointing at manifest digests, as link files."""
+
     def __init__(self, ctx: StorageContext, repository: str) -> None:
         self._ctx = ctx
         self.repository = repository

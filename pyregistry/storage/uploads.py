@@ -3,8 +3,9 @@
 On disk (distribution's layout): ``_uploads/<id>/startedat`` (RFC 3339) marks the session,
 ``_uploads/<id>/data`` receives the bytes through a driver writer that stays uncommitted
 (invisible) until the client completes the upload. This process keeps a running hash per
-session so commit usually needs no second pass over the data; when other processes (or a
-restart) wrote bytes this one never saw, commit re-reads the data to hash it.
+session, fed off the event loop as chunks arrive (``hashing.py``), so commit usually needs
+no second pass over the data; when other processes (or a restart) wrote bytes this one
+never saw, commit re-reads the data to hash it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import BlobUploadUnknown, DigestInvalid, RangeInvalid
 from pyregistry.storage.guard import guarded
+from pyregistry.storage.hashing import HashFeeder, hash_stream
+from storage_drivers.base import FileWriter
 from storage_drivers.errors import PathNotFound
 
 _FRACTION = re.compile(r"\.(\d+)")
+
+#: The running hash's algorithm until a client names its digest (almost always sha256).
+DEFAULT_ALGORITHM = "sha256"
 
 
 def format_started_at(moment: datetime) -> str:
@@ -45,6 +51,20 @@ def parse_started_at(text: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _start_hash(progress: UploadProgress, start: int, algorithm: str) -> HashFeeder | None:
+    """A feeder for the running hash, or None when it cannot follow this session.
+
+    The running hash must have seen every byte from the first: a fresh session gets one
+    (in the algorithm of the digest, when the client already named it), a session that
+    grew elsewhere (another process, a restart) has none and commit re-reads its data.
+    """
+    if start == 0:
+        progress.hasher, progress.offset = hashlib.new(algorithm), 0
+    elif progress.hasher is None or progress.offset != start:
+        progress.hasher, progress.offset = None, 0
+    return HashFeeder(progress.hasher) if progress.hasher is not None else None
+
+
 class UploadStore:
     """Creates and finds the upload sessions of one repository."""
 
@@ -55,6 +75,7 @@ class UploadStore:
 
     @guarded
     async def create(self) -> UploadSession:
+        """A new session: ``startedat`` (for purging) and an empty, uncommitted writer."""
         self._ctx.check_writable()
         upload_id = str(uuid.uuid4())
         started_at = datetime.now(UTC).replace(microsecond=0)
@@ -66,8 +87,7 @@ class UploadStore:
         writer = await driver.writer(paths.upload_data_path(self.repository, upload_id))
         await writer.close()
         progress = self._ctx.progress(self.repository, upload_id)
-        progress.hasher = hashlib.sha256()
-        progress.offset = 0
+        progress.hasher, progress.offset = hashlib.new(DEFAULT_ALGORITHM), 0
         return UploadSession(self._ctx, self.repository, upload_id, started_at, self._blobs)
 
     @guarded
@@ -101,7 +121,6 @@ class UploadSession:
         self.started_at = started_at
         self._blobs = blobs
         self._data = paths.upload_data_path(repository, upload_id)
-        self._dir = paths.upload_path(repository, upload_id)
 
     def __repr__(self) -> str:
         return f"UploadSession({self.repository!r}, {self.id!r})"
@@ -109,22 +128,38 @@ class UploadSession:
     def _unknown(self) -> BlobUploadUnknown:
         return BlobUploadUnknown(detail={"uuid": self.id})
 
+    def _check_offset(self, offset: int | None, size: int) -> None:
+        if offset is not None and offset != size:
+            raise RangeInvalid(
+                f"chunk starts at {offset} but the upload has {size} bytes",
+                detail={"uuid": self.id, "offset": offset, "size": size},
+            )
+
     def _progress(self) -> UploadProgress:
         return self._ctx.progress(self.repository, self.id)
 
-    @guarded
-    async def size(self) -> int:
-        """Bytes received so far (the end of the ``Range`` the API reports)."""
+    async def _pending(self) -> tuple[FileWriter | None, int]:
+        """The session's uncommitted writer and its size.
+
+        ``(None, size)`` when an earlier commit, interrupted or still under way elsewhere,
+        already committed the data; BlobUploadUnknown when the session is gone.
+        """
         driver = self._ctx.driver
         try:
             writer = await driver.writer(self._data, append=True)
         except PathNotFound:
             try:
-                return (await driver.stat(self._data)).size  # commit under way elsewhere
+                return None, (await driver.stat(self._data)).size
             except PathNotFound as exc:
                 raise self._unknown() from exc
-        size = writer.size
-        await writer.close()
+        return writer, writer.size
+
+    @guarded
+    async def size(self) -> int:
+        """Bytes received so far (the end of the ``Range`` the API reports)."""
+        writer, size = await self._pending()
+        if writer is not None:
+            await writer.close()
         return size
 
     @guarded
@@ -136,30 +171,30 @@ class UploadSession:
             return await self._append(progress, chunks, offset)
 
     async def _append(
-        self, progress: UploadProgress, chunks: AsyncIterable[bytes], offset: int | None
+        self,
+        progress: UploadProgress,
+        chunks: AsyncIterable[bytes],
+        offset: int | None,
+        algorithm: str = DEFAULT_ALGORITHM,
     ) -> int:
+        writer, start = await self._pending()
+        if writer is None:
+            raise self._unknown()  # the data is committed: no more chunks
         try:
-            writer = await self._ctx.driver.writer(self._data, append=True)
-        except PathNotFound as exc:
-            raise self._unknown() from exc
-        try:
-            start = writer.size
-            if offset is not None and offset != start:
-                raise RangeInvalid(
-                    f"chunk starts at {offset} but the upload has {start} bytes",
-                    detail={"uuid": self.id, "offset": offset, "size": start},
-                )
-            if progress.hasher is None or progress.offset != start:
-                # The running hash can only follow bytes it saw from the start.
-                progress.hasher = hashlib.sha256() if start == 0 else None
-                progress.offset = 0
-            async for chunk in chunks:
-                if not chunk:
-                    continue
-                await writer.write(chunk)
-                if progress.hasher is not None:
-                    progress.hasher.update(chunk)
-                    progress.offset += len(chunk)
+            self._check_offset(offset, start)
+            feeder = _start_hash(progress, start, algorithm)
+            try:
+                async for chunk in chunks:
+                    if chunk:
+                        if feeder is not None:
+                            await feeder.feed(chunk)
+                        await writer.write(chunk)
+                if feeder is not None:
+                    await feeder.finish()
+                    progress.offset += feeder.fed
+            except BaseException:
+                progress.hasher, progress.offset = None, 0  # commit re-reads instead
+                raise
             return writer.size
         finally:
             await writer.close()
@@ -181,14 +216,9 @@ class UploadSession:
         progress = self._progress()
         async with progress.lock:
             if chunks is not None:
-                await self._append(progress, chunks, offset)
+                await self._append(progress, chunks, offset, digest.algorithm)
             elif offset is not None:
-                current = await self.size()
-                if offset != current:
-                    raise RangeInvalid(
-                        f"chunk starts at {offset} but the upload has {current} bytes",
-                        detail={"uuid": self.id, "offset": offset, "size": current},
-                    )
+                self._check_offset(offset, await self.size())
             size = await self._commit_data()
             computed = await self._digest_of(size, digest.algorithm, progress)
             if computed != digest:
@@ -196,9 +226,8 @@ class UploadSession:
                 raise DigestInvalid(
                     f"upload has digest {computed}, not {digest}", detail={"digest": str(digest)}
                 )
-            driver = self._ctx.driver
             if not await self._ctx.exists(blob_data):
-                await driver.move(self._data, blob_data)
+                await self._ctx.driver.move(self._data, blob_data)
             await self._remove()
         descriptor = BlobDescriptor(digest, size)
         if self._ctx.cache is not None:
@@ -208,26 +237,18 @@ class UploadSession:
 
     async def _commit_data(self) -> int:
         """Commit the writer so the data is readable at ``_uploads/<id>/data``; its size."""
-        driver = self._ctx.driver
-        try:
-            writer = await driver.writer(self._data, append=True)
-        except PathNotFound:
-            try:
-                return (await driver.stat(self._data)).size  # committed by an earlier attempt
-            except PathNotFound as exc:
-                raise self._unknown() from exc
-        size = writer.size
-        await writer.commit()
+        writer, size = await self._pending()
+        if writer is not None:
+            await writer.commit()
         return size
 
     async def _digest_of(self, size: int, algorithm: str, progress: UploadProgress) -> Digest:
+        """The running hash when it saw every byte, else a second pass over the data."""
         hasher = progress.hasher
         if hasher is not None and progress.offset == size and hasher.name == algorithm:
             return Digest(algorithm, hasher.hexdigest())
-        hasher = hashlib.new(algorithm)
-        async for chunk in await self._ctx.driver.reader(self._data):
-            hasher.update(chunk)
-        return Digest(algorithm, hasher.hexdigest())
+        chunks = await self._ctx.driver.reader(self._data)
+        return Digest(algorithm, await hash_stream(algorithm, chunks))
 
     async def _remove(self) -> None:
         """Drop the whole session directory and any uncommitted writer data."""
@@ -240,10 +261,10 @@ class UploadSession:
         self._ctx.check_writable()
         progress = self._progress()
         async with progress.lock:
-            if not await remove_upload(self._ctx, self.repository, self.id):
-                self._ctx.forget_upload(self.repository, self.id)
-                raise self._unknown()
+            removed = await remove_upload(self._ctx, self.repository, self.id)
             self._ctx.forget_upload(self.repository, self.id)
+        if not removed:
+            raise self._unknown()
 
 
 async def remove_upload(ctx: StorageContext, repository: str, upload_id: str) -> bool:

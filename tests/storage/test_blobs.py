@@ -94,6 +94,25 @@ async def test_delete_removes_link_only(driver: InMemoryDriver, registry: Regist
         await a.blobs.delete(desc.digest)
 
 
+async def test_global_delete_removes_the_content(
+    driver: InMemoryDriver, registry: Registry
+) -> None:
+    cache = InMemoryBlobDescriptorCache(10)
+    cached = Registry(driver, blob_descriptor_cache=cache)
+    repo = cached.repository("a")
+    desc = await repo.blobs.put(b"garbage")
+    await cached.blob_store.delete(desc.digest)
+    assert not [p for p in driver._files if "/blobs/" in p]
+    assert await cache.get(None, desc.digest) is None
+    assert await cached.stat_blob(desc.digest) is None
+    with pytest.raises(BlobUnknown):
+        await cached.blob_store.delete(desc.digest)
+    with pytest.raises(BlobUnknown):
+        await registry.repository("a").blobs.open(desc.digest)  # the link dangles
+    with pytest.raises(Unsupported, match="read-only"):
+        await Registry(driver, readonly=True).blob_store.delete(desc.digest)
+
+
 async def test_delete_disabled_and_readonly(driver: InMemoryDriver) -> None:
     writable = Registry(driver).repository("a")
     desc = await writable.blobs.put(b"keep")

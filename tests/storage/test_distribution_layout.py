@@ -22,6 +22,7 @@ from tests.support.command import find_tool, run
 from tests.support.distribution import run_distribution
 from tests.support.images import (
     Image,
+    MultiArchImage,
     build_image,
     build_multiarch,
     write_multiarch_layout,
@@ -54,6 +55,7 @@ class Served:
 class Pushed:
     root: Path
     image: Image
+    multi: MultiArchImage
     refs: list[Served]
     catalog: list[str]
     tags: dict[str, list[str]]
@@ -94,7 +96,8 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushed]:
     work = tmp_path_factory.mktemp("distribution-layout")
     image = build_image(seed="layout", layers=2)
     layout = write_oci_layout(work / "oci", image)
-    multi_layout = write_multiarch_layout(work / "multi", build_multiarch(seed="layout-multi"))
+    multi = build_multiarch(seed="layout-multi")
+    multi_layout = write_multiarch_layout(work / "multi", multi)
     root = work / "root"
     refs: list[Served] = []
     with run_distribution(root) as dist:
@@ -116,7 +119,7 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushed]:
                 repository: client.get(f"/v2/{repository}/tags/list").json()["tags"]
                 for repository in catalog
             }
-    yield Pushed(root, image, refs, catalog, tags)
+    yield Pushed(root, image, multi, refs, catalog, tags)
 
 
 @pytest.fixture
@@ -159,19 +162,28 @@ async def test_blobs_byte_identical(pushed: Pushed, on_root: Registry) -> None:
             assert b"".join([c async for c in await repo.blobs.open(digest)]) == content
             checked += 1
     assert checked >= 6
-    for digest_text, content in pushed.image.blobs().items():
-        assert (await on_root.stat_blob(Digest.parse(digest_text))).size == len(content)  # type: ignore[union-attr]
+    hello = on_root.repository("lib/hello")
+    for digest_text, content in pushed.image.blobs().items():  # the very bytes skopeo sent
+        digest = Digest.parse(digest_text)
+        assert await on_root.stat_blob(digest) == await hello.blobs.stat(digest)
+        assert b"".join([c async for c in await hello.blobs.open(digest)]) == content
 
 
-async def test_index_children_readable(pushed: Pushed, on_root: Registry) -> None:
+async def test_index_children_byte_identical(pushed: Pushed, on_root: Registry) -> None:
     multi = next(r for r in pushed.refs if r.repository == "lib/multi")
     repo = on_root.repository("lib/multi")
     index = await repo.manifests.get(Digest.parse(multi.digest))
+    assert index.content == pushed.multi.index == multi.manifest
     assert index.media_type == "application/vnd.oci.image.index.v1+json"
-    for child in json.loads(index.content)["manifests"]:
-        stored = await repo.manifests.get(Digest.parse(child["digest"]))
-        assert len(stored.content) == child["size"]
+    children = {c["digest"] for c in json.loads(index.content)["manifests"]}
+    assert children == {image.manifest_digest for image in pushed.multi.images.values()}
+    for image in pushed.multi.images.values():
+        stored = await repo.manifests.get(Digest.parse(image.manifest_digest))
+        assert stored.content == image.manifest
         assert stored.media_type == OCI_MANIFEST
+        for digest_text, content in image.blobs().items():
+            chunks = await repo.blobs.open(Digest.parse(digest_text))
+            assert b"".join([c async for c in chunks]) == content
 
 
 async def test_catalog_and_tags_match(pushed: Pushed, on_root: Registry) -> None:

@@ -16,7 +16,7 @@ from pyregistry.storage import (
     RegistryError,
     TagInvalid,
 )
-from tests.storage.helpers import RecordingDriver, stream
+from tests.storage.helpers import RecordingDriver, push_image, stream
 
 GOOD = Digest("sha256", "a" * 64)
 EVIL_DIGESTS = [
@@ -24,9 +24,24 @@ EVIL_DIGESTS = [
     Digest("sha256", "A" * 64),
     Digest("x", "0"),
 ]
-EVIL_NAMES = ["../etc", "a/../../b", "a%2f..%2fb", "UPPER", "a//b", "", "a/b/"]
-EVIL_TAGS = ["../x", "a/b", ".hidden", "", "x" * 200, "%2e%2e"]
-EVIL_UPLOAD_IDS = ["../x", "a/b", "..", "", "a.b", "%2e%2e"]
+EVIL_NAMES = [
+    "../etc",
+    "a/../../b",
+    "a%2f..%2fb",
+    "a%2Fb",
+    "%2e%2e/x",
+    "a/./b",
+    "UPPER",
+    "a//b",
+    "",
+    "a/b/",
+    "/a",
+    "a\\b",
+]
+EVIL_TAGS = ["../x", "..", "a/b", ".hidden", "", "x" * 200, "%2e%2e", "a%2Fb", "..%2F..%2Fx"]
+EVIL_UPLOAD_IDS = ["../x", "a/b", "..", "", "a.b", "%2e%2e", "a%2Fb", "%2F..%2F", "a\x00"]
+#: Pagination markers are only ever compared, never joined into a path.
+ODD_MARKERS = ["../..", "a/../../etc", "..%2F..", "/etc/passwd", "a\x00b", "%2e%2e"]
 
 
 async def _expect(
@@ -55,6 +70,7 @@ async def test_bad_digests(recording: RecordingDriver, digest: Digest) -> None:
     recording.calls.clear()
     calls: list[Callable[[], Awaitable[Any]]] = [
         lambda: registry.stat_blob(digest),
+        lambda: registry.blob_store.delete(digest),
         lambda: repo.blobs.stat(digest),
         lambda: repo.blobs.open(digest),
         lambda: repo.blobs.delete(digest),
@@ -92,3 +108,15 @@ async def test_mount_from_bad_repository_name_is_not_possible(recording: Recordi
     repo = Registry(recording).repository("lib/app")
     assert await repo.blobs.mount(GOOD, "../evil") is None
     assert recording.calls == []
+
+
+@pytest.mark.parametrize("last", ODD_MARKERS)
+async def test_pagination_markers_never_become_paths(recording: RecordingDriver, last: str) -> None:
+    registry = Registry(recording)
+    await push_image(registry.repository("lib/app"), "x", tag="v1")
+    recording.calls.clear()
+    assert await registry.catalog(last=last) == ["lib/app"]
+    assert await registry.repository("lib/app").tags.list(last=last) == ["v1"]
+    assert recording.calls, "the listings did read storage"
+    assert not [call for call in recording.calls if last in call[1]]
+    assert all(path.startswith("/docker/registry/v2/repositories") for _, path in recording.calls)

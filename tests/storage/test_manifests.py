@@ -232,6 +232,21 @@ async def test_index_children_must_exist_unless_disabled(driver: InMemoryDriver)
     assert (await strict.manifests.get(result.digest)).content == index
 
 
+async def test_index_children_must_be_manifests_of_this_repository(registry: Registry) -> None:
+    a, b = registry.repository("a"), registry.repository("b")
+    for repo in (a, b):
+        await upload(repo, CONFIG)
+        await upload(repo, LAYER)
+    child = image_manifest(CONFIG, [LAYER])
+    await a.manifests.put(child, OCI_MANIFEST)
+    await b.blobs.put(child)  # the same bytes, but as a blob, not a manifest revision
+    index = dumps({"schemaVersion": 2, "manifests": [descriptor(OCI_MANIFEST, child)]})
+    with pytest.raises(ManifestBlobUnknown):
+        await b.manifests.put(index, OCI_INDEX)
+    assert not await b.manifests.exists(sha256(index))
+    assert (await a.manifests.put(index, OCI_INDEX)).digest == sha256(index)
+
+
 async def test_artifact_manifest_with_empty_config(repo: Repository) -> None:
     await upload(repo, b"{}")
     await upload(repo, b"sbom")

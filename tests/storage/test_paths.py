@@ -34,9 +34,6 @@ def test_layout_matches_distribution() -> None:
     )
     assert paths.upload_data_path("a", "u-1") == f"{V2}/repositories/a/_uploads/u-1/data"
     assert paths.upload_started_at_path("a", "u-1") == f"{V2}/repositories/a/_uploads/u-1/startedat"
-    assert (
-        paths.upload_hashstates_path("a", "u-1") == f"{V2}/repositories/a/_uploads/u-1/hashstates"
-    )
     sub = Digest("sha512", "c" * 128)
     assert (
         paths.referrer_link_path("a", sub, D)

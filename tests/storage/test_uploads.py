@@ -155,7 +155,8 @@ async def test_readonly_refuses_uploads(driver: InMemoryDriver) -> None:
 
 
 async def test_resume_in_another_process_rehashes(tmp_path: Path) -> None:
-    """Two Registry instances over one filesystem root behave like two processes."""
+    """Two Registry instances over one root share nothing but storage, as two processes
+    would (``test_uploads_processes.py`` does it with real ones)."""
     root = str(tmp_path / "root")
     one = Registry(create_driver("filesystem", {"rootdirectory": root}))
     two = Registry(create_driver("filesystem", {"rootdirectory": root}))

@@ -23,32 +23,36 @@ DriverFactory = Callable[[], Awaitable[StorageDriver]]
 DRIVER_NAMES = ["inmemory", "filesystem", "s3", "swift"]
 
 
+class MadeDrivers:
+    """Builds drivers on demand (``make`` is the factory) and closes them all at the end."""
+
+    def __init__(self, build: Callable[[], StorageDriver]) -> None:
+        self._build = build
+        self._made: list[StorageDriver] = []
+
+    async def make(self) -> StorageDriver:
+        self._made.append(self._build())
+        return self._made[-1]
+
+    async def close(self) -> None:
+        for driver in self._made:
+            await driver.close()
+
+
 @pytest.fixture
 async def inmemory_driver_factory() -> AsyncIterator[DriverFactory]:
-    made: list[StorageDriver] = []
-
-    async def make() -> StorageDriver:
-        made.append(InMemoryDriver())
-        return made[-1]
-
-    yield make
-    for d in made:
-        await d.close()
+    drivers = MadeDrivers(InMemoryDriver)
+    yield drivers.make
+    await drivers.close()
 
 
 @pytest.fixture
 async def filesystem_driver_factory(tmp_path: Path) -> AsyncIterator[DriverFactory]:
-    made: list[StorageDriver] = []
     counter = itertools.count()
-
-    async def make() -> StorageDriver:
-        # The root does not exist yet: the driver must create it on first write.
-        made.append(FilesystemDriver(rootdirectory=str(tmp_path / f"root{next(counter)}")))
-        return made[-1]
-
-    yield make
-    for d in made:
-        await d.close()
+    # The root does not exist yet: the driver must create it on first write.
+    drivers = MadeDrivers(lambda: FilesystemDriver(str(tmp_path / f"root{next(counter)}")))
+    yield drivers.make
+    await drivers.close()
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
-"""Helpers for the driver suite: deterministic data, collecting streams, invalid paths."""
+"""Helpers for the driver suite: deterministic data, collecting streams, invalid paths,
+a third-party driver distribution."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 from storage_drivers.base import FileInfo, StorageDriver
+from tests.support.command import run
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: Drivers whose committed content lives in the test process's own memory: the memory
 #: bound of the big-stream test allows them the content's size on top.
@@ -99,3 +106,48 @@ async def drain(it: AsyncIterator[bytes]) -> int:
     async for c in it:
         n += len(c)
     return n
+
+
+async def leave_pending(driver: StorageDriver, path: str, data: bytes) -> None:
+    """Write ``data`` for ``path`` and close without committing: an upload left to resume."""
+    w = await driver.writer(path)
+    await w.write(data)
+    await w.close()
+
+
+THIRD_PARTY_MODULE = '''
+"""A storage driver shipped by another package (written by the tests)."""
+from storage_drivers.inmemory import InMemoryDriver
+
+
+class MyDriver(InMemoryDriver):
+    name = "mydriver"
+
+    def __init__(self, greeting: str = "none") -> None:
+        super().__init__()
+        self.greeting = greeting
+
+
+class NotADriver:
+    pass
+'''
+
+
+def install_third_party_driver(site: Path) -> Path:
+    """Lay out an installed distribution ``mypkg`` in ``site`` (a sys.path entry), as pip
+    would: the module plus ``*.dist-info`` whose entry points declare drivers."""
+    (site / "mypkg").mkdir(parents=True)
+    (site / "mypkg" / "__init__.py").write_text(THIRD_PARTY_MODULE)
+    info = site / "mypkg-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mypkg\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[pyregistry.storage_drivers]\nmydriver = mypkg:MyDriver\nnotadriver = mypkg:NotADriver\n"
+    )
+    return site
+
+
+def run_python(code: str, *sys_path: Path) -> str:
+    """Run ``code`` in a fresh interpreter with ``sys_path`` and this repository importable."""
+    path = os.pathsep.join([*map(str, sys_path), str(REPO_ROOT)])
+    return run([sys.executable, "-c", code], env={"PYTHONPATH": path}, cwd=REPO_ROOT)

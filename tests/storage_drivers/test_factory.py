@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, EntryPoints
 from pathlib import Path
 
 import pytest
 
-from storage_drivers import factory
 from storage_drivers.errors import StorageDriverError
 from storage_drivers.factory import available_drivers, create_driver, driver_class
 from storage_drivers.filesystem import FilesystemDriver
 from storage_drivers.inmemory import InMemoryDriver
-
-THIRD_PARTY = EntryPoint(
-    name="thirdparty",
-    value="tests.storage_drivers.test_factory:ThirdPartyDriver",
-    group=factory.ENTRY_POINT_GROUP,
-)
-
-
-class ThirdPartyDriver(InMemoryDriver):
-    """Stands for a driver shipped by another package."""
-
-    name = "thirdparty"
-
-
-def fake_entry_points(*, group: str) -> EntryPoints:
-    return EntryPoints([THIRD_PARTY] if group == factory.ENTRY_POINT_GROUP else [])
+from tests.storage_drivers.helpers import install_third_party_driver, run_python
 
 
 async def test_create_filesystem_driver(tmp_path: Path) -> None:
@@ -59,16 +42,29 @@ def test_builtins_are_available() -> None:
     assert names == sorted(names)
 
 
-def test_entry_point_driver_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(factory, "entry_points", fake_entry_points)
-    assert driver_class("thirdparty") is ThirdPartyDriver
-    assert "thirdparty" in available_drivers()
-    assert isinstance(create_driver("thirdparty", {}), ThirdPartyDriver)
-    assert driver_class("filesystem") is FilesystemDriver  # built-ins still there
+THIRD_PARTY_CHECK = """
+import asyncio
+from storage_drivers import StorageDriverError, available_drivers, create_driver
+
+driver = create_driver("mydriver", {"greeting": "hello"})
+print(type(driver).__module__, type(driver).__name__, driver.greeting)
+print(" ".join(available_drivers()))
+asyncio.run(driver.put_content("/k", b"stored by a third-party driver"))
+print(asyncio.run(driver.get_content("/k")).decode())
+try:
+    create_driver("notadriver")
+except StorageDriverError as exc:
+    print("refused:", exc)
+"""
 
 
-def test_entry_point_must_be_a_driver(monkeypatch: pytest.MonkeyPatch) -> None:
-    bogus = EntryPoint(name="bogus", value="pathlib:Path", group=factory.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(factory, "entry_points", lambda *, group: EntryPoints([bogus]))
-    with pytest.raises(StorageDriverError, match="not a StorageDriver"):
-        driver_class("bogus")
+def test_entry_point_of_an_installed_distribution(tmp_path: Path) -> None:
+    """A package installed beside pyregistry adds a driver through its entry points alone."""
+    site = install_third_party_driver(tmp_path / "site-packages")
+    lines = run_python(THIRD_PARTY_CHECK, site).splitlines()
+    assert lines[0] == "mypkg MyDriver hello"
+    assert {"mydriver", "notadriver", "filesystem", "inmemory"} <= set(lines[1].split())
+    assert lines[2] == "stored by a third-party driver"
+    assert lines[3] == "refused: mypkg:NotADriver is not a StorageDriver"
+    # Without the distribution on the path, the name is unknown again.
+    assert "mydriver" not in run_python("import storage_drivers as s; print(s.available_drivers())")

@@ -12,7 +12,7 @@ import pytest
 
 from storage_drivers.errors import InvalidPath, PathNotFound, StorageDriverError
 from storage_drivers.filesystem import FilesystemDriver
-from tests.storage_drivers.helpers import read_all, walk_paths
+from tests.storage_drivers.helpers import leave_pending, read_all, walk_paths
 
 
 def root_of(d: FilesystemDriver) -> Path:
@@ -58,9 +58,7 @@ async def test_missing_root_is_empty_and_created_on_write(tmp_path: Path) -> Non
 
 
 async def test_writer_data_lives_in_a_hidden_sidecar(fs: FilesystemDriver) -> None:
-    w = await fs.writer("/up/data")
-    await w.write(b"x" * 3_000_000)
-    await w.close()
+    await leave_pending(fs, "/up/data", b"x" * 3_000_000)
     names = os.listdir(root_of(fs) / "up")
     assert len(names) == 1 and names[0].startswith(".") and names[0] != "data"
     assert (root_of(fs) / "up" / names[0]).stat().st_size == 3_000_000
@@ -249,9 +247,7 @@ async def test_file_io_never_runs_on_the_event_loop(fs: FilesystemDriver) -> Non
         await fs.put_content("/a/b", b"x" * 10)
         await fs.get_content("/a/b")
         await read_all(fs, "/a/b")
-        w = await fs.writer("/a/w")
-        await w.write(b"y" * 3_000_000)
-        await w.close()
+        await leave_pending(fs, "/a/w", b"y" * 3_000_000)
         w = await fs.writer("/a/w", append=True)
         await w.commit()
         await fs.list("/a")

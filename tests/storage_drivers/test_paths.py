@@ -8,7 +8,13 @@ import pytest
 
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import InvalidPath
-from tests.storage_drivers.helpers import INVALID_PATHS, VALID_ODD_PATHS, read_all, walk_paths
+from tests.storage_drivers.helpers import (
+    INVALID_PATHS,
+    VALID_ODD_PATHS,
+    leave_pending,
+    read_all,
+    walk_paths,
+)
 
 Call = Callable[[StorageDriver, str], Awaitable[object]]
 
@@ -58,9 +64,7 @@ async def test_valid_unusual_names_are_accepted(driver: StorageDriver) -> None:
         assert await driver.get_content(path) == data
         assert await read_all(driver, path) == data
         assert (await driver.stat(path)).size == len(data)
-        w = await driver.writer(f"/w{path}")
-        await w.write(data)
-        await w.close()
+        await leave_pending(driver, f"/w{path}", data)
         w = await driver.writer(f"/w{path}", append=True)
         await w.commit()
         assert await driver.get_content(f"/w{path}") == data

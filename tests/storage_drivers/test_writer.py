@@ -6,14 +6,12 @@ import pytest
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, StorageDriver
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
-from tests.storage_drivers.helpers import pattern, read_all, walk_paths
+from tests.storage_drivers.helpers import leave_pending, pattern, read_all, walk_paths
 
 
 async def test_resume_with_append_concatenates(driver: StorageDriver) -> None:
     a, b, c = pattern(1000, 1), pattern(DEFAULT_CHUNK_SIZE + 3, 2), pattern(17, 3)
-    w = await driver.writer("/up/data")
-    await w.write(a)
-    await w.close()
+    await leave_pending(driver, "/up/data", a)
     w = await driver.writer("/up/data", append=True)
     assert w.size == len(a)
     await w.write(b)
@@ -54,9 +52,7 @@ async def test_uncommitted_data_is_invisible(driver: StorageDriver) -> None:
 
 async def test_uncommitted_overwrite_keeps_old_content(driver: StorageDriver) -> None:
     await driver.put_content("/f", b"old content")
-    w = await driver.writer("/f")
-    await w.write(b"new")
-    await w.close()
+    await leave_pending(driver, "/f", b"new")
     assert await driver.get_content("/f") == b"old content"
     assert (await driver.stat("/f")).size == len(b"old content")
     w = await driver.writer("/f", append=True)
@@ -85,9 +81,7 @@ async def test_cancel_leaves_nothing(driver: StorageDriver) -> None:
 
 async def test_cancel_after_resume(driver: StorageDriver) -> None:
     await driver.put_content("/c", b"keep")
-    w = await driver.writer("/c")
-    await w.write(b"drop")
-    await w.close()
+    await leave_pending(driver, "/c", b"drop")
     w = await driver.writer("/c", append=True)
     await w.cancel()
     assert await driver.get_content("/c") == b"keep"
@@ -96,9 +90,7 @@ async def test_cancel_after_resume(driver: StorageDriver) -> None:
 
 
 async def test_writer_without_append_discards_old_data(driver: StorageDriver) -> None:
-    w = await driver.writer("/u")
-    await w.write(b"stale data")
-    await w.close()
+    await leave_pending(driver, "/u", b"stale data")
     w = await driver.writer("/u")
     assert w.size == 0
     await w.write(b"fresh")
@@ -149,9 +141,7 @@ async def test_closed_writer_refuses_work(driver: StorageDriver) -> None:
 
 async def test_delete_of_directory_discards_writers_below(driver: StorageDriver) -> None:
     await driver.put_content("/uploads/x/startedat", b"t")
-    w = await driver.writer("/uploads/x/data")
-    await w.write(b"partial")
-    await w.close()
+    await leave_pending(driver, "/uploads/x/data", b"partial")
     await driver.delete("/uploads/x")
     with pytest.raises(PathNotFound):
         await driver.writer("/uploads/x/data", append=True)
@@ -160,9 +150,7 @@ async def test_delete_of_directory_discards_writers_below(driver: StorageDriver)
 
 
 async def test_delete_of_path_discards_its_writer(driver: StorageDriver) -> None:
-    w = await driver.writer("/only-pending")
-    await w.write(b"partial")
-    await w.close()
+    await leave_pending(driver, "/only-pending", b"partial")
     await driver.delete("/only-pending")
     with pytest.raises(PathNotFound):
         await driver.writer("/only-pending", append=True)

@@ -1,0 +1,67 @@
+"""Hashing upload bytes without stalling the event loop.
+
+sha256 costs over a millisecond per MiB, and sha512 several: done on the event loop, that
+is time no other request is served. So bytes are gathered into batches, and each batch of
+at least ``THREAD_BATCH`` bytes is hashed on a worker thread (hashlib releases the GIL for
+large buffers) while the next batch is received and written. Batches are hashed strictly
+one after another, so the hash sees the bytes in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterable
+
+#: Below this a thread hop costs more than the hashing it would move off the loop.
+THREAD_BATCH = 64 * 1024
+
+
+def _update(hasher: hashlib._Hash, batch: list[bytes]) -> None:
+    for chunk in batch:
+        hasher.update(chunk)
+
+
+class HashFeeder:
+    """Feeds one hasher in order; call ``finish`` before reading the digest.
+
+    After a failure the hasher may still be in use by a thread: drop it rather than reuse it.
+    """
+
+    def __init__(self, hasher: hashlib._Hash) -> None:
+        self.hasher = hasher
+        #: Bytes handed to ``feed`` so far.
+        self.fed = 0
+        self._batch: list[bytes] = []
+        self._batched = 0
+        self._running: asyncio.Future[None] | None = None
+
+    async def feed(self, chunk: bytes) -> None:
+        self._batch.append(chunk)
+        self._batched += len(chunk)
+        self.fed += len(chunk)
+        if self._batched >= THREAD_BATCH:
+            await self._wait()
+            batch, self._batch, self._batched = self._batch, [], 0
+            loop = asyncio.get_running_loop()
+            self._running = loop.run_in_executor(None, _update, self.hasher, batch)
+
+    async def finish(self) -> hashlib._Hash:
+        """Hash what is left (a small tail, on the loop); the hasher then saw every byte."""
+        await self._wait()
+        batch, self._batch, self._batched = self._batch, [], 0
+        _update(self.hasher, batch)
+        return self.hasher
+
+    async def _wait(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            await running
+
+
+async def hash_stream(algorithm: str, chunks: AsyncIterable[bytes]) -> str:
+    """The hex digest of a whole stream (a blob re-read from storage)."""
+    feeder = HashFeeder(hashlib.new(algorithm))
+    async for chunk in chunks:
+        await feeder.feed(chunk)
+    return (await feeder.finish()).hexdigest()
