@@ -19,6 +19,8 @@ from typing import Any
 
 import uvicorn
 
+from pyregistry.listeners import bind, parse_addr
+
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT = 15.0
 SHUTDOWN_TIMEOUT = 15.0
@@ -67,10 +69,8 @@ class BackgroundServer:
         return self
 
     def _start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = bind(parse_addr(f"{LOOPBACK}:0"))
         self._socket = sock
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((LOOPBACK, 0))
         self._port = int(sock.getsockname()[1])
         server = uvicorn.Server(
             uvicorn.Config(

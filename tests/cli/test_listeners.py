@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from pathlib import Path
@@ -51,6 +52,29 @@ def test_bind_loopback_and_any() -> None:
             pass
     finally:
         any_sock.close()
+
+
+@pytest.mark.parametrize("addr", ["127.0.0.1:0", ":0"])
+async def test_accepted_connections_have_nodelay(addr: str) -> None:
+    """Without TCP_NODELAY, a response written as headers then body waits ~40 ms for the
+    client's delayed ACK on every kept-alive request."""
+    seen: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(handle, sock=bind(parse_addr(addr)))
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+    assert seen and seen[0] != 0
 
 
 def test_bind_refuses_a_port_in_use() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: pyregistry next to distribution 2.8 (``python -m bench --help``)."""
