@@ -108,15 +108,19 @@ class RegistryClient:
         expect_status(resp, 201)
         return resp
 
+    def push_content(self, repo: str, manifest: Manifest) -> None:
+        """Push what ``manifest`` references (its blobs, its child manifests), not itself."""
+        for blob in manifest.blobs:
+            self.push_blob(repo, blob)
+        for child in manifest.children:
+            self.push_manifest(repo, child.digest, child)
+
     def push_manifest(
         self, repo: str, reference: str, manifest: Manifest, *, push_blobs: bool = True
     ) -> httpx.Response:
         """PUT a manifest (its blobs and child manifests first); returns the 201."""
         if push_blobs:
-            for blob in manifest.blobs:
-                self.push_blob(repo, blob)
-            for child in manifest.children:
-                self.push_manifest(repo, child.digest, child)
+            self.push_content(repo, manifest)
         resp = self.put_manifest(repo, reference, manifest)
         expect_status(resp, 201)
         return resp

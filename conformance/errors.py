@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from conformance import content
 from conformance import mediatypes as mt
 from conformance.checks import (
@@ -56,6 +58,42 @@ def repository_unknown(ctx: Context) -> None:
     expect_status(head, 404)
 
 
+#: Strings in the place of a digest that are not one (bad hex, wrong length, no hex).
+MALFORMED_DIGESTS = ("sha256:not-hex-at-all", "sha256:" + "a" * 63, "sha256:")
+
+
+def _expect_client_error(resp: httpx.Response, *codes: str) -> None:
+    """400 or 404 (a bad reference names nothing), never a server error; a JSON body
+    carries one of ``codes``."""
+    expect_status(resp, 400, 404)
+    found = error_codes(resp)
+    expect(
+        not found or any(c in codes for c in found),
+        f"error codes {found}, expected {'/'.join(codes)}: {describe(resp)}",
+    )
+
+
+@conformance_test("pull", "blob-malformed-digest")
+def blob_malformed_digest(ctx: Context) -> None:
+    """GET/HEAD of a blob by something that is not a digest is a client error."""
+    repo = _existing_repo(ctx)
+    for bad in MALFORMED_DIGESTS:
+        for method in ("GET", "HEAD"):
+            resp = ctx.client.request(method, f"/v2/{repo}/blobs/{bad}")
+            _expect_client_error(resp, "DIGEST_INVALID", "BLOB_UNKNOWN", "NAME_UNKNOWN")
+
+
+@conformance_test("pull", "manifest-malformed-digest")
+def manifest_malformed_digest(ctx: Context) -> None:
+    """GET/HEAD of a manifest by a reference with a colon that is not a digest: a client
+    error (it is neither a valid digest nor a valid tag)."""
+    repo = _existing_repo(ctx)
+    for bad in MALFORMED_DIGESTS:
+        for method in ("GET", "HEAD"):
+            resp = ctx.client.get_manifest(repo, bad, mt.ALL_MANIFESTS, method=method)
+            _expect_client_error(resp, "DIGEST_INVALID", "MANIFEST_UNKNOWN", "TAG_INVALID")
+
+
 @conformance_test("pull", "name-invalid")
 def name_invalid(ctx: Context) -> None:
     """Names outside the spec's grammar are refused (never served, never accepted)."""
@@ -99,8 +137,7 @@ def digest_invalid(ctx: Context) -> None:
 def tag_invalid(ctx: Context) -> None:
     """A reference that is neither a digest nor a valid tag is never stored."""
     manifest = content.image()
-    for blob in manifest.blobs:
-        ctx.client.push_blob(ctx.namespace, blob)
+    ctx.client.push_content(ctx.namespace, manifest)
     bad_tags = ("t" * 129, "-leading-dash", ".dot")
     for bad in bad_tags:
         resp = ctx.client.put_manifest(ctx.namespace, bad, manifest)
@@ -150,8 +187,7 @@ def manifest_invalid(ctx: Context) -> None:
 def manifest_digest_mismatch(ctx: Context) -> None:
     """PUT by a digest the body does not hash to: 400 DIGEST_INVALID."""
     manifest = content.image()
-    for blob in manifest.blobs:
-        ctx.client.push_blob(ctx.namespace, blob)
+    ctx.client.push_content(ctx.namespace, manifest)
     wrong = content.random_digest()
     resp = ctx.client.put_manifest(ctx.namespace, wrong, manifest)
     expect_error(resp, 400, "DIGEST_INVALID")

@@ -65,8 +65,7 @@ def retag(ctx: Context) -> None:
 def put_multi_tag(ctx: Context) -> None:
     """PUT by digest with ?tag=a&tag=b: 201 and an OCI-Tag header naming each tag applied."""
     manifest = content.image()
-    for blob in manifest.blobs:
-        ctx.client.push_blob(ctx.namespace, blob)
+    ctx.client.push_content(ctx.namespace, manifest)
     tags = [content.random_tag("a"), content.random_tag("b")]
     resp = ctx.client.put_manifest(
         ctx.namespace, manifest.digest, manifest, params=[("tag", t) for t in tags]
@@ -147,8 +146,7 @@ def four_mib_accepted(ctx: Context) -> None:
 def too_large(ctx: Context) -> None:
     """A manifest over the limit is refused with 413 and never becomes visible."""
     manifest = content.padded(content.image(), FOUR_MIB + 64 * 1024)
-    for blob in manifest.blobs:
-        ctx.client.push_blob(ctx.namespace, blob)
+    ctx.client.push_content(ctx.namespace, manifest)
     tag = content.random_tag()
     resp = ctx.client.put_manifest(ctx.namespace, tag, manifest)
     expect_status(resp, 413)

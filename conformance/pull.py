@@ -133,11 +133,12 @@ def blob_get(ctx: Context) -> None:
 
 @conformance_test("pull", "blob-head")
 def blob_head(ctx: Context) -> None:
-    """HEAD must give Content-Length and Docker-Content-Digest and no body."""
+    """HEAD must give Content-Length, Docker-Content-Digest and Content-Type, and no body."""
     repo, blob = _pushed_blob(ctx)
     resp = ctx.client.request("HEAD", f"/v2/{repo}/blobs/{blob.digest}")
     expect_status(resp, 200)
     expect_header(resp, "Content-Length", str(len(blob.data)))
+    header(resp, "Content-Type")
     _expect_blob_digest_header(resp, blob)
     expect(resp.content == b"", f"HEAD answer has a body: {describe(resp)}")
 

@@ -1,4 +1,5 @@
-"""Push workflow, blob side: every upload flow (end-4a/4b, end-5, end-6, end-11, end-13, end-14)."""
+"""Push workflow, blob side: every upload flow (end-4a/4b/4c, end-5, end-6, end-11, end-13,
+end-14)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ def _patch(ctx: Context, location: str, chunk: bytes, start: int | None) -> http
     if start is not None:
         headers["Content-Range"] = f"{start}-{start + len(chunk) - 1}"
     return ctx.client.request("PATCH", location, headers=headers, content=chunk)
+
+
+def _post(ctx: Context, repo: str, params: dict[str, str]) -> httpx.Response:
+    """An empty POST to the uploads endpoint (a new session, a mount...), unchecked."""
+    return ctx.client.request(
+        "POST", f"/v2/{repo}/blobs/uploads/", params=params, headers={"Content-Length": "0"}
+    )
 
 
 def _chunk_size(started: httpx.Response) -> int:
@@ -90,6 +98,38 @@ def upload_uuid(ctx: Context) -> None:
     status = ctx.client.request("GET", ctx.client.location(patched))
     expect_status(status, 204)
     header(status, "Docker-Upload-UUID")
+
+
+@conformance_test("push", "upload-202-headers")
+def upload_202_headers(ctx: Context) -> None:
+    """Every 202 of an upload (POST, PATCH, a mount that falls back) carries Location and
+    ``Range: 0-<end>`` (``0-0`` while empty): docker and containerd resume from them."""
+    started = ctx.client.start_upload(ctx.namespace)
+    expect_range(started, 0)
+    patched = _patch(ctx, ctx.client.location(started), b"x" * 100, None)
+    expect_status(patched, 202)
+    header(patched, "Location")
+    expect_range(patched, 99)
+    source, _ = _blob_in_other_repo(ctx)
+    fallback = _post(ctx, ctx.namespace, {"mount": content.random_digest(), "from": source})
+    expect_status(fallback, 202)
+    header(fallback, "Location")
+    expect_range(fallback, 0)
+
+
+@conformance_test("push", "upload-digest-algorithm", features=["digest-algorithm"])
+def upload_digest_algorithm(ctx: Context) -> None:
+    """end-4c: POST ?digest-algorithm=sha512 opens a session a sha512 digest closes; an
+    algorithm the registry cannot verify is refused up front with 400."""
+    started = _post(ctx, ctx.namespace, {"digest-algorithm": "sha512"})
+    expect_status(started, 202)
+    blob = content.random_blob(3000, algorithm="sha512")
+    patched = _patch(ctx, ctx.client.location(started), blob.data, None)
+    expect_status(patched, 202)
+    _complete(ctx, ctx.client.location(patched), blob)
+    ctx.client.expect_blob(ctx.namespace, blob)
+    refused = _post(ctx, ctx.namespace, {"digest-algorithm": "no-such-algorithm"})
+    expect_status(refused, 400)
 
 
 @conformance_test("push", "upload-single-post", features=["single-post"])
@@ -261,9 +301,7 @@ def mount(ctx: Context) -> None:
     """end-11: mounting a blob another repository holds is 201 with Location."""
     source, blob = _blob_in_other_repo(ctx)
     target = ctx.repo("mount")
-    resp = ctx.client.request(
-        "POST", f"/v2/{target}/blobs/uploads/", params={"mount": blob.digest, "from": source}
-    )
+    resp = _post(ctx, target, {"mount": blob.digest, "from": source})
     expect_status(resp, 201)
     header(resp, "Location")
     expect_content_digest(resp, blob)
@@ -276,9 +314,7 @@ def mount_fallback(ctx: Context) -> None:
     source, _ = _blob_in_other_repo(ctx)
     blob = content.random_blob(1200)
     target = ctx.repo("mountfb")
-    resp = ctx.client.request(
-        "POST", f"/v2/{target}/blobs/uploads/", params={"mount": blob.digest, "from": source}
-    )
+    resp = _post(ctx, target, {"mount": blob.digest, "from": source})
     expect_status(resp, 202)
     _complete(ctx, ctx.client.location(resp), blob, blob.data)
     ctx.client.expect_blob(target, blob)
@@ -289,7 +325,7 @@ def mount_without_from(ctx: Context) -> None:
     """The registry MAY treat ``from`` as optional and mount any blob it can find."""
     _, blob = _blob_in_other_repo(ctx)
     target = ctx.repo("mountnf")
-    resp = ctx.client.request("POST", f"/v2/{target}/blobs/uploads/", params={"mount": blob.digest})
+    resp = _post(ctx, target, {"mount": blob.digest})
     expect_status(resp, 201)
     ctx.client.expect_blob(target, blob)
 

@@ -32,6 +32,7 @@ FEATURES: dict[str, str] = {
     "sha512": "sha512 digests for blobs and manifests",
     "multi-tag": "PUT manifest by digest with ?tag=... and OCI-Tag response headers",
     "single-post": "single-request monolithic blob upload (end-4b); a 202 fallback passes too",
+    "digest-algorithm": "POST ?digest-algorithm= declaring the upload's algorithm (end-4c)",
     "mount-without-from": "POST ?mount=<digest> without from= mounting the blob",
     "range": "ranged blob GET answered 206 with Content-Range",
     "range-416": "416 for an unsatisfiable blob Range",

@@ -9,6 +9,9 @@ Extension points for later features (all optional, all explicit):
 * ``event_sink`` - receives ``emit(kind, context=..., **details)`` after every successful
   blob/manifest push, pull, mount and delete (notifications).
 
+While the app runs (its lifespan), ``storage.maintenance.uploadpurging`` removes abandoned
+upload sessions in the background (``app.state.upload_purger``; None when off).
+
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or swap the sink.
 """
@@ -31,6 +34,8 @@ from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.auth import access_hook, auth_middleware
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
+from pyregistry.config.validation import validation_policy
+from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
 from pyregistry.storage import Registry
 from storage_drivers import create_driver
@@ -39,12 +44,14 @@ from storage_drivers import create_driver
 def build_registry(config: Config) -> Registry:
     """The storage stack the config describes."""
     driver = create_driver(config.storage.driver, config.storage.parameters)
+    validation = validation_policy(config.validation, config.source)
     return Registry(
         driver,
         delete_enabled=config.storage.delete_enabled,
         redirect=not config.storage.redirect_disable,
         readonly=config.storage.readonly,
         blob_descriptor_cache=build_blob_descriptor_cache(config),
+        validate_index_children=validation.index_children_required,
     )
 
 
@@ -85,16 +92,23 @@ def create_app(
         events=events,
         access_hooks=[access_hook, *access_hooks],
         catalog_max_entries=_catalog_max_entries(config),
+        validation=validation_policy(config.validation, config.source),
     )
     prefix = normalize_prefix(config.http.prefix)
+
+    purger = UploadPurger.from_config(registry, config.storage)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if notifier is not None:
             await notifier.start()
+        if purger is not None:
+            purger.start()
         try:
             yield
         finally:
+            if purger is not None:
+                await purger.stop()
             if notifier is not None:
                 await notifier.stop()
             if owns_registry:
@@ -116,4 +130,5 @@ def create_app(
     app.state.registry = registry
     app.state.config = config
     app.state.api = state
+    app.state.upload_purger = purger
     return app

@@ -12,7 +12,8 @@ the supervisor (in a thread) with its own health checks, and ``/metrics`` adds u
 worker through prometheus_client's multiprocess mode.
 
 Every app is wrapped, outermost first, in: access log, metrics (when Prometheus is on),
-the health gate (503 while a check fails), then the API.
+the response headers (``http.headers``), the health gate (503 while a check fails), then
+the API.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.cache import build_redis_health_check
 from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.config.model import TLSConfig
@@ -141,7 +143,8 @@ def assemble(config: Config, checks: HealthChecks, app_factory: str = APP_FACTOR
     app = load_factory(app_factory)(config)
     register_checks(checks, config.health, config.storage.driver, _driver_getter(app, config))
     _register_redis_check(checks, config)
-    wrapped: ASGIApp = HealthGate(app, checks)
+    # The configured headers go on the health gate's answers too (503, the ``/`` probe).
+    wrapped: ASGIApp = ResponseHeadersMiddleware(HealthGate(app, checks), config.http.headers)
     if config.http.debug.prometheus_enabled:
         wrapped = MetricsMiddleware(wrapped, prefix=config.http.prefix)
     wrapped = AccessLogMiddleware(wrapped)

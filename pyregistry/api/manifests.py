@@ -12,6 +12,7 @@ from pyregistry.api.context import MANIFEST_DELETE, MANIFEST_PULL, MANIFEST_PUSH
 from pyregistry.api.headers import CONTENT_DIGEST, OCI_SUBJECT, OCI_TAG, make_response
 from pyregistry.api.negotiation import manifest_content_type
 from pyregistry.api.state import ApiCall
+from pyregistry.api.validation import check_manifest
 from pyregistry.storage import Digest
 from pyregistry.storage.errors import DigestInvalid, Unsupported
 from pyregistry.storage.names import check_tag
@@ -75,6 +76,7 @@ async def put_manifest(call: ApiCall) -> Response:
             )
 
     repo = call.repository
+    await check_manifest(call.state.validation, repo, content)
     result = await repo.manifests.put(content, content_type, digest=ref_digest)
     for tag in tags:
         await repo.tags.tag(tag, result.digest)

@@ -12,6 +12,7 @@ from pyregistry.api.context import AccessHook, EventSink, NullEventSink, Request
 from pyregistry.api.routes import RouteMatch
 from pyregistry.api.urls import UrlBuilder
 from pyregistry.config.model import Config
+from pyregistry.config.validation import ValidationPolicy
 from pyregistry.storage import Registry, Repository
 
 log = logging.getLogger("pyregistry.api")
@@ -34,6 +35,8 @@ class ApiState:
     access_hooks: list[AccessHook] = field(default_factory=list)
     max_manifest_size: int = MAX_MANIFEST_SIZE
     catalog_max_entries: int = DEFAULT_CATALOG_MAX_ENTRIES
+    #: The config's ``validation`` rules for manifest pushes.
+    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Blob upload sessions (end-4a/4b, end-5, end-6, end-11, end-13, end-14).
+"""Blob upload sessions (end-4a/4b/4c, end-5, end-6, end-11, end-13, end-14).
 
 POST starts a session, mounts a blob from another repository, or (with ``?digest=``)
-takes the whole blob at once; PATCH appends a chunk; PUT ``?digest=`` completes the
-upload with an optional last chunk; GET reports progress; DELETE cancels.
+takes the whole blob at once; a ``?digest-algorithm=`` it cannot verify is refused before
+any byte is sent. PATCH appends a chunk; PUT ``?digest=`` completes the upload with an
+optional last chunk; GET reports progress; DELETE cancels.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pyregistry.api.headers import CONTENT_DIGEST, OCI_CHUNK_MIN_LENGTH, UPLOAD_
 from pyregistry.api.ranges import parse_content_range
 from pyregistry.api.state import ApiCall
 from pyregistry.storage import BlobDescriptor, Digest, UploadSession
+from pyregistry.storage.digest import ALGORITHMS
 from pyregistry.storage.errors import (
     BlobUnknown,
     DigestInvalid,
@@ -26,6 +28,7 @@ from pyregistry.storage.errors import (
     RangeInvalid,
     RegistryError,
     SizeInvalid,
+    UnsupportedDigestAlgorithm,
 )
 
 log = logging.getLogger("pyregistry.api")
@@ -56,6 +59,15 @@ def _parse_digest_param(value: str | None) -> Digest:
     if not value:
         raise DigestInvalid("digest missing", detail={"digest": value})
     return Digest.parse(value)
+
+
+def _check_algorithm(value: str | None) -> None:
+    """end-4c: the client names the algorithm of the digest it will close the session with."""
+    if value is not None and value not in ALGORITHMS:
+        raise UnsupportedDigestAlgorithm(
+            f"unsupported digest algorithm {value!r}; supported: {', '.join(ALGORITHMS)}",
+            detail={"digest-algorithm": value},
+        )
 
 
 def _chunk_offset(call: ApiCall, expected: int | None) -> int | None:
@@ -90,6 +102,7 @@ async def _try_mount(call: ApiCall, digest: Digest, source: str | None) -> BlobD
 async def start_upload(call: ApiCall) -> Response:
     query = call.request.query_params
     repo = call.repository
+    _check_algorithm(query.get("digest-algorithm"))
 
     mount = query.get("mount")
     if mount is not None:

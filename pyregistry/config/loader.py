@@ -24,6 +24,7 @@ from pyregistry.config.model import (
     TLSConfig,
 )
 from pyregistry.config.schema import SCHEMA, check
+from pyregistry.config.validation import validation_policy
 
 #: Names the file when ``serve`` is given none (as distribution's image does).
 CONFIG_PATH_ENV = "REGISTRY_CONFIGURATION_PATH"
@@ -62,8 +63,15 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
     warnings = apply_env_overrides(document, env, SCHEMA)
     config = config_from_document(document, source)
     config.path = path
-    config.warnings = warnings
+    config.warnings = warnings + _ignored(config)
     return config
+
+
+def _ignored(config: Config) -> list[str]:
+    """Keys distribution's own examples use that mean nothing, worth a warning."""
+    if "cacheTTL" in config.proxy:
+        return ["proxy.cacheTTL is not an option and is ignored (the cache TTL is proxy.ttl)"]
+    return []
 
 
 def config_from_document(document: Mapping[str, Any], source: str = "<document>") -> Config:
@@ -77,6 +85,7 @@ def config_from_document(document: Mapping[str, Any], source: str = "<document>"
             key="version",
             source=source,
         )
+    validation_policy(_section(checked, "validation"), source)  # patterns must compile
     return _build(checked, source)
 
 

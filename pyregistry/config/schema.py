@@ -248,6 +248,9 @@ SCHEMA = _s(
         ttl=DURATION,
         remotenamespace=STR,
         exec=_s(command=STR, lifetime=DURATION),
+        # in distribution's own config-cache.yml example; no such option exists (the TTL is
+        # ``ttl``) and distribution ignores it: accepted, ignored, warned about
+        cacheTTL=DURATION,
     ),
     compatibility=_s(
         schema1=Struct(

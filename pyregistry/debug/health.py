@@ -235,44 +235,21 @@ def register_configured_checks(
         value = entry.get(key)
         return parse_duration(value) if value is not None else 0.0
 
+    def add(name: str, check: CheckFn, entry: dict[str, Any]) -> None:
+        interval, threshold = seconds(entry, "interval"), entry.get("threshold") or 0
+        checks.register(name, check, interval=interval, threshold=threshold, replace=True)
+
     storage = health.get("storagedriver") or {}
     if storage.get("enabled"):
-        checks.register(
-            f"storagedriver_{storage_driver_name}",
-            storage_driver_check(get_driver),
-            interval=seconds(storage, "interval"),
-            threshold=storage.get("threshold") or 0,
-            replace=True,
-        )
+        add(f"storagedriver_{storage_driver_name}", storage_driver_check(get_driver), storage)
     for entry in health.get("file") or []:
-        checks.register(
-            entry["file"],
-            file_check(entry["file"]),
-            interval=seconds(entry, "interval"),
-            threshold=entry.get("threshold") or 0,
-            replace=True,
-        )
+        add(entry["file"], file_check(entry["file"]), entry)
     for entry in health.get("http") or []:
-        checks.register(
-            entry["uri"],
-            http_check(
-                entry["uri"],
-                entry.get("statuscode") or 200,
-                seconds(entry, "timeout"),
-                entry.get("headers") or {},
-            ),
-            interval=seconds(entry, "interval"),
-            threshold=entry.get("threshold") or 0,
-            replace=True,
-        )
+        status, headers = entry.get("statuscode") or 200, entry.get("headers") or {}
+        timeout = seconds(entry, "timeout")
+        add(entry["uri"], http_check(entry["uri"], status, timeout, headers), entry)
     for entry in health.get("tcp") or []:
-        checks.register(
-            entry["addr"],
-            tcp_check(entry["addr"], seconds(entry, "timeout")),
-            interval=seconds(entry, "interval"),
-            threshold=entry.get("threshold") or 0,
-            replace=True,
-        )
+        add(entry["addr"], tcp_check(entry["addr"], seconds(entry, "timeout")), entry)
 
 
 class HealthGate:

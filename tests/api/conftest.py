@@ -1,4 +1,5 @@
-"""Fixtures for the API tests: an app per test (TestClient) and real servers (httpx)."""
+"""Fixtures for the API tests: an app per test (TestClient); the real servers (httpx) come
+from ``tests.support.server``, a root plugin."""
 
 from __future__ import annotations
 
@@ -16,12 +17,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from pyregistry.app import create_app
-from tests.support.server import (  # noqa: F401 - fixtures re-exported for this package
-    fs_registry_server,
-    inmemory_config,
-    registry_server,
-    registry_server_factory,
-)
+from tests.support.server import inmemory_config
 
 
 @pytest.fixture

@@ -83,6 +83,13 @@ def image_manifest(
     return json.dumps(doc).encode()
 
 
+def prepare_image(client: httpx.Client, name: str, layer: bytes, config: bytes = b"{}") -> bytes:
+    """Push an image's config and its one layer; the manifest naming them (not pushed)."""
+    push_blob(client, name, config)
+    push_blob(client, name, layer)
+    return image_manifest(config, [layer])
+
+
 def push_image(
     client: httpx.Client,
     name: str,

@@ -155,16 +155,6 @@ def test_delete_blob_is_202_then_404(client: TestClient, blob: str) -> None:
     assert error_codes(again) == ["BLOB_UNKNOWN"]
 
 
-def test_delete_disabled_is_405_unsupported() -> None:
-    config = Config(storage=StorageConfig(driver="inmemory", delete_enabled=False))
-    with TestClient(create_app(config)) as client:
-        digest = push_blob(client, "repo", b"keep me")
-        response = client.delete(f"/v2/repo/blobs/{digest}")
-        assert response.status_code == 405
-        assert error_codes(response) == ["UNSUPPORTED"]
-        assert client.get(f"/v2/repo/blobs/{digest}").content == b"keep me"
-
-
 class RedirectingDriver(InMemoryDriver):
     """An in-memory driver that, like S3, offers direct URLs for content."""
 

@@ -22,7 +22,6 @@ from pyregistry.api.context import (
     TAG_DELETE,
 )
 from pyregistry.app import create_app
-from pyregistry.storage import Registry
 from pyregistry.storage.errors import Denied
 from tests.api.helpers import digest_of, error_codes, push_blob, push_image
 from tests.support.server import inmemory_config
@@ -148,24 +147,3 @@ def test_extra_middleware_errors_render_as_json() -> None:
         assert response.status_code == 403
         assert error_codes(response) == ["DENIED"]
         assert response.headers["docker-distribution-api-version"] == "registry/2.0"
-
-
-def test_read_only_registry_refuses_writes_but_serves_reads() -> None:
-    writable = create_app(inmemory_config())
-    with TestClient(writable) as client:
-        digest = push_blob(client, "r", b"content")
-    registry = writable.state.registry
-    # Same storage, read-only view: a second registry over the same driver.
-    ro_registry = Registry(registry.driver, delete_enabled=True, readonly=True)
-    readonly_app = create_app(inmemory_config(readonly=True), registry=ro_registry)
-    with TestClient(readonly_app) as client:
-        assert client.get(f"/v2/r/blobs/{digest}").content == b"content"
-        for method, path in [
-            ("POST", "/v2/r/blobs/uploads/"),
-            ("PUT", "/v2/r/manifests/latest"),
-            ("DELETE", f"/v2/r/blobs/{digest}"),
-            ("PATCH", "/v2/r/blobs/uploads/abc"),
-        ]:
-            response = client.request(method, path, content=b"{}")
-            assert response.status_code == 405, (method, path)
-            assert error_codes(response) == ["UNSUPPORTED"]

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from pyregistry.app import create_app
-from pyregistry.config.model import Config, StorageConfig
 from tests.api.helpers import (
     DOCKER_MANIFEST,
     FOREIGN_LAYER,
@@ -18,6 +16,7 @@ from tests.api.helpers import (
     digest_of,
     error_codes,
     image_manifest,
+    prepare_image,
     push_blob,
     push_image,
 )
@@ -34,10 +33,7 @@ DOCKER_ACCEPT = [
 
 
 def test_put_by_tag_then_get_by_tag_and_digest(client: TestClient) -> None:
-    config, layer = b'{"os":"linux"}', b"layer one"
-    push_blob(client, NAME, config)
-    push_blob(client, NAME, layer)
-    manifest = image_manifest(config, [layer])
+    manifest = prepare_image(client, NAME, b"layer one", config=b'{"os":"linux"}')
     digest = digest_of(manifest)
     put = client.put(
         f"/v2/{NAME}/manifests/latest", content=manifest, headers={"Content-Type": OCI_MANIFEST}
@@ -106,10 +102,7 @@ def test_docker_schema2_manifest(client: TestClient) -> None:
 
 
 def test_put_by_digest_and_multiple_tags(client: TestClient) -> None:
-    config, layer = b"{}", b"tagged layer"
-    push_blob(client, NAME, config)
-    push_blob(client, NAME, layer)
-    manifest = image_manifest(config, [layer])
+    manifest = prepare_image(client, NAME, b"tagged layer")
     digest = digest_of(manifest)
     response = client.put(
         f"/v2/{NAME}/manifests/{digest}?tag=1.0&tag=1&tag=latest",
@@ -126,10 +119,7 @@ def test_put_by_digest_and_multiple_tags(client: TestClient) -> None:
 
 
 def test_put_with_an_invalid_extra_tag_changes_nothing(client: TestClient) -> None:
-    config, layer = b"{}", b"l"
-    push_blob(client, NAME, config)
-    push_blob(client, NAME, layer)
-    manifest = image_manifest(config, [layer])
+    manifest = prepare_image(client, NAME, b"l")
     digest = digest_of(manifest)
     response = client.put(
         f"/v2/{NAME}/manifests/{digest}?tag=ok&tag=-bad",
@@ -142,10 +132,7 @@ def test_put_with_an_invalid_extra_tag_changes_nothing(client: TestClient) -> No
 
 
 def test_put_by_digest_must_match(client: TestClient) -> None:
-    config, layer = b"{}", b"l"
-    push_blob(client, NAME, config)
-    push_blob(client, NAME, layer)
-    manifest = image_manifest(config, [layer])
+    manifest = prepare_image(client, NAME, b"l")
     wrong = digest_of(b"another document")
     response = client.put(
         f"/v2/{NAME}/manifests/{wrong}", content=manifest, headers={"Content-Type": OCI_MANIFEST}
@@ -156,10 +143,7 @@ def test_put_by_digest_must_match(client: TestClient) -> None:
 
 
 def test_put_by_sha512_digest(client: TestClient) -> None:
-    config, layer = b"{}", b"l512"
-    push_blob(client, NAME, config)
-    push_blob(client, NAME, layer)
-    manifest = image_manifest(config, [layer])
+    manifest = prepare_image(client, NAME, b"l512")
     digest = digest_of(manifest, "sha512")
     response = client.put(
         f"/v2/{NAME}/manifests/{digest}", content=manifest, headers={"Content-Type": OCI_MANIFEST}
@@ -327,22 +311,8 @@ def test_delete_by_digest_is_exactly_202_and_removes_tags(client: TestClient) ->
     assert error_codes(again) == ["MANIFEST_UNKNOWN"]
 
 
-def test_delete_disabled_is_405() -> None:
-    config = Config(storage=StorageConfig(driver="inmemory", delete_enabled=False))
-    with TestClient(create_app(config)) as client:
-        digest, _ = push_image(client, NAME, "kept")
-        for reference in ("kept", digest):
-            response = client.delete(f"/v2/{NAME}/manifests/{reference}")
-            assert response.status_code == 405
-            assert error_codes(response) == ["UNSUPPORTED"]
-        assert client.get(f"/v2/{NAME}/manifests/kept").status_code == 200
-
-
 def test_content_type_parameters_are_ignored(client: TestClient) -> None:
-    config, layer = b"{}", b"params"
-    push_blob(client, NAME, config)
-    push_blob(client, NAME, layer)
-    manifest = image_manifest(config, [layer])
+    manifest = prepare_image(client, NAME, b"params")
     response = client.put(
         f"/v2/{NAME}/manifests/p",
         content=manifest,

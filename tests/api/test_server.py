@@ -11,7 +11,6 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 from starlette.requests import Request
@@ -103,7 +102,7 @@ def test_ranges_and_416_on_a_live_connection(registry_server: str) -> None:
 
 
 def test_accept_header_lines_reach_the_server_separately(
-    registry_server_factory: Callable[[Any], str],
+    registry_server_factory: Callable[..., str],
 ) -> None:
     seen: list[list[str]] = []
 
@@ -235,13 +234,14 @@ def test_blob_upload_and_download_stream_in_bounded_memory(fs_registry_server: s
 
 
 def test_unexpected_error_is_a_logged_json_500_over_the_socket(
-    registry_server_factory: Callable[[Any], str], server_errors: list[logging.LogRecord]
+    registry_server_factory: Callable[..., str], server_errors: list[logging.LogRecord]
 ) -> None:
     async def explode(request: Request, context: RequestContext) -> None:
         if context.repository == "explode":
             raise RuntimeError("kaboom")
 
-    url = registry_server_factory(create_app(inmemory_config(), access_hooks=[explode]))
+    app = create_app(inmemory_config(), access_hooks=[explode])
+    url = registry_server_factory(app, allow_server_errors=True)
     with httpx.Client(base_url=url) as client:
         response = client.get("/v2/explode/tags/list")
         assert response.status_code == 500
@@ -249,3 +249,22 @@ def test_unexpected_error_is_a_logged_json_500_over_the_socket(
         assert client.get("/v2/fine/tags/list").status_code == 404
     assert any(record.exc_info for record in server_errors)
     server_errors.clear()
+
+
+def test_a_500_fails_the_test_that_started_the_server(
+    server_errors: list[logging.LogRecord],
+) -> None:
+    """The shared test servers turn any 500 into a failure, so no test can miss one."""
+
+    async def explode(request: Request, context: RequestContext) -> None:
+        raise RuntimeError("kaboom")
+
+    app = create_app(inmemory_config(), access_hooks=[explode])
+    try:
+        with run_server(app) as url:
+            assert httpx.get(f"{url}/v2/").status_code == 500
+    except AssertionError as exc:
+        assert "GET /v2/ answered 500" in str(exc)
+    else:
+        raise AssertionError("run_server let a 500 pass")
+    server_errors.clear()  # the API logged the traceback, as it should

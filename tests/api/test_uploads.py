@@ -1,4 +1,4 @@
-"""Blob upload sessions: end-4a/4b, end-5, end-6, end-11, end-13, end-14."""
+"""Blob upload sessions: end-4a/4b/4c, end-5, end-6, end-11, end-13, end-14."""
 
 from __future__ import annotations
 
@@ -39,6 +39,23 @@ def test_post_starts_a_session_with_all_headers(client: TestClient) -> None:
 
 def test_post_without_trailing_slash_also_starts_a_session(client: TestClient) -> None:
     assert client.post(f"/v2/{NAME}/blobs/uploads").status_code == 202
+
+
+def test_digest_algorithm_declared_up_front(client: TestClient) -> None:
+    """end-4c: a chunked sha512 upload announced on POST; unknown algorithms are 400."""
+    data = b"a chunked sha512 blob"
+    response = client.post(f"/v2/{NAME}/blobs/uploads/", params={"digest-algorithm": "sha512"})
+    assert response.status_code == 202
+    patch = client.patch(response.headers["location"], content=data)
+    assert patch.status_code == 202
+    digest = digest_of(data, "sha512")
+    done = client.put(patch.headers["location"], params={"digest": digest})
+    assert done.status_code == 201
+    assert done.headers["docker-content-digest"] == digest
+    for bad in ("md5", "unknown", "", "SHA256"):
+        refused = client.post(f"/v2/{NAME}/blobs/uploads/", params={"digest-algorithm": bad})
+        assert refused.status_code == 400, bad
+        assert error_codes(refused) == ["DIGEST_INVALID"]
 
 
 def test_post_then_put_monolithic(client: TestClient) -> None:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from pyregistry.config import LogConfig
 from pyregistry.logs import ACCESS_LOGGER, AccessLogMiddleware, setup_logging
+from tests.support.registry_process import server_errors_in
 
 
 @pytest.fixture
@@ -135,3 +136,16 @@ async def test_access_log_can_be_disabled(streams: tuple[io.StringIO, io.StringI
     await request_through_access_log()
     assert out.getvalue() == ""
     assert logging.getLogger(ACCESS_LOGGER).disabled
+
+
+def test_the_process_guard_finds_500s_and_tracebacks_in_either_log_format() -> None:
+    """What tests/support/registry_process.py fails a test on when a server process stops."""
+    text_ok = '127.0.0.1 - - [01/Jan/2025:00:00:00 +0000] "GET /v2/ HTTP/1.1" 200 2 "" "x" 1ms'
+    text_500 = text_ok.replace('" 200 2', '" 500 40')
+    text_503 = text_ok.replace('" 200 2', '" 503 40')
+    json_500 = json.dumps({"msg": "response completed", "http.response.status": 500})
+    json_404 = json.dumps({"msg": "response completed", "http.response.status": 404})
+    access = "\n".join([text_ok, text_500, text_503, json_500, json_404])
+    assert server_errors_in(access, "level=info msg=fine") == [text_500, json_500]
+    found = server_errors_in("", 'level=error error="Traceback (most recent call last):\\n..."')
+    assert len(found) == 1 and "traceback" in found[0]

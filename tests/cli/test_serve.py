@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.registry_process import RegistryProcess, free_port
+from tests.support.registry_process import RegistryProcess, free_port, write_config
 
 
 def test_serve_without_config_uses_registry_data_in_cwd(tmp_path: Path) -> None:
@@ -80,19 +80,8 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 def test_tls(tmp_path: Path) -> None:
     cert, key = make_certificate(tmp_path)
     port = free_port()
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"""version: 0.1
-storage:
-  inmemory:
-http:
-  addr: 127.0.0.1:{port}
-  tls:
-    certificate: {cert}
-    key: {key}
-    minimumtls: tls1.3
-"""
-    )
+    tls = {"certificate": str(cert), "key": str(key), "minimumtls": "tls1.3"}
+    config = write_config(tmp_path, port, storage="inmemory", http={"tls": tls})
     with RegistryProcess(["serve", str(config)], port=port) as proc:
         trusting = ssl.create_default_context(cafile=str(cert))
         response = httpx.get(f"https://127.0.0.1:{port}/v2/", verify=trusting)
@@ -122,18 +111,8 @@ def test_tls_client_certificates(tmp_path: Path) -> None:
     cert, key = make_certificate(server_dir)
     client_cert, client_key = make_certificate(client_dir)
     port = free_port()
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"""version: 0.1
-storage: inmemory
-http:
-  addr: 127.0.0.1:{port}
-  tls:
-    certificate: {cert}
-    key: {key}
-    clientcas: [{client_cert}]
-"""
-    )
+    tls = {"certificate": str(cert), "key": str(key), "clientcas": [str(client_cert)]}
+    config = write_config(tmp_path, port, storage="inmemory", http={"tls": tls})
     with RegistryProcess(["serve", str(config)], port=port):
         anonymous = ssl.create_default_context(cafile=str(cert))
         try:
@@ -149,20 +128,12 @@ http:
 
 def test_json_logs(tmp_path: Path) -> None:
     port = free_port()
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"""version: 0.1
-log:
-  level: info
-  formatter: json
-  fields:
-    service: registry
-    environment: test
-storage: inmemory
-http:
-  addr: 127.0.0.1:{port}
-"""
-    )
+    log = {
+        "level": "info",
+        "formatter": "json",
+        "fields": {"service": "registry", "environment": "test"},
+    }
+    config = write_config(tmp_path, port, storage="inmemory", log=log)
     with RegistryProcess(["serve", str(config)], port=port) as proc:
         httpx.get(f"http://127.0.0.1:{port}/v2/", headers={"user-agent": "log-test/1"})
         httpx.get(f"http://127.0.0.1:{port}/v2/nope/manifests/latest")
@@ -193,17 +164,7 @@ def slow_body(first: bytes, rest: list[bytes], sent_first: threading.Event) -> I
 
 def test_sigterm_drains_in_flight_upload_and_it_resumes_after_restart(tmp_path: Path) -> None:
     port = free_port()
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"""version: 0.1
-storage:
-  filesystem:
-    rootdirectory: {tmp_path / "data"}
-http:
-  addr: 127.0.0.1:{port}
-  draintimeout: 30s
-"""
-    )
+    config = write_config(tmp_path, port, http={"draintimeout": "30s"})
     base = f"http://127.0.0.1:{port}"
     pieces = [bytes([i]) * 65536 for i in range(12)]
     blob = b"".join(pieces)
@@ -261,20 +222,8 @@ http:
 
 def test_several_workers(tmp_path: Path) -> None:
     port, debug_port = free_port(), free_port()
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"""version: 0.1
-storage:
-  filesystem:
-    rootdirectory: {tmp_path / "data"}
-http:
-  addr: 127.0.0.1:{port}
-  debug:
-    addr: 127.0.0.1:{debug_port}
-    prometheus:
-      enabled: true
-"""
-    )
+    debug = {"addr": f"127.0.0.1:{debug_port}", "prometheus": {"enabled": True}}
+    config = write_config(tmp_path, port, http={"debug": debug})
     with RegistryProcess(
         ["serve", "--workers", "2", str(config)], port=port, wait_ports=(debug_port,)
     ) as proc:

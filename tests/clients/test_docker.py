@@ -12,10 +12,8 @@ from tests.support.images import (
     Image,
     MultiArchImage,
     build_image,
-    build_multiarch,
     sha256_digest,
     write_docker_archive,
-    write_multiarch_layout,
 )
 from tests.support.skopeo import Skopeo
 from tests.support.targets import TargetRegistry
@@ -30,12 +28,6 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Image]:
     image = build_image(seed="docker-single", with_busybox=True)
     path = tmp_path_factory.mktemp("docker") / "image.tar"
     return write_docker_archive(path, image, repo_tags=[LOADED]), image
-
-
-@pytest.fixture(scope="module")
-def multi(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MultiArchImage]:
-    image = build_multiarch(seed="docker-multi")
-    return write_multiarch_layout(tmp_path_factory.mktemp("docker-multi"), image, tag="v1"), image
 
 
 def test_load_push_mount_pull(

@@ -10,30 +10,13 @@ import pytest
 from tests.support.images import (
     Image,
     MultiArchImage,
-    build_image,
-    build_multiarch,
     sha256_digest,
-    write_multiarch_layout,
-    write_oci_layout,
 )
 from tests.support.podman import Podman
 from tests.support.skopeo import Skopeo
 from tests.support.targets import TargetRegistry
 
 pytestmark = pytest.mark.slow  # real clients: a few seconds each
-
-
-@pytest.fixture(scope="module")
-def single(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Image]:
-    image = build_image(seed="podman-single", with_busybox=True)
-    # podman turns oci: paths into image names, so the path must be lower-case.
-    return write_oci_layout(tmp_path_factory.mktemp("podman-single"), image, tag="v1"), image
-
-
-@pytest.fixture(scope="module")
-def multi(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MultiArchImage]:
-    image = build_multiarch(seed="podman-multi")
-    return write_multiarch_layout(tmp_path_factory.mktemp("podman-multi"), image, tag="v1"), image
 
 
 def test_push_and_pull(

@@ -12,30 +12,13 @@ from tests.support.images import (
     DOCKER_MANIFEST,
     Image,
     MultiArchImage,
-    build_image,
-    build_multiarch,
-    read_layout_blob,
-    read_layout_manifest,
+    assert_layout_holds,
     sha256_digest,
-    write_multiarch_layout,
-    write_oci_layout,
 )
 from tests.support.skopeo import Skopeo
 from tests.support.targets import TargetRegistry
 
 pytestmark = pytest.mark.slow  # real clients: a few seconds each
-
-
-@pytest.fixture(scope="module")
-def single(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Image]:
-    image = build_image(seed="skopeo-single", with_busybox=True)
-    return write_oci_layout(tmp_path_factory.mktemp("single"), image, tag="v1"), image
-
-
-@pytest.fixture(scope="module")
-def multi(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MultiArchImage]:
-    image = build_multiarch(seed="skopeo-multi")
-    return write_multiarch_layout(tmp_path_factory.mktemp("multi"), image, tag="v1"), image
 
 
 def test_push_and_pull_oci_image(
@@ -54,9 +37,7 @@ def test_push_and_pull_oci_image(
 
     pulled = tmp_path / "pulled"
     skopeo.copy(target_registry.ref("skopeo/single", "v1"), f"oci:{pulled}:v1")
-    assert read_layout_manifest(pulled, "v1") == image.manifest
-    for digest, content in image.blobs().items():
-        assert read_layout_blob(pulled, digest) == content
+    assert_layout_holds(pulled, "v1", image)
 
 
 def test_push_converted_to_v2s2(
@@ -100,11 +81,7 @@ def test_push_and_pull_multiarch_index(
 
     pulled = tmp_path / "pulled"
     assert skopeo.copy(reference, f"oci:{pulled}:v1", all_images=True) == image.index_digest
-    assert read_layout_manifest(pulled, "v1") == image.index
-    for child in image.images.values():
-        assert read_layout_blob(pulled, child.manifest_digest) == child.manifest
-        for digest, content in child.blobs().items():
-            assert read_layout_blob(pulled, digest) == content
+    assert_layout_holds(pulled, "v1", image)
 
 
 def test_list_tags(

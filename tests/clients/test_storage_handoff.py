@@ -14,29 +14,12 @@ from tests.support.distribution import run_distribution
 from tests.support.images import (
     Image,
     MultiArchImage,
-    build_image,
-    build_multiarch,
-    read_layout_blob,
-    read_layout_manifest,
-    write_multiarch_layout,
-    write_oci_layout,
+    assert_layout_holds,
 )
 from tests.support.pyregistry_target import run_pyregistry
 from tests.support.skopeo import Skopeo
 
 pytestmark = pytest.mark.slow  # real clients: a few seconds each
-
-
-@pytest.fixture(scope="module")
-def single(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Image]:
-    image = build_image(seed="handoff-single", with_busybox=True)
-    return write_oci_layout(tmp_path_factory.mktemp("handoff-single"), image, tag="v1"), image
-
-
-@pytest.fixture(scope="module")
-def multi(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MultiArchImage]:
-    image = build_multiarch(seed="handoff-multi")
-    return write_multiarch_layout(tmp_path_factory.mktemp("handoff-multi"), image, tag="v1"), image
 
 
 def _push_both(
@@ -66,18 +49,12 @@ def _pull_and_compare(
     pulled = destination / "single"
     digest = skopeo.copy(f"docker://{host}/handoff/single:v1", f"oci:{pulled}:v1")
     assert digest == single_image.manifest_digest
-    assert read_layout_manifest(pulled, "v1") == single_image.manifest
-    for blob_digest, content in single_image.blobs().items():
-        assert read_layout_blob(pulled, blob_digest) == content
+    assert_layout_holds(pulled, "v1", single_image)
 
     pulled = destination / "multi"
     digest = skopeo.copy(f"docker://{host}/handoff/multi:v1", f"oci:{pulled}:v1", all_images=True)
     assert digest == multi_image.index_digest
-    assert read_layout_manifest(pulled, "v1") == multi_image.index
-    for child in multi_image.images.values():
-        assert read_layout_blob(pulled, child.manifest_digest) == child.manifest
-        for blob_digest, content in child.blobs().items():
-            assert read_layout_blob(pulled, blob_digest) == content
+    assert_layout_holds(pulled, "v1", multi_image)
 
 
 def test_pyregistry_root_served_by_distribution(

@@ -308,3 +308,17 @@ def test_loading_does_not_touch_os_environ(tmp_path: Path) -> None:
 )
 def test_required_keys(tmp_path: Path, text: str, key: str) -> None:
     expect_error(tmp_path, "version: 0.1\nstorage: inmemory\n" + text, key, "required")
+
+
+def test_distributions_own_example_configs() -> None:
+    dev = load("distribution-config-dev.yml")
+    assert dev.storage.tag_concurrencylimit == 8
+    assert dev.storage.uploadpurging_enabled is False
+    assert (dev.http.debug.addr, dev.http.debug.prometheus_enabled) == (":5001", True)
+    assert dev.warnings == []
+    cache = load("distribution-config-cache.yml")
+    assert cache.storage.cache_blobdescriptor == "redis"
+    assert cache.redis is not None and cache.redis.pool_maxactive == 64
+    assert cache.proxy["remoteurl"] == "https://registry-1.docker.io"
+    # distribution ignores this misspelt key of its own example; we accept it and say so
+    assert any("proxy.cacheTTL" in warning for warning in cache.warnings)

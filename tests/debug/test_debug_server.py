@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.registry_process import RegistryProcess, free_port
+from tests.support.registry_process import RegistryProcess, free_port, write_config
 
 
 @dataclass
@@ -27,30 +27,21 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     tmp = tmp_path_factory.mktemp("debug-server")
     port, debug_port = free_port(), free_port()
     down = tmp / "out-of-rotation"
-    config = tmp / "config.yml"
-    config.write_text(
-        f"""version: 0.1
-storage:
-  filesystem:
-    rootdirectory: {tmp / "data"}
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:{port}
-  debug:
-    addr: 127.0.0.1:{debug_port}
-    prometheus:
-      enabled: true
-      path: /custom-metrics
-health:
-  storagedriver:
-    enabled: true
-    interval: 100ms
-    threshold: 2
-  file:
-    - file: {down}
-      interval: 100ms
-"""
+    config = write_config(
+        tmp,
+        port,
+        storage={"filesystem": {"rootdirectory": str(tmp / "data")}, "delete": {"enabled": True}},
+        http={
+            "headers": {"X-Content-Type-Options": ["nosniff"]},
+            "debug": {
+                "addr": f"127.0.0.1:{debug_port}",
+                "prometheus": {"enabled": True, "path": "/custom-metrics"},
+            },
+        },
+        health={
+            "storagedriver": {"enabled": True, "interval": "100ms", "threshold": 2},
+            "file": [{"file": str(down), "interval": "100ms"}],
+        },
     )
     with RegistryProcess(["serve", str(config)], port=port, wait_ports=(debug_port,)) as proc:
         yield Running(
@@ -84,10 +75,16 @@ def test_file_check_takes_the_registry_out_of_rotation(registry: Running) -> Non
         api = httpx.get(f"{registry.api}/v2/")
         assert api.status_code == 503
         assert api.json()["errors"][0]["code"] == "UNAVAILABLE"
+        # http.headers on every answer, the health gate's included
+        assert api.headers["x-content-type-options"] == "nosniff"
+        assert api.headers["docker-distribution-api-version"] == "registry/2.0"
     finally:
         registry.down_file.unlink()
     assert eventually(lambda: httpx.get(f"{registry.debug}/debug/health").status_code == 200)
     assert httpx.get(f"{registry.api}/v2/").status_code == 200
+    probe = httpx.get(f"{registry.api}/")
+    assert probe.status_code == 200
+    assert probe.headers["x-content-type-options"] == "nosniff"
 
 
 def test_storage_check_reports_a_broken_backend(registry: Running) -> None:

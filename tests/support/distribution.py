@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.command import find_tool, free_port
+from tests.support.command import find_tool, free_port, stop_process
 
 STARTUP_TIMEOUT = 20.0
 
@@ -101,16 +101,6 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def run_distribution(
     root: Path | None = None,
@@ -150,7 +140,7 @@ def run_distribution(
                 process=process,
             )
         finally:
-            _stop(process)
+            stop_process(process)
 
 
 DistributionFactory = Callable[..., DistributionRegistry]

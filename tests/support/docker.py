@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.command import CommandError, find_tool, run
+from tests.support.command import CommandError, find_tool, run, stop_process
 
 STARTUP_TIMEOUT = 60.0
 _PUSH_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64}) size: \d+")
@@ -107,13 +107,7 @@ def _wait_ready(docker: Docker, process: subprocess.Popen[bytes], log_path: Path
 
 def _stop(process: subprocess.Popen[bytes], exec_root: Path) -> None:
     """Stop dockerd, then the containerd it started if that outlived it."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    stop_process(process, timeout=30)
     pidfile = exec_root / "containerd" / "containerd.pid"
     with contextlib.suppress(OSError, ValueError):
         os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)

@@ -298,3 +298,19 @@ def read_layout_blob(layout: Path, digest: str) -> bytes:
     """A blob from an OCI layout by digest."""
     algorithm, hexdigest = digest.split(":", 1)
     return (layout / "blobs" / algorithm / hexdigest).read_bytes()
+
+
+def assert_layout_holds(layout: Path, tag: str, image: Image | MultiArchImage) -> None:
+    """``oci:LAYOUT:TAG`` (e.g. pulled from a registry) holds exactly ``image``: the same
+    manifest (or index) bytes, and every manifest and blob they reference."""
+    if isinstance(image, MultiArchImage):
+        assert read_layout_manifest(layout, tag) == image.index
+        children = list(image.images.values())
+        for child in children:
+            assert read_layout_blob(layout, child.manifest_digest) == child.manifest
+    else:
+        assert read_layout_manifest(layout, tag) == image.manifest
+        children = [image]
+    for child in children:
+        for digest, content in child.blobs().items():
+            assert read_layout_blob(layout, digest) == content

@@ -2,11 +2,15 @@
 
 Output goes to files (no pipe can fill up); :meth:`RegistryProcess.stop` sends a signal
 and returns the exit status. Plain helpers, no fixtures: import what you need.
+
+Leaving the ``with`` block fails the test when the access log shows a 5xx other than the
+health gate's 503, or the application log a traceback (``allow_server_errors`` opts out).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,15 +19,43 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+import yaml
+
+from tests.support.command import free_port, stop_process
+
+__all__ = ["REPO_ROOT", "RegistryProcess", "free_port", "server_errors_in", "write_config"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The status in an access-log line: Combined Log Format (text) or distribution's JSON key.
+_ACCESS_STATUS = re.compile(r'HTTP/[\d.]+" (\d{3}) |"http\.response\.status": (\d{3})')
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def write_config(directory: Path, port: int, **sections: Any) -> Path:
+    """Write ``directory/config.yml`` for a registry on ``127.0.0.1:port``.
+
+    Storage is the filesystem under ``directory/data`` unless ``storage`` is given;
+    ``http`` entries are merged with the address; any other section is added as given."""
+    http = {"addr": f"127.0.0.1:{port}", **sections.pop("http", {})}
+    storage = sections.pop("storage", {"filesystem": {"rootdirectory": str(directory / "data")}})
+    document = {"version": "0.1", "storage": storage, "http": http, **sections}
+    path = directory / "config.yml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def server_errors_in(access_log: str, app_log: str) -> list[str]:
+    """Access-log lines answering 5xx (but 503) and tracebacks in the application log."""
+    errors = []
+    for line in access_log.splitlines():
+        match = _ACCESS_STATUS.search(line)
+        status = int(next(g for g in match.groups() if g)) if match else 0
+        if status >= 500 and status != 503:
+            errors.append(line)
+    if "Traceback (most recent call last)" in app_log:
+        errors.append(f"traceback in the application log:\n{app_log[-3000:]}")
+    return errors
 
 
 def wait_for_port(port: int, timeout: float, alive: subprocess.Popen[bytes] | None = None) -> None:
@@ -50,8 +82,10 @@ class RegistryProcess:
         cwd: str | os.PathLike[str] | None = None,
         env: dict[str, str] | None = None,
         wait_ports: tuple[int, ...] = (),
+        allow_server_errors: bool = False,
     ) -> None:
         self.args = args
+        self.allow_server_errors = allow_server_errors
         self.port = port
         self.cwd = str(cwd) if cwd else None
         self.extra_env = env or {}
@@ -74,6 +108,10 @@ class RegistryProcess:
     def stderr(self) -> str:
         """What the process printed on stderr (the application log) so far."""
         return self._output("stderr")
+
+    def server_errors(self) -> list[str]:
+        """What :func:`server_errors_in` finds in this process's logs so far."""
+        return server_errors_in(self.stdout, self.stderr)
 
     def start(self, timeout: float = 20.0) -> RegistryProcess:
         env = dict(os.environ)
@@ -113,14 +151,7 @@ class RegistryProcess:
         """Send ``sig`` and wait; SIGKILL if it does not exit in time. The exit status."""
         if self.proc is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop_process(self.proc, sig=sig, timeout=timeout)
 
     def __enter__(self) -> RegistryProcess:
         return self.start() if self.proc is None else self
@@ -134,3 +165,9 @@ class RegistryProcess:
         self.stop()
         self._kept = {name: self._output(name) for name in ("stdout", "stderr")}
         self._logs.cleanup()
+        errors = self.server_errors()
+        if exc is None and errors and not self.allow_server_errors:
+            raise AssertionError(
+                "the registry answered with server errors (no request may get a 500):\n"
+                + "\n".join(errors)
+            )

@@ -1,0 +1,99 @@
+"""``storage.maintenance.uploadpurging``: abandoned upload sessions are removed in the
+background, as distribution does.
+
+A client that dies mid-push leaves its session's bytes behind for good; every
+``interval`` the purger removes the sessions started more than ``age`` ago (``dryrun``
+only counts them). Like distribution, the first run waits a random jitter (up to an hour,
+never more than one interval) so that replicas started together do not all walk the
+storage at once, and a read-only registry never purges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+
+from pyregistry.config.duration import format_duration
+from pyregistry.config.model import StorageConfig
+from pyregistry.storage import Registry
+
+log = logging.getLogger("pyregistry.maintenance")
+
+MAX_JITTER_SECONDS = 3600.0
+#: Never spin: an interval below this is taken as this.
+MIN_INTERVAL_SECONDS = 0.01
+
+
+class UploadPurger:
+    """One background task purging old upload sessions of ``registry``."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        age_seconds: float,
+        interval_seconds: float,
+        dry_run: bool = False,
+        jitter_seconds: float | None = None,
+    ) -> None:
+        self.registry = registry
+        self.age = age_seconds
+        self.interval = max(interval_seconds, MIN_INTERVAL_SECONDS)
+        self.dry_run = dry_run
+        self.jitter = (
+            random.uniform(0, min(MAX_JITTER_SECONDS, self.interval))
+            if jitter_seconds is None
+            else jitter_seconds
+        )
+        #: Sessions removed (or, in a dry run, found) so far.
+        self.purged = 0
+        self.runs = 0
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_config(cls, registry: Registry, storage: StorageConfig) -> UploadPurger | None:
+        """The purger the config asks for; None when purging is off or storage read-only."""
+        if not storage.uploadpurging_enabled or storage.readonly or registry.readonly:
+            return None
+        return cls(
+            registry,
+            age_seconds=storage.uploadpurging_age_seconds,
+            interval_seconds=storage.uploadpurging_interval_seconds,
+            dry_run=storage.uploadpurging_dryrun,
+        )
+
+    async def purge_once(self) -> int:
+        """One pass; a storage failure is logged and the next pass tries again."""
+        try:
+            count = await self.registry.purge_uploads(self.age, dry_run=self.dry_run)
+        except Exception:
+            log.exception("upload purging failed")
+            return 0
+        self.runs += 1
+        self.purged += count
+        if count:
+            verb = "would remove" if self.dry_run else "removed"
+            log.info(
+                f"upload purging {verb} {count} session(s) older than {format_duration(self.age)}"
+            )
+        return count
+
+    async def _run(self) -> None:
+        log.info(f"starting upload purge in {format_duration(self.jitter)}")
+        await asyncio.sleep(self.jitter)
+        while True:
+            await self.purge_once()
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="upload-purger")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
