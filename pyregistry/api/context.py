@@ -60,6 +60,8 @@ class RequestContext:
     mount_from: str | None = None
     #: A mount without ``from`` links from the global store; auth may forbid that.
     allow_global_mount: bool = True
+    #: False when the caller may not pull ``mount_from``: the mount becomes an upload.
+    allow_source_mount: bool = True
     #: Who is asking; set by an auth hook.
     actor: str | None = None
     remote_addr: str | None = None

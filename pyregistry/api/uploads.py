@@ -87,6 +87,8 @@ def _chunk_offset(call: ApiCall, expected: int | None) -> int | None:
 async def _try_mount(call: ApiCall, digest: Digest, source: str | None) -> BlobDescriptor | None:
     """Link ``digest`` from ``source`` (or the global store); None means: upload instead."""
     if source is not None:
+        if not call.context.allow_source_mount:
+            return None
         try:
             call.state.registry.repository(source)
         except NameInvalid:

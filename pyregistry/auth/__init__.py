@@ -20,6 +20,8 @@ from starlette.types import ASGIApp
 from pyregistry.api.context import RequestContext
 from pyregistry.api.urls import normalize_prefix
 from pyregistry.auth.access import (
+    PULL,
+    REPOSITORY,
     Access,
     AccessController,
     AllowAllController,
@@ -103,3 +105,5 @@ async def access_hook(request: Request, context: RequestContext) -> None:
     context.extras["auth"] = result
     if not result.global_pull:
         context.allow_global_mount = False
+    if context.mount_from and not result.can(REPOSITORY, context.mount_from, PULL):
+        context.allow_source_mount = False

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pyregistry.auth.access import AccessController, AuthChallenge
+from pyregistry.auth.access import AccessController, AuthChallenge, AuthResult
 from pyregistry.auth.challenge import refusal_response
-from pyregistry.auth.required import required_access
+from pyregistry.auth.required import ApiRequest, required_access
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -70,7 +70,7 @@ class AuthMiddleware:
             return
         connection = HTTPConnection(scope)
         try:
-            result = await self.controller.authorize(connection, api.required)
+            result = await self._authorize(connection, api)
         except AuthChallenge as refusal:
             response = refusal_response(refusal, head=method == "HEAD")
             await response(scope, receive, send)
@@ -85,3 +85,18 @@ class AuthMiddleware:
             return
         scope.setdefault("state", {})[STATE_KEY] = result
         await self.app(scope, receive, send)
+
+    async def _authorize(self, connection: HTTPConnection, api: ApiRequest) -> AuthResult:
+        """Authorize everything the request wants; a mount whose source the caller may not
+        pull is still authorized as a plain upload (the API then answers 202)."""
+        try:
+            return await self.controller.authorize(connection, api.wanted)
+        except AuthChallenge as refusal:
+            if api.mount_source is None:
+                raise
+            # The challenge names the source too, so clients ask for it next time.
+            full_refusal = refusal
+        try:
+            return await self.controller.authorize(connection, api.required)
+        except AuthChallenge:
+            raise full_refusal from None

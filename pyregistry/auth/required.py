@@ -32,6 +32,15 @@ class ApiRequest:
 
     route: RouteMatch
     required: tuple[Access, ...]
+    #: ``pull`` on a mount's ``from`` repository: asked for in the challenge (so clients
+    #: fetch a token for it) but not required - without it the mount becomes a plain
+    #: upload (202), as the spec allows.
+    mount_source: Access | None = None
+
+    @property
+    def wanted(self) -> tuple[Access, ...]:
+        """Everything a challenge should name: the required access and the mount source."""
+        return self.required + ((self.mount_source,) if self.mount_source else ())
 
 
 def actions_for_method(method: str) -> tuple[str, ...]:
@@ -61,7 +70,7 @@ def required_access(
         return ApiRequest(route, (Access(REGISTRY, CATALOG, ANY_ACTION),))
     if route.name is None:
         return None
-    required = [Access(REPOSITORY, route.name, a) for a in actions_for_method(method)]
+    required = tuple(Access(REPOSITORY, route.name, a) for a in actions_for_method(method))
     if mount_from and route.endpoint == UPLOAD_START:
-        required.append(Access(REPOSITORY, mount_from, PULL))
-    return ApiRequest(route, tuple(required))
+        return ApiRequest(route, required, Access(REPOSITORY, mount_from, PULL))
+    return ApiRequest(route, required)

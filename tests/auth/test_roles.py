@@ -148,11 +148,16 @@ def test_mount_without_from_is_not_done_for_token_callers(client: TestClient) ->
 
 
 def test_cross_repository_mount_needs_pull_on_source(client: TestClient) -> None:
+    """Without pull on ``from`` the mount is not done: a fresh upload session (202), as
+    the spec allows, and the blob stays invisible in the target."""
     assert push_image(client, "root", "other/hidden", "v1")[0] == 201
     layer_digest = digest(b"layer of other/hidden")
     path = f"/v2/team/app/blobs/uploads/?mount={layer_digest}&from=other/hidden"
-    refused = authed(client, "POST", path, creds("alice"))
-    assert refused.status_code == 401
+    not_mounted = authed(client, "POST", path, creds("alice"))
+    assert not_mounted.status_code == 202
+    assert "location" in not_mounted.headers
+    leaked = authed(client, "HEAD", f"/v2/team/app/blobs/{layer_digest}", creds("alice"))
+    assert leaked.status_code == 404
     assert push_image(client, "root", "public/base", "v1")[0] == 201
     public_layer = digest(b"layer of public/base")
     path = f"/v2/team/app/blobs/uploads/?mount={public_layer}&from=public/base"

@@ -107,15 +107,22 @@ def test_required_access_by_method(token_client, pki: Pki) -> None:
     assert_refused(refused, "repository:a/b:delete", "insufficient_scope")
 
 
-def test_mount_needs_pull_on_the_source(token_client, pki: Pki) -> None:
+def test_mount_asks_for_pull_on_the_source(token_client, pki: Pki) -> None:
+    """The challenge names the source so clients fetch a token for it; a token without
+    it still may upload (the API turns the mount into a plain upload session)."""
     signer = pki.signers["ec"]
     digest = "sha256:" + "1" * 64
     path = f"/v2/team/app/blobs/uploads/?mount={digest}&from=other/repo"
-    only_target = mint(signer, claims([repo_access("team/app", "pull", "push")]))
-    response = token_client.post(path, headers={"Authorization": f"Bearer {only_target}"})
+    anonymous = token_client.post(path)
+    assert_refused(anonymous, "repository:team/app:pull,push repository:other/repo:pull", None)
+    only_pull = mint(signer, claims([repo_access("team/app", "pull")]))
+    response = token_client.post(path, headers={"Authorization": f"Bearer {only_pull}"})
     assert_refused(
         response, "repository:team/app:pull,push repository:other/repo:pull", "insufficient_scope"
     )
+    only_target = mint(signer, claims([repo_access("team/app", "pull", "push")]))
+    response = token_client.post(path, headers={"Authorization": f"Bearer {only_target}"})
+    assert response.status_code == 200
     both = mint(
         signer,
         claims([repo_access("team/app", "pull", "push"), repo_access("other/repo", "pull")]),
