@@ -25,6 +25,7 @@ from bench.memory import RSS_TARGET_MIB, format_memory, measure_memory
 from bench.report import figures_json, format_table, write_json
 from bench.rows import FULL, QUICK, ROW_KEYS, Params, row_labels, run_rows, size_label
 from bench.servers import BenchSetupError
+from bench.startup import run_startup
 from bench.targets import DESCRIPTIONS, S3Pool, parse_targets, start_target
 from bench.workload import BenchFailure, Figure
 
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to prove it runs")
     parser.add_argument("--memory", action="store_true", help="2 GiB streaming RSS check")
+    parser.add_argument(
+        "--startup", action="store_true", help="embedded registry start-up time (0.5 s target)"
+    )
     parser.add_argument(
         "--targets",
         help="comma-separated: fs,dist,s3,dist-s3 (default: all four; --memory: fs,dist)",
@@ -208,6 +212,8 @@ def run_memory(args: argparse.Namespace, targets: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.startup:
+        return run_startup(rounds=3 if args.quick else 7)
     default = "fs,dist" if args.memory else "fs,dist,s3,dist-s3"
     try:
         targets = parse_targets(args.targets or default)

@@ -31,7 +31,6 @@ from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
 from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
-from pyregistry.auth import access_hook, auth_middleware
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
@@ -67,6 +66,23 @@ def _catalog_max_entries(config: Config) -> int:
         return DEFAULT_CATALOG_MAX_ENTRIES
 
 
+def _auth_middleware(config: Config) -> list[Middleware]:
+    """Access control when ``auth`` is configured (imported only then: it is heavy)."""
+    if not config.auth:
+        return []
+    from pyregistry.auth import auth_middleware
+
+    return auth_middleware(config)
+
+
+def _auth_hooks(config: Config) -> list[AccessHook]:
+    if not config.auth:
+        return []
+    from pyregistry.auth import access_hook
+
+    return [access_hook]
+
+
 def create_app(
     config: Config,
     *,
@@ -90,7 +106,7 @@ def create_app(
         registry=registry,
         urls=UrlBuilder(config.http),
         events=events,
-        access_hooks=[access_hook, *access_hooks],
+        access_hooks=[*_auth_hooks(config), *access_hooks],
         catalog_max_entries=_catalog_max_entries(config),
         validation=validation_policy(config.validation, config.source),
     )
@@ -122,7 +138,7 @@ def create_app(
         middleware=[
             Middleware(ResponseHeadersMiddleware, headers=config.http.headers),
             Middleware(ErrorTrapMiddleware),
-            *auth_middleware(config),
+            *_auth_middleware(config),
             *middleware,
         ],
         lifespan=lifespan,

@@ -10,16 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
-
-from pyregistry.cache.connection import (
-    RedisSettings,
-    close_client,
-    create_client,
-    settings_from_config,
-)
-from pyregistry.cache.redis import RedisBlobDescriptorCache, RedisUnavailable
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
 from pyregistry.storage.cache import (
@@ -27,6 +19,12 @@ from pyregistry.storage.cache import (
     BlobDescriptorCache,
     InMemoryBlobDescriptorCache,
 )
+
+if TYPE_CHECKING:
+    from pyregistry.cache.connection import RedisSettings
+
+# The redis client library is imported only where Redis is configured: an embedded or
+# cache-less registry starts without paying for it.
 
 log = logging.getLogger("pyregistry.cache")
 
@@ -46,6 +44,8 @@ def build_blob_descriptor_cache(config: Config) -> BlobDescriptorCache | None:
                 key="storage.cache.blobdescriptor",
                 source=config.source,
             )
+        from pyregistry.cache.redis import RedisBlobDescriptorCache
+
         return RedisBlobDescriptorCache.from_config(config.redis)
     log.warning(f"unknown blob descriptor cache type {kind!r}, caching disabled")
     return None
@@ -59,11 +59,17 @@ def build_redis_health_check(config: Config) -> Callable[[], Awaitable[None]] | 
     """
     if config.redis is None or not config.redis.addrs:
         return None
+    from pyregistry.cache.connection import settings_from_config
+
     return redis_ping_check(settings_from_config(config.redis))
 
 
 def redis_ping_check(settings: RedisSettings) -> Callable[[], Awaitable[None]]:
     """A check that raises :class:`RedisUnavailable` unless Redis answers PING."""
+    from redis.exceptions import RedisError
+
+    from pyregistry.cache.connection import close_client, create_client
+    from pyregistry.cache.redis import RedisUnavailable
 
     async def check() -> None:
         client = create_client(settings)

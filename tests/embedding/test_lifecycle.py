@@ -21,8 +21,6 @@ from pyregistry.config import Config, ConfigError, StorageConfig
 from pyregistry.embedding import BackgroundServer
 from storage_drivers.errors import StorageDriverError
 
-STARTUP_BUDGET = 0.5
-
 
 def _socket_fds() -> set[str]:
     """This process's open sockets (``socket:[inode]`` links under /proc/self/fd)."""
@@ -52,14 +50,11 @@ def _refuses_connections(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_starts_in_memory_within_half_a_second() -> None:
-    with pyregistry.serve(storage="inmemory"):  # warm up imports, as any suite's 2nd use
-        pass
-    started = time.perf_counter()
+def test_starts_in_memory_and_answers() -> None:
+    """The start-up time itself is a target for ``python -m bench --startup``."""
     with pyregistry.serve(storage="inmemory") as reg:
-        elapsed = time.perf_counter() - started
         assert httpx.get(f"{reg.url}/v2/", trust_env=False).status_code == 200
-    assert elapsed < STARTUP_BUDGET, f"start-up took {elapsed:.3f}s"
+        assert reg.host == f"127.0.0.1:{reg.port}"
 
 
 def test_exit_stops_the_server_and_leaves_no_threads_or_sockets() -> None:
