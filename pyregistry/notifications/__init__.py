@@ -2,10 +2,10 @@
 made durable: events are queued in a local SQLite file and delivered at least once, in
 order, per endpoint (see ``docs/notifications.md``).
 
-Wiring: ``notifier = build_notifier(config, registry)`` (None without active endpoints) is
-the API's ``event_sink``; ``await notifier.start()`` once the app has started and
-``await notifier.stop()`` on shutdown (:class:`NotifierLifespan` does both around any
-ASGI app).
+Wiring (done by :func:`pyregistry.app.create_app`): ``notifier = build_notifier(config,
+registry)`` (None without active endpoints) is one of the API's event sinks;
+``await notifier.start()`` once the app has started and ``await notifier.stop()`` on
+shutdown.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
-from pyregistry.notifications.asgi import NotifierLifespan, find_notifier, with_notifications
 from pyregistry.notifications.config import (
     EndpointConfig,
     NotificationsConfig,
@@ -55,9 +54,6 @@ __all__ = [
     "EndpointConfig",
     "NotificationsConfig",
     "Notifier",
-    "NotifierLifespan",
     "build_notifier",
-    "find_notifier",
     "parse_notifications",
-    "with_notifications",
 ]

@@ -14,7 +14,7 @@ import pytest
 
 from pyregistry.app import create_app
 from pyregistry.config.model import Config, StorageConfig
-from pyregistry.notifications import find_notifier
+from pyregistry.notifications import Notifier
 from tests.notifications.receiver import Behaviour, Receiver
 from tests.support.server import run_server
 
@@ -59,7 +59,8 @@ def notifying_app(config: Config) -> Any:
     """The registry app as ``pyregistry serve`` builds it: ``create_app`` wires the
     notifier itself."""
     app = create_app(config)
-    assert find_notifier(app) is not None, "the app has no notifier"
+    sink = app.state.api.events
+    assert isinstance(sink, Notifier), "the app has no notifier"
     return app
 
 
