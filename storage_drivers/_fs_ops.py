@@ -22,24 +22,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from storage_drivers._fs_root import DRIVER, Root
 from storage_drivers.base import FileInfo
-from storage_drivers.errors import InvalidPath, PathNotFound, StorageDriverError
+from storage_drivers.errors import PathNotFound, StorageDriverError
 
-DRIVER = "filesystem"
 _COMPONENT = re.compile(r"^[A-Za-z0-9._-]+$")
-PARTIAL_SUFFIX = "~partial"
 TMP_MARK = "~tmp."
 
 
 def visible_name(name: str) -> bool:
     """Whether a directory entry can be named by a driver path (helper files cannot)."""
     return name not in (".", "..") and _COMPONENT.match(name) is not None
-
-
-def partial_name(os_path: str) -> str:
-    """The sidecar that holds a writer's uncommitted data for ``os_path``."""
-    head, tail = os.path.split(os_path)
-    return os.path.join(head, f".{tail}{PARTIAL_SUFFIX}")
 
 
 def temp_name(os_path: str) -> str:
@@ -68,43 +61,6 @@ def os_errors(path: str) -> Iterator[None]:
         raise StorageDriverError(f"{path}: {reason}", driver=DRIVER, path=path) from exc
 
 
-class Root:
-    """The root directory, and the only way to turn a driver path into an OS path."""
-
-    def __init__(self, directory: str) -> None:
-        self.directory = os.path.realpath(os.path.abspath(directory))
-        self._prefix = self.directory.rstrip(os.sep) + os.sep
-
-    def contains(self, os_path: str) -> bool:
-        """Whether ``os_path``, once every symlink is resolved, is inside the root."""
-        real = os.path.realpath(os_path)
-        return real == self.directory or real.startswith(self._prefix)
-
-    def resolve(self, path: str) -> str:
-        """The OS path of a checked driver path; InvalidPath if it would leave the root."""
-        os_path = self.directory if path == "/" else os.path.join(self.directory, path[1:])
-        if not self.contains(os_path):
-            raise InvalidPath(f"{path} (leaves the root directory)", driver=DRIVER)
-        return os_path
-
-    def resolve_file(self, path: str) -> tuple[str, str]:
-        """The OS paths of a file and of its writer sidecar, both verified."""
-        os_path = self.resolve(path)
-        partial = partial_name(os_path)
-        if not self.contains(partial):
-            raise InvalidPath(f"{path} (leaves the root directory)", driver=DRIVER)
-        return os_path, partial
-
-
-def fsync_dir(directory: str) -> None:
-    """Persist a rename or a new entry in ``directory``."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def make_parents(path: str, os_path: str) -> None:
     """Create the parent directories of a file about to be written."""
     try:
@@ -112,6 +68,19 @@ def make_parents(path: str, os_path: str) -> None:
     except (FileExistsError, NotADirectoryError) as exc:
         msg = f"{path}: a parent of the path is a file"
         raise StorageDriverError(msg, driver=DRIVER, path=path) from exc
+
+
+def create_file(path: str, os_path: str, flags: int) -> int:
+    """``os.open(os_path, flags | O_CREAT)``, creating the parents only when missing.
+
+    Trying the open first saves the ``makedirs`` system calls on the common path, where
+    the directory is already there.
+    """
+    try:
+        return os.open(os_path, flags | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except (FileNotFoundError, NotADirectoryError):
+        make_parents(path, os_path)
+        return os.open(os_path, flags | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
 
 def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
@@ -147,12 +116,15 @@ def read_whole(root: Root, path: str) -> bytes:
 
 
 def put_atomic(root: Root, path: str, content: bytes) -> None:
-    """Temp file in the same directory, fsync, rename over the target, fsync the dir."""
+    """Temp file in the same directory, fsync (data only), rename over the target.
+
+    The fsync makes sure the name never shows torn or empty content after a power
+    loss; the directory is not synced (see the driver's docstring).
+    """
     with os_errors(path):
         os_path = root.resolve(path)
-        make_parents(path, os_path)
         tmp = temp_name(os_path)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        fd = create_file(path, tmp, os.O_WRONLY | os.O_EXCL)
         try:
             try:
                 write_all(fd, content)
@@ -163,7 +135,6 @@ def put_atomic(root: Root, path: str, content: bytes) -> None:
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        fsync_dir(os.path.dirname(os_path))
 
 
 def file_info(path: str, st: os.stat_result) -> FileInfo:
@@ -241,15 +212,27 @@ def move_file(root: Root, source: str, dest: str) -> None:
         except FileNotFoundError as exc:
             raise PathNotFound(source, driver=DRIVER) from exc
     with os_errors(dest):
-        make_parents(dest, dst)
-        if os.path.isdir(dst) and not os.path.islink(dst):
+        if _is_real_dir(dst):
             # Park the source outside the doomed tree first: it may live inside it.
             parked = temp_name(dst)
             os.replace(src, parked)
             remove_tree(dst)
             src = parked
-        os.replace(src, dst)
-        fsync_dir(os.path.dirname(dst))
+        try:
+            os.replace(src, dst)
+        except (FileNotFoundError, NotADirectoryError):
+            if not os.path.lexists(src):
+                raise PathNotFound(source, driver=DRIVER) from None
+            make_parents(dest, dst)
+            os.replace(src, dst)
+
+
+def _is_real_dir(os_path: str) -> bool:
+    """A directory, not a symlink to one (one ``lstat``)."""
+    try:
+        return stat_mod.S_ISDIR(os.lstat(os_path).st_mode)
+    except OSError:
+        return False
 
 
 def remove_tree(os_path: str) -> None:
@@ -270,7 +253,7 @@ def delete_path(root: Root, path: str) -> None:
     with os_errors(path):
         os_path, partial = root.resolve_file(path)
         found = _unlink_quietly(partial)
-        if os.path.isdir(os_path) and not os.path.islink(os_path):
+        if _is_real_dir(os_path):
             remove_tree(os_path)
             found = True
         elif os.path.lexists(os_path):

@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import os
 
-from storage_drivers._fs_ops import (
-    DRIVER,
-    Root,
-    fsync_dir,
-    make_parents,
-    os_errors,
-    write_all,
-)
+from storage_drivers._fs_ops import create_file, os_errors, write_all
+from storage_drivers._fs_root import DRIVER, Root
 from storage_drivers._threads import ThreadRunner
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
 from storage_drivers.errors import StorageDriverError, WriterClosed
@@ -31,25 +25,23 @@ def open_sidecar(root: Root, path: str, append: bool) -> tuple[str, str, int, in
         if append:
             fd = os.open(partial, _OPEN_FLAGS)
             return os_path, partial, fd, os.fstat(fd).st_size
-        make_parents(path, os_path)
-        fd = os.open(partial, _OPEN_FLAGS | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = create_file(path, partial, _OPEN_FLAGS | os.O_TRUNC)
         return os_path, partial, fd, 0
 
 
-def _flush(fd: int, data: bytes | bytearray, sync: bool) -> None:
-    write_all(fd, data)
-    if sync:
-        os.fsync(fd)
+def _commit(path: str, fd: int, pending: bytes | bytearray, partial: str, os_path: str) -> None:
+    """Write what is left, sync the data, rename: one thread hop for the whole commit.
 
-
-def _commit(path: str, fd: int, partial: str, os_path: str) -> None:
+    The fsync makes committed content (blob data) survive a power loss whole; a crash
+    of the process alone is covered by the rename.
+    """
     with os_errors(path):
         try:
+            write_all(fd, pending)
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(partial, os_path)
-        fsync_dir(os.path.dirname(os_path))
 
 
 def _cancel(fd: int, partial: str) -> None:
@@ -60,9 +52,18 @@ def _cancel(fd: int, partial: str) -> None:
         pass
 
 
+def _close(fd: int, pending: bytes | bytearray) -> None:
+    try:
+        write_all(fd, pending)
+    finally:
+        os.close(fd)
+
+
 class FilesystemWriter(FileWriter):
     """Buffers up to one chunk in memory, then appends it to the sidecar on a thread.
 
+    ``close`` writes the buffer out without fsync: the sidecar is uncommitted data, which
+    the kernel keeps across a crash of the process; only ``commit`` syncs.
     Not safe for concurrent use of one writer from several tasks (nor is any writer).
     """
 
@@ -91,12 +92,6 @@ class FilesystemWriter(FileWriter):
             )
         return self._fd
 
-    async def _write_out(self, fd: int, data: bytes | bytearray, sync: bool = False) -> None:
-        self._failed = True  # until the write is known to have completed
-        with os_errors(self._path):
-            await self._runner.run(_flush, fd, data, sync)
-        self._failed = False
-
     async def write(self, data: bytes) -> int:
         fd = self._open_fd()
         if len(self._buffer) + len(data) < DEFAULT_CHUNK_SIZE:
@@ -109,24 +104,27 @@ class FilesystemWriter(FileWriter):
         else:
             pending = data
         self._flushed += len(pending)
-        await self._write_out(fd, pending)
+        self._failed = True  # until the write is known to have completed
+        with os_errors(self._path):
+            await self._runner.run(write_all, fd, pending)
+        self._failed = False
         return len(data)
 
-    async def _drain(self, fd: int, sync: bool) -> None:
+    def _take_buffer(self) -> bytearray:
         pending, self._buffer = self._buffer, bytearray()
         self._flushed += len(pending)
-        await self._write_out(fd, pending, sync)
+        return pending
 
     async def close(self) -> None:
-        """Flush and fsync the sidecar; a no-op after commit, cancel or an earlier close."""
+        """Flush the buffer; a no-op after commit, cancel or an earlier close."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
-        try:
-            if not self._failed:
-                await self._drain(fd, sync=True)
-        finally:
+        if self._failed or not self._buffer:
             os.close(fd)
+            return
+        with os_errors(self._path):
+            await self._runner.run(_close, fd, self._take_buffer())
 
     async def cancel(self) -> None:
         fd, self._fd = self._fd, None
@@ -138,14 +136,9 @@ class FilesystemWriter(FileWriter):
 
     async def commit(self) -> None:
         fd = self._open_fd()
-        try:
-            await self._drain(fd, sync=False)
-        except BaseException:
-            self._fd = None
-            os.close(fd)
-            raise
         self._fd = None
-        await self._runner.run(_commit, self._path, fd, self._partial, self._os_path)
+        pending = self._take_buffer()
+        await self._runner.run(_commit, self._path, fd, pending, self._partial, self._os_path)
 
     def __del__(self) -> None:
         # A writer dropped without close must not leak its descriptor.

@@ -8,14 +8,18 @@ never waits on the network. botocore errors never leave this module: they become
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 import botocore.utils
 
+from storage_drivers._s3_direct import OPERATIONS as DIRECT_OPERATIONS
+from storage_drivers._s3_direct import DirectS3, S3Error, direct_client, parse_timestamp
 from storage_drivers._s3_options import S3Options
 from storage_drivers._threads import ThreadRunner
 from storage_drivers.errors import PathNotFound, StorageDriverError
@@ -25,6 +29,8 @@ T = TypeVar("T")
 #: Threads (and pooled HTTP connections) per driver: enough for a parallel multipart copy
 #: and concurrent requests without letting one driver open hundreds of sockets.
 MAX_THREADS = 32
+#: Sizes of objects this driver just committed, remembered so ``move`` can skip a HEAD.
+MAX_REMEMBERED_SIZES = 4096
 #: Name of the hidden directory holding writers' uncommitted tails; ``~`` is outside the
 #: path grammar, so no driver path can collide with it and listings drop it.
 PENDING_DIR = "~pending"
@@ -42,6 +48,10 @@ _AUTH = {
 }
 
 
+class RangeNotSatisfiable(StorageDriverError):
+    """A ranged GET starting at or past the end of the object (HTTP 416)."""
+
+
 class S3Backend:
     """A bucket, a root directory inside it, and the calls the driver makes on them."""
 
@@ -51,7 +61,10 @@ class S3Backend:
         self._root = options.rootdirectory
         self._runner = ThreadRunner(MAX_THREADS, "s3-driver")
         self._client: Any = None
+        self._direct: DirectS3 | None = None
         self._client_lock = threading.Lock()
+        self._observers: list[Callable[[str], None]] = []
+        self._sizes: OrderedDict[str, int] = OrderedDict()
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -70,12 +83,25 @@ class S3Backend:
         return ("" if base == "/" else base) + "/" + relative
 
     def tail_key(self, path: str) -> str:
-        """Where an uncommitted writer for ``path`` keeps its last, too-small bytes."""
-        return self.key(f"/{PENDING_DIR}{path}")
+        """Where the uncommitted writer for ``path`` keeps its state object.
 
-    def tail_path(self, path: str) -> str:
-        """The pseudo driver path of :meth:`tail_key`, for :meth:`folder_markers`."""
-        return f"/{PENDING_DIR}{path}"
+        All of them sit in one flat hidden directory, the path's ``/`` written ``~``
+        (outside the path grammar, so the mapping is reversible and no driver path can
+        name it): removing one leaves no emptied folders to clean up, and the writers
+        below a directory share the prefix :meth:`tail_prefix`.
+        """
+        return f"{self.prefix('/')}{PENDING_DIR}/{path[1:].replace('/', '~')}"
+
+    def tail_prefix(self, path: str) -> str:
+        """The prefix shared by the state objects of writers strictly below ``path``."""
+        return self.tail_key(path) + "~"
+
+    def tail_owner(self, key: str) -> str | None:
+        """The driver path whose writer state is ``key``; None for anything else."""
+        head = f"{self.prefix('/')}{PENDING_DIR}/"
+        if not key.startswith(head) or len(key) == len(head):
+            return None
+        return "/" + key[len(head) :].replace("~", "/")
 
     def folder_markers(self, path: str) -> list[str]:
         """Keys ``<dir>/`` of every ancestor of ``path``, deepest first.
@@ -83,6 +109,8 @@ class S3Backend:
         Directory-backed servers (SeaweedFS) keep an emptied folder listed until a slow
         background cleaner runs; deleting ``<dir>/`` removes it at once when it is
         empty and is refused (or a no-op on AWS, where no such key exists) otherwise.
+        Each such delete costs the server about as much as a small PUT, so the driver
+        sends only those of folders it found empty (see ``S3Driver._prune``).
         """
         markers = []
         parent = path.rsplit("/", 1)[0]
@@ -91,16 +119,46 @@ class S3Backend:
             parent = parent.rsplit("/", 1)[0]
         return markers
 
+    # -- sizes of fresh commits ---------------------------------------------------------
+
+    def remember_size(self, key: str, size: int) -> None:
+        """Note the size of an object this driver has just written (see ``recall_size``)."""
+        self._sizes[key] = size
+        self._sizes.move_to_end(key)
+        while len(self._sizes) > MAX_REMEMBERED_SIZES:
+            self._sizes.popitem(last=False)
+
+    def recall_size(self, key: str) -> int | None:
+        """The size remembered for ``key``, forgotten as it is read: a hint only, since
+        another process may have replaced the object since."""
+        return self._sizes.pop(key, None)
+
     # -- calls --------------------------------------------------------------------------
 
     def _make_client(self) -> Any:
         with self._client_lock:
             if self._client is None:
-                self._client = _build_client(self.options)
+                session = _build_session(self.options)
+                self._direct = direct_client(self.options, session)
+                self._client = _build_client(self.options, session)
             return self._client
+
+    def add_observer(self, observer: Callable[[str], None]) -> None:
+        """Call ``observer(operation)`` before every request (tests count them)."""
+        self._observers.append(observer)
 
     def _invoke(self, operation: str, path: str, kwargs: dict[str, Any]) -> Any:
         client = self._client if self._client is not None else self._make_client()
+        for observer in self._observers:
+            observer(operation)
+        direct = self._direct
+        if direct is not None and operation in DIRECT_OPERATIONS:
+            try:
+                return direct.invoke(operation, kwargs)
+            except S3Error as exc:
+                raise translate_error(
+                    exc.code, exc.status, exc.message, operation, path, self.bucket
+                ) from None
         try:
             return getattr(client, operation)(Bucket=self.bucket, **kwargs)
         except botocore.exceptions.ClientError as exc:
@@ -140,6 +198,9 @@ class S3Backend:
         client, self._client = self._client, None
         if client is not None:
             client.close()
+        direct, self._direct = self._direct, None
+        if direct is not None:
+            direct.close()
 
 
 def translate(
@@ -150,6 +211,15 @@ def translate(
     code = str(error.get("Code", ""))
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     message = error.get("Message") or code
+    return translate_error(code, status, message, operation, path, bucket)
+
+
+def translate_error(
+    code: str, status: int | None, message: str, operation: str, path: str, bucket: str
+) -> StorageDriverError:
+    """The driver error for an S3 error code and HTTP status (botocore's or ours)."""
+    if code == "RequestFailed":
+        return StorageDriverError(f"s3 {operation} failed: {message}", driver="s3", path=path)
     if code == "NoSuchBucket":
         return StorageDriverError(
             f"s3 bucket {bucket!r} does not exist (create it before starting the registry)",
@@ -158,6 +228,8 @@ def translate(
         )
     if code in _NOT_FOUND:
         return PathNotFound(path, driver="s3")
+    if code == "InvalidRange" or status == 416:
+        return RangeNotSatisfiable(f"s3 {operation}: range not satisfiable", driver="s3", path=path)
     if code in _AUTH or status == 403:
         return StorageDriverError(
             f"s3 refused {operation} on bucket {bucket!r} ({code}: {message}); check the "
@@ -168,12 +240,33 @@ def translate(
     return StorageDriverError(f"s3 {operation} failed ({code}: {message})", driver="s3", path=path)
 
 
-def _build_client(options: S3Options) -> Any:
+def _build_session(options: S3Options) -> Any:
+    """The boto3 session: credentials from the options, else boto3's provider chain."""
+    credentials: dict[str, str] = {}
+    if options.accesskey and options.secretkey:
+        credentials = {
+            "aws_access_key_id": options.accesskey,
+            "aws_secret_access_key": options.secretkey,
+        }
+        if options.sessiontoken:
+            credentials["aws_session_token"] = options.sessiontoken
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=parse_timestamp
+    )
+    return boto3.session.Session(botocore_session=core, region_name=options.region, **credentials)
+
+
+def _build_client(options: S3Options, session: Any) -> Any:
     """A boto3 S3 client configured from the driver options."""
     s3_config: dict[str, Any] = {
         "addressing_style": "path" if options.forcepathstyle else "auto",
         "use_accelerate_endpoint": options.accelerate,
         "use_dualstack_endpoint": options.usedualstack,
+        # Over TLS the payload's integrity is TLS's: skip SigV4's extra SHA-256 pass over
+        # every body (UNSIGNED-PAYLOAD, as AWS documents). Over plain http the payload
+        # stays signed: nothing else protects it on the wire.
+        "payload_signing_enabled": not _uses_tls(options),
     }
     config = botocore.config.Config(
         region_name=options.region,
@@ -189,15 +282,6 @@ def _build_client(options: S3Options) -> Any:
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    credentials: dict[str, str] = {}
-    if options.accesskey and options.secretkey:
-        credentials = {
-            "aws_access_key_id": options.accesskey,
-            "aws_secret_access_key": options.secretkey,
-        }
-        if options.sessiontoken:
-            credentials["aws_session_token"] = options.sessiontoken
-    session = boto3.session.Session(region_name=options.region, **credentials)
     client = session.client(
         "s3",
         endpoint_url=options.endpoint_url,
@@ -207,6 +291,14 @@ def _build_client(options: S3Options) -> Any:
     )
     client.meta.events.register("before-call.s3", _no_continue_for_empty_body)
     return client
+
+
+def _uses_tls(options: S3Options) -> bool:
+    """Whether requests go over https (the endpoint's scheme, else ``secure``)."""
+    endpoint = options.endpoint_url
+    if endpoint is None:
+        return options.secure
+    return endpoint.lower().startswith("https://")
 
 
 def _no_continue_for_empty_body(params: dict[str, Any], **_: Any) -> None:

@@ -1,18 +1,26 @@
-"""Resumable writers on S3 multipart uploads.
+"""Resumable writers on S3: a state object, and a multipart upload only for big data.
 
-Layout of an uncommitted writer for ``<path>`` (nothing of it is visible at ``<path>``):
+An uncommitted writer for ``<path>`` (nothing of it is visible at ``<path>``) is:
 
-* one multipart upload for the key of ``<path>`` holding every part written so far;
-  all parts but a committed last one are at least 5 MiB, as S3 requires;
-* when the writer is closed with fewer than 5 MiB not yet in a part, a **tail object**
-  at ``<root>/~pending<path>`` holding those bytes, with metadata naming the upload and
-  the byte count of the parts before it (``base``). ``~`` is not a path character, so
-  ``list``, ``walk`` and ``stat`` never show it.
+* a **state object** at ``<root>/~pending/<path with / as ~>`` (one flat hidden
+  directory, see ``S3Backend.tail_key``): its body holds the bytes not yet in a
+  part (the tail), its metadata the multipart upload id (``upload-id``, absent while
+  there is none) and the byte count of the parts before the tail (``base``). ``~`` is
+  not a path character, so ``list``, ``walk`` and ``stat`` never show it;
+* a multipart upload for the key of ``<path>``, started only once a full part
+  (``chunksize``) is buffered; all its parts but a committed last one are >= 5 MiB.
 
-``writer(path, append=True)`` from any process finds the upload (ListMultipartUploads),
-its parts (ListParts) and the tail; a tail whose ``upload-id`` or ``base`` no longer
-matches (its bytes went into a part before a crash) is ignored. The upload is the
-source of truth: a tail without an upload is garbage that is never read.
+So a small blob costs no multipart calls at all: committed in the writer session that
+wrote it, it is one PutObject; closed before commit, its bytes live in the state object,
+where ``writer(path, append=True)`` from any process finds them (one GET). The state
+object names the upload, so no call ever lists multipart uploads. When an upload is
+started, the state object is rewritten at once to name it (with the tail it already
+held), so no upload is ever unreachable from its state object. A tail whose ``base`` no
+longer matches the parts (its bytes went into a part before a crash) is stale and
+ignored: the parts are the truth.
+
+Uploads left by writers of earlier versions (multipart uploads found by listing, without
+an ``upload-id`` in a state object) are not resumed.
 """
 
 from __future__ import annotations
@@ -25,6 +33,11 @@ from storage_drivers._s3_options import MIN_CHUNK_SIZE
 from storage_drivers.base import FileWriter
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
 
+UPLOAD_ID = "upload-id"
+BASE = "base"
+#: Below this a buffer grows as needed; above it, it gets its part-sized bytearray.
+SMALL_BUFFER = 256 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Part:
@@ -35,15 +48,64 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class ResumeState:
-    """What a resuming writer starts from."""
+    """What a writer starts from."""
 
-    upload_id: str
+    upload_id: str | None
     parts: list[Part]
     tail: bytes
-    #: the tail object holds exactly ``tail`` at the current base
-    tail_stored: bool
-    #: a tail object exists, current or stale
-    tail_exists: bool
+    #: a state object exists
+    state_exists: bool
+    #: ... and it holds exactly ``tail`` at the parts' size (it is not stale)
+    state_current: bool
+
+
+class PartBuffer:
+    """Bytes waiting to become a part, copied in place into one part-sized bytearray.
+
+    Growing a bytearray with ``+=`` re-allocates and copies as it goes (four times the
+    cost of filling it in place); small contents (a small blob's few KiB) never get
+    the part-sized allocation.
+    """
+
+    def __init__(self, capacity: int, initial: bytes = b"") -> None:
+        self._capacity = capacity
+        self._data = bytearray(initial)
+        self._filled = len(initial)
+
+    def __len__(self) -> int:
+        return self._filled
+
+    def fill(self, view: memoryview) -> int:
+        """Copy as much of ``view`` as fits in one part; return how many bytes."""
+        taken = min(len(view), self._capacity - self._filled)
+        end = self._filled + taken
+        if end > len(self._data):
+            if end <= SMALL_BUFFER:
+                self._data.extend(view[:taken])
+                self._filled = end
+                return taken
+            grown = bytearray(self._capacity)
+            grown[: self._filled] = memoryview(self._data)[: self._filled]
+            self._data = grown
+        self._data[self._filled : end] = view[:taken]
+        self._filled = end
+        return taken
+
+    def take(self) -> bytearray:
+        """The buffered bytes (a bytearray of exactly their size); the buffer empties."""
+        data, filled = self._data, self._filled
+        self._data, self._filled = bytearray(), 0
+        if len(data) != filled:
+            del data[filled:]
+        return data
+
+    def restore(self, data: bytearray) -> None:
+        """Put back what :meth:`take` returned (a part that could not be shipped)."""
+        self._data, self._filled = data, len(data)
+
+    def head(self, count: int) -> bytes:
+        """A copy of the first ``count`` buffered bytes."""
+        return bytes(memoryview(self._data)[: min(count, self._filled)])
 
 
 class S3FileWriter(FileWriter):
@@ -56,10 +118,12 @@ class S3FileWriter(FileWriter):
         self._upload_id = state.upload_id
         self._parts = list(state.parts)
         self._parts_size = sum(p.size for p in self._parts)
-        self._buf = bytearray(state.tail)
-        # Base of the tail object currently stored, None when there is none (or stale).
-        self._stored_base: int | None = self._parts_size if state.tail_stored else None
-        self._tail_exists = state.tail_exists
+        self._buf = PartBuffer(backend.options.chunksize, state.tail)
+        #: what the state object holds: ``_stored_tail`` leading bytes of the buffer at
+        #: base ``_stored_base`` (None: no state object, or one with a stale tail)
+        self._stored_tail = len(state.tail)
+        self._stored_base: int | None = self._parts_size if state.state_current else None
+        self._state_exists = state.state_exists
         self._dirty = False
         self._done = False
 
@@ -73,72 +137,90 @@ class S3FileWriter(FileWriter):
 
     async def write(self, data: bytes) -> int:
         self._check_open()
-        if data:
-            self._dirty = True
-        chunk = self._backend.options.chunksize
+        if not data:
+            return 0
+        self._dirty = True
         view = memoryview(data)
+        chunk = self._backend.options.chunksize
         while view:
-            room = chunk - len(self._buf)
-            self._buf += view[:room]
-            view = view[room:]
+            view = view[self._buf.fill(view) :]
             if len(self._buf) >= chunk:
                 await self._ship_buffer()
         return len(data)
 
     async def _ship_buffer(self) -> None:
         """Upload the whole buffer as the next part (never re-uses a part number)."""
-        body, self._buf = self._buf, bytearray()
-        size = len(body)
+        upload_id = await self._ensure_upload()
+        body = self._buf.take()
         number = (self._parts[-1].number if self._parts else 0) + 1
         try:
             response = await self._backend.call(
                 "upload_part",
                 self._path,
                 Key=self._key,
-                UploadId=self._upload_id,
+                UploadId=upload_id,
                 PartNumber=number,
-                Body=body,  # the bytearray itself: no chunk-sized copy
+                Body=body,  # the bytearray itself: no part-sized copy
             )
         except BaseException:
-            self._buf = body  # nothing was added meanwhile: the writer stays consistent
+            self._buf.restore(body)  # nothing was added meanwhile: still consistent
             raise
+        size = len(body)
         _release(body)
         self._parts.append(Part(number, size, response["ETag"]))
         self._parts_size += size
+        self._stored_tail = 0
+
+    async def _ensure_upload(self) -> str:
+        """Start the multipart upload and name it in the state object at once, with the
+        tail the state object already held (what the last close made durable)."""
+        if self._upload_id is not None:
+            return self._upload_id
+        response = await self._backend.call(
+            "create_multipart_upload",
+            self._path,
+            Key=self._key,
+            **self._backend.options.object_args(),
+        )
+        self._upload_id = str(response["UploadId"])
+        held = self._stored_tail if self._stored_base == 0 else 0
+        await self._store_state(self._buf.head(held))
+        return self._upload_id
 
     async def close(self) -> None:
-        """Persist what is buffered: a part if big enough, else the tail object."""
+        """Persist what is buffered: a part if big enough, else in the state object."""
         if self._done:
             return
         self._done = True
         try:
             if len(self._buf) >= MIN_CHUNK_SIZE:
                 await self._ship_buffer()
-            if self._buf:
-                if self._dirty or self._stored_base != self._parts_size:
-                    await self._store_tail()
-            elif self._tail_exists:
-                await self._drop_tail()
+            stored = self._stored_base == self._parts_size and self._stored_tail == len(self._buf)
+            if self._dirty or not stored:
+                await self._store_state(self._buf.head(len(self._buf)))
         finally:
-            self._buf = bytearray()
+            self._buf = PartBuffer(0)
 
-    async def _store_tail(self) -> None:
+    async def _store_state(self, tail: bytes) -> None:
+        metadata = {BASE: str(self._parts_size)}
+        if self._upload_id is not None:
+            metadata[UPLOAD_ID] = self._upload_id
         await self._backend.call(
             "put_object",
             self._path,
             Key=self._backend.tail_key(self._path),
-            Body=self._buf,
+            Body=tail,
             ContentType="application/octet-stream",
-            Metadata={"upload-id": self._upload_id, "base": str(self._parts_size)},
+            Metadata=metadata,
         )
         self._stored_base = self._parts_size
-        self._tail_exists = True
+        self._stored_tail = len(tail)
+        self._state_exists = True
 
-    async def _drop_tail(self) -> None:
-        """Delete the tail object and its emptied folders (best effort: it is ignored
-        once stale anyway)."""
-        tail = self._backend.tail_path(self._path)
-        keys = [self._backend.tail_key(self._path), *self._backend.folder_markers(tail)]
+    async def _drop_state(self) -> None:
+        """Delete the state object (best effort: one left behind only makes the path look
+        resumable until the next fresh writer or delete)."""
+        keys = [self._backend.tail_key(self._path)]  # a flat directory: no folders to prune
         try:
             await self._backend.call(
                 "delete_objects",
@@ -148,47 +230,44 @@ class S3FileWriter(FileWriter):
         except StorageDriverError:
             pass
         self._stored_base = None
-        self._tail_exists = False
+        self._state_exists = False
 
     async def cancel(self) -> None:
         self._check_open()
         self._done = True
-        self._buf = bytearray()
+        self._buf = PartBuffer(0)
         await self._abort()
-        if self._tail_exists:
-            await self._drop_tail()
+        if self._state_exists:
+            await self._drop_state()
 
     async def _abort(self) -> None:
-        try:
-            await self._backend.call(
-                "abort_multipart_upload", self._path, Key=self._key, UploadId=self._upload_id
-            )
-        except PathNotFound:
-            pass
+        if self._upload_id is not None:
+            await abort_quietly(self._backend, self._path, self._key, self._upload_id)
 
     async def commit(self) -> None:
         """Complete the upload atomically (a plain PUT when no part was ever shipped)."""
         self._check_open()
         self._done = True
+        size = self.size
         try:
             if not self._parts:
                 await self._backend.call(
                     "put_object",
                     self._path,
                     Key=self._key,
-                    Body=self._buf,
+                    Body=self._buf.take(),
                     **self._backend.options.object_args(),
                 )
-                self._buf = bytearray()
                 await self._abort()
             else:
-                if self._buf:
+                if len(self._buf):
                     await self._ship_buffer()
                 await self._complete()
         finally:
-            self._buf = bytearray()
-        if self._tail_exists:
-            await self._drop_tail()
+            self._buf = PartBuffer(0)
+        self._backend.remember_size(self._key, size)
+        if self._state_exists:
+            await self._drop_state()
 
     async def _complete(self) -> None:
         parts = [{"PartNumber": p.number, "ETag": p.etag} for p in self._parts]
@@ -206,69 +285,79 @@ class S3FileWriter(FileWriter):
             raise
 
 
+async def abort_quietly(backend: S3Backend, path: str, key: str, upload_id: str) -> None:
+    """Abort a multipart upload; one already gone is fine."""
+    try:
+        await backend.call("abort_multipart_upload", path, Key=key, UploadId=upload_id)
+    except PathNotFound:
+        pass
+
+
+async def read_state(backend: S3Backend, path: str) -> tuple[str | None, int] | None:
+    """``(upload id, base)`` from the state object's metadata (a HEAD); None if absent."""
+    try:
+        head = await backend.call("head_object", path, Key=backend.tail_key(path))
+    except PathNotFound:
+        return None
+    return _parse_metadata(dict(head.get("Metadata") or {}))
+
+
+def _parse_metadata(metadata: dict[str, str]) -> tuple[str | None, int]:
+    upload_id = metadata.get(UPLOAD_ID) or None
+    try:
+        base = int(metadata.get(BASE, "0"))
+    except ValueError:
+        base = -1  # never matches: the tail is ignored
+    return upload_id, base
+
+
 async def start_upload(backend: S3Backend, path: str) -> ResumeState:
-    """Discard any uncommitted upload for ``path`` and start a new one."""
-    key = backend.key(path)
-    previous = await find_uploads(backend, path, key, exact=True)
-    for upload_id, _ in previous:
-        try:
-            await backend.call("abort_multipart_upload", path, Key=key, UploadId=upload_id)
-        except PathNotFound:
-            pass
-    response = await backend.call(
-        "create_multipart_upload", path, Key=key, **backend.options.object_args()
+    """A fresh writer: discard any uncommitted writer for ``path`` (one HEAD when none).
+
+    Nothing is created yet: the state object is written on close, the multipart upload
+    once a full part is buffered.
+    """
+    previous = await read_state(backend, path)
+    if previous is None:
+        return ResumeState(None, [], b"", False, False)
+    upload_id, _ = previous
+    if upload_id is not None:
+        await abort_quietly(backend, path, backend.key(path), upload_id)
+    # The old state object stays until this writer closes (overwrites it) or commits
+    # or cancels (removes it); until then an append finds no usable upload in it.
+    await backend.call(
+        "put_object",
+        path,
+        Key=backend.tail_key(path),
+        Body=b"",
+        ContentType="application/octet-stream",
+        Metadata={BASE: "0"},
     )
-    # An earlier upload may have left a tail: the new writer removes it when done.
-    return ResumeState(response["UploadId"], [], b"", False, bool(previous))
-
-
-async def find_uploads(
-    backend: S3Backend, path: str, key: str, exact: bool
-) -> list[tuple[str, str]]:
-    """``(upload id, key)`` of in-progress uploads for ``key`` (or below it), oldest first."""
-    found: list[tuple[Any, str, str]] = []
-    kwargs: dict[str, Any] = {"Prefix": key}
-    while True:
-        page = await backend.call("list_multipart_uploads", path, **kwargs)
-        for upload in page.get("Uploads", []):
-            name = upload["Key"]
-            if name == key or (not exact and name.startswith(key + "/")):
-                found.append((upload.get("Initiated"), upload["UploadId"], name))
-        if not page.get("IsTruncated"):
-            break
-        kwargs["KeyMarker"] = page.get("NextKeyMarker", "")
-        kwargs["UploadIdMarker"] = page.get("NextUploadIdMarker", "")
-    found.sort(key=lambda item: (str(item[0]), item[1]))
-    return [(upload_id, name) for _, upload_id, name in found]
+    return ResumeState(None, [], b"", True, True)
 
 
 async def resume_upload(backend: S3Backend, path: str) -> ResumeState:
     """The state of the uncommitted writer for ``path``; PathNotFound when none."""
-    key = backend.key(path)
-    uploads = [upload_id for upload_id, _ in await find_uploads(backend, path, key, True)]
-    if not uploads:
-        raise PathNotFound(path, driver="s3")
-    tail, meta = await _read_tail(backend, path)
-    upload_id = meta.get("upload-id") if meta.get("upload-id") in uploads else uploads[-1]
-    assert upload_id is not None
-    parts = await _list_parts(backend, path, key, upload_id)
-    base = sum(p.size for p in parts)
-    if tail is not None and meta.get("upload-id") == upload_id and meta.get("base") == str(base):
-        return ResumeState(upload_id, parts, tail, True, True)
-    return ResumeState(upload_id, parts, b"", False, tail is not None)
-
-
-async def _read_tail(backend: S3Backend, path: str) -> tuple[bytes | None, dict[str, str]]:
     try:
         response = await backend.call("get_object", path, Key=backend.tail_key(path))
     except PathNotFound:
-        return None, {}
+        raise PathNotFound(path, driver="s3") from None
     body = response["Body"]
     try:
-        data: bytes = await backend.run(body.read)
+        tail: bytes = await backend.run(body.read)
     finally:
         body.close()
-    return data, dict(response.get("Metadata") or {})
+    upload_id, base = _parse_metadata(dict(response.get("Metadata") or {}))
+    if upload_id is None:
+        current = base == 0
+        return ResumeState(None, [], tail if current else b"", True, current)
+    try:
+        parts = await _list_parts(backend, path, backend.key(path), upload_id)
+    except PathNotFound:
+        raise PathNotFound(path, driver="s3") from None  # the upload was aborted
+    # A stale tail's bytes went into a part before the state object was rewritten.
+    current = sum(p.size for p in parts) == base
+    return ResumeState(upload_id, parts, tail if current else b"", True, current)
 
 
 async def _list_parts(backend: S3Backend, path: str, key: str, upload_id: str) -> list[Part]:

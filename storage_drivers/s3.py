@@ -5,10 +5,12 @@ Semantics follow distribution's s3-aws driver (same options, same keys:
 driver's thread pool. Notes on what S3 makes special:
 
 * Directories do not exist: a directory is a key prefix with objects below it.
-* Writers are multipart uploads plus a hidden tail object (see ``_s3_writer``); their
-  data is invisible until ``commit``, which is atomic (CompleteMultipartUpload or PUT).
+* Writers are a hidden state object plus, for data past one part, a multipart upload
+  (see ``_s3_writer``); their data is invisible until ``commit``, which is atomic
+  (CompleteMultipartUpload or PUT).
 * ``move`` is a server-side copy (multipart UploadPartCopy above
-  ``multipartcopythresholdsize``, in parallel) followed by a delete of the source.
+  ``multipartcopythresholdsize``, in parallel) followed by a delete of the source; the
+  HEAD that picks between them is skipped for a small object this driver just wrote.
 * Deletes also remove the emptied folders' ``<dir>/`` markers, because
   directory-backed servers (SeaweedFS) would otherwise list them for a long time.
 """
@@ -21,11 +23,18 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from storage_drivers._s3_backend import S3Backend
+from storage_drivers._s3_backend import RangeNotSatisfiable, S3Backend
 from storage_drivers._s3_options import MIN_CHUNK_SIZE, parse_options
+from storage_drivers._s3_reader import BodyChunks
 from storage_drivers._s3_walk import WalkOrder, valid_relative
-from storage_drivers._s3_writer import S3FileWriter, find_uploads, resume_upload, start_upload
-from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileInfo, FileWriter, StorageDriver
+from storage_drivers._s3_writer import (
+    S3FileWriter,
+    abort_quietly,
+    read_state,
+    resume_upload,
+    start_upload,
+)
+from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
 from storage_drivers.paths import check_path
 
@@ -33,6 +42,9 @@ from storage_drivers.paths import check_path
 REDIRECT_EXPIRY_SECONDS = 20 * 60
 #: S3's maximum keys per list page and per DeleteObjects request.
 LIST_MAX = 1000
+#: Keys ``stat`` lists under the path's key: enough to get past a few siblings that
+#: share its name as a prefix (``tag`` next to ``tag-rc``).
+STAT_KEYS = 16
 
 
 class S3Driver(StorageDriver):
@@ -83,37 +95,35 @@ class S3Driver(StorageDriver):
     async def reader(
         self, path: str, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        self._check(path)
-        head = await self._backend.call("head_object", path, Key=self._backend.key(path))
-        size = int(head["ContentLength"])
-        if offset < 0 or offset > size:
-            raise InvalidOffset(path, offset, driver=self.name)
-        end = size if length is None else min(size, offset + max(length, 0))
-        return self._stream(path, offset, end, head.get("ETag"))
+        """One GET (ranged past offset 0): its headers give the size, so no HEAD first.
 
-    async def _stream(
-        self, path: str, start: int, end: int, etag: str | None
-    ) -> AsyncIterator[bytes]:
-        """Ranged GET of [start, end), read in bounded chunks on the pool."""
-        if start >= end:
-            return
-        extra = {"IfMatch": etag} if etag else {}
-        response = await self._backend.call(
-            "get_object",
-            path,
-            Key=self._backend.key(path),
-            Range=f"bytes={start}-{end - 1}",
-            **extra,
-        )
-        body = response["Body"]
+        Errors still come before the first chunk: the GET is answered before the
+        iterator is handed out. A range past the end (416) is told apart from
+        ``offset == size`` (an empty read) by a HEAD, only then.
+        """
+        self._check(path)
+        if offset < 0:
+            raise InvalidOffset(path, offset, driver=self.name)
+        if length is not None and length <= 0:
+            size = await self._size(path)
+            if offset > size:
+                raise InvalidOffset(path, offset, driver=self.name)
+            return _empty()
+        kwargs: dict[str, Any] = {"Key": self._backend.key(path)}
+        if offset or length is not None:
+            end = "" if length is None else str(offset + length - 1)
+            kwargs["Range"] = f"bytes={offset}-{end}"
         try:
-            while True:
-                chunk: bytes = await self._backend.run(body.read, DEFAULT_CHUNK_SIZE)
-                if not chunk:
-                    break
-                yield chunk
-        finally:
-            body.close()
+            response = await self._backend.call("get_object", path, **kwargs)
+        except RangeNotSatisfiable:
+            if offset > await self._size(path):
+                raise InvalidOffset(path, offset, driver=self.name) from None
+            return _empty()  # offset == size: nothing to read
+        return BodyChunks(self._backend, response["Body"])
+
+    async def _size(self, path: str) -> int:
+        head = await self._backend.call("head_object", path, Key=self._backend.key(path))
+        return int(head["ContentLength"])
 
     # -- writers ------------------------------------------------------------------------
 
@@ -128,7 +138,27 @@ class S3Driver(StorageDriver):
     # -- metadata -----------------------------------------------------------------------
 
     async def stat(self, path: str) -> FileInfo:
+        """One listing of the key as a prefix: the object itself, or a real object below
+        it (a directory). HEAD + list only when siblings sharing the prefix fill the page.
+        """
         self._check(path)
+        key = self._backend.key(path)
+        page = await self._backend.call("list_objects_v2", path, Prefix=key, MaxKeys=STAT_KEYS)
+        below = False
+        for obj in page.get("Contents", []):
+            name = obj["Key"]
+            if name == key:
+                modified = obj.get("LastModified") or datetime.now(UTC)
+                return FileInfo(path, int(obj.get("Size", 0)), modified, False)
+            if name.startswith(key + "/") and valid_relative(name[len(key) + 1 :]):
+                below = True
+        if below:
+            return FileInfo(path, 0, datetime.now(UTC), True)
+        if page.get("IsTruncated"):
+            return await self._stat_by_head(path)
+        raise PathNotFound(path, driver=self.name)
+
+    async def _stat_by_head(self, path: str) -> FileInfo:
         try:
             head = await self._backend.call("head_object", path, Key=self._backend.key(path))
         except PathNotFound:
@@ -210,23 +240,28 @@ class S3Driver(StorageDriver):
     async def move(self, source: str, dest: str) -> None:
         self._check(source)
         self._check(dest)
-        head = await self._backend.call("head_object", source, Key=self._backend.key(source))
-        if source == dest:
-            return  # S3 refuses a plain self-copy; the file is already where it should be
-        size = int(head["ContentLength"])
+        source_key = self._backend.key(source)
+        size = self._backend.recall_size(source_key) if source != dest else None
+        if size is None or size > self.options.multipartcopythresholdsize:
+            # Unknown size (or a big object, where a stale hint would copy wrong ranges).
+            head = await self._backend.call("head_object", source, Key=source_key)
+            if source == dest:
+                return  # S3 refuses a plain self-copy; the file is already in place
+            size = int(head["ContentLength"])
+        # A remembered small size needs no HEAD: CopyObject copies the whole object,
+        # whatever it has become since, and fails with NoSuchKey when it is gone.
         if size <= self.options.multipartcopythresholdsize:
             await self._backend.call(
                 "copy_object",
                 source,
                 Key=self._backend.key(dest),
-                CopySource={"Bucket": self.options.bucket, "Key": self._backend.key(source)},
+                CopySource={"Bucket": self.options.bucket, "Key": source_key},
                 **self.options.object_args(),
             )
         else:
             await self._multipart_copy(source, dest, size)
-        await self._delete_keys(
-            source, [self._backend.key(source), *self._backend.folder_markers(source)]
-        )
+        await self._delete_keys(source, [source_key])
+        await self._prune(source, _parent(source))
 
     async def _multipart_copy(self, source: str, dest: str, size: int) -> None:
         """Copy in ``multipartcopychunksize`` parts, several at a time, server side."""
@@ -275,38 +310,71 @@ class S3Driver(StorageDriver):
             pass
 
     async def delete(self, path: str) -> None:
-        """Delete the file or tree at ``path``, uncommitted writers below it included."""
+        """Delete the file or tree at ``path``, uncommitted writers below it included.
+
+        One flat listing of the key as a prefix finds the file and everything below it
+        (keys of siblings that merely start with the same name are skipped), one more
+        finds the state objects of uncommitted writers; folder markers go only for the
+        folders left empty.
+        """
         self._check(path)
         key = self._backend.key(path)
-        first = await self._backend.call("list_objects_v2", path, Prefix=key, MaxKeys=1)
-        found = any(obj["Key"] == key for obj in first.get("Contents", []))
-        batch: list[str] = [key] if found else []
         prefix = key + "/"
+        batch: list[str] = []
+        found = False
         folders: set[str] = set()
-        async for name, _size, _time in self._keys(path, prefix):
+        async for name, _size, _time in self._keys(path, key):
+            if name != key and not name.startswith(prefix):
+                continue  # a sibling such as <key>-other
             found = True
             batch.append(name)
-            relative = name[len(prefix) :].split("/")
+            relative = name[len(prefix) :].split("/") if name != key else []
             folders.update(prefix + "/".join(relative[:i]) + "/" for i in range(1, len(relative)))
             if len(batch) >= self._delete_max:
                 await self._delete_keys(path, batch)
                 batch = []
-        for upload_id, upload_key in await find_uploads(self._backend, path, key, exact=False):
+        for state_path in await self._pending_writers(path):
             found = True
-            await self._abort_quietly(path, upload_key, upload_id)
-            tail_path = self._backend.tail_path(self._path_of(upload_key))
-            batch += [self._backend.key(tail_path), *self._backend.folder_markers(tail_path)]
+            await self._discard_writer(state_path)
+            batch.append(self._backend.tail_key(state_path))
         if not found:
             raise PathNotFound(path, driver=self.name)
-        # Emptied folders, deepest first, then the path's own and its ancestors'.
+        # Emptied folders, deepest first, then the path's own; then the ancestors it
+        # may have left empty.
         batch += sorted(folders, key=lambda f: (-f.count("/"), f))
-        batch += [prefix, *self._backend.folder_markers(path)]
+        batch.append(prefix)
         await self._delete_keys(path, batch)
+        await self._prune(path, _parent(path))
 
-    def _path_of(self, key: str) -> str:
-        """The driver path of a key inside the root (inverse of ``S3Backend.key``)."""
-        root = self._backend.prefix("/")
-        return "/" + key[len(root) :]
+    async def _prune(self, path: str, directory: str) -> None:
+        """Remove the folder marker of ``directory`` and of its ancestors while they
+        hold nothing any more (see ``S3Backend.folder_markers``): one listing per level,
+        and only the markers of folders found empty are deleted."""
+        while directory != "/":
+            prefix = self._backend.prefix(directory)
+            page = await self._backend.call("list_objects_v2", path, Prefix=prefix, MaxKeys=2)
+            keys = [obj["Key"] for obj in page.get("Contents", [])]
+            if any(key != prefix for key in keys) or page.get("CommonPrefixes"):
+                return
+            await self._delete_keys(path, [prefix])
+            directory = _parent(directory)
+
+    async def _pending_writers(self, path: str) -> builtins.list[str]:
+        """Driver paths of the uncommitted writers at or below ``path``."""
+        own = self._backend.tail_key(path)
+        below = self._backend.tail_prefix(path)
+        found = []
+        async for name, _size, _time in self._keys(path, own):
+            owner = self._backend.tail_owner(name)
+            if (name == own or name.startswith(below)) and owner and valid_relative(owner[1:]):
+                found.append(owner)
+        return found
+
+    async def _discard_writer(self, path: str) -> None:
+        """Abort the multipart upload an uncommitted writer's state object names."""
+        state = await read_state(self._backend, path)
+        if state is not None and state[0] is not None:
+            await abort_quietly(self._backend, path, self._backend.key(path), state[0])
 
     async def _delete_keys(self, path: str, keys: builtins.list[str]) -> None:
         """DeleteObjects in order, at most 1000 keys per request; fails on any error."""
@@ -340,3 +408,14 @@ class S3Driver(StorageDriver):
 
     async def close(self) -> None:
         self._backend.close()
+
+
+async def _empty() -> AsyncIterator[bytes]:
+    """An iterator with nothing in it (a read at the very end of a file)."""
+    return
+    yield  # pragma: no cover - makes this an async generator
+
+
+def _parent(path: str) -> str:
+    """The driver path of the directory holding ``path`` (``/`` at the top)."""
+    return path.rsplit("/", 1)[0] or "/"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pyregistry.storage import paths
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
+from pyregistry.storage.content_cache import ContentCache
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import PutManifestResult, StoredManifest
 from pyregistry.storage.digest import Digest
@@ -43,12 +44,15 @@ class ManifestStore:
         blobs: LinkedBlobStore,
         global_store: BlobStore,
         tags: TagStore,
+        content_cache: ContentCache | None = None,
     ) -> None:
         self._ctx = ctx
         self.repository = repository
         self._blobs = blobs
         self._global = global_store
         self._tags = tags
+        #: manifest bytes by digest (immutable); the revision link is read every time
+        self._cache = content_cache
 
     def _revision(self, digest: Digest) -> str:
         return paths.manifest_revision_link_path(self.repository, digest)
@@ -60,10 +64,17 @@ class ManifestStore:
         target = await self._ctx.read_link(self._revision(digest))
         if target is None:
             raise self._unknown(digest)
+        if self._cache is not None:
+            cached = self._cache.get(target)
+            if cached is not None:
+                return cached
         try:
-            return await self._ctx.driver.get_content(paths.blob_data_path(target))
+            content = await self._ctx.driver.get_content(paths.blob_data_path(target))
         except PathNotFound as exc:
             raise self._unknown(digest) from exc
+        if self._cache is not None:
+            self._cache.put(target, content)
+        return content
 
     @guarded
     async def get(self, digest: Digest) -> StoredManifest:
@@ -105,6 +116,8 @@ class ManifestStore:
         if subject is not None:
             await add_referrer(self._ctx, self.repository, subject, actual)
         await self._ctx.write_link(self._revision(actual), actual)
+        if self._cache is not None:
+            self._cache.put(actual, content)
         return PutManifestResult(actual, subject)
 
     async def _check_references(self, parsed: ParsedManifest) -> None:
@@ -146,6 +159,8 @@ class ManifestStore:
             await self._ctx.driver.delete(revision)
         except PathNotFound as exc:
             raise self._unknown(digest) from exc
+        if self._cache is not None:
+            self._cache.discard(target)  # only memory: every GET reads the revision link
         subject = subject_of(content) if content is not None else None
         if subject is not None:
             await remove_referrer(self._ctx, self.repository, subject, digest)

@@ -8,6 +8,7 @@ from pyregistry.storage import catalog as _catalog
 from pyregistry.storage import paths
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
 from pyregistry.storage.cache import BlobDescriptorCache
+from pyregistry.storage.content_cache import ContentCache
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
@@ -47,6 +48,7 @@ class Registry:
             validate_index_children=validate_index_children,
         )
         self._blob_store = BlobStore(self._ctx)
+        self._manifest_cache = ContentCache()
 
     @property
     def driver(self) -> StorageDriver:
@@ -75,7 +77,7 @@ class Registry:
 
     def repository(self, name: str) -> Repository:
         """The repository ``name`` (it need not exist yet); NameInvalid on bad grammar."""
-        return Repository(self._ctx, check_name(name), self._blob_store)
+        return Repository(self._ctx, check_name(name), self._blob_store, self._manifest_cache)
 
     @guarded
     async def catalog(self, n: int | None = None, last: str | None = None) -> list[str]:
@@ -101,13 +103,19 @@ class Registry:
 class Repository:
     """One repository's blobs, uploads, manifests and tags."""
 
-    def __init__(self, ctx: StorageContext, name: str, blob_store: BlobStore) -> None:
+    def __init__(
+        self,
+        ctx: StorageContext,
+        name: str,
+        blob_store: BlobStore,
+        manifest_cache: ContentCache | None = None,
+    ) -> None:
         self._ctx = ctx
         self.name = name
         self.blobs = LinkedBlobStore(ctx, name, blob_store)
         self.uploads = UploadStore(ctx, name, self.blobs)
         self.tags = TagStore(ctx, name)
-        self.manifests = ManifestStore(ctx, name, self.blobs, blob_store, self.tags)
+        self.manifests = ManifestStore(ctx, name, self.blobs, blob_store, self.tags, manifest_cache)
 
     def __repr__(self) -> str:
         return f"Repository({self.name!r})"

@@ -160,6 +160,60 @@ async def test_symlinked_file_out_of_root_is_refused(fs: FilesystemDriver, outsi
     assert (outside / "secret").read_bytes() == b"do not read"
 
 
+async def test_directory_swapped_for_an_escaping_symlink_is_refused(
+    fs: FilesystemDriver, outside: Path
+) -> None:
+    """The containment check remembers verified directories; swapping one for a symlink
+    out of the root after it was used must still be caught."""
+    await fs.put_content("/d/inside", b"1")
+    assert await fs.get_content("/d/inside") == b"1"  # /d is now known to be inside
+    w = await fs.writer("/d/pending")
+    await w.close()
+    real = root_of(fs) / "d"
+    for child in real.iterdir():
+        child.unlink()
+    real.rmdir()
+    real.symlink_to(outside, target_is_directory=True)
+    attempts = [
+        fs.get_content("/d/secret"),
+        fs.stat("/d/secret"),
+        fs.put_content("/d/new", b"x"),
+        fs.put_content("/d/secret", b"x"),
+        fs.writer("/d/new"),
+        fs.writer("/d/pending", append=True),
+        fs.delete("/d/secret"),
+        fs.move("/d/secret", "/stolen"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidPath):
+            await attempt
+    assert sorted(os.listdir(outside)) == ["secret"]
+    assert (outside / "secret").read_bytes() == b"do not read"
+
+
+async def test_escaping_sidecar_symlink_is_refused(fs: FilesystemDriver, outside: Path) -> None:
+    await fs.put_content("/d/x", b"1")
+    (root_of(fs) / "d" / ".w~partial").symlink_to(outside / "secret")
+    with pytest.raises(InvalidPath):
+        await fs.writer("/d/w", append=True)
+    with pytest.raises(InvalidPath):
+        await fs.writer("/d/w")
+    assert (outside / "secret").read_bytes() == b"do not read"
+
+
+async def test_move_below_a_file_is_a_driver_error(fs: FilesystemDriver) -> None:
+    await fs.put_content("/file", b"1")
+    await fs.put_content("/src", b"2")
+    with pytest.raises(StorageDriverError) as info:
+        await fs.move("/src", "/file/below")
+    assert not isinstance(info.value, (InvalidPath, PathNotFound))
+    assert await fs.get_content("/src") == b"2"
+    with pytest.raises(PathNotFound):
+        await fs.move("/missing", "/new/place")
+    await fs.move("/src", "/new/deep/place")  # missing parents are created
+    assert await fs.get_content("/new/deep/place") == b"2"
+
+
 async def test_symlinks_inside_root_are_followed(tmp_path: Path) -> None:
     real = tmp_path / "real-root"
     (tmp_path / "root-link").symlink_to(real, target_is_directory=True)

@@ -1,0 +1,264 @@
+"""What the s3 driver asks of the server: counted by an observer on the driver's
+backend, against SeaweedFS (signatures checked)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from pyregistry.storage import Digest, Registry
+from storage_drivers.errors import PathNotFound
+from storage_drivers.s3 import S3Driver
+from tests.support.s3 import S3Server
+
+Factory = Callable[..., Awaitable[S3Driver]]
+MiB = 1024 * 1024
+KiB = 1024
+MULTIPART = {
+    "CreateMultipartUpload",
+    "ListMultipartUploads",
+    "AbortMultipartUpload",
+    "UploadPart",
+    "ListParts",
+    "CompleteMultipartUpload",
+}
+
+
+def count_calls(driver: S3Driver) -> list[str]:
+    """S3 operation names (``GetObject``) of every request the driver makes from now on,
+    whether boto3 or the direct client sends it."""
+    calls: list[str] = []
+
+    def record(operation: str) -> None:
+        calls.append("".join(word.title() for word in operation.split("_")))
+
+    driver._backend.add_observer(record)
+    return calls
+
+
+def _uploads(server: S3Server, driver: S3Driver) -> list[str]:
+    page = server.client().list_multipart_uploads(
+        Bucket=server.bucket, Prefix=driver.options.rootdirectory + "/"
+    )
+    return [u["Key"] for u in page.get("Uploads", [])]
+
+
+async def test_small_blob_committed_in_its_session_is_one_put(s3_driver_factory: Factory) -> None:
+    driver = await s3_driver_factory()
+    calls = count_calls(driver)
+    writer = await driver.writer("/blobs/small/data")
+    await writer.write(os.urandom(4 * KiB))
+    await writer.commit()
+    assert calls == ["HeadObject", "PutObject"]  # the look for an older writer, the data
+    assert len(await driver.get_content("/blobs/small/data")) == 4 * KiB
+
+
+async def test_small_upload_closed_before_commit_resumes_elsewhere_without_multipart(
+    s3_driver_factory: Factory, seaweedfs_server: S3Server
+) -> None:
+    first = await s3_driver_factory()
+    root = first.options.rootdirectory
+    calls = count_calls(first)
+    writer = await first.writer("/up/id/data")
+    await writer.close()  # an empty session must already be resumable
+    writer = await first.writer("/up/id/data", append=True)
+    assert writer.size == 0
+    await writer.write(b"a" * 3000)
+    await writer.close()
+    second = await s3_driver_factory(rootdirectory=root)
+    second_calls = count_calls(second)
+    writer = await second.writer("/up/id/data", append=True)
+    assert writer.size == 3000
+    await writer.close()  # nothing changed: nothing written
+    writer = await second.writer("/up/id/data", append=True)
+    await writer.write(b"b" * 1000)
+    await writer.commit()
+    assert await first.get_content("/up/id/data") == b"a" * 3000 + b"b" * 1000
+    assert not MULTIPART & set(calls + second_calls), (calls, second_calls)
+    assert calls.count("PutObject") == 2  # the empty state, the 3000-byte state
+    # resume (GET), close without change (nothing), resume, commit (PUT), drop the state
+    assert second_calls == ["GetObject", "GetObject", "PutObject", "DeleteObjects"]
+    with pytest.raises(PathNotFound):
+        await first.writer("/up/id/data", append=True)
+    listed = seaweedfs_server.client().list_objects_v2(
+        Bucket=seaweedfs_server.bucket, Prefix=root + "/"
+    )
+    assert [o["Key"] for o in listed["Contents"]] == [f"{root}/up/id/data"]
+
+
+async def test_big_upload_is_reachable_from_its_state_object_after_a_crash(
+    s3_driver_factory: Factory, seaweedfs_server: S3Server
+) -> None:
+    """A writer that shipped a part and then died (never closed) still left a state
+    object naming its upload: another instance resumes from the parts, and a delete of
+    the directory aborts the upload."""
+    first = await s3_driver_factory(chunksize=5 * MiB)
+    root = first.options.rootdirectory
+    writer = await first.writer("/r/_uploads/u/data")
+    await writer.write(b"x" * (2 * MiB))
+    await writer.close()
+    writer = await first.writer("/r/_uploads/u/data", append=True)
+    await writer.write(b"y" * (4 * MiB))  # 6 MiB: one 5 MiB part goes out, 1 MiB waits
+    assert _uploads(seaweedfs_server, first) == [f"{root}/r/_uploads/u/data"]
+    del writer  # the crash: the 1 MiB in memory is lost, the part is not
+    second = await s3_driver_factory(rootdirectory=root, chunksize=5 * MiB)
+    resumed = await second.writer("/r/_uploads/u/data", append=True)
+    assert resumed.size == 5 * MiB
+    await resumed.write(b"z" * 10)
+    await resumed.close()
+    again = await first.writer("/r/_uploads/u/data", append=True)
+    assert again.size == 5 * MiB + 10
+    await again.close()
+    calls = count_calls(second)
+    await second.put_content("/r/_uploads/u/startedat", b"now")
+    await second.delete("/r/_uploads/u")
+    assert "ListMultipartUploads" not in calls
+    assert _uploads(seaweedfs_server, first) == []
+    with pytest.raises(PathNotFound):
+        await first.writer("/r/_uploads/u/data", append=True)
+    listed = seaweedfs_server.client().list_objects_v2(
+        Bucket=seaweedfs_server.bucket, Prefix=root + "/"
+    )
+    assert listed.get("Contents", []) == []
+
+
+async def test_big_upload_completes_with_its_resumed_tail(s3_driver_factory: Factory) -> None:
+    first = await s3_driver_factory(chunksize=5 * MiB)
+    root = first.options.rootdirectory
+    data = os.urandom(11 * MiB + 5)
+    writer = await first.writer("/big")
+    await writer.write(data[: 3 * MiB])
+    await writer.close()  # no upload yet: 3 MiB in the state object
+    second = await s3_driver_factory(rootdirectory=root, chunksize=5 * MiB)
+    calls = count_calls(second)
+    writer = await second.writer("/big", append=True)
+    await writer.write(data[3 * MiB : 8 * MiB])  # crosses a part: the upload starts now
+    await writer.close()
+    writer = await first.writer("/big", append=True)
+    assert writer.size == 8 * MiB
+    await writer.write(data[8 * MiB :])
+    await writer.commit()
+    assert hashlib.sha256(await first.get_content("/big")).digest() == (
+        hashlib.sha256(data).digest()
+    )
+    assert calls.count("CreateMultipartUpload") == 1
+    assert "ListMultipartUploads" not in calls
+
+
+async def test_fresh_writer_discards_an_older_multipart_session(
+    s3_driver_factory: Factory, seaweedfs_server: S3Server
+) -> None:
+    driver = await s3_driver_factory(chunksize=5 * MiB)
+    writer = await driver.writer("/f")
+    await writer.write(b"o" * (6 * MiB))
+    await writer.close()
+    assert len(_uploads(seaweedfs_server, driver)) == 1
+    writer = await driver.writer("/f")
+    assert _uploads(seaweedfs_server, driver) == []  # aborted at once
+    with_state = await driver.writer("/f", append=True)
+    assert with_state.size == 0
+    await with_state.close()
+    await writer.write(b"new")
+    await writer.commit()
+    assert await driver.get_content("/f") == b"new"
+
+
+async def test_move_of_a_just_written_small_object_needs_no_head(
+    s3_driver_factory: Factory,
+) -> None:
+    driver = await s3_driver_factory()
+    await driver.put_content("/up/startedat", b"now")
+    writer = await driver.writer("/up/data")
+    await writer.write(b"content")
+    await writer.commit()
+    calls = count_calls(driver)
+    await driver.move("/up/data", "/blobs/data")
+    # copy, delete the source, one look at its folder (not empty: no marker to delete)
+    assert calls == ["CopyObject", "DeleteObjects", "ListObjectsV2"]
+    assert await driver.get_content("/blobs/data") == b"content"
+    with pytest.raises(PathNotFound):
+        await driver.stat("/up/data")
+    calls.clear()
+    await driver.put_content("/other", b"1")
+    await driver.move("/other", "/moved")  # unknown size: asks first
+    assert calls == ["PutObject", "HeadObject", "CopyObject", "DeleteObjects"]
+    with pytest.raises(PathNotFound):
+        await driver.move("/gone", "/anywhere")
+
+
+async def test_folders_emptied_by_move_and_delete_are_not_listed(
+    s3_driver_factory: Factory,
+) -> None:
+    """SeaweedFS keeps emptied folders listed unless their marker is deleted: the driver
+    deletes exactly the markers of the folders it left empty, however deep."""
+    driver = await s3_driver_factory()
+    await driver.put_content("/keep", b"1")
+    await driver.put_content("/a/b/c/only", b"2")
+    await driver.put_content("/a/x", b"3")
+    await driver.move("/a/b/c/only", "/moved")
+    assert await driver.list("/") == ["/a", "/keep", "/moved"]
+    assert await driver.list("/a") == ["/a/x"]
+    await driver.put_content("/t/u/v/w", b"4")
+    await driver.delete("/t/u/v/w")
+    assert await driver.list("/") == ["/a", "/keep", "/moved"]
+    await driver.delete("/a/x")
+    assert await driver.list("/") == ["/keep", "/moved"]
+    assert [i.path async for i in driver.walk("/")] == ["/keep", "/moved"]
+
+
+async def test_registry_small_blob_push_makes_no_multipart_calls(
+    s3_driver_factory: Factory,
+) -> None:
+    driver = await s3_driver_factory()
+    registry = Registry(driver)
+    repo = registry.repository("calls/small")
+    await repo.blobs.put(b"an earlier layer")  # the repository already has content
+    calls = count_calls(driver)
+    data = os.urandom(4 * KiB)
+    digest = Digest("sha256", hashlib.sha256(data).hexdigest())
+    session = await repo.uploads.create()
+
+    async def body() -> Any:
+        yield data
+
+    await session.commit(digest, body())
+    assert not MULTIPART & set(calls), calls
+    assert len(calls) <= 20, calls  # 30 before the state-object writer
+    assert calls.count("DeleteObjects") <= 4, calls  # only markers of emptied folders
+    assert b"".join([c async for c in await repo.blobs.open(digest)]) == data
+    await registry.close()
+
+
+def test_payload_is_signed_over_http_only(seaweedfs_server: S3Server) -> None:
+    http = S3Driver.from_parameters(seaweedfs_server.driver_parameters("/p"))
+    https = S3Driver.from_parameters(
+        seaweedfs_server.driver_parameters("/p", regionendpoint="https://127.0.0.1:1")
+    )
+    assert http._backend._make_client().meta.config.s3["payload_signing_enabled"] is True
+    assert https._backend._make_client().meta.config.s3["payload_signing_enabled"] is False
+    http._backend.close()
+    https._backend.close()
+
+
+async def test_stat_past_siblings_sharing_the_prefix(s3_moto_driver_factory: Factory) -> None:
+    """AWS lists ``x-0/...`` before ``x/...``: a page full of siblings falls back to
+    HEAD + a listing of the directory (moto lists in AWS's byte order)."""
+    driver = await s3_moto_driver_factory()
+    for i in range(20):
+        await driver.put_content(f"/s/x-{i:02d}/f", b"1")
+    with pytest.raises(PathNotFound):
+        await driver.stat("/s/x")
+    await driver.put_content("/s/x/child", b"2")
+    assert (await driver.stat("/s/x")).is_dir
+    await driver.delete("/s/x")
+    await driver.put_content("/s/x", b"file")
+    info = await driver.stat("/s/x")
+    assert (info.is_dir, info.size) == (False, 4)
+    assert (await driver.stat("/s/x-03")).is_dir
+    calls = count_calls(driver)
+    await driver.stat("/s/x-03/f")
+    assert calls == ["ListObjectsV2"]
