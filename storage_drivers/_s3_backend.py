@@ -18,8 +18,6 @@ import botocore.exceptions
 import botocore.session
 import botocore.utils
 
-from storage_drivers._s3_direct import OPERATIONS as DIRECT_OPERATIONS
-from storage_drivers._s3_direct import DirectS3, S3Error, direct_client, parse_timestamp
 from storage_drivers._s3_options import S3Options
 from storage_drivers._threads import ThreadRunner
 from storage_drivers.errors import PathNotFound, StorageDriverError
@@ -61,7 +59,6 @@ class S3Backend:
         self._root = options.rootdirectory
         self._runner = ThreadRunner(MAX_THREADS, "s3-driver")
         self._client: Any = None
-        self._direct: DirectS3 | None = None
         self._client_lock = threading.Lock()
         self._observers: list[Callable[[str], None]] = []
         self._sizes: OrderedDict[str, int] = OrderedDict()
@@ -139,7 +136,6 @@ class S3Backend:
         with self._client_lock:
             if self._client is None:
                 session = _build_session(self.options)
-                self._direct = direct_client(self.options, session)
                 self._client = _build_client(self.options, session)
             return self._client
 
@@ -151,14 +147,6 @@ class S3Backend:
         client = self._client if self._client is not None else self._make_client()
         for observer in self._observers:
             observer(operation)
-        direct = self._direct
-        if direct is not None and operation in DIRECT_OPERATIONS:
-            try:
-                return direct.invoke(operation, kwargs)
-            except S3Error as exc:
-                raise translate_error(
-                    exc.code, exc.status, exc.message, operation, path, self.bucket
-                ) from None
         try:
             return getattr(client, operation)(Bucket=self.bucket, **kwargs)
         except botocore.exceptions.ClientError as exc:
@@ -198,9 +186,6 @@ class S3Backend:
         client, self._client = self._client, None
         if client is not None:
             client.close()
-        direct, self._direct = self._direct, None
-        if direct is not None:
-            direct.close()
 
 
 def translate(
@@ -250,11 +235,7 @@ def _build_session(options: S3Options) -> Any:
         }
         if options.sessiontoken:
             credentials["aws_session_token"] = options.sessiontoken
-    core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(
-        timestamp_parser=parse_timestamp
-    )
-    return boto3.session.Session(botocore_session=core, region_name=options.region, **credentials)
+    return boto3.session.Session(region_name=options.region, **credentials)
 
 
 def _build_client(options: S3Options, session: Any) -> Any:
