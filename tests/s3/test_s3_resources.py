@@ -71,4 +71,6 @@ async def test_event_loop_keeps_ticking_during_big_transfers(s3_driver_factory: 
         await tick
     assert total == 40 * MiB
     assert len(gaps) > 20, "the ticker barely ran: the loop was blocked"
-    assert max(gaps) < 0.25, f"event loop stalled for {max(gaps):.3f}s"
+    # A blocking call here would stall for seconds; unloaded gaps stay under 0.1 s, and
+    # 0.5 s leaves room for a busy shared machine (0.27 s was seen under a full suite).
+    assert max(gaps) < 0.5, f"event loop stalled for {max(gaps):.3f}s"
