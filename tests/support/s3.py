@@ -260,18 +260,28 @@ def start_seaweedfs() -> S3Server:
     (state / "s3.json").write_text(json.dumps({"identities": [identity]}))
     base = free_port_block(8)
     env = dict(os.environ, WEED_FILER_OPTIONS_S3_EMPTY_FOLDER_CLEANUP_DELAY="1s")
+    return _launch(
+        "seaweedfs", _weed_argv(weed, base, state), base, state, env, tuple(_weed_sockets(base))
+    )
+
+
+def _launch(
+    impl: str,
+    argv: list[str],
+    port: int,
+    state: Path,
+    env: dict[str, str] | None = None,
+    leftovers: tuple[Path, ...] = (),
+) -> S3Server:
+    """Start ``argv`` (logging to ``state``), wait until its S3 API answers, and time it."""
     started = time.monotonic()
     with open(state / "server.log", "wb") as log:
         proc = subprocess.Popen(
-            _weed_argv(weed, base, state),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
     server = S3Server(
-        impl="seaweedfs",
-        endpoint=f"http://127.0.0.1:{base}",
+        impl=impl,
+        endpoint=f"http://127.0.0.1:{port}",
         access_key=ACCESS_KEY,
         secret_key=SECRET_KEY,
         region=REGION,
@@ -279,7 +289,7 @@ def start_seaweedfs() -> S3Server:
         process=proc,
         state_dir=state,
         start_seconds=0.0,
-        leftovers=_weed_sockets(base),
+        leftovers=list(leftovers),
     )
     _wait_ready(server)
     server.start_seconds = time.monotonic() - started
@@ -291,28 +301,7 @@ def start_moto() -> S3Server:
     moto = find_s3_binary("moto_server")
     state = Path(tempfile.mkdtemp(prefix="pyregistry-moto-"))
     port = free_port_block(1)
-    started = time.monotonic()
-    with open(state / "server.log", "wb") as log:
-        proc = subprocess.Popen(
-            [moto, "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = S3Server(
-        impl="moto",
-        endpoint=f"http://127.0.0.1:{port}",
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
-        region=REGION,
-        bucket=BUCKET,
-        process=proc,
-        state_dir=state,
-        start_seconds=0.0,
-    )
-    _wait_ready(server)
-    server.start_seconds = time.monotonic() - started
-    return server
+    return _launch("moto", [moto, "-H", "127.0.0.1", "-p", str(port)], port, state)
 
 
 @pytest.fixture(scope="session")
