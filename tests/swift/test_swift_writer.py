@@ -8,8 +8,9 @@ import os
 
 import pytest
 
-from storage_drivers import PathNotFound, WriterClosed, _swift_writer
+from storage_drivers import PathNotFound, WriterClosed
 from storage_drivers.swift import SwiftDriver
+from storage_drivers.swift import writer as swift_writer
 from tests.support.swift import SwiftDriverFactory
 from tests.swift.conftest import RawSwift
 
@@ -106,17 +107,17 @@ async def test_append_without_upload_and_fresh_writer_discards(
 async def test_writer_dropped_without_close_ends_its_upload(
     swift_driver_factory: SwiftDriverFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_swift_writer, "IDLE_TIMEOUT", 0.3)
+    monkeypatch.setattr(swift_writer, "IDLE_TIMEOUT", 0.3)
     driver = await swift_driver_factory()
     writer = await driver.writer("/abandoned")
     await writer.write(b"half a segment")
-    assert len(_swift_writer._running) == 1
+    assert len(swift_writer._running) == 1
     del writer  # the request handler died without closing its writer
     for _ in range(100):
-        if not _swift_writer._running:
+        if not swift_writer._running:
             break
         await asyncio.sleep(0.05)
-    assert not _swift_writer._running
+    assert not swift_writer._running
     resumed = await driver.writer("/abandoned", append=True)
     assert resumed.size == 0  # the unfinished segment was never stored
     await resumed.write(b"again")

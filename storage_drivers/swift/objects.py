@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
-from storage_drivers._swift_conn import DRIVER, SwiftConnection, swift_error
-from storage_drivers._swift_layout import Layout
 from storage_drivers.errors import StorageDriverError
+from storage_drivers.swift.connection import DRIVER, SwiftConnection, swift_error
+from storage_drivers.swift.layout import Layout
 
 #: Parallel DELETEs when the bulk middleware is not available.
 DELETE_CONCURRENCY = 16

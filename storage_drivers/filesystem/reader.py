@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
-from storage_drivers._fs_ops import os_errors
-from storage_drivers._threads import ThreadRunner
 from storage_drivers.base import DEFAULT_CHUNK_SIZE
+from storage_drivers.filesystem.ops import os_errors
+from storage_drivers.threads import ThreadRunner
 
 
 class FileChunks(AsyncIterator[bytes]):

@@ -4,8 +4,8 @@ Driver path ``/a/b`` is the file ``<rootdirectory>/a/b``, exactly as distributio
 it, so an existing ``/var/lib/registry`` is served as is. Blocking calls run on a thread
 pool of at most ``maxthreads`` threads (distribution's option and bounds). Every
 operation first checks the path grammar, then verifies that the OS path, symlinks
-resolved, stays inside the root (``_fs_root``). Directories left empty by a delete or
-move are kept, as distribution keeps them.
+resolved, stays inside the root (:mod:`storage_drivers.filesystem.root`). Directories
+left empty by a delete or move are kept, as distribution keeps them.
 
 Durability: every write is a temporary file (or the writer's sidecar) renamed into
 place, so a crash of the process never leaves torn content at a path. Against a power
@@ -25,7 +25,9 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from storage_drivers._fs_ops import (
+from storage_drivers.base import FileInfo, FileWriter, StorageDriver
+from storage_drivers.errors import InvalidOffset, PathNotFound
+from storage_drivers.filesystem.ops import (
     delete_path,
     list_dir,
     move_file,
@@ -36,13 +38,11 @@ from storage_drivers._fs_ops import (
     scan_dir,
     stat_path,
 )
-from storage_drivers._fs_reader import FileChunks
-from storage_drivers._fs_root import DRIVER, Root
-from storage_drivers._fs_writer import FilesystemWriter, open_sidecar
-from storage_drivers._threads import ThreadRunner
-from storage_drivers.base import FileInfo, FileWriter, StorageDriver
-from storage_drivers.errors import InvalidOffset, PathNotFound
+from storage_drivers.filesystem.reader import FileChunks
+from storage_drivers.filesystem.root import DRIVER, Root
+from storage_drivers.filesystem.writer import FilesystemWriter, open_sidecar
 from storage_drivers.paths import check_path
+from storage_drivers.threads import ThreadRunner
 
 DEFAULT_ROOT_DIRECTORY = "/var/lib/registry"
 DEFAULT_MAX_THREADS = 100

@@ -1,9 +1,9 @@
 """The ``swift`` driver: OpenStack Swift over its REST API, with distribution's layout.
 
-Options are distribution 2.8's (see :mod:`storage_drivers._swift_params`); the object
-layout, shared with distribution, is described in :mod:`storage_drivers._swift_layout`.
+Options are distribution 2.8's (see :mod:`storage_drivers.swift.parameters`); the object
+layout, shared with distribution, is described in :mod:`storage_drivers.swift.layout`.
 Large content is written as segments and published as a Dynamic Large Object on
-commit (:mod:`storage_drivers._swift_writer`), so there is no size limit. Swift's dlo
+commit (:mod:`storage_drivers.swift.writer`), so there is no size limit. Swift's dlo
 middleware throttles reads after ``rate_limit_after_segment`` segments (10 by default)
 to one segment a second, as it does for distribution: large registries raise that
 setting or ``chunksize``. Redirects are tempurl-middleware URLs, available when the
@@ -24,9 +24,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from storage_drivers._swift_conn import DRIVER, SwiftConnection, swift_error
-from storage_drivers._swift_layout import Layout, decode_state
-from storage_drivers._swift_objects import (
+from storage_drivers.base import FileInfo, FileWriter, StorageDriver
+from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
+from storage_drivers.paths import check_path
+from storage_drivers.swift.connection import DRIVER, SwiftConnection, swift_error
+from storage_drivers.swift.layout import Layout, decode_state
+from storage_drivers.swift.objects import (
     delete_manifest_or_object,
     delete_objects,
     delete_prefix,
@@ -35,11 +38,8 @@ from storage_drivers._swift_objects import (
     mod_time,
     replace_cleanup,
 )
-from storage_drivers._swift_params import SwiftParameters, parse_parameters
-from storage_drivers._swift_writer import open_writer
-from storage_drivers.base import FileInfo, FileWriter, StorageDriver
-from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
-from storage_drivers.paths import check_path
+from storage_drivers.swift.parameters import SwiftParameters, parse_parameters
+from storage_drivers.swift.writer import open_writer
 
 READ_CHUNK = 256 << 10
 #: Parallel HEADs when a listing cannot tell a manifest from an empty object.

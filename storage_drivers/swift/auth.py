@@ -14,8 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from storage_drivers._swift_params import SwiftParameters
 from storage_drivers.errors import StorageDriverError
+from storage_drivers.swift.parameters import SwiftParameters
 
 
 class SwiftAuthError(StorageDriverError):

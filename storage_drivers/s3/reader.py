@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from storage_drivers._s3_backend import S3Backend
 from storage_drivers.base import DEFAULT_CHUNK_SIZE
+from storage_drivers.s3.backend import S3Backend
 
 #: Bytes per read of a streamed GET (one thread hop each).
 READ_CHUNK_SIZE = DEFAULT_CHUNK_SIZE

@@ -19,9 +19,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
-from storage_drivers._swift_auth import AuthResult, authenticate
-from storage_drivers._swift_params import SwiftParameters
 from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.swift.auth import AuthResult, authenticate
+from storage_drivers.swift.parameters import SwiftParameters
 
 DRIVER = "swift"
 #: Re-authenticate this long before the service says the token expires.

@@ -18,9 +18,9 @@ import botocore.exceptions
 import botocore.session
 import botocore.utils
 
-from storage_drivers._s3_options import S3Options
-from storage_drivers._threads import ThreadRunner
 from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.s3.options import S3Options
+from storage_drivers.threads import ThreadRunner
 
 T = TypeVar("T")
 

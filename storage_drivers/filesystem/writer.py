@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 
-from storage_drivers._fs_ops import create_file, os_errors, write_all
-from storage_drivers._fs_root import DRIVER, Root
-from storage_drivers._threads import ThreadRunner
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
 from storage_drivers.errors import StorageDriverError, WriterClosed
+from storage_drivers.filesystem.ops import create_file, os_errors, write_all
+from storage_drivers.filesystem.root import DRIVER, Root
+from storage_drivers.threads import ThreadRunner
 
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
 

@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from storage_drivers._fs_root import DRIVER, Root
 from storage_drivers.base import FileInfo
 from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.filesystem.root import DRIVER, Root
 
 _COMPONENT = re.compile(r"^[A-Za-z0-9._-]+$")
 TMP_MARK = "~tmp."

@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from storage_drivers._swift_conn import DRIVER, SwiftConnection, swift_error
-from storage_drivers._swift_layout import Layout, decode_state, encode_state
-from storage_drivers._swift_objects import delete_prefix, head_raw, replace_cleanup
 from storage_drivers.base import FileWriter
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
+from storage_drivers.swift.connection import DRIVER, SwiftConnection, swift_error
+from storage_drivers.swift.layout import Layout, decode_state, encode_state
+from storage_drivers.swift.objects import delete_prefix, head_raw, replace_cleanup
 
 #: Largest piece handed to a segment upload at once, and how many may wait in line.
 PIECE_SIZE = 1 << 20

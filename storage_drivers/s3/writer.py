@@ -28,10 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storage_drivers._s3_backend import S3Backend
-from storage_drivers._s3_options import MIN_CHUNK_SIZE
 from storage_drivers.base import FileWriter
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
+from storage_drivers.s3.backend import S3Backend
+from storage_drivers.s3.options import MIN_CHUNK_SIZE
 
 UPLOAD_ID = "upload-id"
 BASE = "base"

@@ -6,8 +6,8 @@ driver's thread pool. Notes on what S3 makes special:
 
 * Directories do not exist: a directory is a key prefix with objects below it.
 * Writers are a hidden state object plus, for data past one part, a multipart upload
-  (see ``_s3_writer``); their data is invisible until ``commit``, which is atomic
-  (CompleteMultipartUpload or PUT).
+  (see :mod:`storage_drivers.s3.writer`); their data is invisible until ``commit``,
+  which is atomic (CompleteMultipartUpload or PUT).
 * ``move`` is a server-side copy (multipart UploadPartCopy above
   ``multipartcopythresholdsize``, in parallel) followed by a delete of the source; the
   HEAD that picks between them is skipped for a small object this driver just wrote.
@@ -17,26 +17,26 @@ driver's thread pool. Notes on what S3 makes special:
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from storage_drivers._s3_backend import RangeNotSatisfiable, S3Backend
-from storage_drivers._s3_options import MIN_CHUNK_SIZE, parse_options
-from storage_drivers._s3_reader import BodyChunks
-from storage_drivers._s3_walk import WalkOrder, valid_relative
-from storage_drivers._s3_writer import (
+from storage_drivers.base import FileInfo, FileWriter, StorageDriver
+from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
+from storage_drivers.paths import check_path
+from storage_drivers.s3.backend import RangeNotSatisfiable, S3Backend
+from storage_drivers.s3.copy import multipart_copy
+from storage_drivers.s3.options import MIN_CHUNK_SIZE, parse_options
+from storage_drivers.s3.reader import BodyChunks
+from storage_drivers.s3.walk import WalkOrder, valid_relative
+from storage_drivers.s3.writer import (
     S3FileWriter,
     abort_quietly,
     read_state,
     resume_upload,
     start_upload,
 )
-from storage_drivers.base import FileInfo, FileWriter, StorageDriver
-from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
-from storage_drivers.paths import check_path
 
 #: How long a redirect URL stays valid (distribution's value).
 REDIRECT_EXPIRY_SECONDS = 20 * 60
@@ -259,55 +259,9 @@ class S3Driver(StorageDriver):
                 **self.options.object_args(),
             )
         else:
-            await self._multipart_copy(source, dest, size)
+            await multipart_copy(self._backend, source, dest, size)
         await self._delete_keys(source, [source_key])
         await self._prune(source, _parent(source))
-
-    async def _multipart_copy(self, source: str, dest: str, size: int) -> None:
-        """Copy in ``multipartcopychunksize`` parts, several at a time, server side."""
-        dest_key = self._backend.key(dest)
-        created = await self._backend.call(
-            "create_multipart_upload", dest, Key=dest_key, **self.options.object_args()
-        )
-        upload_id = created["UploadId"]
-        chunk = self.options.multipartcopychunksize
-        limit = asyncio.Semaphore(self.options.multipartcopymaxconcurrency)
-        source_ref = {"Bucket": self.options.bucket, "Key": self._backend.key(source)}
-
-        async def copy_part(number: int, first: int) -> dict[str, Any]:
-            last = min(first + chunk, size) - 1
-            async with limit:
-                response = await self._backend.call(
-                    "upload_part_copy",
-                    source,
-                    Key=dest_key,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    CopySource=source_ref,
-                    CopySourceRange=f"bytes={first}-{last}",
-                )
-            return {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
-
-        try:
-            parts = await asyncio.gather(
-                *(copy_part(i + 1, first) for i, first in enumerate(range(0, size, chunk)))
-            )
-            await self._backend.call(
-                "complete_multipart_upload",
-                dest,
-                Key=dest_key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": list(parts)},
-            )
-        except BaseException:
-            await asyncio.shield(self._abort_quietly(dest, dest_key, upload_id))
-            raise
-
-    async def _abort_quietly(self, path: str, key: str, upload_id: str) -> None:
-        try:
-            await self._backend.call("abort_multipart_upload", path, Key=key, UploadId=upload_id)
-        except StorageDriverError:
-            pass
 
     async def delete(self, path: str) -> None:
         """Delete the file or tree at ``path``, uncommitted writers below it included.
