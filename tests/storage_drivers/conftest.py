@@ -1,15 +1,15 @@
-"""The shared driver suite's fixtures: every test taking ``driver`` runs once per driver.
+"""How the driver suite builds our drivers, and the filesystem-only tests' driver.
 
-A driver joins the suite by adding its name to ``DRIVER_NAMES`` and providing a fixture
-``<name>_driver_factory``: an async callable returning a fresh, empty driver whose storage
-no other test sees (a unique root directory, bucket prefix, container, ...). Factories
-of drivers needing servers live in ``tests/support/<name>.py`` so they are visible here.
+The suite itself is :mod:`storage_drivers.testsuite`; ``test_registered_drivers`` runs it
+for every registered driver, finding each one's ``<name>_driver_target`` fixture here
+(``inmemory``, ``filesystem``) or in ``tests/support`` (``s3``, ``swift``: they need the
+servers those plugins start).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,42 +17,27 @@ import pytest
 from storage_drivers.base import StorageDriver
 from storage_drivers.filesystem import FilesystemDriver
 from storage_drivers.inmemory import InMemoryDriver
-
-DriverFactory = Callable[[], Awaitable[StorageDriver]]
-
-DRIVER_NAMES = ["inmemory", "filesystem", "s3", "swift"]
-
-
-class MadeDrivers:
-    """Builds drivers on demand (``make`` is the factory) and closes them all at the end."""
-
-    def __init__(self, build: Callable[[], StorageDriver]) -> None:
-        self._build = build
-        self._made: list[StorageDriver] = []
-
-    async def make(self) -> StorageDriver:
-        self._made.append(self._build())
-        return self._made[-1]
-
-    async def close(self) -> None:
-        for driver in self._made:
-            await driver.close()
+from storage_drivers.testsuite import DriverTarget
 
 
 @pytest.fixture
-async def inmemory_driver_factory() -> AsyncIterator[DriverFactory]:
-    drivers = MadeDrivers(InMemoryDriver)
-    yield drivers.make
-    await drivers.close()
+def inmemory_driver_target() -> DriverTarget:
+    # Each instance is its own store: there is nothing another instance could reopen.
+    return DriverTarget(make=InMemoryDriver, content_in_process=True)
 
 
 @pytest.fixture
-async def filesystem_driver_factory(tmp_path: Path) -> AsyncIterator[DriverFactory]:
+def filesystem_driver_target(tmp_path: Path) -> DriverTarget:
     counter = itertools.count()
+
+    def reopen(driver: StorageDriver) -> StorageDriver:
+        assert isinstance(driver, FilesystemDriver)
+        return FilesystemDriver(driver.root_directory)
+
     # The root does not exist yet: the driver must create it on first write.
-    drivers = MadeDrivers(lambda: FilesystemDriver(str(tmp_path / f"root{next(counter)}")))
-    yield drivers.make
-    await drivers.close()
+    return DriverTarget(
+        make=lambda: FilesystemDriver(str(tmp_path / f"root{next(counter)}")), reopen=reopen
+    )
 
 
 @pytest.fixture
@@ -61,16 +46,3 @@ async def fs(tmp_path: Path) -> AsyncIterator[FilesystemDriver]:
     d = FilesystemDriver(rootdirectory=str(tmp_path / "root"))
     yield d
     await d.close()
-
-
-@pytest.fixture(params=DRIVER_NAMES)
-def driver_factory(request: pytest.FixtureRequest) -> DriverFactory:
-    """The factory of the driver under test (the parameter every shared test runs over)."""
-    factory: DriverFactory = request.getfixturevalue(f"{request.param}_driver_factory")
-    return factory
-
-
-@pytest.fixture
-async def driver(driver_factory: DriverFactory) -> StorageDriver:
-    """A fresh, empty driver of each kind in ``DRIVER_NAMES``."""
-    return await driver_factory()

@@ -10,7 +10,7 @@ import asyncio
 import sys
 
 from storage_drivers.filesystem import FilesystemDriver
-from tests.storage_drivers.helpers import ChunkStream
+from storage_drivers.testsuite.data import ChunkStream
 
 STREAM = ChunkStream(chunk_size=(1 << 20) + 13, count=4096)
 

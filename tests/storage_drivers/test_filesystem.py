@@ -12,7 +12,7 @@ import pytest
 
 from storage_drivers.errors import InvalidPath, PathNotFound, StorageDriverError
 from storage_drivers.filesystem import FilesystemDriver
-from tests.storage_drivers.helpers import leave_pending, read_all, walk_paths
+from storage_drivers.testsuite.data import leave_pending, read_all, walk_paths
 
 
 def root_of(d: FilesystemDriver) -> Path:

@@ -14,8 +14,8 @@ import pytest
 
 from storage_drivers.errors import PathNotFound
 from storage_drivers.filesystem import FilesystemDriver
+from storage_drivers.testsuite.data import read_all, walk_paths
 from tests.storage_drivers.fs_worker import STREAM
-from tests.storage_drivers.helpers import read_all, walk_paths
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,8 @@ want): ``$PYREGISTRY_S3_VENV/bin`` (default ``<repo>/.venv-s3/bin``), then ``PAT
 When absent the fixtures FAIL with the command that installs them.
 
 ``s3_driver_factory`` / ``s3_moto_driver_factory`` give each test drivers on a fresh
-``rootdirectory`` of a shared bucket, so tests never see each other's keys.
+``rootdirectory`` of a shared bucket, so tests never see each other's keys;
+``s3_driver_target`` is how the driver suite builds them (on SeaweedFS).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ import botocore.config
 import pytest
 import pytest_asyncio
 
+from storage_drivers.base import StorageDriver
 from storage_drivers.s3 import S3Driver
+from storage_drivers.testsuite import DriverTarget
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INSTALL_HINT = (
@@ -351,3 +354,19 @@ async def s3_moto_driver_factory(moto_server: S3Server) -> AsyncIterator[DriverF
     """``await factory(**params)``: a new S3Driver on moto under a fresh root."""
     async for make in _factory(moto_server):
         yield make
+
+
+@pytest.fixture
+def s3_driver_target(seaweedfs_server: S3Server) -> DriverTarget:
+    """The driver suite's S3 drivers: SeaweedFS, a fresh root each (see ``testsuite``)."""
+    parameters: dict[int, dict[str, Any]] = {}
+
+    def build(params: dict[str, Any]) -> StorageDriver:
+        driver = S3Driver.from_parameters(params)
+        parameters[id(driver)] = params
+        return driver
+
+    return DriverTarget(
+        make=lambda: build(seaweedfs_server.driver_parameters(f"/t-{uuid.uuid4().hex[:12]}")),
+        reopen=lambda driver: build(parameters[id(driver)]),
+    )

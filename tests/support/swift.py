@@ -30,7 +30,9 @@ from typing import Any
 import httpx
 import pytest
 
+from storage_drivers.base import StorageDriver
 from storage_drivers.swift import SwiftDriver
+from storage_drivers.testsuite import DriverTarget
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_ENV = "PYREGISTRY_SWIFT_VENV"
@@ -299,24 +301,44 @@ def swift_server() -> Iterator[SwiftServer]:
         shutil.rmtree(state, ignore_errors=True)
 
 
+def driver_parameters(server: SwiftServer, **options: Any) -> dict[str, Any]:
+    """``storage.swift`` parameters for a driver on a new container of ``server``."""
+    return {
+        "authurl": server.auth_url,
+        "username": server.user,
+        "password": server.key,
+        "container": f"pyregistry-{uuid.uuid4().hex[:12]}",
+        "chunksize": 1 << 20,
+        **options,
+    }
+
+
 @pytest.fixture
 async def swift_driver_factory(swift_server: SwiftServer) -> AsyncIterator[SwiftDriverFactory]:
     """``await factory(**options)``: a fresh SwiftDriver on its own new container."""
     drivers: list[SwiftDriver] = []
 
     async def make(**options: Any) -> SwiftDriver:
-        parameters: dict[str, Any] = {
-            "authurl": swift_server.auth_url,
-            "username": swift_server.user,
-            "password": swift_server.key,
-            "container": f"pyregistry-{uuid.uuid4().hex[:12]}",
-            "chunksize": 1 << 20,
-            **options,
-        }
-        driver = SwiftDriver(**parameters)
+        driver = SwiftDriver(**driver_parameters(swift_server, **options))
         drivers.append(driver)
         return driver
 
     yield make
     for driver in drivers:
         await driver.close()
+
+
+@pytest.fixture
+def swift_driver_target(swift_server: SwiftServer) -> DriverTarget:
+    """The driver suite's Swift drivers: a new container each (see ``testsuite``)."""
+    parameters: dict[int, dict[str, Any]] = {}
+
+    def build(params: dict[str, Any]) -> StorageDriver:
+        driver = SwiftDriver(**params)
+        parameters[id(driver)] = params
+        return driver
+
+    return DriverTarget(
+        make=lambda: build(driver_parameters(swift_server)),
+        reopen=lambda driver: build(parameters[id(driver)]),
+    )

@@ -1,0 +1,152 @@
+"""Driver suite: listing, walking, moving and deleting trees, for every driver."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage_drivers.base import StorageDriver
+from storage_drivers.errors import PathNotFound
+from storage_drivers.testsuite.data import walk_infos, walk_paths
+
+TREE = {
+    "/b/z": b"z",
+    "/b/a/2": b"22",
+    "/b/a/1": b"1",
+    "/b/a-/x": b"x",
+    "/a": b"top",
+    "/b/a/sub/deep/f": b"deep",
+    "/c/d": b"dd",
+    "/B": b"upper",
+}
+
+
+async def make_tree(driver: StorageDriver) -> None:
+    for path, data in TREE.items():
+        await driver.put_content(path, data)
+
+
+class TreeTests:
+    """Listing, walking, moving and deleting trees."""
+
+    async def test_fresh_driver_is_empty(self, driver: StorageDriver) -> None:
+        assert await driver.list("/") == []
+        assert await walk_paths(driver, "/") == []
+
+    async def test_list_root_and_dirs(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        assert await driver.list("/") == ["/B", "/a", "/b", "/c"]
+        assert await driver.list("/b") == ["/b/a", "/b/a-", "/b/z"]
+        assert await driver.list("/b/a") == ["/b/a/1", "/b/a/2", "/b/a/sub"]
+        assert await driver.list("/b/a/sub/deep") == ["/b/a/sub/deep/f"]
+
+    async def test_list_missing_or_file_is_path_not_found(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        for path in ["/missing", "/b/missing", "/a", "/b/z"]:
+            with pytest.raises(PathNotFound):
+                await driver.list(path)
+
+    async def test_walk_is_depth_first_lexical_with_dirs(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        assert await walk_paths(driver, "/") == [
+            "/B",
+            "/a",
+            "/b",
+            "/b/a",
+            "/b/a/1",
+            "/b/a/2",
+            "/b/a/sub",
+            "/b/a/sub/deep",
+            "/b/a/sub/deep/f",
+            "/b/a-",
+            "/b/a-/x",
+            "/b/z",
+            "/c",
+            "/c/d",
+        ]
+        assert await walk_paths(driver, "/b/a") == [
+            "/b/a/1",
+            "/b/a/2",
+            "/b/a/sub",
+            "/b/a/sub/deep",
+            "/b/a/sub/deep/f",
+        ]
+
+    async def test_walk_infos(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        infos = {i.path: i for i in await walk_infos(driver, "/b")}
+        assert infos["/b/a"].is_dir and not infos["/b/a/2"].is_dir
+        assert infos["/b/a/2"].size == 2
+        assert infos["/b/a/sub/deep/f"].size == 4
+
+    async def test_walk_missing_is_path_not_found(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        with pytest.raises(PathNotFound):
+            await walk_paths(driver, "/missing")
+
+    async def test_move_to_new_path_creates_parents(self, driver: StorageDriver) -> None:
+        await driver.put_content("/src/f", b"content")
+        await driver.move("/src/f", "/x/y/z/g")
+        assert await driver.get_content("/x/y/z/g") == b"content"
+        with pytest.raises(PathNotFound):
+            await driver.stat("/src/f")
+
+    async def test_move_replaces_existing_file(self, driver: StorageDriver) -> None:
+        await driver.put_content("/src", b"new")
+        await driver.put_content("/dst", b"old and longer")
+        await driver.move("/src", "/dst")
+        assert await driver.get_content("/dst") == b"new"
+        with pytest.raises(PathNotFound):
+            await driver.get_content("/src")
+
+    async def test_move_missing_is_path_not_found(self, driver: StorageDriver) -> None:
+        await driver.put_content("/dst", b"kept")
+        with pytest.raises(PathNotFound):
+            await driver.move("/missing", "/dst")
+        with pytest.raises(PathNotFound):
+            await driver.move("/missing/below", "/elsewhere")
+        assert await driver.get_content("/dst") == b"kept"
+
+    async def test_move_onto_itself_keeps_the_file(self, driver: StorageDriver) -> None:
+        await driver.put_content("/same", b"data")
+        await driver.move("/same", "/same")
+        assert await driver.get_content("/same") == b"data"
+
+    async def test_delete_file(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        await driver.delete("/b/z")
+        with pytest.raises(PathNotFound):
+            await driver.stat("/b/z")
+        assert await driver.list("/b") == ["/b/a", "/b/a-"]
+
+    async def test_delete_is_recursive(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        await driver.delete("/b")
+        for path in ["/b", "/b/a", "/b/a/1", "/b/a/sub/deep/f"]:
+            with pytest.raises(PathNotFound):
+                await driver.stat(path)
+        assert await driver.list("/") == ["/B", "/a", "/c"]
+        assert await walk_paths(driver, "/") == ["/B", "/a", "/c", "/c/d"]
+
+    async def test_delete_does_not_touch_prefix_siblings(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        await driver.delete("/b/a")
+        assert await driver.get_content("/b/a-/x") == b"x"
+        assert await driver.list("/b") == ["/b/a-", "/b/z"]
+
+    async def test_delete_missing_is_path_not_found(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        for path in ["/missing", "/b/missing", "/a/below"]:
+            with pytest.raises(PathNotFound):
+                await driver.delete(path)
+        await driver.delete("/a")
+        with pytest.raises(PathNotFound):
+            await driver.delete("/a")
+
+    async def test_nested_names_with_dots(self, driver: StorageDriver) -> None:
+        await driver.put_content("/v2/repo.name/_layers/sha256/ab/link", b"sha256:ab")
+        await driver.put_content("/v2/repo.name/.hidden", b"h")
+        assert await driver.list("/v2/repo.name") == [
+            "/v2/repo.name/.hidden",
+            "/v2/repo.name/_layers",
+        ]
+        assert await driver.get_content("/v2/repo.name/_layers/sha256/ab/link") == b"sha256:ab"
