@@ -3,7 +3,7 @@
 Modelled on distribution's StorageDriver. Drivers know nothing of blobs, manifests or
 repositories; ``pyregistry.storage`` builds registry semantics on top of this interface.
 
-Contract every driver honours (checked by ``tests/storage_drivers``, the shared suite):
+Contract every driver honours (checked by :mod:`storage_drivers.testsuite`, the suite):
 
 * Paths match ``^(/[A-Za-z0-9._-]+)+$`` (see :mod:`storage_drivers.paths`); ``/`` is
   accepted by ``list`` and ``walk`` only. Anything else raises ``InvalidPath`` before
