@@ -68,3 +68,22 @@ def test_entry_point_of_an_installed_distribution(tmp_path: Path) -> None:
     assert lines[3] == "refused: mypkg:NotADriver is not a StorageDriver"
     # Without the distribution on the path, the name is unknown again.
     assert "mydriver" not in run_python("import storage_drivers as s; print(s.available_drivers())")
+
+
+NO_TEST_MODULES = """
+import sys
+import pyregistry.app, pyregistry.cli
+import storage_drivers.filesystem, storage_drivers.inmemory
+import storage_drivers.s3, storage_drivers.swift
+test_time = ("pytest", "_pytest", "pytest_asyncio", "storage_drivers.testsuite")
+print(sorted(m for m in sys.modules if m.startswith(test_time)))
+"""
+
+
+def test_the_registry_and_its_drivers_never_import_the_suite() -> None:
+    """pytest is a test-time dependency: only importing ``storage_drivers.testsuite`` loads it."""
+    assert run_python(NO_TEST_MODULES).strip() == "[]"
+    loaded = run_python(
+        NO_TEST_MODULES.replace("import sys", "import sys, storage_drivers.testsuite")
+    )
+    assert "'pytest'" in loaded and "'storage_drivers.testsuite'" in loaded
