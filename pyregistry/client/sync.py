@@ -93,8 +93,8 @@ class RegistryClient:
     def blob_exists(self, repository: str, digest: str) -> bool:
         return self._run(self.aio.blob_exists(repository, digest))
 
-    def stream_blob(self, repository: str, digest: str) -> Iterator[bytes]:
-        return self._iterate(self.aio.stream_blob(repository, digest))
+    def stream_blob(self, repository: str, digest: str, *, verify: bool = True) -> Iterator[bytes]:
+        return self._iterate(self.aio.stream_blob(repository, digest, verify=verify))
 
     def get_blob(self, repository: str, digest: str) -> bytes:
         return self._run(self.aio.get_blob(repository, digest))
