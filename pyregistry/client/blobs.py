@@ -3,7 +3,8 @@ chunked with resume, or by cross-repository mount with the upload as fallback).
 
 A chunked upload that fails mid-chunk (connection lost, 5xx, 416) asks the session
 where it stands (``GET`` on its ``Location``: the ``Range`` header) and continues from
-that offset, as the distribution spec describes, a bounded number of times.
+that offset, as the distribution spec describes, a bounded number of times; when the
+registry has dropped the session, it starts a new one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from pyregistry.client.auth import repository_scope
-from pyregistry.client.errors import DigestMismatchError, RegistryResponseError
+from pyregistry.client.errors import DigestMismatchError, NotFoundError, RegistryResponseError
 from pyregistry.client.media import OCTET_STREAM, Descriptor, Digester
 from pyregistry.client.sources import BlobSource
 from pyregistry.client.transport import Transport
@@ -185,7 +186,7 @@ class BlobOperations:
                 failures += 1
                 if not _resumable(exc) or failures > UPLOAD_RETRIES:
                     raise
-                location, offset = await self.upload_status(repository, location)
+                location, offset = await self._resume(repository, location)
         await self.transport.request(
             "PUT",
             location,
@@ -196,6 +197,17 @@ class BlobOperations:
             headers={"Content-Type": OCTET_STREAM, "Content-Length": "0"},
             body=b"",
         )
+
+    async def _resume(self, repository: str, location: httpx.URL) -> tuple[httpx.URL, int]:
+        """Where to go on after a failed chunk: the session's own offset, or a new
+        session from 0 when the registry dropped it (distribution 2.8 does after a cut
+        chunk: its session state no longer matches what it stored)."""
+        try:
+            return await self.upload_status(repository, location)
+        except NotFoundError:
+            restarted = await self._start_upload(repository, {})
+            assert restarted is not None  # a plain POST never mounts
+            return restarted, 0
 
     async def _patch(
         self, repository: str, location: httpx.URL, source: BlobSource, offset: int, length: int
