@@ -16,7 +16,7 @@ import base64
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -62,7 +62,6 @@ class _Token:
     expires_at: float
 
 
-@dataclass
 class Authenticator:
     """Decides the ``Authorization`` header of each request, and answers challenges.
 
@@ -71,15 +70,21 @@ class Authenticator:
     seconds.
     """
 
-    credentials: tuple[str, str] | None = None
-    token: str | None = None
-    clock: Callable[[], float] = time.monotonic
-    #: How many tokens were fetched, e.g. to see that the cache works.
-    tokens_fetched: int = 0
-    _basic: bool = False
-    _bearer: dict[str, str] | None = None  # the last Bearer challenge (realm, service)
-    _tokens: dict[str, _Token] = field(default_factory=dict)
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    def __init__(
+        self,
+        credentials: tuple[str, str] | None = None,
+        token: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.credentials = credentials
+        self.token = token
+        self.clock = clock
+        #: How many tokens were fetched, e.g. to see that the cache works.
+        self.tokens_fetched = 0
+        self._basic = False
+        self._bearer: dict[str, str] | None = None  # the last Bearer challenge's parameters
+        self._tokens: dict[str, _Token] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     def header(self, scope: str) -> str | None:
         """The ``Authorization`` to send for ``scope`` now, from what is known."""
@@ -131,6 +136,8 @@ class Authenticator:
             if self.header(key) not in (None, self._basic_value()):
                 return
             token = await self._request_token(http, scope, params)
+            now = self.clock()  # forget expired tokens: many scopes come and go
+            self._tokens = {k: t for k, t in self._tokens.items() if t.expires_at > now}
             self._tokens[key] = token
 
     def _basic_value(self) -> str | None:

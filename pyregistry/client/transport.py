@@ -87,21 +87,32 @@ class Transport:
         if params:
             url = url.copy_merge_params(dict(params))
         await self.auth.prepare(self.http, scope)
-        for attempt in range(2):
-            sent = self.auth.header(scope)
-            request_headers = dict(headers or {})
-            if sent is not None:
-                request_headers["Authorization"] = sent
-            content = body() if callable(body) else body
-            request = self.http.build_request(method, url, headers=request_headers, content=content)
-            response = await self.http.send(request, stream=True, follow_redirects=follow_redirects)
-            if response.status_code != 401 or attempt:
-                return response
-            await response.aread()
-            challenge = response.headers.get("www-authenticate", "")
-            if not await self.auth.answer(self.http, scope, challenge, sent):
-                return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        sent = self.auth.header(scope)
+        response = await self._send_once(method, url, sent, headers, body, follow_redirects)
+        if response.status_code != 401:
+            return response
+        await response.aread()
+        challenge = response.headers.get("www-authenticate", "")
+        if not await self.auth.answer(self.http, scope, challenge, sent):
+            return response
+        retry = self.auth.header(scope)
+        return await self._send_once(method, url, retry, headers, body, follow_redirects)
+
+    async def _send_once(
+        self,
+        method: str,
+        url: httpx.URL,
+        authorization: str | None,
+        headers: Mapping[str, str] | None,
+        body: Body,
+        follow_redirects: bool,
+    ) -> httpx.Response:
+        request_headers = dict(headers or {})
+        if authorization is not None:
+            request_headers["Authorization"] = authorization
+        content = body() if callable(body) else body  # a fresh stream for every attempt
+        request = self.http.build_request(method, url, headers=request_headers, content=content)
+        return await self.http.send(request, stream=True, follow_redirects=follow_redirects)
 
     async def request(
         self,

@@ -17,6 +17,7 @@ from pyregistry.client import (
     RegistryClient,
     RepeatedBlob,
 )
+from pyregistry.client.blobs import UPLOAD_RETRIES
 from tests.client.proxy import TcpProxy
 
 MIB = 1024 * 1024
@@ -37,7 +38,9 @@ async def test_chunked_upload_resumes_after_a_cut_chunk(
         assert proxy.cuts_done == 1
         # the client asked the session where it stood, then went on from there
         statuses = [p for p in proxy.paths("GET") if "/blobs/uploads/" in p]
-        assert len(statuses) == 1
+        # (once, or again when the registry was still storing the cut chunk's bytes as
+        # it answered: the next PATCH then gets a 416 and the client asks anew)
+        assert 1 <= len(statuses) <= UPLOAD_RETRIES, proxy.requests
         # the cut PATCH, then the rest from the offset the registry reported (what it
         # kept of the cut chunk counts): at least six in all
         assert len(proxy.paths("PATCH")) >= 6
