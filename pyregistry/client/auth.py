@@ -121,9 +121,9 @@ class Authenticator:
         self._bearer = params
         cached = self._tokens.get(scope)
         if cached is not None:
-            if sent != f"Bearer {cached.value}":
+            if cached.expires_at > self.clock() and sent != f"Bearer {cached.value}":
                 return True  # another request renewed it meanwhile
-            del self._tokens[scope]  # refused although unexpired: revoked or too narrow
+            del self._tokens[scope]  # refused (revoked, too narrow) or expired
         await self._fetch(http, params.get("scope") or scope, params, key=scope)
         return True
 
