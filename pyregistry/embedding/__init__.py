@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pyregistry.client import Manifest, RegistryClient, RegistryResponseError
 from pyregistry.embedding.aio import AsyncEmbeddedRegistry
-from pyregistry.embedding.client import Manifest, RegistryClient, RegistryResponseError
 from pyregistry.embedding.helpers import RegistryHelpers
 from pyregistry.embedding.options import (
     ConfigSource,
