@@ -49,9 +49,9 @@ def serve(
     removed on exit) or a ``storage`` section. Deletes are enabled unless
     ``delete=False``. ``credentials`` (user, password) are what the content helpers log in
     with when ``auth`` is on; an ``auth`` section that names no users file (or no token
-    signing key) gets a temporary one holding that user. ``log_level`` is uvicorn's (``"error"``: clients probing the
-    plain-HTTP port with TLS first would print warnings). The listening address is always
-    ``127.0.0.1:<free port>``.
+    signing key) gets a temporary one holding that user. ``log_level`` is uvicorn's
+    (``"error"``: clients probing the plain-HTTP port with TLS first would print
+    warnings). The listening address is always ``127.0.0.1:<free port>``.
     """
     resolved = resolve_options(
         config,

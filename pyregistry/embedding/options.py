@@ -93,7 +93,8 @@ def resolve_options(
     """Merge ``config`` (a document, a ``Config`` or a config file path; default: empty)
     with the keyword sections, which win. Deletes default to enabled: tests clean up. An
     ``auth`` section without users file or signing key gets temporary ones, the users file
-    holding ``credentials`` (:mod:`pyregistry.embedding.auth_files`). Temporary directories made on the way are removed again if the options are bad."""
+    holding ``credentials`` (:mod:`pyregistry.embedding.auth_files`). Temporary directories
+    made on the way are removed again if the options are bad."""
     temp_dirs: list[str] = []
     try:
         return _resolve(config, storage, auth, notifications, delete, credentials, temp_dirs)

@@ -43,7 +43,8 @@ def test_installed_command_drivers_and_plugin() -> None:
             "from importlib.metadata import distribution, entry_points; "
             f"print(distribution('{DISTRIBUTION}').metadata['License-Expression']); "
             "print(sorted(e.value for e in entry_points(group='pytest11'))); "
-            "print(sorted(e.name for e in entry_points(group='pyregistry.storage_drivers') if e.load()))",
+            "print(sorted(e.name for e in entry_points(group='pyregistry.storage_drivers')"
+            " if e.load()))",
         ],
         work,
         env,
