@@ -72,9 +72,7 @@ def sent_event(url: str, received: list[dict[str, Any]], references: bool) -> di
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             pushed = [
-                e
-                for e in received
-                if e["action"] == "push" and e["target"].get("digest") == digest
+                e for e in received if e["action"] == "push" and e["target"].get("digest") == digest
             ]
             if pushed:
                 return pushed[0]
