@@ -20,8 +20,9 @@ from tests.docs.blocks import Block, all_blocks, of_kind, preceding
 from tests.docs.sandbox import LAYOUT, Sandbox
 from tests.support.installed import installed_venv, run
 
-#: Blocks that cannot run here may say so with a marker; there should stay only a few.
-MAX_SKIPPED = 4
+#: Blocks that cannot run here may say so with a marker; there should stay only a few
+#: (4 today: serve.sh on :5000, test.sh itself, `pip install .`, an S3 example).
+MAX_SKIPPED = 6
 
 
 def ids(blocks: list[Block]) -> list[str]:
