@@ -5,8 +5,10 @@ A test that turns auth on wants to say "this user, this password" and nothing mo
 the section names no users file (``auth.token.issue.users``, ``auth.htpasswd.path``), the
 registry gets a temporary one holding exactly the ``credentials`` user; when the built-in
 token service names no signing ``key``, a temporary path where one is generated. Both
-live in a directory the registry removes when it stops. A users file the caller *does*
-name is used as it is (it is theirs: the registry does not add users to it).
+live in a directory the registry removes when it stops. A users file the caller names
+but that does not exist yet is created holding the ``credentials`` user (rather than the
+random ``docker`` user ``pyregistry serve`` would make); one that exists is used as it is
+(it is theirs: the registry does not add users to it).
 """
 
 from __future__ import annotations
@@ -40,10 +42,21 @@ def with_private_auth_files(
             issue["key"] = os.path.join(_directory(temp_dirs), "token.key")
         if not issue.get("users"):
             issue["users"] = _users_file(credentials, temp_dirs)
-    elif isinstance(htpasswd, dict) and not htpasswd.get("path"):
-        htpasswd["path"] = _users_file(credentials, temp_dirs)
+        else:
+            _create_named(issue["users"], credentials)
+    elif isinstance(htpasswd, dict):
+        if not htpasswd.get("path"):
+            htpasswd["path"] = _users_file(credentials, temp_dirs)
+        else:
+            _create_named(htpasswd["path"], credentials)
         htpasswd.setdefault("realm", "pyregistry")
     return result
+
+
+def _create_named(path: object, credentials: tuple[str, str] | None) -> None:
+    """A users file the caller named but that is not there yet: with the credentials user."""
+    if isinstance(path, str) and credentials is not None and not os.path.exists(path):
+        set_user(path, *credentials)
 
 
 def _directory(temp_dirs: list[str]) -> str:
