@@ -54,11 +54,11 @@ except urllib.error.HTTPError:
 except OSError:
     sys.exit(1)' 2>/dev/null; then exit 0; fi
   if ! kill -0 "$pid" 2>/dev/null; then
-    echo "pyregistry serve $* exited:" >&2; cat {log} >&2; exit 1
+    echo "pyregistry $* exited:" >&2; cat {log} >&2; exit 1
   fi
   sleep 0.1
 done
-echo "pyregistry serve $* did not answer on 127.0.0.1:{port}" >&2; cat {log} >&2; exit 1
+echo "pyregistry $* did not answer on 127.0.0.1:{port}" >&2; cat {log} >&2; exit 1
 """
 
 

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -131,6 +132,7 @@ def run_dockerd() -> Iterator[Docker]:
         config_dir.mkdir()
         (config_dir / "config.json").write_text("{}")
         socket_path = base / "docker.sock"
+        namespace = secrets.token_hex(4)  # containerd allows [A-Za-z0-9] and single [._-]
         log_path = base / "dockerd.log"
         argv = [
             dockerd,
@@ -150,9 +152,9 @@ def run_dockerd() -> Iterator[Docker]:
             "--config-file",
             str(base / "daemon.json"),
             "--containerd-namespace",
-            f"pyregistry-tests-{base.name}",
+            f"pyregistry-tests-{namespace}",
             "--containerd-plugins-namespace",
-            f"pyregistry-tests-{base.name}-plugins",
+            f"pyregistry-tests-{namespace}-plugins",
         ]
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
