@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 
+from pyregistry.clock import when_in_words
 from pyregistry.config.duration import format_duration
 from pyregistry.config.model import StorageConfig
 from pyregistry.storage import Registry
@@ -81,7 +82,7 @@ class UploadPurger:
         return count
 
     async def _run(self) -> None:
-        log.info(f"starting upload purge in {format_duration(self.jitter)}")
+        log.info(f"first upload purge at {when_in_words(self.jitter)}")
         await asyncio.sleep(self.jitter)
         while True:
             await self.purge_once()

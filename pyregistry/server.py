@@ -45,6 +45,7 @@ from pyregistry.debug.health import register_configured_checks as register_check
 from pyregistry.debug.metrics import MetricsMiddleware
 from pyregistry.listeners import Listener, bind, harden, parse_addr, tls_options
 from pyregistry.logs import AccessLogMiddleware, setup_logging
+from pyregistry.preflight import check_in_child
 from storage_drivers.base import StorageDriver
 from storage_drivers.factory import available_drivers, create_driver
 
@@ -204,6 +205,13 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
         log.warning(warning)
     for note in _unsupported(config):
         log.warning(note)
+    try:  # every configuration error is reported before "listening on"
+        app = _build_app(config, workers, app_factory)
+    except ConfigError:
+        raise
+    except Exception:
+        log.exception("cannot create the registry app")
+        return 1
     try:
         sock = bind(listener)
     except OSError as exc:
@@ -223,7 +231,7 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
     try:
         if workers > 1:
             return _serve_workers(config, sock, debug_sock, workers, app_factory, tls)
-        return asyncio.run(_serve_single(config, sock, debug_sock, app_factory, tls))
+        return asyncio.run(_serve_single(config, app, sock, debug_sock, tls))
     except SystemExit as exc:  # uvicorn exits this way when the app fails to start
         log.error("the registry failed to start")
         return exc.code if isinstance(exc.code, int) else 1
@@ -240,6 +248,15 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
                 os.unlink(listener.path)
 
 
+def _build_app(config: Config, workers: int, app_factory: str) -> ASGIApp | None:
+    """One worker: the app that will serve. Several: None, once a forked child has built
+    one the way each worker will (:mod:`pyregistry.preflight`)."""
+    if workers == 1:
+        return assemble(config, default_checks, app_factory)
+    check_in_child(config, lambda checked: assemble(checked, HealthChecks(), app_factory))
+    return None
+
+
 def _unsupported(config: Config) -> list[str]:
     notes = []
     if config.http.h2c_enabled:
@@ -251,18 +268,12 @@ def _unsupported(config: Config) -> list[str]:
 
 async def _serve_single(
     config: Config,
+    app: ASGIApp | None,
     sock: socket.socket,
     debug_sock: socket.socket | None,
-    app_factory: str,
     tls: dict[str, Any],
 ) -> int:
-    try:
-        app = assemble(config, default_checks, app_factory)
-    except ConfigError:
-        raise
-    except Exception:
-        log.exception("cannot create the registry app")
-        return 1
+    assert app is not None, "one worker serves the app serve() built"
     main = _Server(_UvicornConfig(app, tls=config.http.tls, **_uvicorn_options(config), **tls))
     debug = None
     if debug_sock is not None:
