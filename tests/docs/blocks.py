@@ -24,6 +24,7 @@ config-under KEY -->``       config document, then as below
                              compared with an event the registry sends
 ``bash`` / ``sh``            run with bash on loopback in a sandbox               ``shell``
                              (tests/docs/sandbox.py)
+``toml``                     parsed with tomllib                                 ``toml``
 ``text``                     shown output or a listing: not run                  ``text``
 no language                  an error: every block says what it is               ``unknown``
 ==========================  ===================================================  ===========
@@ -68,6 +69,8 @@ class Block:
             return "rules" if self.marker == "rules" else "config"
         if self.language == "json":
             return "json"
+        if self.language == "toml":
+            return "toml"
         if self.language in ("bash", "sh", "shell"):
             return "shell"
         if self.language in TEXT_LANGUAGES:

@@ -8,6 +8,7 @@ import inspect
 import json
 import re
 import shutil
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from tests.docs.sandbox import LAYOUT, Sandbox
 from tests.support.installed import installed_venv, run
 
 #: Blocks that cannot run here may say so with a marker; there should stay only a few
-#: (4 today: serve.sh on :5000, test.sh itself, `pip install .`, an S3 example).
+#: (5 today: serve.sh on :5000, test.sh itself, `pip install .`, an S3 example, a pytest
+#: command in docs/storage-drivers.md).
 MAX_SKIPPED = 6
 
 
@@ -32,7 +34,7 @@ def ids(blocks: list[Block]) -> list[str]:
 def test_every_block_is_classified() -> None:
     unknown = [f"{b.name} (```{b.language})" for b in all_blocks() if b.kind == "unknown"]
     assert not unknown, (
-        "give these blocks a language tests/docs knows (python, yaml, json, bash, text) "
+        "give these blocks a language tests/docs knows (python, yaml, json, toml, bash, text) "
         f"or a <!-- docs-test: ... --> marker: {unknown}"
     )
 
@@ -72,6 +74,11 @@ def test_rules_block_parses(block: Block) -> None:
 @pytest.mark.parametrize("block", of_kind("json"), ids=ids(of_kind("json")))
 def test_json_block_parses(block: Block) -> None:
     json.loads(block.text)
+
+
+@pytest.mark.parametrize("block", of_kind("toml"), ids=ids(of_kind("toml")))
+def test_toml_block_parses(block: Block) -> None:
+    assert tomllib.loads(block.text), f"{block.name}: empty TOML"
 
 
 @pytest.mark.parametrize("block", of_kind("api"), ids=ids(of_kind("api")))
