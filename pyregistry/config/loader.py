@@ -229,6 +229,14 @@ def _build_http(doc: dict[str, Any]) -> HTTPConfig:
         ),
         http2_disabled=bool(_get(http, "http2", "disabled")),
         h2c_enabled=bool(_get(http, "h2c", "enabled")),
+        timeouts_header_seconds=_seconds(_get(http, "timeouts", "header"), 0.0) or 0.0,
+        timeouts_idle_seconds=_seconds(_get(http, "timeouts", "idle"), 0.0) or 0.0,
+        maxconnections=http.get("maxconnections") or 0,
+        ratelimit_rate=_get(http, "ratelimit", "rate"),
+        ratelimit_methods={
+            str(item["method"]).upper(): item["rate"]
+            for item in _get(http, "ratelimit", "methods") or []
+        },
     )
 
 
