@@ -17,6 +17,7 @@ from pyregistry.auth.htpasswd import Htpasswd, ensure_htpasswd
 from pyregistry.auth.issuer import TokenSigner
 from pyregistry.auth.options import AuthOptions, IssueOptions, TokenOptions, parse_auth
 from pyregistry.auth.rules import Rules, parse_rules
+from pyregistry.auth.throttle import LoginThrottle
 from pyregistry.auth.token_auth import TokenAccessController, TokenVerifier
 from pyregistry.auth.token_service import TokenService
 from pyregistry.auth.trust import TrustStore, load_certificates, load_jwks
@@ -144,7 +145,7 @@ def _token_setup(token: TokenOptions, source: str | None) -> AuthSetup:
         return AuthSetup(controller)
     users = load_users(issue.users, "auth.token.issue.users", source)
     rules = load_rules(issue.rules, "auth.token.issue.rules", source) if issue.rules else None
-    service = TokenService(signer, users, rules)
+    service = TokenService(signer, users, rules, LoginThrottle(issue.throttle))
     return AuthSetup(controller, service, issue.path.rstrip("/") or "/")
 
 
@@ -159,7 +160,9 @@ def build_setup(config: Config) -> AuthSetup | None:
         users = load_users(options.htpasswd.path, "auth.htpasswd.path", source)
         rules_path = options.htpasswd.rules
         rules = load_rules(rules_path, "auth.htpasswd.rules", source) if rules_path else None
-        return AuthSetup(HtpasswdAccessController(users, options.htpasswd.realm, rules))
+        throttle = LoginThrottle(options.htpasswd.throttle)
+        controller = HtpasswdAccessController(users, options.htpasswd.realm, rules, throttle)
+        return AuthSetup(controller)
     if options.silly is not None:
         log.warning("auth.silly accepts any Authorization header: never use it in production")
         return AuthSetup(SillyAccessController(options.silly.realm, options.silly.service))
