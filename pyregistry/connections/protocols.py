@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from pyregistry.connections.accept_log import LogLimiter
@@ -184,12 +185,29 @@ class GuardedConnection(asyncio.Protocol):
 class GuardedH11Protocol(GuardedConnection, H11Protocol):
     """h11 (pure Python) with the guard."""
 
+    def send_400_response(self, msg: str) -> None:
+        # Broken framing after a response went out (a body that continues past its
+        # length): h11 cannot start another response, and uvicorn's attempt raised inside
+        # data_received, which asyncio logged as a fatal error with a traceback.
+        if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            self.transport.close()
+            return
+        super().send_400_response(msg)
+
 
 if importlib.util.find_spec("httptools") is not None:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class GuardedHttpToolsProtocol(GuardedConnection, HttpToolsProtocol):
         """httptools (llhttp, C) with the guard."""
+
+        def send_400_response(self, msg: str) -> None:
+            # Not into the middle of a response being sent: just close.
+            cycle = self.cycle
+            if cycle is not None and cycle.response_started and not cycle.response_complete:
+                self.transport.close()
+                return
+            super().send_400_response(msg)
 
 
 def _installed(module: str) -> bool:
