@@ -168,3 +168,33 @@ def test_request_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None
         assert client.head(f"{registry.url}/v2/").status_code == 200
         time.sleep(1.1)
         assert client.get(f"{registry.url}/v2/").status_code == 200
+
+
+def test_at_the_cap_with_every_connection_busy_a_newcomer_gets_503(tmp_path: Path) -> None:
+    """Busy connections (headers in, body still coming) are never closed to make room:
+    the newcomer is turned away with a JSON 503 instead."""
+    with Registry(tmp_path, http={"maxconnections": 4}) as registry:
+        busy = []
+        for _ in range(4):  # each streams a body into its own upload session, slowly
+            start = httpx.post(f"{registry.url}/v2/busy/blobs/uploads/", timeout=5)
+            path = httpx.URL(start.headers["location"]).raw_path
+            head = b"PATCH " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nab"
+            busy += _connect(registry.port, 1, head)
+        try:
+            time.sleep(0.5)
+            (newcomer,) = _connect(registry.port, 1, b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            with newcomer:
+                newcomer.settimeout(5)
+                answer = newcomer.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 503"), answer
+            assert b"retry-after: 1" in answer.lower()
+            assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["errors"][0]["code"] == "UNAVAILABLE"
+            assert not any(_closed(sock) for sock in busy), "a busy connection was closed"
+        finally:
+            for sock in busy:
+                sock.close()
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{registry.url}/v2/", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, "no service once the busy clients left"
+            time.sleep(0.2)
+    assert "with every connection busy" in registry.stderr
