@@ -96,16 +96,16 @@ class HtpasswdAccessController:
             raise self._challenge(required, "authentication required")
         user, password = credentials
         address = client_address(request)
-        wait = self.throttle.retry_after(user, address)
+        wait = await self.throttle.retry_after(user, address)
         if wait:
             raise locked_out(user, address, wait, required)
         if not await asyncio.to_thread(self.htpasswd.verify, user, password):
-            lockout = self.throttle.failed(user, address)
+            lockout = await self.throttle.failed(user, address)
             log.info("authentication failed for user %r from %s", user, address)
             if lockout:
                 raise locked_out(user, address, lockout, required)
             raise self._challenge(required, "authentication required")
-        self.throttle.succeeded(user, address)
+        await self.throttle.succeeded(user, address)
         if rules is None:
             return AuthResult(actor=user, method="htpasswd", grants=AllowAll(), global_pull=True)
         if not _allowed(rules, user, required):

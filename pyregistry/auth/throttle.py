@@ -11,8 +11,10 @@ allows four times as many failures, for addresses that many users share (NAT).
 Whether the user exists plays no part: keys are the name as sent, and an unknown user
 costs the same bcrypt check as a wrong password.
 
-The counts live in each process: with ``--workers N`` a guesser gets up to N times the
-attempts before being slowed, and a lock-out holds in the worker that counted it.
+Without Redis the counts live in each process: with ``--workers N`` a guesser gets up to N
+times the attempts before being slowed, and a lock-out holds in the worker that counted
+it. With a ``redis`` section, :mod:`pyregistry.auth.throttle_redis` shares them between
+workers and instances.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pyregistry.config.duration import parse_duration
 from pyregistry.config.errors import ConfigError
@@ -77,6 +79,15 @@ def parse_throttle(section: Any, key: str, source: str | None) -> ThrottleOption
     )
 
 
+class CountStore(Protocol):
+    """Where failure counts and lock-outs live: this process, or a shared Redis."""
+
+    async def add_failure(self, key: str, window: float) -> int: ...
+    async def lock(self, key: str, seconds: float) -> None: ...
+    async def locked_for(self, key: str) -> float: ...
+    async def clear(self, key: str) -> None: ...
+
+
 @dataclass
 class _Record:
     failures: int = 0
@@ -84,57 +95,75 @@ class _Record:
     last: float = 0.0
 
 
+class MemoryCounts:
+    """Counts in this process, at most :data:`MAX_KEYS` of them (oldest forgotten)."""
+
+    def __init__(self) -> None:
+        self._records: OrderedDict[str, _Record] = OrderedDict()
+
+    async def add_failure(self, key: str, window: float) -> int:
+        now = time.monotonic()
+        record = self._records.pop(key, None) or _Record()
+        if now - record.last > window:
+            record = _Record(locked_until=record.locked_until)  # old failures forgotten
+        record.failures += 1
+        record.last = now
+        self._records[key] = record
+        while len(self._records) > MAX_KEYS:
+            self._records.popitem(last=False)
+        return record.failures
+
+    async def lock(self, key: str, seconds: float) -> None:
+        record = self._records.setdefault(key, _Record(last=time.monotonic()))
+        record.locked_until = time.monotonic() + seconds
+
+    async def locked_for(self, key: str) -> float:
+        record = self._records.get(key)
+        return max(0.0, record.locked_until - time.monotonic()) if record else 0.0
+
+    async def clear(self, key: str) -> None:
+        self._records.pop(key, None)
+
+
 class LoginThrottle:
-    """In-process failure counts; all methods are cheap and never block."""
+    """Decides lock-outs from the failure counts in ``store`` (this process by default)."""
 
-    def __init__(self, options: ThrottleOptions | None = None) -> None:
+    def __init__(self, options: ThrottleOptions | None = None, store: CountStore | None = None):
         self.options = options or ThrottleOptions()
-        self._records: OrderedDict[tuple[str, ...], _Record] = OrderedDict()
+        self.store: CountStore = store or MemoryCounts()
 
-    def _keys(self, user: str, address: str) -> list[tuple[tuple[str, ...], int]]:
+    def _keys(self, user: str, address: str) -> list[tuple[str, int]]:
         attempts = self.options.attempts
         return [
-            (("user", user, address), attempts),
-            (("address", address), attempts * ADDRESS_FACTOR),
+            (f"user:{address}:{user}", attempts),
+            (f"address:{address}", attempts * ADDRESS_FACTOR),
         ]
 
-    def retry_after(self, user: str, address: str) -> int:
+    async def retry_after(self, user: str, address: str) -> int:
         """Seconds until ``user`` may try again from ``address`` (0: now)."""
         if not self.options.enabled:
             return 0
-        now = time.monotonic()
-        wait = 0.0
-        for key, _ in self._keys(user, address):
-            record = self._records.get(key)
-            if record is not None and record.locked_until > now:
-                wait = max(wait, record.locked_until - now)
-        return math.ceil(wait) if wait else 0
+        waits = [await self.store.locked_for(key) for key, _ in self._keys(user, address)]
+        return math.ceil(max(waits))
 
-    def failed(self, user: str, address: str) -> int:
+    async def failed(self, user: str, address: str) -> int:
         """Count a failure; the lock-out it started in seconds (0: none)."""
         if not self.options.enabled:
             return 0
-        now = time.monotonic()
         longest = 0.0
+        window = self.options.maxlockout_seconds * 10
         for key, allowed in self._keys(user, address):
-            record = self._records.pop(key, None) or _Record()
-            if now - record.last > self.options.maxlockout_seconds * 10:
-                record = _Record()  # a long quiet spell forgets old failures
-            record.failures += 1
-            record.last = now
-            over = record.failures - allowed
+            over = await self.store.add_failure(key, window) - allowed
             if over > 0:
                 lockout = min(
                     self.options.maxlockout_seconds,
                     self.options.lockout_seconds * 2 ** min(over - 1, 30),
                 )
-                record.locked_until = now + lockout
+                await self.store.lock(key, lockout)
                 longest = max(longest, lockout)
-            self._records[key] = record
-        while len(self._records) > MAX_KEYS:
-            self._records.popitem(last=False)
         return math.ceil(longest)
 
-    def succeeded(self, user: str, address: str) -> None:
-        for key, _ in self._keys(user, address):
-            self._records.pop(key, None)
+    async def succeeded(self, user: str, address: str) -> None:
+        if self.options.enabled:
+            for key, _ in self._keys(user, address):
+                await self.store.clear(key)

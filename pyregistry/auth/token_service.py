@@ -104,13 +104,13 @@ class TokenService:
         """Check a password under the login throttle; :class:`AuthChallenge` (429) while
         the user or address is locked out."""
         address = client_address(request)
-        wait = self.throttle.retry_after(user, address)
+        wait = await self.throttle.retry_after(user, address)
         if wait:
             raise locked_out(user, address, wait, ())
         if await asyncio.to_thread(self.users.verify, user, password):
-            self.throttle.succeeded(user, address)
+            await self.throttle.succeeded(user, address)
             return True
-        lockout = self.throttle.failed(user, address)
+        lockout = await self.throttle.failed(user, address)
         if lockout:
             raise locked_out(user, address, lockout, ())
         return False
