@@ -33,6 +33,9 @@ from pyregistry.connections.limits import ConnectionLimits, default_max_connecti
 
 log = logging.getLogger("pyregistry.connections")
 _INVALID = "Invalid HTTP request received"
+#: uvicorn's two warnings for an ``Upgrade`` request when WebSockets are off.
+_UPGRADE = "Unsupported upgrade request"
+_NO_WEBSOCKETS = "No supported WebSocket library detected"
 #: A TLS record carrying a handshake: content type 22, protocol major version 3.
 _TLS_HANDSHAKE = b"\x16\x03"
 _REFUSED = (
@@ -66,7 +69,13 @@ class _BadRequestLog:
     def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
         if isinstance(msg, str) and msg.startswith(_INVALID):
             self._connection.report_bad_request()
-        else:
+        elif isinstance(msg, str) and msg.startswith(_UPGRADE):
+            client = self._connection.client
+            log.info(
+                f"{client[0] if client else 'a client'} asked to upgrade the connection "
+                "(e.g. to WebSocket), which the registry does not offer; answered as HTTP"
+            )
+        elif not (isinstance(msg, str) and msg.startswith(_NO_WEBSOCKETS)):
             self._logger.warning(msg, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

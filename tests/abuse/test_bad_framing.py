@@ -66,6 +66,10 @@ def test_broken_framing_is_one_line_and_no_traceback(
             assert answer.startswith(b"HTTP/1.1 "), (first, answer)
         for _ in range(3):
             assert _exchange(registry.port, TLS_CLIENT_HELLO, b"").startswith(b"HTTP/1.1 400")
+        upgrade = (
+            b"GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        )
+        _exchange(registry.port, upgrade, b"")
         assert httpx.get(f"{registry.url}/v2/", timeout=5).status_code == 200
     log = registry.stderr
     assert "Traceback" not in log, log[-3000:]
@@ -73,4 +77,6 @@ def test_broken_framing_is_one_line_and_no_traceback(
     assert "Invalid HTTP request received" not in log  # uvicorn's client-less warning
     assert log.count("malformed HTTP request from 127.0.0.1") >= len(CASES) - 2
     assert log.count("started a TLS handshake on this plain-HTTP port") == 1
+    assert "asked to upgrade the connection" in log
+    assert "WebSocket library" not in log
     assert not registry.server_errors()
