@@ -12,8 +12,10 @@ the supervisor (in a thread) with its own health checks, and ``/metrics`` adds u
 worker through prometheus_client's multiprocess mode.
 
 Every app is wrapped, outermost first, in: access log, metrics (when Prometheus is on),
-the response headers (``http.headers``), the health gate (503 while a check fails), then
-the API.
+the request-rate limit (``http.ratelimit``), the response headers (``http.headers``), the
+health gate (503 while a check fails), then the API. Connections are served by the guarded
+protocols of :mod:`pyregistry.connections` (header and idle timeouts, the connection cap);
+``PYREGISTRY_HTTP`` and ``PYREGISTRY_LOOP`` pick the HTTP parser and the event loop.
 """
 
 from __future__ import annotations

@@ -86,7 +86,20 @@ def config_from_document(document: Mapping[str, Any], source: str = "<document>"
             source=source,
         )
     validation_policy(_section(checked, "validation"), source)  # patterns must compile
+    _check_http_limits(_section(checked, "http"), source)
     return _build(checked, source)
+
+
+def _check_http_limits(http: dict[str, Any], source: str) -> None:
+    """Counts and rates that must be positive (the schema only knows they are integers)."""
+    ratelimit = _section(http, "ratelimit")
+    numbers = [("http.maxconnections", http.get("maxconnections"))]
+    numbers.append(("http.ratelimit.rate", ratelimit.get("rate")))
+    for index, item in enumerate(ratelimit.get("methods") or []):
+        numbers.append((f"http.ratelimit.methods[{index}].rate", item.get("rate")))
+    for key, value in numbers:
+        if value is not None and value <= 0:
+            raise ConfigError("must be a positive number", key=key, source=source)
 
 
 def _read(path: str) -> dict[str, Any]:
