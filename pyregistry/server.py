@@ -12,8 +12,10 @@ the supervisor (in a thread) with its own health checks, and ``/metrics`` adds u
 worker through prometheus_client's multiprocess mode.
 
 Every app is wrapped, outermost first, in: access log, metrics (when Prometheus is on),
-the response headers (``http.headers``), the health gate (503 while a check fails), then
-the API.
+the request-rate limit (``http.ratelimit``), the response headers (``http.headers``), the
+health gate (503 while a check fails), then the API. Connections are served by the guarded
+protocols of :mod:`pyregistry.connections` (header and idle timeouts, the connection cap);
+``PYREGISTRY_HTTP`` and ``PYREGISTRY_LOOP`` pick the HTTP parser and the event loop.
 """
 
 from __future__ import annotations
@@ -36,9 +38,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from pyregistry.api.headers import ResponseHeadersMiddleware
+from pyregistry.api.ratelimit import rate_limited
 from pyregistry.cache import build_redis_health_check
 from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.config.model import TLSConfig
+from pyregistry.connections import (
+    ConnectionLimits,
+    event_loop_factory,
+    install_accept_log_limit,
+    limits_from_config,
+    protocol_path,
+)
 from pyregistry.debug.app import create_debug_app
 from pyregistry.debug.health import HealthChecks, HealthGate, default_checks
 from pyregistry.debug.health import register_configured_checks as register_checks
@@ -51,6 +61,9 @@ from storage_drivers.factory import available_drivers, create_driver
 
 APP_FACTORY = "pyregistry.app:create_app"
 WORKERS_ENV = "PYREGISTRY_WORKERS"
+#: The HTTP parser (h11, httptools, auto) and event loop (asyncio, uvloop, auto).
+HTTP_IMPL_ENV = "PYREGISTRY_HTTP"
+LOOP_ENV = "PYREGISTRY_LOOP"
 DEFAULT_DRAIN_SECONDS = 30.0
 #: How the supervisor tells worker processes what to build.
 _WORKER_CONFIG_ENV = "PYREGISTRY_WORKER_CONFIG"
@@ -88,10 +101,20 @@ class ChecksLifespan:
 
 
 class _UvicornConfig(uvicorn.Config):
-    """uvicorn's Config plus ``minimumtls``/``ciphersuites``, applied wherever it loads."""
+    """uvicorn's Config plus ``minimumtls``/``ciphersuites``, applied wherever it loads,
+    and the connection limits the guarded protocols read (both survive the pickling that
+    hands the config to worker processes)."""
 
-    def __init__(self, app: Any, *, tls: TLSConfig | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        tls: TLSConfig | None = None,
+        limits: ConnectionLimits | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.registry_tls = tls
+        self.registry_limits = limits
         super().__init__(app, **kwargs)
 
     def load(self) -> None:
@@ -146,6 +169,7 @@ def assemble(config: Config, checks: HealthChecks, app_factory: str = APP_FACTOR
     _register_redis_check(checks, config)
     # The configured headers go on the health gate's answers too (503, the ``/`` probe).
     wrapped: ASGIApp = ResponseHeadersMiddleware(HealthGate(app, checks), config.http.headers)
+    wrapped = rate_limited(wrapped, config.http.ratelimit_rate, config.http.ratelimit_methods)
     if config.http.debug.prometheus_enabled:
         wrapped = MetricsMiddleware(wrapped, prefix=config.http.prefix)
     wrapped = AccessLogMiddleware(wrapped)
@@ -156,12 +180,18 @@ def worker_app() -> ASGIApp:
     """uvicorn app factory for worker processes: reload the config the supervisor used."""
     config = load_config(os.environ.get(_WORKER_CONFIG_ENV) or None)
     setup_logging(config.log)
+    install_accept_log_limit()
     return assemble(config, default_checks, os.environ.get(_WORKER_FACTORY_ENV) or APP_FACTORY)
 
 
 def _uvicorn_options(config: Config, *, lifespan: str = "on") -> dict[str, Any]:
     drain = config.http.draintimeout_seconds or DEFAULT_DRAIN_SECONDS
+    limits = limits_from_config(config.http)
     return {
+        "limits": limits,
+        "http": protocol_path(os.environ.get(HTTP_IMPL_ENV) or "auto"),
+        "loop": os.environ.get(LOOP_ENV) or "auto",
+        "timeout_keep_alive": limits.idle_timeout,
         "log_config": None,
         "access_log": False,
         "server_header": False,
@@ -201,6 +231,7 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
         else None
     )
     setup_logging(config.log)
+    install_accept_log_limit()
     for warning in config.warnings:
         log.warning(warning)
     for note in _unsupported(config):
@@ -231,7 +262,9 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
     try:
         if workers > 1:
             return _serve_workers(config, sock, debug_sock, workers, app_factory, tls)
-        return asyncio.run(_serve_single(config, app, sock, debug_sock, tls))
+        loop_factory = event_loop_factory(os.environ.get(LOOP_ENV) or "auto")
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(_serve_single(config, app, sock, debug_sock, tls))
     except SystemExit as exc:  # uvicorn exits this way when the app fails to start
         log.error("the registry failed to start")
         return exc.code if isinstance(exc.code, int) else 1
