@@ -33,6 +33,8 @@ from storage_drivers.errors import PathNotFound
 
 #: A claimant slower than this between its read and its write gives the claim up.
 DEFAULT_SETTLE_SECONDS = 1.0
+#: Claims given up for slowness before ``acquire`` answers False.
+SLOW_CLAIM_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,23 @@ class StorageLease(Lease):
     async def acquire(self) -> bool:
         if self._held:
             return await self.renew()
+        for _ in range(SLOW_CLAIM_ATTEMPTS):
+            claimed = await self._claim()
+            if claimed is not None:
+                return claimed
+        return False
+
+    async def _claim(self) -> bool | None:
+        """One claim: True or False, or None when given up only for being slow (a first
+        request on a cold connection often is; the retry reads our record as ours)."""
         started = time.monotonic()
         current = await self._read()
         if current is not None and current.token != self._token and current.expires > time.time():
             return False
-        fence = (current.fence if current is not None else 0) + 1
+        fence = (current.fence if current is not None else 0) + 1  # never reused
         await self.driver.put_content(self.path, self._record(fence).encode())
         if time.monotonic() - started >= self.settle:
-            return False  # too slow to rule out a rival's write landing after our check
+            return None  # too slow to rule out a rival's write landing after our check
         await asyncio.sleep(self.settle)
         confirmed = await self._read()
         if confirmed is None or confirmed.token != self._token:
@@ -127,15 +138,14 @@ class StorageLease(Lease):
         return True
 
     async def release(self) -> None:
+        """Mark our record expired (not deleted: the next holder's fence must still grow).
+        A record that is gone, not ours, or about to expire anyway is left alone."""
         if not self._held:
             return
         self._held = False
         current = await self._read()
-        # Only a record that is ours and not about to expire is ours to delete.
         if current is not None and current.token == self._token:
             if current.expires > time.time() + self.settle:
-                try:
-                    await self.driver.delete(self.path)
-                except PathNotFound:
-                    pass
+                expired = LeaseRecord(self._token, self.fence, 0.0, current.holder)
+                await self.driver.put_content(self.path, expired.encode())
         self._token = new_token()
