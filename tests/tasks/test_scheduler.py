@@ -24,8 +24,8 @@ def factory(driver: InMemoryDriver) -> LeaseFactory:
     return LeaseFactory(driver, settle=SETTLE)
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
@@ -69,7 +69,7 @@ async def test_two_schedulers_on_one_storage_take_turns_never_overlap() -> None:
     await wait_until(lambda: len(spans) >= 10)
     await schedulers[0].stop()  # a graceful stop hands the job over at once
     handed_over = len(spans)
-    await wait_until(lambda: any(owner == "b" for owner, *_ in spans[handed_over:]), timeout=5)
+    await wait_until(lambda: any(owner == "b" for owner, *_ in spans[handed_over:]), within=5)
     await schedulers[1].stop()
     spans.sort(key=lambda s: s[1])
     for before, after in zip(spans, spans[1:], strict=False):
