@@ -77,14 +77,9 @@ async def keep_renewing(lease: Lease, on_lost: asyncio.Task[object] | None = Non
 
 
 @contextlib.asynccontextmanager
-async def renewing(lease: Lease, *, cancel_on_loss: bool = False) -> AsyncIterator[Lease]:
-    """Keep an acquired ``lease`` renewed for the block; release it afterwards.
-
-    With ``cancel_on_loss`` the block's task is cancelled when a renewal finds the lease
-    taken by someone else (the work must not go on unguarded).
-    """
-    target = asyncio.current_task() if cancel_on_loss else None
-    renewer = asyncio.create_task(keep_renewing(lease, target), name=f"lease-{lease.name}")
+async def renewing(lease: Lease) -> AsyncIterator[Lease]:
+    """Keep an acquired ``lease`` renewed for the block; release it afterwards."""
+    renewer = asyncio.create_task(keep_renewing(lease), name=f"lease-{lease.name}")
     try:
         yield lease
     finally:

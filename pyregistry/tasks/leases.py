@@ -67,7 +67,7 @@ class LeaseFactory:
         if isinstance(self.driver, FilesystemDriver):
             return FlockLease(name, self.driver.root_directory + path.replace("/", os.sep))
         if self.redis is not None:
-            return RedisLease(name, self.redis, ttl=self.upload_ttl)
+            return RedisLease(name, self.redis, ttl=self.upload_ttl, fenced=False)
         return StorageLease(name, self.driver, path, ttl=self.upload_ttl, settle=self.upload_settle)
 
     async def close(self) -> None:

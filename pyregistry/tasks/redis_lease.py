@@ -3,7 +3,8 @@
 ``SET key token NX PX ttl`` takes it, so exactly one claimant wins at once; renewal and
 release compare the token first, in one Lua script each, so a holder whose key expired
 and was taken never extends or deletes the new holder's. The fence comes from ``INCR`` on
-a companion key in the same script that takes the lease.
+a companion key in the same script that takes the lease; short-lived leases (an upload
+session's) are taken unfenced, so they leave no key behind.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ return 0
 class RedisLease(Lease):
     """The lease ``name`` in the Redis database ``client`` talks to."""
 
-    def __init__(self, name: str, client: Any, *, ttl: float) -> None:
+    def __init__(self, name: str, client: Any, *, ttl: float, fenced: bool = True) -> None:
         super().__init__(name)
         self.client = client
         self.ttl = ttl
+        self.fenced = fenced
         self.key = KEY_PREFIX + name
         self._token: str | None = None
 
@@ -56,9 +58,12 @@ class RedisLease(Lease):
         if self._token is not None:
             return await self.renew()
         token = new_token()
-        fence = await self.client.eval(
-            _ACQUIRE, 2, self.key, self.key + ":fence", token, self._ttl_ms
-        )
+        if self.fenced:
+            fence = await self.client.eval(
+                _ACQUIRE, 2, self.key, self.key + ":fence", token, self._ttl_ms
+            )
+        else:
+            fence = 1 if await self.client.set(self.key, token, nx=True, px=self._ttl_ms) else 0
         if not fence:
             return False
         self._token, self.fence = token, int(fence)
