@@ -145,14 +145,19 @@ class Scheduler:
                     await self._run(job)
                     due = time.monotonic() + job.next_delay()
                     continue
-                wait = due - now
-                if job.lease is not None:
-                    wait = min(wait, job.lease.renew_interval or wait)
-                if await self._sleep(stopping, wait):
+                if await self._sleep(stopping, self._wait(job, holds, due - now)):
                     break
         finally:
             if job.lease is not None and job.lease.held:
                 await self._release(job.lease)
+
+    @staticmethod
+    def _wait(job: Job, holds: bool, until_due: float) -> float:
+        """Until the next run, or the next renewal; a non-holder polls for the lease."""
+        if job.lease is None:
+            return until_due
+        poll = job.lease.renew_interval or job.interval
+        return min(until_due, poll) if holds else poll
 
     async def _hold(self, job: Job) -> bool:
         """Whether this instance may run ``job`` now (taking or renewing its lease)."""

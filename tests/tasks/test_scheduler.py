@@ -16,6 +16,7 @@ from pyregistry.tasks.leases import LeaseFactory
 from pyregistry.tasks.scheduler import JobRun, Scheduler
 from pyregistry.tasks.storage_lease import LeaseRecord
 from storage_drivers.inmemory import InMemoryDriver
+from tests.storage.helpers import RecordingDriver
 
 SETTLE = 0.05
 
@@ -150,3 +151,25 @@ def test_job_names_are_unique() -> None:
     scheduler.every("once", 1, nothing)
     with pytest.raises(ValueError, match="already registered"):
         scheduler.every("once", 1, nothing)
+
+
+async def test_an_instance_without_the_lease_polls_for_it_gently() -> None:
+    """While another holds the lease, a due job costs one read per ``ttl / 3``."""
+    driver = RecordingDriver(InMemoryDriver())
+    holder = LeaseRecord("another-instance", 1, time.time() + 60, "elsewhere")
+    await driver.put_content(paths.lease_path("polled"), holder.encode())
+    ran: list[int] = []
+
+    async def never(run: JobRun) -> None:
+        ran.append(run.fence)
+
+    scheduler = Scheduler(LeaseFactory(driver, settle=SETTLE))
+    scheduler.every("polled", 0.01, never, first_delay=0, lease_ttl=0.6)
+    driver.calls.clear()
+    await scheduler.start()
+    await asyncio.sleep(1.0)
+    await scheduler.stop()
+    assert ran == []
+    reads = [c for c in driver.calls if c[0] == "get_content"]
+    assert 2 <= len(reads) <= 10, f"{len(reads)} reads of the lease in one second"
+    assert not [c for c in driver.calls if c[0] == "put_content"]
