@@ -17,6 +17,7 @@ from pyregistry.storage.manifests import ManifestStore
 from pyregistry.storage.names import check_name
 from pyregistry.storage.purge import purge_uploads as _purge_uploads
 from pyregistry.storage.referrers import list_referrers
+from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from pyregistry.storage.tags import TagStore
 from pyregistry.storage.uploads import UploadStore
 from storage_drivers.base import StorageDriver
@@ -26,7 +27,9 @@ class Registry:
     """Registry semantics (distribution's) over any storage driver.
 
     ``validate_index_children`` (an addition): when False, an index may name child
-    manifests this repository does not have (a sparse index).
+    manifests this repository does not have (a sparse index). ``upload_locks`` keeps
+    writers of one upload session apart; the default covers this process only (see
+    ``session_lock.py``), the served app passes one that reaches across processes.
     """
 
     def __init__(
@@ -38,6 +41,7 @@ class Registry:
         readonly: bool = False,
         blob_descriptor_cache: BlobDescriptorCache | None = None,
         validate_index_children: bool = True,
+        upload_locks: UploadLocks | None = None,
     ) -> None:
         self._ctx = StorageContext(
             driver=driver,
@@ -46,6 +50,7 @@ class Registry:
             readonly=readonly,
             cache=blob_descriptor_cache,
             validate_index_children=validate_index_children,
+            upload_locks=upload_locks if upload_locks is not None else LocalUploadLocks(),
         )
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()
@@ -94,6 +99,7 @@ class Registry:
 
     async def close(self) -> None:
         """Release the driver's and the cache's connections and thread pools."""
+        await self._ctx.upload_locks.close()
         await self._ctx.driver.close()
         close_cache = getattr(self._ctx.cache, "close", None)
         if close_cache is not None:
