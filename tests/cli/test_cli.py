@@ -112,8 +112,9 @@ def test_tls_certificate_that_does_not_exist_exits_2(
 
 def test_worker_count_from_flag_environment_or_default() -> None:
     from pyregistry.server import resolve_workers
+    from pyregistry.workers import default_workers
 
-    assert resolve_workers(None, {}) == 1
+    assert resolve_workers(None, {}) == default_workers()
     assert resolve_workers(None, {"PYREGISTRY_WORKERS": "3"}) == 3
     assert resolve_workers("2", {"PYREGISTRY_WORKERS": "3"}) == 2
 
