@@ -2,7 +2,7 @@
 
 Every loop is bounded by a count and a deadline; every URL is on 127.0.0.1. Clients are
 httpx async HTTP/1.1 with keep-alive (one connection each: tasks sharing an httpx pool
-contend on it), except the requests-per-second row (see :mod:`bench.rawhttp`). A wrong
+contend on it), except the requests-per-second rows (see :mod:`bench.rates`). A wrong
 status aborts the run (a registry that answers errors fast must not look fast).
 """
 
@@ -17,11 +17,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.content import MANIFEST_ACCEPT, MIB, OCI_MANIFEST, BigBlob, SmallImage, small_image
-from bench.rawhttp import KeepAliveGet
+from bench.content import MIB, OCI_MANIFEST, BigBlob, SmallImage, small_image
 
 REQUEST_TIMEOUT = 600.0
-MAX_MANIFEST_REQUESTS = 5_000_000
 
 
 class BenchFailure(RuntimeError):
@@ -188,38 +186,6 @@ async def push_images(base: str, count: int, workers: int, seed: int) -> None:
                 await push_image(client, base, repo, f"v{index}", images[index])
 
     await asyncio.gather(*(pusher(worker) for worker in range(workers)))
-
-
-async def manifest_gets(
-    base: str, repo: str, tag: str, connections: int, duration: float
-) -> tuple[int, float]:
-    """GET one manifest by tag on ``connections`` keep-alive connections for ``duration``
-    seconds (after one warm-up request per connection); (requests, seconds)."""
-    path = f"/v2/{repo}/manifests/{tag}"
-    gets = [KeepAliveGet(base, {"Accept": MANIFEST_ACCEPT}) for _ in range(connections)]
-    count = 0
-
-    async def one(conn: KeepAliveGet) -> None:
-        status, headers, body = await conn.get(path)
-        if status != 200 or not body or "content-type" not in headers:
-            raise BenchFailure(f"GET {base}{path} -> {status}: {body[:300]!r}")
-
-    try:
-        await asyncio.gather(*(one(conn) for conn in gets))
-        started = time.perf_counter()
-        deadline = started + duration
-
-        async def loop(conn: KeepAliveGet) -> None:
-            nonlocal count
-            while time.perf_counter() < deadline and count < MAX_MANIFEST_REQUESTS:
-                await one(conn)
-                count += 1
-
-        await asyncio.gather(*(loop(conn) for conn in gets))
-        return count, time.perf_counter() - started
-    finally:
-        for conn in gets:
-            await conn.close()
 
 
 async def timed(operation: Awaitable[None]) -> float:
