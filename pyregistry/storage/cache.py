@@ -72,6 +72,8 @@ class InMemoryBlobDescriptorCache:
         self.generation: Generation = generation if generation is not None else LocalGeneration()
         self._seen = self.generation.value()
         self._entries: OrderedDict[tuple[str | None, Digest], BlobDescriptor] = OrderedDict()
+        #: the generation at each recent miss, so that a late fill can be refused
+        self._misses: OrderedDict[tuple[str | None, Digest], int] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -89,11 +91,24 @@ class InMemoryBlobDescriptorCache:
         descriptor = self._entries.get(key)
         if descriptor is not None:
             self._entries.move_to_end(key)
+        else:
+            self._misses[key] = self._seen
+            while len(self._misses) > self.size:
+                self._misses.popitem(last=False)
         return descriptor
 
     async def set(self, repo: str | None, descriptor: BlobDescriptor) -> None:
-        self._sync()
+        """Keep ``descriptor`` unless a delete happened since storage was asked for it.
+
+        The caller read storage after its missed :meth:`get`; a delete bumped in between
+        (even one another request of this process already noticed) may have removed
+        what it read, so the answer is not kept.
+        """
         key = (repo, descriptor.digest)
+        asked_at = self._misses.pop(key, self._seen)
+        self._sync()
+        if asked_at != self._seen:
+            return
         self._entries[key] = descriptor
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
@@ -110,3 +125,4 @@ class InMemoryBlobDescriptorCache:
         seen, self._seen = self._seen, self.generation.bump()
         if self._seen != seen + 1:
             self._entries.clear()  # another process bumped it meanwhile: its delete counts too
+        # fills of misses from before this delete are refused (their generation is older)

@@ -68,3 +68,19 @@ def test_workers_use_the_supervisors_file(tmp_path: Path, caplog: pytest.LogCapt
     # a file that cannot be opened: no in-memory cache rather than an incoherent one
     assert worker_generation({GENERATION_FILE_ENV: str(tmp_path / "gone")}) is None
     assert "caching disabled" in caplog.text
+
+
+async def test_a_fill_racing_a_delete_is_not_kept(tmp_path: Path) -> None:
+    """Worker one misses and reads storage; worker two deletes; another request of worker
+    one notices the delete; the late fill from before the delete must not be kept."""
+    path = create_generation_file(str(tmp_path))
+    one = InMemoryBlobDescriptorCache(100, FileGeneration(path))
+    two = InMemoryBlobDescriptorCache(100, FileGeneration(path))
+    assert await one.get("repo", DIGEST) is None  # request A misses, reads the link...
+    await two.delete("repo", DIGEST)  # ...which worker two deletes meanwhile
+    assert await one.get("repo", OTHER) is None  # request B of worker one syncs
+    await one.set("repo", BlobDescriptor(DIGEST, 6))  # request A's late fill
+    assert await one.get("repo", DIGEST) is None
+    # a fill whose miss came after the delete is kept
+    await one.set("repo", BlobDescriptor(DIGEST, 6))
+    assert await one.get("repo", DIGEST) == BlobDescriptor(DIGEST, 6)
