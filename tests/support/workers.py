@@ -14,16 +14,28 @@ import os
 from pathlib import Path
 
 
+def _parent(pid: str) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces and ")"
+
+
 def worker_pids(pid: int) -> list[int]:
     """The children of supervisor ``pid`` that are workers (spawned by multiprocessing; a
     resource tracker may be a child as well)."""
     workers: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-            if b"spawn_main" in cmdline:
-                workers.append(int(child))
-    return workers
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or _parent(entry) != pid:
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            workers.append(int(entry))
+    return sorted(workers)
 
 
 def _server_socket_inode(server_port: int, client_port: int) -> int | None:
