@@ -14,6 +14,9 @@ import os
 
 #: cgroup v2's CPU limit: ``"<quota> <period>"`` or ``"max <period>"``.
 CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
+#: cgroup v1's: the quota (-1: none) and the period, in microseconds.
+CGROUP_V1_QUOTA = "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"
+CGROUP_V1_PERIOD = "/sys/fs/cgroup/cpu/cpu.cfs_period_us"
 
 
 def usable_cpus() -> int:
@@ -28,16 +31,38 @@ def usable_cpus() -> int:
     return max(1, count or 1)
 
 
-def cgroup_cpu_limit(path: str = CGROUP_CPU_MAX) -> int | None:
-    """The container's CPU quota in whole CPUs (rounded up), None when unlimited/unknown."""
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="ascii") as handle:
-            quota, _, period = handle.read().strip().partition(" ")
-        if quota == "max":
-            return None
-        return max(1, math.ceil(int(quota) / int(period or "100000")))
-    except (OSError, ValueError, ZeroDivisionError):
+            return handle.read().strip()
+    except OSError:
         return None
+
+
+def _whole_cpus(quota: str, period: str) -> int | None:
+    try:
+        value, length = int(quota), int(period or "100000")
+    except ValueError:
+        return None
+    if value <= 0 or length <= 0:
+        return None
+    return max(1, math.ceil(value / length))
+
+
+def cgroup_cpu_limit(
+    path: str = CGROUP_CPU_MAX,
+    v1_quota: str = CGROUP_V1_QUOTA,
+    v1_period: str = CGROUP_V1_PERIOD,
+) -> int | None:
+    """The container's CPU quota in whole CPUs (rounded up), None when unlimited/unknown."""
+    text = _read(path)
+    if text is not None:
+        quota, _, period = text.partition(" ")
+        return None if quota == "max" else _whole_cpus(quota, period)
+    quota_v1, period_v1 = _read(v1_quota), _read(v1_period)
+    if quota_v1 is None or period_v1 is None:
+        return None
+    return _whole_cpus(quota_v1, period_v1)  # -1: no quota
 
 
 def default_workers() -> int:

@@ -29,7 +29,14 @@ def test_cgroup_quota_in_whole_cpus(tmp_path: Path) -> None:
     ]:
         cpu_max.write_text(text)
         assert cgroup_cpu_limit(str(cpu_max)) == expected, text
-    assert cgroup_cpu_limit(str(tmp_path / "missing")) is None
+    missing = str(tmp_path / "missing")
+    assert cgroup_cpu_limit(missing, missing, missing) is None
+    # cgroup v1: quota and period in two files, -1 for no quota
+    quota, period = tmp_path / "cfs_quota_us", tmp_path / "cfs_period_us"
+    period.write_text("100000\n")
+    for text, expected in [("-1\n", None), ("250000\n", 3), ("100000\n", 1)]:
+        quota.write_text(text)
+        assert cgroup_cpu_limit(missing, str(quota), str(period)) == expected, text
 
 
 def test_default_is_the_usable_cores() -> None:
