@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -81,7 +82,7 @@ class RegistryProcess:
         *,
         port: int,
         cwd: str | os.PathLike[str] | None = None,
-        env: dict[str, str | None] | None = None,
+        env: Mapping[str, str | None] | None = None,
         wait_ports: tuple[int, ...] = (),
         allow_server_errors: bool = False,
     ) -> None:
@@ -89,7 +90,7 @@ class RegistryProcess:
         self.allow_server_errors = allow_server_errors
         self.port = port
         self.cwd = str(cwd) if cwd else None
-        self.extra_env = env or {}
+        self.extra_env = dict(env or {})
         self.wait_ports = wait_ports
         self._logs = tempfile.TemporaryDirectory(prefix="pyregistry-proc-")
         self.proc: subprocess.Popen[bytes] | None = None
