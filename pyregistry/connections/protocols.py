@@ -27,6 +27,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from pyregistry import http_stack
 from pyregistry.connections.accept_log import LogLimiter
 from pyregistry.connections.guard import ConnectionGuard
 from pyregistry.connections.limits import ConnectionLimits, default_max_connections
@@ -227,7 +228,7 @@ def protocol_path(http: str = "auto") -> str:
     """The ``module:Class`` of the guarded protocol for ``h11``, ``httptools`` or ``auto``
     (httptools when installed)."""
     if http == "auto":
-        http = "httptools" if _installed("httptools") else "h11"
+        http = http_stack.http_implementation()
     if http == "httptools":
         if not _installed("httptools"):
             raise RuntimeError("the httptools HTTP parser is not installed")
@@ -240,7 +241,7 @@ def protocol_path(http: str = "auto") -> str:
 def event_loop_factory(loop: str = "auto") -> Callable[[], asyncio.AbstractEventLoop]:
     """A new-loop function for ``asyncio``, ``uvloop`` or ``auto`` (uvloop when installed)."""
     if loop == "auto":
-        loop = "uvloop" if _installed("uvloop") else "asyncio"
+        loop = http_stack.loop_implementation()
     if loop == "uvloop":
         import uvloop
 
