@@ -26,13 +26,13 @@ from storage_drivers._fs_root import DRIVER, Root
 from storage_drivers.base import FileInfo
 from storage_drivers.errors import PathNotFound, StorageDriverError
 
-_COMPONENT = re.compile(r"^[A-Za-z0-9._-]+$")
+_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
 TMP_MARK = "~tmp."
 
 
 def visible_name(name: str) -> bool:
     """Whether a directory entry can be named by a driver path (helper files cannot)."""
-    return name not in (".", "..") and _COMPONENT.match(name) is not None
+    return name not in (".", "..") and _COMPONENT.fullmatch(name) is not None
 
 
 def temp_name(os_path: str) -> str:
