@@ -46,8 +46,8 @@ async def check_index_platforms(
     policy: ValidationPolicy, document: dict[str, Any], repository: Repository
 ) -> None:
     """``platforms: list``: the children of the listed platforms must be in the repository."""
-    if policy.index_children_required or not policy.enabled:
-        return  # "all": the storage layer checks every child; disabled: nothing to check
+    if policy.index_children_required or not policy.enabled or policy.sparse:
+        return  # "all": the storage layer checks every child; disabled or sparse: nothing
     for child in _descriptors(document, "manifests"):
         if not policy.platform_must_exist(child.get("platform")):
             continue

@@ -17,6 +17,11 @@ _NAME = re.compile(rf"(?:{_HOSTNAME}/)?{_COMPONENT}(?:/{_COMPONENT})*")
 _ACTION = re.compile(r"[a-z*]*")
 
 
+def valid_resource_name(name: str) -> bool:
+    """Whether ``name`` follows the grammar (it is then printable ASCII, fit for a header)."""
+    return _NAME.fullmatch(name) is not None
+
+
 class ScopeError(ValueError):
     """A scope string that does not follow the grammar."""
 

@@ -43,6 +43,7 @@ class StorageContext:
     readonly: bool = False
     cache: BlobDescriptorCache | None = None
     validate_index_children: bool = True
+    validate_manifest_blobs: bool = True
     uploads: OrderedDict[tuple[str, str], UploadProgress] = field(default_factory=OrderedDict)
 
     def check_writable(self) -> None:

@@ -26,7 +26,9 @@ class Registry:
     """Registry semantics (distribution's) over any storage driver.
 
     ``validate_index_children`` (an addition): when False, an index may name child
-    manifests this repository does not have (a sparse index).
+    manifests this repository does not have (a sparse index); ``validate_manifest_blobs``
+    (an addition): when False, an image manifest may name a config and layers this
+    repository does not have (a sparse image manifest).
     """
 
     def __init__(
@@ -38,6 +40,7 @@ class Registry:
         readonly: bool = False,
         blob_descriptor_cache: BlobDescriptorCache | None = None,
         validate_index_children: bool = True,
+        validate_manifest_blobs: bool = True,
     ) -> None:
         self._ctx = StorageContext(
             driver=driver,
@@ -46,6 +49,7 @@ class Registry:
             readonly=readonly,
             cache=blob_descriptor_cache,
             validate_index_children=validate_index_children,
+            validate_manifest_blobs=validate_manifest_blobs,
         )
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()

@@ -28,12 +28,20 @@ def refused(tmp_path: Path, text: str) -> ConfigError:
     [
         ("proxy:\n  remoteurl: https://registry-1.docker.io\n", "proxy", "not supported yet"),
         ("log:\n  hooks:\n    - type: mail\n", "log.hooks[0]", "not supported"),
-        ("middleware:\n  storage:\n    - name: cloudfront\n", "middleware.storage[0]", "cloudfront"),
+        (
+            "middleware:\n  storage:\n    - name: cloudfront\n",
+            "middleware.storage[0]",
+            "cloudfront",
+        ),
         ("middleware:\n  registry:\n    - name: redirect\n", "middleware.registry[0]", "redirect"),
         ("reporting:\n  bugsnag:\n    apikey: k\n", "reporting.bugsnag", "Bugsnag"),
         ("reporting:\n  newrelic:\n    licensekey: k\n", "reporting.newrelic", "New Relic"),
         ("http:\n  h2c:\n    enabled: true\n", "http.h2c.enabled", "HTTP/1.1"),
-        ("compatibility:\n  schema1:\n    enabled: true\n", "compatibility.schema1.enabled", "schema1"),
+        (
+            "compatibility:\n  schema1:\n    enabled: true\n",
+            "compatibility.schema1.enabled",
+            "schema1",
+        ),
         ("policy:\n  repository:\n    classes: [image]\n", "policy.repository.classes", "classes"),
         ("redis:\n  addrs: [a:6379]\n  mastername: m\n", "redis.mastername", "Sentinel"),
         ("redis:\n  addrs: [a:6379, b:6379]\n", "redis.addrs", "Cluster"),
