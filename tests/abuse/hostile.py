@@ -91,29 +91,48 @@ def token_config(directory: Path) -> Config:
     return Config(storage=StorageConfig(driver="inmemory", delete_enabled=True), auth=auth)
 
 
-def raw_exchange(base_url: str, head: bytes, body: bytes = b"", timeout: float = 30.0) -> bytes:
-    """Send ``head`` and all of ``body`` before reading a byte (as a careless client does),
-    then read until the server closes or the first answer is complete; the raw answer."""
+def raw_exchange(
+    base_url: str, head: bytes, body: bytes = b"", *, then: bytes = b"", timeout: float = 30.0
+) -> tuple[bytes, bytes]:
+    """Send ``head`` and all of ``body`` before reading a byte (as a careless client does)
+    and read the answer; then, on the same connection, send ``then`` (another request, if
+    given) and read its answer. Returns both raw answers (the second empty when the server
+    closed the connection instead)."""
     parts = urlsplit(base_url)
     with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80)) as sock:
         sock.settimeout(timeout)
         sock.sendall(head + body)
-        answer = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return answer
-            answer += chunk
-            if _complete(answer):
-                return answer
+        first, rest = _read_answer(sock, b"")
+        if not then:
+            return first, b""
+        try:
+            sock.sendall(then)
+            second, _ = _read_answer(sock, rest)
+        except OSError:  # the server had closed (or reset) the connection
+            second = b""
+        return first, second
 
 
-def _complete(answer: bytes) -> bool:
+def _read_answer(sock: socket.socket, pending: bytes) -> tuple[bytes, bytes]:
+    """One whole answer (by Content-Length) and what came after it."""
+    answer = pending
+    while (end := _end_of_answer(answer)) is None:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return answer, b""
+        answer += chunk
+    return answer[:end], answer[end:]
+
+
+def _end_of_answer(answer: bytes) -> int | None:
     head, sep, rest = answer.partition(b"\r\n\r\n")
     if not sep:
-        return False
+        return None
+    length = 0
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
-            return len(rest) >= int(value.strip())
-    return True
+            length = int(value.strip())
+    if len(rest) < length:
+        return None
+    return len(head) + len(sep) + length
