@@ -31,7 +31,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({PULL, PUSH, DELETE, ANY_ACTION}),
 }
 ROLES = tuple(ROLE_ACTIONS)
-_PROJECT = re.compile(r"[a-z0-9]+(?:(?:[_.]|__|[-]*)[a-z0-9]+)*")
+_PROJECT = re.compile(r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*")
 
 
 def project_of(repository: str) -> str:

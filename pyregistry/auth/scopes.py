@@ -12,7 +12,10 @@ from dataclasses import dataclass
 _TYPE = re.compile(r"[a-z0-9]+(?:\([a-z0-9]+\))?")
 _HOSTCOMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOSTNAME = rf"{_HOSTCOMPONENT}(?:\.{_HOSTCOMPONENT})*(?::[0-9]+)?"
-_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|[-]*)[a-z0-9]+)*"
+# distribution writes the separator ``[-]*``; it may be empty, which makes the group
+# ambiguous and Python's backtracking exponential on a long name that fails to match
+# (RE2 does not backtrack). ``-+`` accepts the same names.
+_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
 _NAME = re.compile(rf"(?:{_HOSTNAME}/)?{_COMPONENT}(?:/{_COMPONENT})*")
 _ACTION = re.compile(r"[a-z*]*")
 

@@ -4,6 +4,7 @@ and never acts on the value without it (``latest%0A`` is not ``latest``)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +87,20 @@ def test_scopes_refuse_every_variant() -> None:
             parse_scope(f"repository:{bad}:pull")
     with pytest.raises(ScopeError):
         parse_scope("repository:library/app:pull\n")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["fuzz/app" * 40 + "\n", "a" * 5000 + "!", "a-" * 3000 + "\n", "a__" * 2000 + "_", "a/" * 3000],
+)
+def test_grammars_take_linear_time(hostile: str) -> None:
+    """The fuzzer found a name that made the scope grammar backtrack for minutes."""
+    started = time.monotonic()
+    with pytest.raises(ScopeError):
+        parse_scope(f"repository:{hostile}:pull")
+    with pytest.raises(RegistryError):
+        check_name(hostile)
+    assert time.monotonic() - started < 1.0
 
 
 def test_ranges_refuse_a_trailing_newline() -> None:
