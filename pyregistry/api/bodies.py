@@ -73,8 +73,8 @@ async def _discard(chunks: AsyncIterator[bytes], budget: int) -> None:
 
 
 async def drain_unread(request: Request) -> None:
-    """Read and discard a body no handler read, if it is small enough (see the module
-    docstring); called before an error answer. Never raises."""
+    """Read and discard what is left of a body no handler read to its end, if it is small
+    enough (see the module docstring); called before an error answer. Never raises."""
     if getattr(request, "_stream_consumed", True) or _expects_continue(request):
         return
     try:
