@@ -26,12 +26,12 @@ from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
 
 from pyregistry.api.context import AccessHook, EventSink, FanOutEventSink, NullEventSink
 from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
 from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
+from pyregistry.api.prefix_route import PrefixRoute
 from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
@@ -59,6 +59,7 @@ def build_registry(config: Config) -> Registry:
         blob_descriptor_cache=build_blob_descriptor_cache(config),
         validate_index_children=validation.index_children_required,
         upload_locks=UploadLeases(lease_factory(config, driver)),
+        validate_manifest_blobs=validation.blobs_required,
     )
 
 
@@ -144,8 +145,8 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route(prefix + "/v2{rest:path}", ApiDispatcher(state)),
-            Route("/{path:path}", NotFoundEndpoint()),
+            PrefixRoute(prefix + "/v2", ApiDispatcher(state)),
+            PrefixRoute("/", NotFoundEndpoint(), param="path"),
         ],
         middleware=[
             Middleware(ResponseHeadersMiddleware, headers=config.http.headers),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.responses import Response
 
+from pyregistry import json_input
 from pyregistry.api.blobs import etag_matches
 from pyregistry.api.bodies import read_bounded
 from pyregistry.api.context import MANIFEST_DELETE, MANIFEST_PULL, MANIFEST_PUSH, TAG_DELETE
@@ -29,7 +28,7 @@ def parse_reference(reference: str) -> tuple[Digest | None, str | None]:
 def _media_type_of(content: bytes) -> str | None:
     """The manifest's own ``mediaType`` (the storage layer has validated the JSON)."""
     try:
-        value = json.loads(content).get("mediaType")
+        value = json_input.loads(content).get("mediaType")
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None

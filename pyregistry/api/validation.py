@@ -8,9 +8,9 @@ URLs are welcome, which platforms of an index must be present - are checked here
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from pyregistry import json_input
 from pyregistry.config.validation import ValidationPolicy
 from pyregistry.storage import Digest, Repository
 from pyregistry.storage.errors import DigestInvalid, ManifestBlobUnknown, ManifestInvalid
@@ -19,7 +19,7 @@ from pyregistry.storage.errors import DigestInvalid, ManifestBlobUnknown, Manife
 def _document(content: bytes) -> dict[str, Any] | None:
     """The manifest as JSON; None when it is not an object (the storage layer says why)."""
     try:
-        document = json.loads(content)
+        document = json_input.loads(content)
     except (ValueError, UnicodeDecodeError):
         return None
     return document if isinstance(document, dict) else None
@@ -46,8 +46,8 @@ async def check_index_platforms(
     policy: ValidationPolicy, document: dict[str, Any], repository: Repository
 ) -> None:
     """``platforms: list``: the children of the listed platforms must be in the repository."""
-    if policy.index_children_required or not policy.enabled:
-        return  # "all": the storage layer checks every child; disabled: nothing to check
+    if policy.index_children_required or not policy.enabled or policy.sparse:
+        return  # "all": the storage layer checks every child; disabled or sparse: nothing
     for child in _descriptors(document, "manifests"):
         if not policy.platform_must_exist(child.get("platform")):
             continue

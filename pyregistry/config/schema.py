@@ -268,6 +268,8 @@ SCHEMA = _s(
         enabled=BOOL,
         disabled=BOOL,
         manifests=_s(
+            # pyregistry: accept manifests whose blobs or children are absent
+            sparse=BOOL,
             urls=_s(allow=STRLIST, deny=STRLIST),
             indexes=_s(
                 platforms=Scalar("choice", ("all", "none", "list")),

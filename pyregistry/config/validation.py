@@ -12,6 +12,12 @@
   index must be in the repository; ``none`` - sparse indexes are accepted; ``list`` -
   only children whose platform matches ``platformlist`` (architecture and os) must be
   there (all of them when the list is empty, and children without a platform always).
+* ``manifests.sparse: true`` (a pyregistry key): sparse manifests are accepted - an image
+  manifest whose config or layers are not in the repository, an index whose children are
+  not. Mirrors and partial replication produce them; the OCI spec allows a registry to
+  accept them. It is a key of its own, not implied by ``disabled``: distribution (3.1)
+  refuses a sparse image manifest even with validation disabled, and a configuration
+  written for it should keep meaning the same here.
 """
 
 from __future__ import annotations
@@ -36,11 +42,18 @@ class ValidationPolicy:
     index_platforms: str = INDEXES_ALL
     #: ``(architecture, os)`` pairs whose child manifests must exist (``list`` mode).
     platform_list: tuple[tuple[str, str], ...] = field(default=())
+    #: ``manifests.sparse``: referenced blobs and child manifests may be absent.
+    sparse: bool = False
 
     @property
     def index_children_required(self) -> bool:
         """Every child of an index must exist (the storage layer checks it)."""
-        return self.enabled and self.index_platforms == INDEXES_ALL
+        return self.enabled and not self.sparse and self.index_platforms == INDEXES_ALL
+
+    @property
+    def blobs_required(self) -> bool:
+        """An image manifest's config and layers must exist (the storage layer checks it)."""
+        return not self.sparse
 
     def url_allowed(self, url: str) -> bool:
         if not self.enabled:
@@ -54,7 +67,7 @@ class ValidationPolicy:
 
     def platform_must_exist(self, platform: Any) -> bool:
         """Whether an index child with this ``platform`` must already be in the repository."""
-        if not self.enabled or self.index_platforms == INDEXES_NONE:
+        if not self.enabled or self.sparse or self.index_platforms == INDEXES_NONE:
             return False
         if self.index_platforms == INDEXES_ALL or not self.platform_list:
             return True
@@ -104,4 +117,5 @@ def validation_policy(section: Mapping[str, Any], source: str | None = None) -> 
         url_deny=_patterns(urls.get("deny"), "validation.manifests.urls.deny", source),
         index_platforms=platforms,
         platform_list=platform_list,
+        sparse=_section(section, "manifests").get("sparse") is True,
     )

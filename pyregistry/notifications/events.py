@@ -9,7 +9,6 @@ whole: its ``id`` and ``timestamp`` stay the same on every delivery attempt.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import uuid
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from pyregistry import json_input
 from pyregistry.api.context import (
     BLOB_DELETE,
     BLOB_MOUNT,
@@ -200,7 +200,7 @@ class EventBuilder:
 def manifest_references(content: bytes | str) -> list[dict[str, Any]]:
     """``manifests`` of an index, else ``config`` then ``layers`` of an image manifest."""
     try:
-        doc = json.loads(content)
+        doc = json_input.loads(content)
     except ValueError:
         return []
     if not isinstance(doc, dict):

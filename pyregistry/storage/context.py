@@ -49,6 +49,7 @@ class StorageContext:
     readonly: bool = False
     cache: BlobDescriptorCache | None = None
     validate_index_children: bool = True
+    validate_manifest_blobs: bool = True
     uploads: OrderedDict[tuple[str, str], UploadProgress] = field(default_factory=OrderedDict)
     upload_locks: UploadLocks = field(default_factory=LocalUploadLocks)
 

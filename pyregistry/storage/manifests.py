@@ -132,6 +132,8 @@ class ManifestStore:
                         detail={"digest": str(child.digest)},
                     )
             return
+        if not self._ctx.validate_manifest_blobs:
+            return
         required = [parsed.config] if parsed.config is not None else []
         required += [layer for layer in parsed.layers if not layer.is_external]
         for descriptor in required:

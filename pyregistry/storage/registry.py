@@ -27,7 +27,9 @@ class Registry:
     """Registry semantics (distribution's) over any storage driver.
 
     ``validate_index_children`` (an addition): when False, an index may name child
-    manifests this repository does not have (a sparse index). ``upload_locks`` keeps
+    manifests this repository does not have (a sparse index); ``validate_manifest_blobs``
+    (an addition): when False, an image manifest may name a config and layers this
+    repository does not have (a sparse image manifest). ``upload_locks`` keeps
     writers of one upload session apart; the default covers this process only (see
     ``session_lock.py``), the served app passes one that reaches across processes.
     """
@@ -42,6 +44,7 @@ class Registry:
         blob_descriptor_cache: BlobDescriptorCache | None = None,
         validate_index_children: bool = True,
         upload_locks: UploadLocks | None = None,
+        validate_manifest_blobs: bool = True,
     ) -> None:
         self._ctx = StorageContext(
             driver=driver,
@@ -51,6 +54,7 @@ class Registry:
             cache=blob_descriptor_cache,
             validate_index_children=validate_index_children,
             upload_locks=upload_locks if upload_locks is not None else LocalUploadLocks(),
+            validate_manifest_blobs=validate_manifest_blobs,
         )
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()

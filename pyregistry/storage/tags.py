@@ -70,7 +70,7 @@ class TagStore:
         except PathNotFound:
             return []
         names = (child.rsplit("/", 1)[-1] for child in children)
-        return sorted(name for name in names if TAG_PATTERN.match(name))
+        return sorted(name for name in names if TAG_PATTERN.fullmatch(name))
 
     @guarded
     async def list(self, n: int | None = None, last: str | None = None) -> list[str]:
