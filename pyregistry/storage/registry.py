@@ -14,6 +14,7 @@ from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.manifests import ManifestStore
+from pyregistry.storage.metadata import MetadataIndex
 from pyregistry.storage.names import check_name
 from pyregistry.storage.purge import purge_uploads as _purge_uploads
 from pyregistry.storage.referrers import list_referrers
@@ -38,6 +39,7 @@ class Registry:
         readonly: bool = False,
         blob_descriptor_cache: BlobDescriptorCache | None = None,
         validate_index_children: bool = True,
+        index: MetadataIndex | None = None,
     ) -> None:
         self._ctx = StorageContext(
             driver=driver,
@@ -46,7 +48,10 @@ class Registry:
             readonly=readonly,
             cache=blob_descriptor_cache,
             validate_index_children=validate_index_children,
+            index=index,
         )
+        if index is not None:
+            index.attach(self)
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()
 
@@ -80,8 +85,20 @@ class Registry:
         return Repository(self._ctx, check_name(name), self._blob_store, self._manifest_cache)
 
     @guarded
-    async def catalog(self, n: int | None = None, last: str | None = None) -> list[str]:
+    async def catalog(
+        self, n: int | None = None, last: str | None = None, *, from_storage: bool = False
+    ) -> list[str]:
+        """Repository names after ``last`` (``from_storage``: walk storage, not the index)."""
+        if self._ctx.index is not None and not from_storage and (n is None or n > 0):
+            indexed = await self._ctx.index.catalog(n, last or None)
+            if indexed is not None:
+                return indexed
         return await _catalog.catalog(self._ctx, n, last)
+
+    @property
+    def index(self) -> MetadataIndex | None:
+        """The metadata index answering listings (None: storage is walked every time)."""
+        return self._ctx.index
 
     async def stat_blob(self, digest: Digest) -> BlobDescriptor | None:
         """The blob in the global store, whatever repository links it."""
@@ -93,7 +110,9 @@ class Registry:
         return await _purge_uploads(self._ctx, older_than_seconds, dry_run)
 
     async def close(self) -> None:
-        """Release the driver's and the cache's connections and thread pools."""
+        """Release the driver's, the cache's and the index's resources."""
+        if self._ctx.index is not None:
+            await self._ctx.index.close()
         await self._ctx.driver.close()
         close_cache = getattr(self._ctx.cache, "close", None)
         if close_cache is not None:

@@ -1,0 +1,27 @@
+"""The metadata index: repositories and tags, so listings need not walk storage.
+
+Derived from storage (the truth), kept current by the registry's own writes through the
+storage layer's ``MetadataIndex`` hook, rebuilt by ``pyregistry index rebuild``. See
+``docs/index.md`` for why its answers stay exact across workers, crashes and rebuilds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyregistry.config.model import Config
+from pyregistry.index.config import IndexSettings, index_settings
+from pyregistry.index.service import IndexUnavailable, SqliteIndex
+
+__all__ = ["IndexSettings", "IndexUnavailable", "SqliteIndex", "build_index", "index_settings"]
+
+log = logging.getLogger("pyregistry.index")
+
+
+def build_index(config: Config) -> SqliteIndex | None:
+    """The index the config asks for (None: listings walk storage)."""
+    settings = index_settings(config)
+    if not settings.enabled:
+        log.info("metadata index off (%s): listings walk storage", settings.reason)
+        return None
+    return SqliteIndex(settings.directory)

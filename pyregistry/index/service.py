@@ -1,0 +1,220 @@
+"""The SQLite metadata index as the storage layer uses it (``MetadataIndex``).
+
+All database work runs on one thread per process, so the connection is never shared
+between threads and the event loop never waits on a lock another process holds. Any
+doubt makes a listing return None, and the storage layer then lists storage: the index
+is not ready yet (a build runs in the background), a write is in flight on that
+repository, a write left it dirty (a repair runs in the background), or the database
+cannot be read (it is replaced by a fresh one, which is then built).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pyregistry.index.changes import RecordedChange
+from pyregistry.index.files import IndexFile
+from pyregistry.index.progress import Progress, log_progress
+from pyregistry.index.scan import rebuild, repair
+from pyregistry.index.sqlite_store import IndexStore
+from pyregistry.storage.catalog import path_order
+from pyregistry.storage.errors import RegistryError
+from pyregistry.storage.metadata import TagPage
+
+if TYPE_CHECKING:
+    from pyregistry.storage.registry import Registry
+
+T = TypeVar("T")
+log = logging.getLogger("pyregistry.index")
+
+#: An intent older than this belongs to a writer that is gone (crashed, killed).
+STALE_INTENT_AFTER = 60.0
+#: A builder that has not reported for this long is gone; another process takes over.
+STALE_BUILDER_AFTER = 60.0
+#: How often a process checks whether an unready index needs a builder.
+BUILD_CHECK_INTERVAL = 5.0
+
+
+class IndexUnavailable(Exception):
+    """The database could not answer (it is being replaced, or the disk failed)."""
+
+
+class SqliteIndex:
+    """A metadata index in ``directory`` shared by every process on this host."""
+
+    def __init__(self, directory: str, *, build_in_background: bool = True) -> None:
+        self.directory = directory
+        self.build_in_background = build_in_background
+        self._file = IndexFile(directory)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="pyregistry-index")
+        self._registry: Registry | None = None
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._next_build_check = 0.0
+        self._closed = False
+        self._started = False
+        #: Listings this process answered from the index / left to storage.
+        self.answered = 0
+        self.bypassed = 0
+
+    # -- the database thread -------------------------------------------------------------
+
+    def _call(self, operation: Callable[[IndexStore], T]) -> T:
+        try:
+            if not self._file.valid():
+                self._file.open()
+            assert self._file.store is not None
+            return operation(self._file.store)
+        except sqlite3.OperationalError as exc:  # busy, I/O: try again next time
+            raise IndexUnavailable(str(exc)) from exc
+        except sqlite3.DatabaseError as exc:  # not a database, malformed: replace it
+            log.warning("metadata index unreadable (%s): replacing it", exc)
+            try:
+                self._file.open(replace=True)
+            except (OSError, sqlite3.Error) as again:
+                log.error("metadata index cannot be replaced: %s", again)
+            raise IndexUnavailable(str(exc)) from exc
+        except OSError as exc:
+            raise IndexUnavailable(str(exc)) from exc
+
+    async def run(self, operation: Callable[[IndexStore], T]) -> T:
+        """Run ``operation`` on the database thread (IndexUnavailable when it cannot)."""
+        if self._closed:
+            raise IndexUnavailable("the index is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, operation)
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            raise RuntimeError("the index is not attached to a registry")
+        return self._registry
+
+    # -- MetadataIndex ---------------------------------------------------------------------
+
+    def attach(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def change(self, repository: str, *, contents: bool = True) -> RecordedChange:
+        if not self._started:
+            self._start()
+        return RecordedChange(self, repository, contents)
+
+    def _start(self) -> None:
+        """On first use: build the index if no complete one is there (a fresh file)."""
+        self._started = True
+        self._maybe_build()
+
+    async def tags(self, repository: str, n: int | None, last: str | None) -> TagPage | None:
+        if not self._started:
+            self._start()
+        stale_before = time.time() - STALE_INTENT_AFTER
+        try:
+            answer = await self.run(lambda s: s.read_tags(repository, n, last, stale_before))
+        except IndexUnavailable:
+            self.bypassed += 1
+            return None
+        if answer.state == "ok":
+            self.answered += 1
+            return TagPage(answer.tags, answer.total)
+        self.bypassed += 1
+        if answer.state == "stale":
+            self._background(f"repair:{repository}", self.repair(repository))
+        elif answer.state == "unready":
+            self._maybe_build()
+        return None
+
+    async def catalog(self, n: int | None, last: str | None) -> list[str] | None:
+        if not self._started:
+            self._start()
+        try:
+            answer = await self.run(lambda s: s.read_catalog(n, last))
+        except IndexUnavailable:
+            self.bypassed += 1
+            return None
+        if answer is None:
+            self.bypassed += 1
+            self._maybe_build()
+            return None
+        names, pending = answer
+        self.answered += 1
+        if not pending:
+            return names
+        try:  # repositories whose first write is in flight, or whose writer died
+            existing = [name for name in pending if await self.registry.repository(name).exists()]
+        except RegistryError:
+            return None
+        if existing:
+            names = sorted({*names, *existing}, key=path_order)
+            names = names if n is None else names[:n]
+            try:
+                await self.run(lambda s: s.mark_present(existing))
+            except IndexUnavailable:
+                pass
+        return names
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._executor.submit(self._file.close).result()
+        self._executor.shutdown(wait=True)
+
+    # -- repairs and builds ------------------------------------------------------------------
+
+    async def repair(self, repository: str) -> bool:
+        """Replace the repository's rows with what storage holds (False: a write raced)."""
+        try:
+            return await repair(self.run, self.registry, repository, STALE_INTENT_AFTER)
+        except IndexUnavailable:
+            return False
+
+    async def rebuild(self, progress: Progress | None = None, *, force: bool = True) -> bool:
+        """Recreate the whole index from storage; False when another builder is at it
+        (without ``force``) or took over."""
+        token = secrets.token_hex(8)
+        now = time.time()
+        claimed = await self.run(
+            lambda s: s.claim_build(token, now, now - STALE_BUILDER_AFTER, force)
+        )
+        if not claimed:
+            return False
+        return await rebuild(
+            self.run, self.registry, token, STALE_INTENT_AFTER, progress or log_progress()
+        )
+
+    def _maybe_build(self) -> None:
+        now = time.monotonic()
+        if not self.build_in_background or now < self._next_build_check:
+            return
+        self._next_build_check = now + BUILD_CHECK_INTERVAL
+        self._background("build", self._build())
+
+    async def _build(self) -> None:
+        try:
+            if await self.rebuild(force=False):
+                log.info("metadata index built in %s", self.directory)
+        except IndexUnavailable as exc:
+            log.warning("metadata index build stopped: %s", exc)
+
+    def _background(self, key: str, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` unless the same work already runs in this process."""
+        if self._closed or key in self._tasks:
+            work.close()
+            return
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
+        self._tasks[key] = task
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tasks.pop(key, None)
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("metadata index %s failed", key, exc_info=finished.exception())
+
+        task.add_done_callback(done)
