@@ -49,9 +49,16 @@ class IndexUnavailable(Exception):
 class SqliteIndex:
     """A metadata index in ``directory`` shared by every process on this host."""
 
-    def __init__(self, directory: str, *, build_in_background: bool = True) -> None:
+    def __init__(
+        self,
+        directory: str,
+        *,
+        build_in_background: bool = True,
+        stale_intent_after: float = STALE_INTENT_AFTER,
+    ) -> None:
         self.directory = directory
         self.build_in_background = build_in_background
+        self.stale_intent_after = stale_intent_after
         self._file = IndexFile(directory)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pyregistry-index")
         self._registry: Registry | None = None
@@ -114,7 +121,7 @@ class SqliteIndex:
     async def tags(self, repository: str, n: int | None, last: str | None) -> TagPage | None:
         if not self._started:
             self._start()
-        stale_before = time.time() - STALE_INTENT_AFTER
+        stale_before = time.time() - self.stale_intent_after
         try:
             answer = await self.run(lambda s: s.read_tags(repository, n, last, stale_before))
         except IndexUnavailable:
@@ -172,7 +179,7 @@ class SqliteIndex:
     async def repair(self, repository: str) -> bool:
         """Replace the repository's rows with what storage holds (False: a write raced)."""
         try:
-            return await repair(self.run, self.registry, repository, STALE_INTENT_AFTER)
+            return await repair(self.run, self.registry, repository, self.stale_intent_after)
         except IndexUnavailable:
             return False
 
@@ -187,7 +194,7 @@ class SqliteIndex:
         if not claimed:
             return False
         return await rebuild(
-            self.run, self.registry, token, STALE_INTENT_AFTER, progress or log_progress()
+            self.run, self.registry, token, self.stale_intent_after, progress or log_progress()
         )
 
     def _maybe_build(self) -> None:

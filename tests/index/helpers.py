@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from pyregistry.index.files import read_pointer
-from tests.api.helpers import OCI_MANIFEST, image_manifest, push_blob
+from tests.api.helpers import OCI_MANIFEST, digest_of, image_manifest
 
 
 @dataclass
@@ -63,6 +63,19 @@ def wait_until(directory: Path, condition: str, timeout: float = 20.0) -> IndexV
                 return current
         time.sleep(0.05)
     raise AssertionError(f"index in {directory} not {condition} after {timeout}s: {current}")
+
+
+def push_blob(client: httpx.Client, name: str, data: bytes) -> None:
+    """POST then PUT, keeping the query the upload URL carries (distribution's state)."""
+    start = client.post(f"/v2/{name}/blobs/uploads/")
+    assert start.status_code == 202, start.text
+    location = httpx.URL(start.headers["location"])
+    done = client.put(
+        location.copy_merge_params({"digest": digest_of(data)}),
+        content=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert done.status_code == 201, done.text
 
 
 def push_tagged(client: httpx.Client, name: str, tags: list[str], seed: str) -> str:

@@ -1,0 +1,81 @@
+"""``pyregistry index rebuild`` on a root that distribution 2.8 wrote: the rebuilt index
+lists what distribution listed. Also the documented limit: content another program writes
+later is not seen by an index that is already built, until the next rebuild."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.index.helpers import index_directory, push_tagged, view
+from tests.support.distribution import run_distribution
+from tests.support.registry_process import REPO_ROOT, RegistryProcess, free_port, write_config
+
+PUSHES = {
+    "lib/hello": ["v1", "stable", "latest"],
+    "lib/hello/sub": ["1"],
+    "lib-hello": ["x"],
+    "other": ["a", "b"],
+}
+
+
+def _listings(base: str) -> tuple[list[str], dict[str, list[str]]]:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        catalog: list[str] = client.get("/v2/_catalog").json()["repositories"]
+        tags = {name: client.get(f"/v2/{name}/tags/list").json()["tags"] for name in catalog}
+    return catalog, tags
+
+
+def _push_with_distribution(
+    root: Path, pushes: dict[str, list[str]]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Push with distribution; its listings (tags sorted: 2.8 lists them unsorted)."""
+    with run_distribution(root) as dist, httpx.Client(base_url=dist.url, timeout=30) as client:
+        for name, tags in pushes.items():
+            push_tagged(client, name, tags, f"dist-{name}")
+        catalog, listed = _listings(dist.url)
+    return catalog, {name: sorted(tags) for name, tags in listed.items()}
+
+
+def _rebuild(config: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "pyregistry", "index", "rebuild", str(config)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_rebuild_lists_what_distribution_wrote(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    catalog, tags = _push_with_distribution(root, PUSHES)
+    assert sorted(catalog) == sorted(PUSHES)
+    port = free_port()
+    config = write_config(tmp_path, port, storage={"filesystem": {"rootdirectory": str(root)}})
+
+    result = _rebuild(config)
+    assert "index rebuild: 4 repositories scanned" in result.stderr
+    assert "done" in result.stderr
+    state = view(index_directory(root))
+    assert state is not None and state.ready and not state.dirty and not state.intents
+    assert state.repositories == catalog
+    assert state.tags == tags
+    assert not (root / "docker" / "registry" / "v2" / "_pyregistry").exists()
+
+    with RegistryProcess(["serve", str(config)], port=port):
+        assert _listings(f"http://127.0.0.1:{port}") == (catalog, tags)
+
+    # distribution writes again, directly to storage: the built index does not see it ...
+    later, later_tags = _push_with_distribution(root, {"late/comer": ["v1"], "other": ["c"]})
+    with RegistryProcess(["serve", str(config)], port=port):
+        assert _listings(f"http://127.0.0.1:{port}")[0] == catalog
+    # ... until the rebuild, which documentation tells to run after such writes.
+    _rebuild(config)
+    with RegistryProcess(["serve", str(config)], port=port):
+        assert _listings(f"http://127.0.0.1:{port}") == (later, later_tags)
