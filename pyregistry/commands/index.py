@@ -18,7 +18,7 @@ from pyregistry.config import load_config
 
 if TYPE_CHECKING:
     from pyregistry.config.model import Config
-    from pyregistry.index import SqliteIndex
+    from pyregistry.index import IndexService
 
 DESCRIPTION = """Recreate the metadata index from storage (progress on stderr).
 
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
-    from pyregistry.index import SqliteIndex, index_settings
+    from pyregistry.index import build_index, index_settings
 
     config = load_config(args.config)
     settings = index_settings(config)
@@ -52,12 +52,13 @@ def run_rebuild(args: argparse.Namespace) -> int:
         print(f"pyregistry: the metadata index is off ({settings.reason})", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    print(f"index: {settings.directory}", file=sys.stderr)
-    index = SqliteIndex(settings.directory, build_in_background=False)
+    index = build_index(config, build_in_background=False)
+    assert index is not None
+    print(f"index: {index.backend.location}", file=sys.stderr)
     return asyncio.run(_rebuild(config, index))
 
 
-async def _rebuild(config: Config, index: SqliteIndex) -> int:
+async def _rebuild(config: Config, index: IndexService) -> int:
     from pyregistry.index.progress import terminal_progress
     from pyregistry.storage import Registry
     from storage_drivers import create_driver

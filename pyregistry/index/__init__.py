@@ -10,18 +10,28 @@ from __future__ import annotations
 import logging
 
 from pyregistry.config.model import Config
+from pyregistry.index.backend import Backend, IndexUnavailable
 from pyregistry.index.config import IndexSettings, index_settings
-from pyregistry.index.service import IndexUnavailable, SqliteIndex
+from pyregistry.index.service import IndexService
+from pyregistry.index.sqlite_backend import SqliteBackend
 
-__all__ = ["IndexSettings", "IndexUnavailable", "SqliteIndex", "build_index", "index_settings"]
+__all__ = [
+    "Backend",
+    "IndexService",
+    "IndexSettings",
+    "IndexUnavailable",
+    "SqliteBackend",
+    "build_index",
+    "index_settings",
+]
 
 log = logging.getLogger("pyregistry.index")
 
 
-def build_index(config: Config) -> SqliteIndex | None:
+def build_index(config: Config, *, build_in_background: bool = True) -> IndexService | None:
     """The index the config asks for (None: listings walk storage)."""
     settings = index_settings(config)
     if not settings.enabled:
         log.info("metadata index off (%s): listings walk storage", settings.reason)
         return None
-    return SqliteIndex(settings.directory)
+    return IndexService(SqliteBackend(settings.directory), build_in_background=build_in_background)

@@ -14,12 +14,12 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from pyregistry.index.sqlite_store import Op
+from pyregistry.index.backend import IndexUnavailable, Op
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import RegistryError, StorageError
 
 if TYPE_CHECKING:
-    from pyregistry.index.service import SqliteIndex
+    from pyregistry.index.service import IndexService
 
 log = logging.getLogger("pyregistry.index")
 
@@ -27,7 +27,7 @@ log = logging.getLogger("pyregistry.index")
 class RecordedChange:
     """``async with index.change(repository) as change:`` around a storage write."""
 
-    def __init__(self, index: SqliteIndex, repository: str, contents: bool) -> None:
+    def __init__(self, index: IndexService, repository: str, contents: bool) -> None:
         self._index = index
         self.repository = repository
         self.contents = contents
@@ -48,19 +48,17 @@ class RecordedChange:
         self.ops.append(("unmanifest", str(digest)))
 
     async def __aenter__(self) -> RecordedChange:
-        from pyregistry.index.service import IndexUnavailable
-
         name = self.repository
         if not self.contents:
             try:
-                if await self._index.run(lambda s: s.present(name)):
+                if await self._index.backend.present(name):
                     return self  # it can only make the repository appear, and it has
             except IndexUnavailable:
                 pass
         now, token = time.time(), secrets.token_hex(12)
         for attempt in range(2):
             try:
-                self._present = await self._index.run(lambda s: s.begin(name, token, now))
+                self._present = await self._index.backend.begin(name, token, now)
                 self._token = token
                 return self
             except IndexUnavailable as exc:
@@ -77,8 +75,6 @@ class RecordedChange:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        from pyregistry.index.service import IndexUnavailable
-
         if self._token is None:
             return
         name, token, now = self.repository, self._token, time.time()
@@ -92,7 +88,7 @@ class RecordedChange:
         try:
             # In a database that replaced ours meanwhile the token is unknown: that marks
             # the repository dirty there.
-            await self._index.run(lambda s: s.finish(name, token, ops, exists, now))
+            await self._index.backend.finish(name, token, ops, exists, now)
         except IndexUnavailable as error:
             # The intent stays: the repository is answered from storage until repaired.
             log.warning("metadata index missed a write to %s (%s); storage answers", name, error)

@@ -9,19 +9,16 @@ repository stays dirty and is answered from storage until its next repair.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pyregistry.index.backend import Backend, TagRow
 from pyregistry.index.progress import Progress
-from pyregistry.index.sqlite_store import IndexStore, TagRow
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import NameUnknown, RegistryError
 
 if TYPE_CHECKING:
     from pyregistry.storage.registry import Registry
 
-#: ``run(operation)`` runs ``operation(store)`` on the database thread.
-Runner = Callable[[Callable[[IndexStore], Any]], Awaitable[Any]]
 #: Repository names read from storage per catalog page during a rebuild.
 CATALOG_PAGE = 500
 #: A rebuild tells the database it is alive at least this often (repositories).
@@ -58,19 +55,18 @@ async def _media_type(registry: Registry, name: str, digest: Digest) -> str:
         return ""  # the tag names a manifest that is gone: the UI shows no type
 
 
-async def repair(run: Runner, registry: Registry, name: str, stale_after: float) -> bool:
+async def repair(backend: Backend, registry: Registry, name: str, stale_after: float) -> bool:
     """Replace one repository's rows with a scan; False when a write raced it."""
-    generation = await run(lambda s: s.repair_start(name, time.time() - stale_after))
+    generation = await backend.repair_start(name, time.time() - stale_after)
     if generation is None:
         return False  # a write is in flight; its end decides what comes next
-    known: dict[str, str] = await run(lambda s: s.media_types(name))
+    known = await backend.media_types(name)
     exists, rows = await scan_repository(registry, name, known)
-    committed: bool = await run(lambda s: s.repair_commit(name, generation, exists, rows))
-    return committed
+    return await backend.repair_commit(name, generation, exists, rows)
 
 
 async def rebuild(
-    run: Runner, registry: Registry, token: str, stale_after: float, progress: Progress
+    backend: Backend, registry: Registry, token: str, stale_after: float, progress: Progress
 ) -> bool:
     """Scan every repository into a database already claimed with ``token``."""
     done = 0
@@ -79,17 +75,15 @@ async def rebuild(
     while True:
         names = await registry.catalog(CATALOG_PAGE, last, from_storage=True)
         for name in names:
-            await repair(run, registry, name, stale_after)
+            await repair(backend, registry, name, stale_after)
             done += 1
             progress.update(done)
-            if done % HEARTBEAT_EVERY == 0 and not await run(
-                lambda s: s.heartbeat(token, time.time())
-            ):
+            if done % HEARTBEAT_EVERY == 0 and not await backend.heartbeat(token, time.time()):
                 progress.finish(done, "stopped: another rebuild took over")
                 return False
         if len(names) < CATALOG_PAGE:
             break
         last = names[-1]
-    finished: bool = await run(lambda s: s.finish_build(token))
+    finished = await backend.finish_build(token)
     progress.finish(done, "done" if finished else "stopped: another rebuild took over")
     return finished

@@ -1,11 +1,9 @@
-"""The SQLite metadata index as the storage layer uses it (``MetadataIndex``).
+"""The metadata index as the storage layer uses it (``MetadataIndex``), over a backend.
 
-All database work runs on one thread per process, so the connection is never shared
-between threads and the event loop never waits on a lock another process holds. Any
-doubt makes a listing return None, and the storage layer then lists storage: the index
-is not ready yet (a build runs in the background), a write is in flight on that
-repository, a write left it dirty (a repair runs in the background), or the database
-cannot be read (it is replaced by a fresh one, which is then built).
+Any doubt makes a listing return None, and the storage layer then lists storage: the
+index is not ready yet (a build runs in the background), a write is in flight on that
+repository, a write left it dirty (a repair runs in the background), or the backend
+cannot answer (a damaged SQLite file is replaced by a fresh one, which is then built).
 """
 
 from __future__ import annotations
@@ -13,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sqlite3
 import time
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
+from pyregistry.index.backend import Backend, IndexUnavailable
 from pyregistry.index.changes import RecordedChange
-from pyregistry.index.files import IndexFile
 from pyregistry.index.progress import Progress, log_progress
 from pyregistry.index.scan import rebuild, repair
-from pyregistry.index.sqlite_store import IndexStore
 from pyregistry.storage.catalog import path_order
 from pyregistry.storage.errors import RegistryError
 from pyregistry.storage.metadata import TagPage
@@ -31,7 +26,6 @@ from pyregistry.storage.metadata import TagPage
 if TYPE_CHECKING:
     from pyregistry.storage.registry import Registry
 
-T = TypeVar("T")
 log = logging.getLogger("pyregistry.index")
 
 #: An intent older than this belongs to a writer that is gone (crashed, killed).
@@ -42,25 +36,19 @@ STALE_BUILDER_AFTER = 60.0
 BUILD_CHECK_INTERVAL = 5.0
 
 
-class IndexUnavailable(Exception):
-    """The database could not answer (it is being replaced, or the disk failed)."""
-
-
-class SqliteIndex:
-    """A metadata index in ``directory`` shared by every process on this host."""
+class IndexService:
+    """A metadata index over ``backend``, as the storage layer uses it."""
 
     def __init__(
         self,
-        directory: str,
+        backend: Backend,
         *,
         build_in_background: bool = True,
         stale_intent_after: float = STALE_INTENT_AFTER,
     ) -> None:
-        self.directory = directory
+        self.backend = backend
         self.build_in_background = build_in_background
         self.stale_intent_after = stale_intent_after
-        self._file = IndexFile(directory)
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="pyregistry-index")
         self._registry: Registry | None = None
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._next_build_check = 0.0
@@ -69,33 +57,6 @@ class SqliteIndex:
         #: Listings this process answered from the index / left to storage.
         self.answered = 0
         self.bypassed = 0
-
-    # -- the database thread -------------------------------------------------------------
-
-    def _call(self, operation: Callable[[IndexStore], T]) -> T:
-        try:
-            if not self._file.valid():
-                self._file.open()
-            assert self._file.store is not None
-            return operation(self._file.store)
-        except sqlite3.OperationalError as exc:  # busy, I/O: try again next time
-            raise IndexUnavailable(str(exc)) from exc
-        except sqlite3.DatabaseError as exc:  # not a database, malformed: replace it
-            log.warning("metadata index unreadable (%s): replacing it", exc)
-            try:
-                self._file.open(replace=True)
-            except (OSError, sqlite3.Error) as again:
-                log.error("metadata index cannot be replaced: %s", again)
-            raise IndexUnavailable(str(exc)) from exc
-        except OSError as exc:
-            raise IndexUnavailable(str(exc)) from exc
-
-    async def run(self, operation: Callable[[IndexStore], T]) -> T:
-        """Run ``operation`` on the database thread (IndexUnavailable when it cannot)."""
-        if self._closed:
-            raise IndexUnavailable("the index is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, operation)
 
     @property
     def registry(self) -> Registry:
@@ -123,7 +84,7 @@ class SqliteIndex:
             self._start()
         stale_before = time.time() - self.stale_intent_after
         try:
-            answer = await self.run(lambda s: s.read_tags(repository, n, last, stale_before))
+            answer = await self.backend.read_tags(repository, n, last, stale_before)
         except IndexUnavailable:
             self.bypassed += 1
             return None
@@ -141,7 +102,7 @@ class SqliteIndex:
         if not self._started:
             self._start()
         try:
-            answer = await self.run(lambda s: s.read_catalog(n, last))
+            answer = await self.backend.read_catalog(n, last)
         except IndexUnavailable:
             self.bypassed += 1
             return None
@@ -161,7 +122,7 @@ class SqliteIndex:
             names = sorted({*names, *existing}, key=path_order)
             names = names if n is None else names[:n]
             try:
-                await self.run(lambda s: s.mark_present(existing))
+                await self.backend.mark_present(existing)
             except IndexUnavailable:
                 pass
         return names
@@ -171,15 +132,14 @@ class SqliteIndex:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        self._executor.submit(self._file.close).result()
-        self._executor.shutdown(wait=True)
+        await self.backend.close()
 
     # -- repairs and builds ------------------------------------------------------------------
 
     async def repair(self, repository: str) -> bool:
         """Replace the repository's rows with what storage holds (False: a write raced)."""
         try:
-            return await repair(self.run, self.registry, repository, self.stale_intent_after)
+            return await repair(self.backend, self.registry, repository, self.stale_intent_after)
         except IndexUnavailable:
             return False
 
@@ -188,13 +148,11 @@ class SqliteIndex:
         (without ``force``) or took over."""
         token = secrets.token_hex(8)
         now = time.time()
-        claimed = await self.run(
-            lambda s: s.claim_build(token, now, now - STALE_BUILDER_AFTER, force)
-        )
+        claimed = await self.backend.claim_build(token, now, now - STALE_BUILDER_AFTER, force)
         if not claimed:
             return False
         return await rebuild(
-            self.run, self.registry, token, self.stale_intent_after, progress or log_progress()
+            self.backend, self.registry, token, self.stale_intent_after, progress or log_progress()
         )
 
     def _maybe_build(self) -> None:
@@ -207,7 +165,7 @@ class SqliteIndex:
     async def _build(self) -> None:
         try:
             if await self.rebuild(force=False):
-                log.info("metadata index built in %s", self.directory)
+                log.info("metadata index built in %s", self.backend.location)
         except IndexUnavailable as exc:
             log.warning("metadata index build stopped: %s", exc)
 

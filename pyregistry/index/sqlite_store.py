@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from pyregistry.index.backend import Op, TagRow, TagsAnswer
 from pyregistry.storage.catalog import path_order
 
 SCHEMA = """
@@ -42,28 +42,6 @@ CREATE TABLE IF NOT EXISTS intents (
 CREATE INDEX IF NOT EXISTS intents_by_repository ON intents (repository);
 INSERT OR IGNORE INTO meta VALUES ('clock', '0'), ('ready', '0'), ('builder', '');
 """
-
-#: A write's effect: ("tag", tag, digest), ("untag", tag, ""), ("manifest", digest,
-#: media type, size) or ("unmanifest", digest).
-Op = tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TagRow:
-    tag: str
-    digest: str
-    media_type: str | None
-    pushed_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class TagsAnswer:
-    """``state``: "ok" (``tags``/``total`` are right), "busy" (a write is in flight),
-    "stale" (needs a repair) or "unready" (no complete build yet)."""
-
-    state: str
-    tags: list[str]
-    total: int
 
 
 def repository_key(name: str) -> bytes:
@@ -236,14 +214,6 @@ class IndexStore:
             self.db.execute(
                 "UPDATE repositories SET generation = ?, present = ?, dirty = ? WHERE key = ?",
                 (generation, int(present), int(not clean), repository_key(name)),
-            )
-
-    def mark_dirty(self, name: str) -> None:
-        """Something happened to ``name`` that this file may not have seen."""
-        with Transaction(self.db, immediate=True):
-            self._ensure(name, self._tick())
-            self.db.execute(
-                "UPDATE repositories SET dirty = 1 WHERE key = ?", (repository_key(name),)
             )
 
     def mark_present(self, names: Iterable[str]) -> None:

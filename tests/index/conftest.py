@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from pyregistry.app import create_app
-from pyregistry.index import SqliteIndex
+from pyregistry.index import IndexService
 from tests.index.helpers import index_directory, wait_until
 from tests.support.server import filesystem_config
 
@@ -40,7 +40,7 @@ def client(app: Starlette, root: Path) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def index(app: Starlette) -> SqliteIndex:
+def index(app: Starlette) -> IndexService:
     found = app.state.registry.index
-    assert isinstance(found, SqliteIndex)
+    assert isinstance(found, IndexService)
     return found

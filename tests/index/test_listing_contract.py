@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from pyregistry.index import SqliteIndex
+from pyregistry.index import IndexService
 from tests.api.test_listing import (  # noqa: F401 (collected by pytest with this fixture)
     tagged,
     test_catalog_default_page_is_100,
@@ -28,7 +28,7 @@ from tests.api.test_listing import (  # noqa: F401 (collected by pytest with thi
 from tests.index.helpers import index_directory, push_tagged, wait_until
 
 
-def test_the_index_answers(client: TestClient, index: SqliteIndex, root: Path) -> None:
+def test_the_index_answers(client: TestClient, index: IndexService, root: Path) -> None:
     push_tagged(client, "a/b", ["v1", "v2"], "answers")
     push_tagged(client, "a-b", ["x"], "answers-2")
     before = (index.answered, index.bypassed)
@@ -41,7 +41,7 @@ def test_the_index_answers(client: TestClient, index: SqliteIndex, root: Path) -
     assert state.tags == {"a/b": ["v1", "v2"], "a-b": ["x"]}
 
 
-def test_deletes_reach_the_index(client: TestClient, index: SqliteIndex, root: Path) -> None:
+def test_deletes_reach_the_index(client: TestClient, index: IndexService, root: Path) -> None:
     bypassed = index.bypassed  # the fixture's first listing came before the build
     digest = push_tagged(client, "del/me", ["one", "two", "three"], "deletes")
     push_tagged(client, "del/me", ["other"], "deletes-2")

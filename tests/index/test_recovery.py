@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyregistry.index import SqliteIndex
+from pyregistry.index import IndexService, SqliteBackend
 from pyregistry.storage import Digest, Registry
 from storage_drivers import create_driver
 from tests.index.helpers import index_directory, wait_until
@@ -29,7 +29,7 @@ MANIFEST = json.dumps(
 @pytest.fixture
 async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
     root = tmp_path / "data"
-    index = SqliteIndex(str(index_directory(root)), stale_intent_after=0.3)
+    index = IndexService(SqliteBackend(str(index_directory(root))), stale_intent_after=0.3)
     registry = Registry(create_driver("filesystem", {"rootdirectory": str(root)}), index=index)
     await registry.catalog()  # first use builds the (empty) index
     await wait_for(registry, "ready")
@@ -39,8 +39,8 @@ async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
 
 def _directory(registry: Registry) -> Path:
     index = registry.index
-    assert isinstance(index, SqliteIndex)
-    return Path(index.directory)
+    assert isinstance(index, IndexService) and isinstance(index.backend, SqliteBackend)
+    return Path(index.backend.directory)
 
 
 async def wait_for(registry: Registry, condition: str) -> None:
@@ -58,7 +58,7 @@ async def tag(registry: Registry, name: str, *tags: str) -> Digest:
 async def settled(registry: Registry, name: str, expected: list[str]) -> None:
     """Listings are right at once; later the index answers them itself again."""
     index = registry.index
-    assert isinstance(index, SqliteIndex)
+    assert isinstance(index, IndexService)
     assert await registry.repository(name).tags.list() == expected
     assert name in await registry.catalog()
     for _ in range(100):
@@ -122,7 +122,7 @@ async def test_a_damaged_database_is_replaced_and_rebuilt(registry: Registry, da
     else:
         shutil.rmtree(directory)
     # Another worker (its own connection) starts after the damage.
-    worker = Registry(registry.driver, index=SqliteIndex(str(directory)))
+    worker = Registry(registry.driver, index=IndexService(SqliteBackend(str(directory))))
     try:
         await tag(registry, "lib/two", "y")  # a write while the database is gone or garbage
         for _ in range(3):
