@@ -34,4 +34,12 @@ def build_index(config: Config, *, build_in_background: bool = True) -> IndexSer
     if not settings.enabled:
         log.info("metadata index off (%s): listings walk storage", settings.reason)
         return None
-    return IndexService(SqliteBackend(settings.directory), build_in_background=build_in_background)
+    backend: Backend
+    if settings.backend == "redis" and config.redis is not None:
+        from pyregistry.cache.connection import settings_from_config
+        from pyregistry.index.redis_backend import RedisBackend  # redis only when configured
+
+        backend = RedisBackend(settings_from_config(config.redis))
+    else:
+        backend = SqliteBackend(settings.directory)
+    return IndexService(backend, build_in_background=build_in_background)

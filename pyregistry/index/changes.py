@@ -1,9 +1,12 @@
 """One write as the index sees it: an intent before storage is touched, an outcome after.
 
-If the outcome never arrives (the process dies, the database fails), the intent stays
-behind and the repository is answered from storage until a repair, after
-``STALE_INTENT_AFTER``, replaces its rows with a scan. If the database was replaced while
-the write ran, the new one does not know its intent, so the repository is marked dirty.
+If the intent cannot be recorded (Redis down, disk trouble), the write goes on and is
+owed: this process answers from storage and marks the repository dirty as soon as the
+index is back (``IndexService.owe``). If the outcome never arrives (the process dies, the
+backend fails), the intent stays behind and the repository is answered from storage
+until a repair, after ``STALE_INTENT_AFTER``, replaces its rows with a scan. If the
+database was replaced while the write ran, the new one does not know its intent, so the
+repository is marked dirty.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pyregistry.index.backend import IndexUnavailable, Op
 from pyregistry.storage.digest import Digest
-from pyregistry.storage.errors import RegistryError, StorageError
+from pyregistry.storage.errors import RegistryError
 
 if TYPE_CHECKING:
     from pyregistry.index.service import IndexService
@@ -49,6 +52,9 @@ class RecordedChange:
 
     async def __aenter__(self) -> RecordedChange:
         name = self.repository
+        if self._index.owing:  # known to be unavailable: do not wait on it per write
+            self._index.owe(name, "")
+            return self
         if not self.contents:
             try:
                 if await self._index.backend.present(name):
@@ -56,18 +62,16 @@ class RecordedChange:
             except IndexUnavailable:
                 pass
         now, token = time.time(), secrets.token_hex(12)
-        for attempt in range(2):
+        for attempt in range(2):  # a replaced SQLite file answers the second time
             try:
                 self._present = await self._index.backend.begin(name, token, now)
                 self._token = token
                 return self
             except IndexUnavailable as exc:
                 if attempt:
-                    # Writing now would leave other processes trusting an index that
-                    # never heard of it: refuse the write rather than answer wrongly later.
-                    log.error("metadata index cannot record a write to %s: %s", name, exc)
-                    raise StorageError("the metadata index cannot record this write") from exc
-        raise AssertionError("unreachable")
+                    # Index trouble never fails a write: it is owed to the index instead.
+                    self._index.owe(name, str(exc))
+        return self
 
     async def __aexit__(
         self,

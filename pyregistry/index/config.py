@@ -3,10 +3,11 @@
 ``index.enabled`` (default true) and ``index.path`` (a directory). Without a path, a
 filesystem registry keeps its index beside its data, under ``<rootdirectory>/_pyregistry/
 index`` (outside ``docker/``, so distribution never sees it); other drivers use
-``./registry-index``. With a ``redis`` section, several instances may share one storage;
-a per-host SQLite file would not see the other instances' writes, so the index is then
-off unless ``index.path`` is set explicitly (meaning: this instance is the only one).
-In-memory storage needs no index (and one on disk would outlive it).
+``./registry-index``. With a ``redis`` section, several instances may share one storage
+and a per-host SQLite file would not see the other instances' writes, so the index then
+lives in that Redis, unless ``index.path`` is set (meaning: SQLite there, this host's
+processes are the only writers). In-memory storage needs no index (one on disk would
+outlive it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ DEFAULT_FILESYSTEM_ROOT = "/var/lib/registry"
 @dataclass(frozen=True)
 class IndexSettings:
     enabled: bool
+    #: "sqlite" (in ``directory``) or "redis" (the ``redis`` section's)
+    backend: str
     directory: str
     #: Why it is off, for the start-up log (None when enabled).
     reason: str | None = None
@@ -53,9 +56,10 @@ def index_settings(config: Config) -> IndexSettings:
     if path is not None and (not isinstance(path, str) or not path.strip()):
         raise ConfigError("expected a directory path", key="index.path", source=config.source)
     directory = os.path.abspath(path or default_directory(config))
+    shared = path is None and config.redis is not None and bool(config.redis.addrs)
+    backend = "redis" if shared else "sqlite"
     if config.storage.driver == "inmemory":
-        return IndexSettings(False, directory, "in-memory storage is walked in memory")
-    if enabled and path is None and config.redis is not None and config.redis.addrs:
-        reason = "redis is configured (several instances?) and index.path is not set"
-        return IndexSettings(False, directory, reason)
-    return IndexSettings(bool(enabled), directory, None if enabled else "index.enabled: false")
+        return IndexSettings(False, backend, directory, "in-memory storage is walked in memory")
+    if not enabled:
+        return IndexSettings(False, backend, directory, "index.enabled: false")
+    return IndexSettings(True, backend, directory)

@@ -34,6 +34,8 @@ STALE_INTENT_AFTER = 60.0
 STALE_BUILDER_AFTER = 60.0
 #: How often a process checks whether an unready index needs a builder.
 BUILD_CHECK_INTERVAL = 5.0
+#: How often a process retries telling the index about writes it could not record.
+OWED_RETRY_INTERVAL = 0.5
 
 
 class IndexService:
@@ -54,6 +56,8 @@ class IndexService:
         self._next_build_check = 0.0
         self._closed = False
         self._started = False
+        #: Repositories written while the backend could not record it (see ``owe``).
+        self._owed: set[str] = set()
         #: Listings this process answered from the index / left to storage.
         self.answered = 0
         self.bypassed = 0
@@ -82,6 +86,9 @@ class IndexService:
     async def tags(self, repository: str, n: int | None, last: str | None) -> TagPage | None:
         if not self._started:
             self._start()
+        if self._owed:
+            self.bypassed += 1
+            return None
         stale_before = time.time() - self.stale_intent_after
         try:
             answer = await self.backend.read_tags(repository, n, last, stale_before)
@@ -101,6 +108,9 @@ class IndexService:
     async def catalog(self, n: int | None, last: str | None) -> list[str] | None:
         if not self._started:
             self._start()
+        if self._owed:
+            self.bypassed += 1
+            return None
         try:
             answer = await self.backend.read_catalog(n, last)
         except IndexUnavailable:
@@ -133,6 +143,30 @@ class IndexService:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         await self.backend.close()
+
+    @property
+    def owing(self) -> bool:
+        """Whether writes wait to be told to the index (it was unavailable)."""
+        return bool(self._owed)
+
+    def owe(self, repository: str, reason: str) -> None:
+        """A write to ``repository`` went on without the index hearing of it: answer from
+        storage here until the index is told (marked dirty), retried in the background."""
+        if not self._owed:
+            log.warning("metadata index unavailable (%s): listings from storage", reason)
+        self._owed.add(repository)
+        self._background("owed", self._pay())
+
+    async def _pay(self) -> None:
+        while self._owed:
+            owed = sorted(self._owed)
+            try:
+                await self.backend.mark_dirty(owed)
+            except IndexUnavailable:
+                await asyncio.sleep(OWED_RETRY_INTERVAL)
+                continue
+            self._owed.difference_update(owed)
+        log.info("metadata index is back; writes made meanwhile are being repaired")
 
     # -- repairs and builds ------------------------------------------------------------------
 

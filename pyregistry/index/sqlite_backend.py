@@ -81,6 +81,9 @@ class SqliteBackend:
     ) -> None:
         await self._run(lambda s: s.finish(name, token, ops, exists, now))
 
+    async def mark_dirty(self, names: Sequence[str]) -> None:
+        await self._run(lambda s: s.mark_dirty(names))
+
     async def mark_present(self, names: Sequence[str]) -> None:
         await self._run(lambda s: s.mark_present(names))
 

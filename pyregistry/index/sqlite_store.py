@@ -150,10 +150,10 @@ class IndexStore:
                 return TagsAnswer("busy" if max(intents) >= stale_before else "stale", [], 0)
             sql = "SELECT present, dirty, tag_count FROM repositories WHERE key = ?"
             row = self.db.execute(sql, (repository_key(name),)).fetchone()
+            if row is not None and row[1]:
+                return TagsAnswer("stale", [], 0)
             if row is None or not row[0]:
                 return TagsAnswer("ok", [], 0)
-            if row[1]:
-                return TagsAnswer("stale", [], 0)
             if n is not None and n <= 0:
                 return TagsAnswer("ok", [], row[2])
             sql = "SELECT tag FROM tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?"
@@ -216,6 +216,14 @@ class IndexStore:
                 (generation, int(present), int(not clean), repository_key(name)),
             )
 
+    def mark_dirty(self, names: Iterable[str]) -> None:
+        """Writes to ``names`` happened that this database never heard of."""
+        with Transaction(self.db, immediate=True):
+            for name in names:
+                self._ensure(name, self._tick())
+                sql = "UPDATE repositories SET dirty = 1 WHERE key = ?"
+                self.db.execute(sql, (repository_key(name),))
+
     def mark_present(self, names: Iterable[str]) -> None:
         with Transaction(self.db, immediate=True):
             for name in names:
@@ -256,7 +264,9 @@ class IndexStore:
         with Transaction(self.db, immediate=True):
             sql = "DELETE FROM intents WHERE repository = ? AND started < ?"
             if self.db.execute(sql, (name, stale_before)).rowcount:
-                self._ensure(name, self._tick())
+                self._ensure(name, self._tick())  # their writes are unknown: until a scan
+                sql = "UPDATE repositories SET dirty = 1 WHERE key = ?"  # commits, trust none
+                self.db.execute(sql, (repository_key(name),))
             if self._intents(name):
                 return None
             row = self._row(name)
