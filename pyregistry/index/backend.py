@@ -28,7 +28,8 @@ class TagRow:
 @dataclass(frozen=True, slots=True)
 class TagsAnswer:
     """``state``: "ok" (``tags``/``total`` are right), "busy" (a write is in flight),
-    "stale" (needs a repair) or "unready" (no complete build yet)."""
+    "stale" (needs a repair), "unknown" (no repository it knows of: storage decides) or
+    "unready" (no complete build yet)."""
 
     state: str
     tags: list[str]

@@ -57,7 +57,7 @@ if #starts > 0 then
 end
 local row = redis.call('HMGET', rkey(name), 'present', 'dirty')
 if row[2] == '1' then return {'stale', '0', {}} end
-if row[1] ~= '1' then return {'ok', '0', {}} end
+if row[1] ~= '1' then return {'unknown', '0', {}} end
 local tags_key = P .. 'tags:' .. name
 local total = redis.call('ZCARD', tags_key)
 local n = tonumber(ARGV[3])

@@ -153,7 +153,7 @@ class IndexStore:
             if row is not None and row[1]:
                 return TagsAnswer("stale", [], 0)
             if row is None or not row[0]:
-                return TagsAnswer("ok", [], 0)
+                return TagsAnswer("unknown", [], 0)  # not (yet) a repository it knows
             if n is not None and n <= 0:
                 return TagsAnswer("ok", [], row[2])
             sql = "SELECT tag FROM tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?"
