@@ -41,6 +41,8 @@ class Backend(Protocol):
 
     location: str
 
+    async def ready(self) -> bool: ...
+
     async def present(self, name: str) -> bool: ...
 
     async def read_tags(

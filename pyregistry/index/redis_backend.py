@@ -54,6 +54,12 @@ class RedisBackend:
         except (RedisError, OSError, UnicodeError) as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
+    async def ready(self) -> bool:
+        try:
+            return bool(await self._client.hget(f"{self._prefix}meta", "ready") == "1")
+        except (RedisError, OSError) as exc:
+            raise IndexUnavailable(f"{self.location}: {exc}") from exc
+
     async def present(self, name: str) -> bool:
         try:
             return bool(await self._client.hget(f"{self._prefix}repo:{name}", "present") == "1")

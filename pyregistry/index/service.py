@@ -197,22 +197,30 @@ class IndexService:
         self._background("build", self._build())
 
     async def _build(self) -> None:
-        try:
-            if await self.rebuild(force=False):
-                log.info("metadata index built in %s", self.backend.location)
-        except IndexUnavailable as exc:
-            log.warning("metadata index build stopped: %s", exc)
+        """Until the index is ready: build it, or wait for the process that does (and take
+        over if that one stops reporting)."""
+        while not self._closed:
+            try:
+                if await self.rebuild(force=False):
+                    log.info("metadata index built in %s", self.backend.location)
+                if await self.backend.ready():
+                    return
+            except IndexUnavailable as exc:
+                log.warning("metadata index build stopped: %s", exc)
+            await asyncio.sleep(BUILD_CHECK_INTERVAL)
 
     def _background(self, key: str, work: Coroutine[Any, Any, Any]) -> None:
         """Run ``work`` unless the same work already runs in this process."""
-        if self._closed or key in self._tasks:
+        running = self._tasks.get(key)
+        if self._closed or (running is not None and not running.done()):
             work.close()
             return
         task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(work)
         self._tasks[key] = task
 
         def done(finished: asyncio.Task[Any]) -> None:
-            self._tasks.pop(key, None)
+            if self._tasks.get(key) is finished:
+                del self._tasks[key]
             if not finished.cancelled() and finished.exception() is not None:
                 log.error("metadata index %s failed", key, exc_info=finished.exception())
 

@@ -57,6 +57,9 @@ class SqliteBackend:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._call, operation)
 
+    async def ready(self) -> bool:
+        return await self._run(lambda s: s.ready())
+
     async def present(self, name: str) -> bool:
         return await self._run(lambda s: s.present(name))
 
