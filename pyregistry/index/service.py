@@ -34,6 +34,9 @@ STALE_INTENT_AFTER = 60.0
 STALE_BUILDER_AFTER = 60.0
 #: How often a process checks whether an unready index needs a builder.
 BUILD_CHECK_INTERVAL = 5.0
+#: A repository is repaired at most this often by one process.
+REPAIR_INTERVAL = 1.0
+MAX_REPAIRS_TRACKED = 10000
 #: How often a process retries telling the index about writes it could not record.
 OWED_RETRY_INTERVAL = 0.5
 
@@ -58,6 +61,8 @@ class IndexService:
         self._started = False
         #: Repositories written while the backend could not record it (see ``owe``).
         self._owed: set[str] = set()
+        #: When this process last started a repair of each repository (monotonic).
+        self._repaired: dict[str, float] = {}
         #: Listings this process answered from the index / left to storage.
         self.answered = 0
         self.bypassed = 0
@@ -100,7 +105,7 @@ class IndexService:
             return TagPage(answer.tags, answer.total)
         self.bypassed += 1
         if answer.state == "stale":
-            self._background(f"repair:{repository}", self.repair(repository))
+            self._repair_soon(repository)
         elif answer.state == "unready":
             self._maybe_build()
         return None
@@ -128,6 +133,8 @@ class IndexService:
             existing = [name for name in pending if await self.registry.repository(name).exists()]
         except RegistryError:
             return None
+        for name in set(pending).difference(existing):
+            self._repair_soon(name)  # drops it when no write is in flight on it
         if existing:
             names = sorted({*names, *existing}, key=path_order)
             names = names if n is None else names[:n]
@@ -169,6 +176,17 @@ class IndexService:
         log.info("metadata index is back; writes made meanwhile are being repaired")
 
     # -- repairs and builds ------------------------------------------------------------------
+
+    def _repair_soon(self, repository: str) -> None:
+        """A background repair, at most one per repository per ``REPAIR_INTERVAL`` here
+        (writes that keep racing it would otherwise make every listing start a scan)."""
+        now = time.monotonic()
+        if now - self._repaired.get(repository, -REPAIR_INTERVAL) < REPAIR_INTERVAL:
+            return
+        if len(self._repaired) > MAX_REPAIRS_TRACKED:
+            self._repaired.clear()
+        self._repaired[repository] = now
+        self._background(f"repair:{repository}", self.repair(repository))
 
     async def repair(self, repository: str) -> bool:
         """Replace the repository's rows with what storage holds (False: a write raced)."""

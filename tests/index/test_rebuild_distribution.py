@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.index.helpers import index_directory, push_tagged, view
 from tests.support.distribution import run_distribution
@@ -52,6 +53,7 @@ def _rebuild(config: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
+@pytest.mark.slow
 def test_rebuild_lists_what_distribution_wrote(tmp_path: Path) -> None:
     root = tmp_path / "data"
     catalog, tags = _push_with_distribution(root, PUSHES)

@@ -78,6 +78,7 @@ def test_listings_exact_across_workers(served: tuple[httpx.Client, Path]) -> Non
     assert state.repositories == _catalog(client)
 
 
+@pytest.mark.slow
 def test_index_deleted_under_running_workers(served: tuple[httpx.Client, Path]) -> None:
     client, root = served
     expected: dict[str, list[str]] = {}
