@@ -42,4 +42,6 @@ def build_index(config: Config, *, build_in_background: bool = True) -> IndexSer
         backend = RedisBackend(settings_from_config(config.redis))
     else:
         backend = SqliteBackend(settings.directory)
-    return IndexService(backend, build_in_background=build_in_background)
+    return IndexService(
+        backend, build_in_background=build_in_background, check_on_start=build_in_background
+    )

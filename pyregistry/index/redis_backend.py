@@ -134,6 +134,21 @@ class RedisBackend:
             await self._eval("claim_build", token, repr(now), repr(stale_before), _flag(force))
         )
 
+    async def claim_check(self, now: float, lease: float) -> bool:
+        try:
+            claimed = await self._client.set(
+                f"{self._prefix}checking", repr(now), nx=True, px=max(1, int(lease * 1000))
+            )
+        except (RedisError, OSError) as exc:
+            raise IndexUnavailable(f"{self.location}: {exc}") from exc
+        return bool(claimed)
+
+    async def release_check(self) -> None:
+        try:
+            await self._client.delete(f"{self._prefix}checking")
+        except (RedisError, OSError) as exc:
+            raise IndexUnavailable(f"{self.location}: {exc}") from exc
+
     async def heartbeat(self, token: str, now: float) -> bool:
         return bool(await self._eval("heartbeat", token, repr(now)))
 

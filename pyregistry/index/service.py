@@ -19,6 +19,7 @@ from pyregistry.index.backend import Backend, IndexUnavailable
 from pyregistry.index.changes import RecordedChange
 from pyregistry.index.progress import Progress, log_progress
 from pyregistry.index.scan import rebuild, repair
+from pyregistry.index.verify import CHECK_LEASE, check_against_storage
 from pyregistry.storage.catalog import path_order
 from pyregistry.storage.errors import RegistryError
 from pyregistry.storage.metadata import TagPage
@@ -50,8 +51,10 @@ class IndexService:
         *,
         build_in_background: bool = True,
         stale_intent_after: float = STALE_INTENT_AFTER,
+        check_on_start: bool = True,
     ) -> None:
         self.backend = backend
+        self.check_on_start = check_on_start
         self.build_in_background = build_in_background
         self.stale_intent_after = stale_intent_after
         self._registry: Registry | None = None
@@ -84,9 +87,23 @@ class IndexService:
         return RecordedChange(self, repository, contents)
 
     def _start(self) -> None:
-        """On first use: build the index if no complete one is there (a fresh file)."""
+        """On first use: build the index if no complete one is there (a fresh file), else
+        compare it with storage (``verify``)."""
         self._started = True
         self._maybe_build()
+        if self.check_on_start:
+            self._background("check", self._check())
+
+    async def _check(self) -> None:
+        try:
+            if not await self.backend.claim_check(time.time(), CHECK_LEASE):
+                return  # another process (a sibling worker) is checking
+            try:
+                await check_against_storage(self.backend, self.registry, self.stale_intent_after)
+            finally:
+                await self.backend.release_check()
+        except (IndexUnavailable, RegistryError) as exc:
+            log.warning("metadata index check against storage stopped: %s", exc)
 
     async def tags(self, repository: str, n: int | None, last: str | None) -> TagPage | None:
         if not self._started:

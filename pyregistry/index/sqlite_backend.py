@@ -101,6 +101,12 @@ class SqliteBackend:
     async def claim_build(self, token: str, now: float, stale_before: float, force: bool) -> bool:
         return await self._run(lambda s: s.claim_build(token, now, stale_before, force))
 
+    async def claim_check(self, now: float, lease: float) -> bool:
+        return await self._run(lambda s: s.claim_check(now, lease))
+
+    async def release_check(self) -> None:
+        await self._run(lambda s: s.release_check())
+
     async def heartbeat(self, token: str, now: float) -> bool:
         return await self._run(lambda s: s.heartbeat(token, now))
 

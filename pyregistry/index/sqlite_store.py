@@ -317,6 +317,19 @@ class IndexStore:
             self.db.execute("UPDATE repositories SET present = 0, dirty = 1, tag_count = 0")
             return True
 
+    def claim_check(self, now: float, lease: float) -> bool:
+        """Whether this process should compare the index with storage: no other one is
+        (one that started more than ``lease`` seconds ago is gone)."""
+        with Transaction(self.db, immediate=True):
+            if now - float(self._meta("checking") or 0) < lease:
+                return False
+            self._set_meta("checking", str(now))
+            return True
+
+    def release_check(self) -> None:
+        with Transaction(self.db, immediate=True):
+            self._set_meta("checking", "0")
+
     def heartbeat(self, token: str, now: float) -> bool:
         """Still the builder? (another one took over: stop)."""
         with Transaction(self.db, immediate=True):
