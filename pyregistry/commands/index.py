@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
         help="manage the metadata index",
         description="Manage the metadata index that answers _catalog and tags/list.",
     )
-    actions = parser.add_subparsers(dest="index_action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="index_action", required=True)
     rebuild = actions.add_parser(
         "rebuild",
         help="recreate the index from storage",
