@@ -24,6 +24,8 @@ log = logging.getLogger("pyregistry.index")
 POINTER = "current"
 #: Files of replaced databases are removed once this old (no process uses them by then).
 ORPHAN_AGE = 600.0
+#: Tries to open the current database while other processes keep replacing it.
+MAX_OPEN_ATTEMPTS = 10
 #: How long a transaction waits for another process's write transaction.
 BUSY_MS = 5000
 
@@ -52,7 +54,7 @@ def create_database(directory: str) -> str:
     """A fresh, empty (not ready) database, made current; returns its file name."""
     os.makedirs(directory, exist_ok=True)
     name = f"index-{secrets.token_hex(8)}.sqlite"
-    connect(os.path.join(directory, name), BUSY_MS).close()
+    connect(os.path.join(directory, name), BUSY_MS, create=True).close()
     pointer = os.path.join(directory, POINTER)
     temporary = f"{pointer}.{secrets.token_hex(4)}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
@@ -82,46 +84,56 @@ class IndexFile:
         self.directory = directory
         self.name: str | None = None
         self.store: IndexStore | None = None
-        self._signatures: tuple[object, object] | None = None
+        self._pointer: tuple[int, int, int] | None = None
 
-    def _current_signatures(self, name: str | None) -> tuple[object, object]:
-        pointer = _signature(os.path.join(self.directory, POINTER))
-        database = _signature(os.path.join(self.directory, name)) if name else None
-        return pointer, database
+    def _pointer_signature(self) -> tuple[int, int, int] | None:
+        return _signature(os.path.join(self.directory, POINTER))
 
     def valid(self) -> bool:
-        """Whether the open connections still are the current database's."""
-        if self.name is None or self._signatures is None:
+        """Whether the open connection still is the current database's."""
+        if self.name is None:
             return False
-        pointer, database = self._current_signatures(self.name)
-        return database is not None and pointer == self._signatures[0]
+        if not os.path.exists(os.path.join(self.directory, self.name)):
+            return False
+        return self._pointer_signature() == self._pointer
 
     def open(self, *, replace: bool = False) -> None:
         """(Re)open the current database; a missing, unreadable or ``replace``d one is
-        replaced by a fresh one. Raises OSError / sqlite3.Error when that fails too."""
+        replaced by a fresh one. Raises OSError / sqlite3.Error when that fails too.
+
+        The pointer is stat'ed before it is read and again after connecting: if another
+        process switched it meanwhile, this one follows rather than keep a stale file."""
         self.close()
-        name = None if replace else read_pointer(self.directory)
-        if name is not None and not os.path.exists(os.path.join(self.directory, name)):
-            name = None
-        if name is not None:
+        for _ in range(MAX_OPEN_ATTEMPTS):
+            if replace:
+                create_database(self.directory)
+                replace = False
+            before = self._pointer_signature()
+            name = read_pointer(self.directory)
+            if name is None or not os.path.exists(os.path.join(self.directory, name)):
+                replace = True
+                continue
             try:
-                self._connect(name)
-                return
+                store = self._connect(name)
             except sqlite3.Error as exc:
                 log.warning("metadata index %s is unreadable (%s): replacing it", name, exc)
-                self.close()
-        self._connect(create_database(self.directory))
+                replace = True
+                continue
+            if self._pointer_signature() != before:
+                store.close()  # switched while connecting: follow the new pointer
+                continue
+            self.store, self.name, self._pointer = store, name, before
+            return
+        raise OSError(f"the metadata index pointer in {self.directory} keeps changing")
 
-    def _connect(self, name: str) -> None:
-        path = os.path.join(self.directory, name)
-        signatures = self._current_signatures(name)
-        store = IndexStore(connect(path, BUSY_MS))
+    def _connect(self, name: str) -> IndexStore:
+        store = IndexStore(connect(os.path.join(self.directory, name), BUSY_MS))
         try:
             store.ready()  # a file that is not a database fails here
         except sqlite3.Error:
             store.close()
             raise
-        self.store, self.name, self._signatures = store, name, signatures
+        return store
 
     def close(self) -> None:
         if self.store is not None:
@@ -129,4 +141,4 @@ class IndexFile:
                 self.store.close()
         self.store = None
         self.name = None
-        self._signatures = None
+        self._pointer = None

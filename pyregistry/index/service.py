@@ -33,7 +33,7 @@ log = logging.getLogger("pyregistry.index")
 STALE_INTENT_AFTER = 60.0
 #: A builder that has not reported for this long is gone; another process takes over.
 STALE_BUILDER_AFTER = 60.0
-#: How often a process checks whether an unready index needs a builder.
+#: How often a process checks whether an unready index still needs a builder.
 BUILD_CHECK_INTERVAL = 5.0
 #: A repository is repaired at most this often by one process.
 REPAIR_INTERVAL = 1.0
@@ -59,7 +59,6 @@ class IndexService:
         self.stale_intent_after = stale_intent_after
         self._registry: Registry | None = None
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._next_build_check = 0.0
         self._closed = False
         self._started = False
         #: Repositories written while the backend could not record it (see ``owe``).
@@ -225,11 +224,9 @@ class IndexService:
         )
 
     def _maybe_build(self) -> None:
-        now = time.monotonic()
-        if not self.build_in_background or now < self._next_build_check:
-            return
-        self._next_build_check = now + BUILD_CHECK_INTERVAL
-        self._background("build", self._build())
+        """Start the build loop unless it runs already in this process."""
+        if self.build_in_background:
+            self._background("build", self._build())
 
     async def _build(self) -> None:
         """Until the index is ready: build it, or wait for the process that does (and take

@@ -19,6 +19,7 @@ order is exactly the order the storage listings use.
 from __future__ import annotations
 
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable, Sequence
 
 from pyregistry.index.backend import Op, TagRow, TagsAnswer
@@ -52,9 +53,11 @@ def _bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection in WAL mode with the schema in place (raises sqlite3.Error)."""
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def connect(path: str, busy_timeout_ms: int, *, create: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode with the schema in place (raises sqlite3.Error). Without
+    ``create`` a missing file is an error, never silently a new empty database."""
+    uri = f"file:{urllib.parse.quote(path)}?mode={'rwc' if create else 'rw'}"
+    connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     try:
         connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         connection.execute("PRAGMA journal_mode = WAL")
