@@ -208,7 +208,8 @@ class IndexService:
         """Replace the repository's rows with what storage holds (False: a write raced)."""
         try:
             return await repair(self.backend, self.registry, repository, self.stale_intent_after)
-        except IndexUnavailable:
+        except (IndexUnavailable, RegistryError) as exc:
+            log.warning("metadata index: repair of %s stopped (%s)", repository, exc)
             return False
 
     async def rebuild(self, progress: Progress | None = None, *, force: bool = True) -> bool:
@@ -237,8 +238,8 @@ class IndexService:
                     log.info("metadata index built in %s", self.backend.location)
                 if await self.backend.ready():
                     return
-            except IndexUnavailable as exc:
-                log.warning("metadata index build stopped: %s", exc)
+            except (IndexUnavailable, RegistryError) as exc:
+                log.warning("metadata index build stopped (%s); trying again", exc)
             await asyncio.sleep(BUILD_CHECK_INTERVAL)
 
     def _background(self, key: str, work: Coroutine[Any, Any, Any]) -> None:
