@@ -37,6 +37,7 @@ from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
+from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
 from pyregistry.storage import Registry
@@ -60,6 +61,7 @@ def build_registry(config: Config) -> Registry:
         validate_index_children=validation.index_children_required,
         upload_locks=UploadLeases(lease_factory(config, driver)),
         validate_manifest_blobs=validation.blobs_required,
+        index=build_index(config),
     )
 
 

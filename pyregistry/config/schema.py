@@ -278,6 +278,8 @@ SCHEMA = _s(
         ),
     ),
     policy=_s(repository=_s(classes=STRLIST)),
+    # pyregistry: the metadata index (docs/index.md)
+    index=_s(enabled=BOOL, path=STR),
 )
 
 

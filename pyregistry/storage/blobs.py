@@ -197,6 +197,7 @@ class LinkedBlobStore:
         await self._link_descriptor(self._link(descriptor.digest), descriptor)
 
     async def _link_descriptor(self, link: str, descriptor: BlobDescriptor) -> None:
-        await self._ctx.write_link(link, descriptor.digest)
+        async with self._ctx.change(self.repository, contents=False):
+            await self._ctx.write_link(link, descriptor.digest)
         if self._ctx.cache is not None:
             await self._ctx.cache.set(self.repository, descriptor)

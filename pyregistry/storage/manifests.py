@@ -21,7 +21,9 @@ from pyregistry.storage.errors import (
 )
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.manifest_format import (
+    OCI_MANIFEST,
     ParsedManifest,
+    infer_media_type,
     media_type_of,
     parse_manifest,
     subject_of,
@@ -113,9 +115,12 @@ class ManifestStore:
             )
         await self._global.put(content, actual.algorithm)
         subject = parsed.subject.digest if parsed.subject is not None else None
-        if subject is not None:
-            await add_referrer(self._ctx, self.repository, subject, actual)
-        await self._ctx.write_link(self._revision(actual), actual)
+        async with self._ctx.change(self.repository) as change:
+            if subject is not None:
+                await add_referrer(self._ctx, self.repository, subject, actual)
+            await self._ctx.write_link(self._revision(actual), actual)
+            served_as = infer_media_type(parsed.document) or OCI_MANIFEST
+            change.manifest_stored(actual, served_as, len(content))
         if self._cache is not None:
             self._cache.put(actual, content)
         return PutManifestResult(actual, subject)
@@ -157,17 +162,19 @@ class ManifestStore:
             content: bytes | None = await self._ctx.driver.get_content(paths.blob_data_path(target))
         except PathNotFound:
             content = None  # dangling revision link: still deletable
-        try:
-            await self._ctx.driver.delete(revision)
-        except PathNotFound as exc:
-            raise self._unknown(digest) from exc
-        if self._cache is not None:
-            self._cache.discard(target)  # only memory: every GET reads the revision link
-        subject = subject_of(content) if content is not None else None
-        if subject is not None:
-            await remove_referrer(self._ctx, self.repository, subject, digest)
-        for tag in await self._tags.lookup(digest):
+        async with self._ctx.change(self.repository) as change:
             try:
-                await self._ctx.driver.delete(paths.tag_path(self.repository, tag))
-            except PathNotFound:
-                pass
+                await self._ctx.driver.delete(revision)
+            except PathNotFound as exc:
+                raise self._unknown(digest) from exc
+            if self._cache is not None:
+                self._cache.discard(target)  # only memory: every GET reads the revision link
+            subject = subject_of(content) if content is not None else None
+            if subject is not None:
+                await remove_referrer(self._ctx, self.repository, subject, digest)
+            for tag in await self._tags.lookup(digest):
+                try:
+                    await self._ctx.driver.delete(paths.tag_path(self.repository, tag))
+                except PathNotFound:
+                    pass
+            change.manifest_deleted(digest)

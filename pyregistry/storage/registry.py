@@ -14,6 +14,7 @@ from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.manifests import ManifestStore
+from pyregistry.storage.metadata import MetadataIndex
 from pyregistry.storage.names import check_name
 from pyregistry.storage.purge import purge_uploads as _purge_uploads
 from pyregistry.storage.referrers import list_referrers
@@ -45,6 +46,7 @@ class Registry:
         validate_index_children: bool = True,
         upload_locks: UploadLocks | None = None,
         validate_manifest_blobs: bool = True,
+        index: MetadataIndex | None = None,
     ) -> None:
         self._ctx = StorageContext(
             driver=driver,
@@ -55,7 +57,10 @@ class Registry:
             validate_index_children=validate_index_children,
             upload_locks=upload_locks if upload_locks is not None else LocalUploadLocks(),
             validate_manifest_blobs=validate_manifest_blobs,
+            index=index,
         )
+        if index is not None:
+            index.attach(self)
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()
 
@@ -89,8 +94,20 @@ class Registry:
         return Repository(self._ctx, check_name(name), self._blob_store, self._manifest_cache)
 
     @guarded
-    async def catalog(self, n: int | None = None, last: str | None = None) -> list[str]:
+    async def catalog(
+        self, n: int | None = None, last: str | None = None, *, from_storage: bool = False
+    ) -> list[str]:
+        """Repository names after ``last`` (``from_storage``: walk storage, not the index)."""
+        if self._ctx.index is not None and not from_storage and (n is None or n > 0):
+            indexed = await self._ctx.index.catalog(n, last or None)
+            if indexed is not None:
+                return indexed
         return await _catalog.catalog(self._ctx, n, last)
+
+    @property
+    def index(self) -> MetadataIndex | None:
+        """The metadata index answering listings (None: storage is walked every time)."""
+        return self._ctx.index
 
     async def stat_blob(self, digest: Digest) -> BlobDescriptor | None:
         """The blob in the global store, whatever repository links it."""
@@ -102,8 +119,10 @@ class Registry:
         return await _purge_uploads(self._ctx, older_than_seconds, dry_run)
 
     async def close(self) -> None:
-        """Release the driver's and the cache's connections and thread pools."""
+        """Release the driver's, the cache's and the index's resources."""
         await self._ctx.upload_locks.close()
+        if self._ctx.index is not None:
+            await self._ctx.index.close()
         await self._ctx.driver.close()
         close_cache = getattr(self._ctx.cache, "close", None)
         if close_cache is not None:
