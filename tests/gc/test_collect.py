@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pyregistry.gc import CollectOptions, Report, Sweeper, collect
-from pyregistry.storage import Digest, Registry
+from pyregistry.storage import Digest, Registry, paths
 from pyregistry.storage import enumerate as stored
-from pyregistry.storage import paths
 from pyregistry.storage.enumerate import StoredBlob
 from storage_drivers.inmemory import InMemoryDriver
 from tests.gc.conftest import snapshot

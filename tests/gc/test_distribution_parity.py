@@ -15,6 +15,7 @@ the same files, except for pyregistry's documented, deliberate differences:
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
@@ -73,12 +74,12 @@ def _explained(path: str, dist: dict[str, bytes], kept_by_us: set[str]) -> bool:
 
 
 @pytest.mark.parametrize("delete_untagged", [False, True], ids=["default", "delete-untagged"])
-async def test_pyregistry_deletes_what_distribution_deletes(
+def test_pyregistry_deletes_what_distribution_deletes(
     tmp_path: Path, delete_untagged: bool
 ) -> None:
     binary = find_tool("docker-registry")
     source = tmp_path / "source"
-    scenario = await _build(source)
+    scenario = asyncio.run(_build(source))
     original = _files(source)
     dist_root, py_root = tmp_path / "dist", tmp_path / "py"
     shutil.copytree(source, dist_root, symlinks=True)
