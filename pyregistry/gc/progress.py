@@ -58,12 +58,12 @@ class Progress:
         self._line_open = False
 
     def phase(self, name: str, total: int | None = None) -> None:
-        """Start a phase (ending the previous one's line)."""
-        self._end_line()
+        """Start a phase (ending the previous one's line with its final count)."""
+        self._finish_phase()
         self.name, self.total, self.done = name, total, 0
         self._phase_started = self._last_output = self.clock()
         if self.enabled and not self.interactive:
-            self._write_line(self.describe())
+            self._write_line(f"{name}: started" + (f", {total} to do" if total else ""))
 
     def advance(self, count: int = 1) -> None:
         self.done += count
@@ -84,8 +84,17 @@ class Progress:
         self._end_line()
 
     def close(self) -> None:
-        if self.interactive and self.enabled and self.name:
-            self.stream.write("\r\x1b[K" + self.describe())
+        self._finish_phase()
+        self.name = ""
+
+    def _finish_phase(self) -> None:
+        if self.enabled and self.name:
+            if self.interactive:
+                self.stream.write("\r\x1b[K" + self.describe())
+                self._line_open = True
+                self._end_line()
+            else:
+                self._write_line(self.describe())
         self._end_line()
 
     def describe(self) -> str:
@@ -96,7 +105,7 @@ class Progress:
         if self.total is not None:
             percent = 100 * self.done / self.total if self.total else 100
             text += f"/{self.total} ({percent:.0f}%)"
-        text += f", {rate:.0f}/s"
+        text += f", {rate:.1f}/s" if rate < 10 else f", {rate:.0f}/s"
         if self.total is not None and rate > 0 and self.done < self.total:
             text += f", ETA {format_duration((self.total - self.done) / rate)}"
         return text
