@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pyregistry.gc import CollectOptions, Report, Sweeper, collect
-from pyregistry.storage import Digest, Registry, paths
+from pyregistry.storage import Digest, InMemoryBlobDescriptorCache, Registry, paths
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.enumerate import StoredBlob
 from storage_drivers.inmemory import InMemoryDriver
 from tests.gc.conftest import snapshot
-from tests.gc.scenario import Scenario
+from tests.gc.scenario import Scenario, build_scenario
 
 
 async def _blobs(driver: InMemoryDriver) -> set[Digest]:
@@ -146,3 +146,26 @@ async def test_spare_vetoes_single_removals(driver: InMemoryDriver, scenario: Sc
     assert scenario["orphan"] in await _blobs(driver)
     assert scenario["orphan"] in await _links(driver, "scratch")
     assert scenario["v2"] not in await _blobs(driver)
+
+
+async def test_an_in_process_cache_forgets_what_was_collected() -> None:
+    driver = InMemoryDriver()
+    cache = InMemoryBlobDescriptorCache()
+    registry = Registry(driver, blob_descriptor_cache=cache)
+    again = await build_scenario(registry)
+    app, scratch = registry.repository("app"), registry.repository("scratch")
+    for blob in again.blobs["old"]:
+        await app.blobs.stat(blob)  # a HEAD fills both the global and the repository entry
+    await scratch.blobs.stat(again["orphan"])
+    assert await cache.get("app", next(iter(again.blobs["old"]))) is not None
+
+    report = await collect(driver, CollectOptions(delete_untagged=True), caches=[cache])
+    assert report.ok
+    for blob in again.blobs["old"]:
+        assert await cache.get(None, blob) is None
+        assert await cache.get("app", blob) is None
+    assert await cache.get("scratch", again["orphan"]) is None
+    kept = next(iter(again.blobs["v1"]))
+    await app.blobs.stat(kept)
+    await collect(driver, CollectOptions(delete_untagged=True), caches=[cache])
+    assert await cache.get("app", kept) is not None
