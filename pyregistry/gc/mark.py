@@ -18,6 +18,7 @@ collector (which adds a grace period at sweep time) share them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from pyregistry.gc.references import ManifestReferences, ManifestUnreadable, par
 from pyregistry.gc.report import Report
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.digest import Digest
+from pyregistry.storage.enumerate import READ_BATCH
 from pyregistry.storage.removal import read_manifest
 from storage_drivers.base import StorageDriver
 
@@ -55,17 +57,28 @@ class MarkResult:
 async def _read_revisions(
     driver: StorageDriver, repository: str, report: Report
 ) -> dict[Digest, ManifestReferences]:
+    """Every revision's references, its manifest read ``READ_BATCH`` at a time."""
     revisions: dict[Digest, ManifestReferences] = {}
+    batch: list[Digest] = []
+
+    async def read_batch() -> None:
+        contents = await asyncio.gather(*(read_manifest(driver, d) for d in batch))
+        for digest, content in zip(batch, contents, strict=True):
+            if content is None:
+                report.warn(f"{repository}@{digest}: manifest data is missing; skipped")
+                continue
+            revisions[digest] = parse_references(repository, digest, content)
+        batch.clear()
+
     async for entry in stored.manifest_revisions(driver, repository):
         if entry.target != entry.digest:
             raise ManifestUnreadable(
                 repository, entry.digest, f"revision link {entry.path} does not name it"
             )
-        content = await read_manifest(driver, entry.digest)
-        if content is None:
-            report.warn(f"{repository}@{entry.digest}: manifest data is missing; skipped")
-            continue
-        revisions[entry.digest] = parse_references(repository, entry.digest, content)
+        batch.append(entry.digest)
+        if len(batch) >= READ_BATCH:
+            await read_batch()
+    await read_batch()
     return revisions
 
 

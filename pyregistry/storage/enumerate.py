@@ -10,6 +10,7 @@ foreign files: they are skipped, as distribution skips them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -22,13 +23,16 @@ from pyregistry.storage.names import TAG_PATTERN
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
 
+#: Link files read concurrently by one enumerator.
+READ_BATCH = 32
+
 
 @dataclass(frozen=True, slots=True)
 class LinkEntry:
     """A link file found by a walk: the digest its path names and the one it holds.
 
-    ``target`` is None when the file does not hold a digest; a caller that must not
-    guess (garbage collection) treats that as unreadable.
+    ``target`` is None when the file does not hold a digest (or was not read: see
+    ``read_targets``); a caller that must not guess treats that as unreadable.
     """
 
     digest: Digest
@@ -65,37 +69,57 @@ async def repositories(driver: StorageDriver) -> AsyncIterator[str]:
         yield name
 
 
-async def _links(driver: StorageDriver, root: str) -> AsyncIterator[LinkEntry]:
-    """``<root>/<alg>/<hex>/link`` files below ``root``; nothing when ``root`` is missing."""
+async def _links(driver: StorageDriver, root: str, read_targets: bool) -> AsyncIterator[LinkEntry]:
+    """``<root>/<alg>/<hex>/link`` files below ``root``; nothing when ``root`` is missing.
+
+    Link contents are read ``READ_BATCH`` at a time, concurrently: on an object store
+    each is a request, and reading them one by one is what makes collections slow.
+    """
     ctx = StorageContext(driver=driver)
+    batch: list[tuple[Digest, str]] = []
+
+    async def resolve() -> list[LinkEntry]:
+        if not read_targets:
+            return [LinkEntry(digest, None, path) for digest, path in batch]
+        targets = await asyncio.gather(*(ctx.read_link(path) for _, path in batch))
+        return [LinkEntry(d, t, p) for (d, p), t in zip(batch, targets, strict=True)]
+
     try:
         async for info in driver.walk(root):
             if info.is_dir or not info.path.endswith("/link"):
                 continue
             parts = info.path[len(root) + 1 :].split("/")
-            if len(parts) != 3:
-                continue
-            digest = _digest_from_dirs(parts[0], parts[1])
+            digest = _digest_from_dirs(parts[0], parts[1]) if len(parts) == 3 else None
             if digest is None:
                 continue
-            yield LinkEntry(digest, await ctx.read_link(info.path), info.path)
+            batch.append((digest, info.path))
+            if len(batch) >= READ_BATCH:
+                for entry in await resolve():
+                    yield entry
+                batch = []
     except PathNotFound:
-        return
+        pass
+    for entry in await resolve():
+        yield entry
 
 
 def _revisions_root(repository: str) -> str:
     return f"{paths.manifests_path(repository)}/revisions"
 
 
-async def manifest_revisions(driver: StorageDriver, repository: str) -> AsyncIterator[LinkEntry]:
+async def manifest_revisions(
+    driver: StorageDriver, repository: str, read_targets: bool = True
+) -> AsyncIterator[LinkEntry]:
     """Every manifest revision link of ``repository`` (tagged or not)."""
-    async for entry in _links(driver, _revisions_root(repository)):
+    async for entry in _links(driver, _revisions_root(repository), read_targets):
         yield entry
 
 
-async def layer_links(driver: StorageDriver, repository: str) -> AsyncIterator[LinkEntry]:
-    """Every blob link in ``repository``'s ``_layers``."""
-    async for entry in _links(driver, paths.layers_path(repository)):
+async def layer_links(
+    driver: StorageDriver, repository: str, read_targets: bool = False
+) -> AsyncIterator[LinkEntry]:
+    """Every blob link in ``repository``'s ``_layers`` (the digest its path names)."""
+    async for entry in _links(driver, paths.layers_path(repository), read_targets):
         yield entry
 
 
@@ -142,5 +166,5 @@ async def tag_index_entries(
         tag = child.rsplit("/", 1)[-1]
         if not TAG_PATTERN.match(tag):
             continue
-        async for entry in _links(driver, f"{paths.tag_path(repository, tag)}/index"):
+        async for entry in _links(driver, f"{paths.tag_path(repository, tag)}/index", False):
             yield tag, entry.digest

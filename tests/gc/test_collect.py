@@ -6,6 +6,7 @@ from pyregistry.gc import CollectOptions, Report, Sweeper, collect
 from pyregistry.storage import Digest, InMemoryBlobDescriptorCache, Registry, paths
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.enumerate import StoredBlob
+from storage_drivers.errors import StorageDriverError
 from storage_drivers.inmemory import InMemoryDriver
 from tests.gc.conftest import snapshot
 from tests.gc.scenario import Scenario, build_scenario
@@ -169,3 +170,26 @@ async def test_an_in_process_cache_forgets_what_was_collected() -> None:
     await app.blobs.stat(kept)
     await collect(driver, CollectOptions(delete_untagged=True), caches=[cache])
     assert await cache.get("app", kept) is not None
+
+
+class FailingDeletes(InMemoryDriver):
+    """An in-memory store whose backend refuses to delete one path (a permissions error)."""
+
+    refused: str = ""
+
+    async def delete(self, path: str) -> None:
+        if path == self.refused:
+            raise StorageDriverError("permission denied", driver=self.name, path=path)
+        await super().delete(path)
+
+
+async def test_a_failed_removal_is_an_error_and_the_rest_still_goes() -> None:
+    driver = FailingDeletes()
+    scenario = await build_scenario(Registry(driver))
+    driver.refused = paths.blob_path(scenario["orphan"])
+    report = await collect(driver)
+    assert not report.ok
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith(f"cannot delete blob {scenario['orphan']}: ")
+    assert scenario["orphan"] in await _blobs(driver)
+    assert not scenario.blobs["v2"] & await _blobs(driver)
