@@ -88,18 +88,46 @@ def _caches(config: Config) -> list[BlobDescriptorCache]:
     return [cache]
 
 
+async def _unreachable(caches: list[BlobDescriptorCache]) -> str | None:
+    """Why a shared cache cannot be cleaned now (the Redis cache's own health check)."""
+    for cache in caches:
+        check = getattr(cache, "check", None)
+        if check is None:
+            continue
+        try:
+            await check()
+        except Exception as exc:
+            return str(exc)
+    return None
+
+
 async def _collect(config: Config, options: CollectOptions, quiet: bool) -> Report:
     driver = create_driver(config.storage.driver, config.storage.parameters)
     caches = _caches(config)
     progress = Progress(sys.stderr, enabled=not quiet)
     try:
-        return await collect(
+        # Deleting blobs a shared cache keeps answering for is distribution #4269: with
+        # the cache unreachable, delete nothing; if it goes away midway, say so.
+        problem = None if options.dry_run else await _unreachable(caches)
+        if problem is not None:
+            report = Report(dry_run=options.dry_run)
+            report.fail(f"blob descriptor cache unreachable ({problem}); nothing was deleted")
+            report.finish()
+            return report
+        report = await collect(
             driver,
             options,
             caches=caches,
             progress=progress,
             out=None if quiet else sys.stdout,
         )
+        problem = None if options.dry_run else await _unreachable(caches)
+        if problem is not None:
+            report.fail(
+                f"blob descriptor cache became unreachable ({problem}): it may still list "
+                "collected blobs; restart the registry after flushing its Redis database"
+            )
+        return report
     finally:
         for cache in caches:
             close = getattr(cache, "close", None)

@@ -16,6 +16,7 @@ say what must stay and what must go:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from pyregistry.client.content import (
@@ -59,7 +60,7 @@ async def push(repo: Repository, built: Built, tag: str | None = None) -> Digest
     return result.digest
 
 
-def _own_blobs(image: Image, shared: set[str] = frozenset()) -> set[Digest]:  # type: ignore[assignment]
+def _own_blobs(image: Image, shared: Collection[str] = ()) -> set[Digest]:
     return {_d(d) for d in image.blobs() if d not in shared}
 
 

@@ -66,3 +66,31 @@ def test_repush_after_collection_pulls_completely(
         assert pulled.digest == digest
         for blob, data in image.blobs().items():
             assert client.get_blob("team/app", blob) == data
+
+
+def test_an_unreachable_redis_stops_the_collection_before_any_removal(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        free_port(),
+        storage={
+            "filesystem": {"rootdirectory": str(tmp_path / "data")},
+            "cache": {"blobdescriptor": "redis"},
+        },
+        redis={"addr": f"127.0.0.1:{free_port()}", "dialtimeout": "200ms"},
+    )
+    orphan = tmp_path / "data/docker/registry/v2/blobs/sha256/ab" / ("ab" + "0" * 62) / "data"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"unreferenced")
+    (tmp_path / "data/docker/registry/v2/repositories").mkdir(parents=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pyregistry", "garbage-collect", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert done.returncode == 1
+    assert "blob descriptor cache unreachable" in done.stderr
+    assert "nothing was deleted" in done.stderr
+    assert orphan.exists()
