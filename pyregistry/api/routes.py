@@ -11,6 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pyregistry.api.access import (
+    ANY_ACTION,
+    DELETE,
+    PULL,
+    PUSH,
+    REGISTRY,
+    REPOSITORY,
+    Access,
+    RequiredAccess,
+)
+from pyregistry.api.access import CATALOG as CATALOG_RESOURCE
 from pyregistry.api.context import (
     BASE,
     BLOB,
@@ -73,14 +84,28 @@ def parse_api_path(rest: str) -> RouteMatch | None:
     return None
 
 
-def actions_for(endpoint: str, method: str) -> tuple[str, ...]:
-    """The access a request needs, in distribution's terms (pull, push, delete, ``*``)."""
-    if endpoint == BASE:
-        return ()
-    if endpoint == CATALOG:
-        return ("*",)
+def actions_for_method(method: str) -> tuple[str, ...]:
+    """Distribution's rule (``appendAccessRecords`` in its ``registry/handlers/app.go``):
+    the method alone decides, so cancelling an upload (DELETE) needs ``delete``."""
     if method in ("GET", "HEAD"):
-        return ("pull",)
-    if method == "DELETE" and endpoint in (MANIFEST, BLOB):
-        return ("delete",)
-    return ("pull", "push")
+        return (PULL,)
+    if method == "DELETE":
+        return (DELETE,)
+    return (PULL, PUSH)  # POST, PUT, PATCH; any other method is refused later: ask the most
+
+
+def required_access(
+    route: RouteMatch, method: str, mount_from: str | None = None
+) -> RequiredAccess:
+    """The access ``method`` on ``route`` needs: nothing but valid credentials for ``/v2/``,
+    ``registry:catalog:*`` for the catalog, else actions on the repository; a blob mount
+    (``from``) also asks for ``pull`` on its source."""
+    if route.endpoint == BASE:
+        return RequiredAccess()
+    if route.endpoint == CATALOG:
+        return RequiredAccess((Access(REGISTRY, CATALOG_RESOURCE, ANY_ACTION),))
+    name = route.name or ""  # every other endpoint names a repository
+    required = tuple(Access(REPOSITORY, name, a) for a in actions_for_method(method))
+    if mount_from and route.endpoint == UPLOAD_START:
+        return RequiredAccess(required, Access(REPOSITORY, mount_from, PULL))
+    return RequiredAccess(required)

@@ -22,7 +22,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from pyregistry.app import create_app
-from pyregistry.auth import access_hook, auth_middleware
 from tests.auth.conftest import ISSUE_ISSUER, ISSUE_SERVICE, USERS, IssuerFiles, issuer_config
 from tests.auth.dance import authed, fetch_token, parse_challenge
 from tests.auth.pki import Pki, Signer, claims, mint, pem, repo_access
@@ -35,7 +34,7 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 @pytest.fixture(scope="module")
 def pyregistry_url(issuer_files: IssuerFiles) -> Iterator[str]:
     config = issuer_config(issuer_files)
-    app = create_app(config, middleware=auth_middleware(config), access_hooks=[access_hook])
+    app = create_app(config)
     with run_server(app) as url:
         yield url
 

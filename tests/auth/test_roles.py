@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 
 from pyregistry.app import create_app
-from pyregistry.auth import access_hook, auth_middleware
 from tests.auth.conftest import USERS, IssuerFiles, TestClient, issuer_config
 from tests.auth.dance import authed, parse_challenge
 
@@ -20,7 +19,7 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 @pytest.fixture
 def client(issuer_files: IssuerFiles) -> Iterator[TestClient]:
     config = issuer_config(issuer_files)
-    app = create_app(config, middleware=auth_middleware(config), access_hooks=[access_hook])
+    app = create_app(config)
     with TestClient(app) as test_client:
         yield test_client
 
