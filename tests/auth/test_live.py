@@ -202,6 +202,11 @@ def issuer_signer(pyregistry_url: str, issuer_files: IssuerFiles) -> Signer:
         ("GET", "/v2/team/app/tags/list", "Bearer garbage"),
         ("GET", "/v2/team/app/tags/list", "Basic YWxpY2U6eA=="),
         ("PATCH", "/v2/team/app/blobs/uploads/abc", "pull-token"),
+        # Cancelling an upload needs delete, whatever else the token grants.
+        ("DELETE", "/v2/team/app/blobs/uploads/abc", "pull-token"),
+        # Authorization comes before the method check: a method the endpoint does not
+        # answer is still challenged first (for pull,push, as any other write).
+        ("PUT", "/v2/team/app/tags/list", None),
         ("GET", "/v2/team/app/tags/list", "expired-token"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Per-project roles end to end: the real registry API behind the auth middleware, the
+"""Per-project roles end to end: the real registry API authorizing after routing, the
 built-in token service, and clients doing the token dance."""
 
 from __future__ import annotations
@@ -99,6 +99,21 @@ def test_developer_can_push_but_not_delete(client: TestClient) -> None:
     assert params["error"] == "insufficient_scope"
     deleted = authed(client, "DELETE", f"/v2/team/app/manifests/{manifest_digest}", creds("carol"))
     assert deleted.status_code == 202
+
+
+def test_cancelling_an_upload_needs_delete(client: TestClient) -> None:
+    """As in distribution, DELETE on an upload session needs ``delete``: a developer
+    (pull, push) cannot cancel, a maintainer can; the request context says the same."""
+    start = authed(client, "POST", "/v2/team/app/blobs/uploads/", creds("alice"))
+    assert start.status_code == 202
+    location = start.headers["location"]
+    refused = authed(client, "DELETE", location, creds("alice"))
+    assert refused.status_code == 401
+    _, params = parse_challenge(refused.headers["www-authenticate"])
+    assert params["scope"] == "repository:team/app:delete"
+    assert params["error"] == "insufficient_scope"
+    assert authed(client, "DELETE", location, creds("carol")).status_code == 204
+    assert authed(client, "GET", location, creds("carol")).status_code == 404
 
 
 def test_anonymous_pulls_public_but_not_private(client: TestClient) -> None:
