@@ -4,6 +4,9 @@ Repository names contain slashes, so no path-matching framework can tell where a
 ends; the fixed tail of each endpoint (``/blobs/<digest>``, ``/manifests/<ref>``,
 ``/tags/list`` ...) is matched at the end of the path and everything before it is the
 name. Names are validated later, by the storage layer (NAME_INVALID).
+
+:func:`required_access` says what a matched route needs; the dispatcher computes it once
+per request for the request context, where auth (an access hook) enforces it.
 """
 
 from __future__ import annotations
