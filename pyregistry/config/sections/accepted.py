@@ -1,0 +1,71 @@
+"""Sections whose keys are checked here and whose meaning lives with their owner:
+``auth`` (free-form provider parameters, read by :mod:`pyregistry.auth.options`),
+``health`` (the debug server's checks) and the ones pyregistry refuses when they ask for
+something (``proxy``, ``middleware``, ``reporting``, ``compatibility``, ``policy``, see
+:mod:`pyregistry.config.support`). They are kept as checked mappings.
+"""
+
+from __future__ import annotations
+
+from pyregistry.config.schema import (
+    ANY,
+    BOOL,
+    DURATION,
+    HEADERS,
+    INT,
+    STR,
+    STRLIST,
+    ListOf,
+    MapOf,
+    Node,
+    OneOf,
+    Struct,
+)
+from pyregistry.config.schema import struct as s
+
+_TIMING = {"interval": DURATION, "threshold": INT, "timeout": DURATION}
+_MIDDLEWARE = ListOf(
+    Struct({"name": STR, "disabled": BOOL, "options": MapOf(ANY)}, required=("name",))
+)
+
+SHAPES: dict[str, Node] = {
+    "auth": OneOf("auth provider"),
+    "middleware": s(registry=_MIDDLEWARE, repository=_MIDDLEWARE, storage=_MIDDLEWARE),
+    "reporting": s(
+        bugsnag=s(apikey=STR, releasestage=STR, endpoint=STR),
+        newrelic=s(licensekey=STR, name=STR, verbose=BOOL),
+    ),
+    "health": Struct(
+        {
+            "storagedriver": s(enabled=BOOL, interval=DURATION, threshold=INT),
+            "file": ListOf(
+                Struct({"file": STR, "interval": DURATION, "threshold": INT}, required=("file",))
+            ),
+            "http": ListOf(
+                Struct(
+                    {"uri": STR, "headers": HEADERS, "statuscode": INT, **_TIMING},
+                    required=("uri",),
+                )
+            ),
+            "tcp": ListOf(Struct({"addr": STR, **_TIMING}, required=("addr",))),
+        },
+        env_names={"FILECHECKERS": "file", "HTTPCHECKERS": "http", "TCPCHECKERS": "tcp"},
+    ),
+    "proxy": s(
+        remoteurl=STR,
+        username=STR,
+        password=STR,
+        ttl=DURATION,
+        remotenamespace=STR,
+        exec=s(command=STR, lifetime=DURATION),
+        # in distribution's own config-cache.yml example; no such option exists (the TTL is
+        # ``ttl``) and distribution ignores it: accepted, ignored, warned about
+        cacheTTL=DURATION,
+    ),
+    "compatibility": s(
+        schema1=Struct(
+            {"signingkeyfile": STR, "enabled": BOOL}, env_names={"TRUSTKEY": "signingkeyfile"}
+        )
+    ),
+    "policy": s(repository=s(classes=STRLIST)),
+}
