@@ -13,10 +13,11 @@ keys, types, required keys, Go field names for ``REGISTRY_*`` overrides);
 
 from __future__ import annotations
 
+import copy
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from pyregistry.config.duration import parse_duration
 from pyregistry.config.schema import (
@@ -27,6 +28,7 @@ from pyregistry.config.schema import (
     OneOf,
     Scalar,
     Struct,
+    check,
 )
 
 T = TypeVar("T")
@@ -100,13 +102,15 @@ def _struct(tree: dict[str, Any], at: str, required: dict[str, list[str]], cls: 
     return Struct(nodes, env_names=dict(go_names), required=tuple(required.get(at, ())), model=cls)
 
 
-class Section(Mapping[str, Any]):
+class Section(MutableMapping[str, Any]):
     """A top-level section whose settings class also reads as the section as written
-    (after environment overrides, durations still ``"10s"``), read-only: for tools that
-    rewrite documents (embedding) and for inspecting what was written. Subclasses are
-    dataclasses with ``eq=False``: two sections are equal when written the same."""
+    (after environment overrides, durations still ``"10s"``): for tools that rewrite
+    documents (embedding) and for inspecting what was written. Changing it (a test
+    dropping ``queue``) re-reads the typed fields from it. Subclasses are dataclasses with
+    ``eq=False``: two sections are equal when written the same; ``NAME`` is their key."""
 
-    _written: Mapping[str, Any] = {}
+    NAME: ClassVar[str] = ""
+    _written: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
         return self._written[key]
@@ -116,6 +120,19 @@ class Section(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._written)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._reread({**self._written, key: value})
+
+    def __delitem__(self, key: str) -> None:
+        self._reread({k: v for k, v in self._written.items() if k != key})
+
+    def _reread(self, written: dict[str, Any]) -> None:
+        cls = type(self)
+        fresh = build(cls, check(shape_of(cls), copy.deepcopy(written), cls.NAME, "<code>"))
+        for item in fields(cast(Any, cls)):
+            setattr(self, item.name, getattr(fresh, item.name))
+        self._written = fresh._written
 
 
 def build(cls: type[T], section: Mapping[str, Any] | None) -> T:
@@ -171,4 +188,3 @@ def _lookup(section: Any, path: str) -> Any:
 
 def _first(values: Any) -> Any:
     return next((value for value in values if value is not None and value != ""), None)
-

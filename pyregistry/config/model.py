@@ -101,7 +101,7 @@ class Config:
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        for name, cls in TYPED.items():
+        for name in TYPED:
             value = getattr(self, name)
             if isinstance(value, Mapping) and not isinstance(value, Section):
                 setattr(self, name, typed_section(name, value, self.source))

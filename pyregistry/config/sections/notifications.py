@@ -13,8 +13,6 @@ from pyregistry.config.schema import BOOL, COUNT, DURATION, HEADERS, STR, STRLIS
 
 @dataclass
 class EndpointSettings:
-    GO_NAMES: ClassVar[dict[str, str]] = {}
-
     name: str = setting(STR, default="", required=True)
     url: str = setting(STR, default="", required=True)
     disabled: bool = setting(BOOL, default=False)
@@ -30,6 +28,8 @@ class EndpointSettings:
 
 @dataclass(eq=False)
 class NotificationsSection(Section):
+    NAME = "notifications"
+
     GO_NAMES: ClassVar[dict[str, str]] = {"EVENTCONFIG": "events"}
 
     includereferences: bool = setting(BOOL, "events.includereferences", default=False)

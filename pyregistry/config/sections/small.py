@@ -10,6 +10,8 @@ from pyregistry.config.schema import BOOL, INT, STR
 
 @dataclass(eq=False)
 class CatalogConfig(Section):
+    NAME = "catalog"
+
     #: the most repositories one ``/v2/_catalog`` page may ask for (None: the default)
     maxentries: int | None = setting(INT)
 
@@ -17,6 +19,8 @@ class CatalogConfig(Section):
 @dataclass(eq=False)
 class IndexConfig(Section):
     """The metadata index (docs/index.md)."""
+
+    NAME = "index"
 
     enabled: bool = setting(BOOL, default=True)
     #: a directory (None: beside the data, or Redis when configured)

@@ -26,9 +26,7 @@ class StorageConfig:
     #: ``cache.blobdescriptor`` (or the old ``cache.layerinfo``): None, "inmemory" or "redis"
     cache_blobdescriptor: str | None = setting(STR, "cache.blobdescriptor", "cache.layerinfo")
     cache_blobdescriptorsize: int = setting(INT, "cache.blobdescriptorsize", default=10000)
-    uploadpurging_enabled: bool = setting(
-        BOOL, "maintenance.uploadpurging.enabled", default=True
-    )
+    uploadpurging_enabled: bool = setting(BOOL, "maintenance.uploadpurging.enabled", default=True)
     uploadpurging_age_seconds: float = setting(
         DURATION, "maintenance.uploadpurging.age", default=WEEK
     )

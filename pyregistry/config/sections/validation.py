@@ -13,6 +13,8 @@ from pyregistry.config.schema import struct as s
 
 @dataclass(eq=False)
 class ValidationConfig(Section):
+    NAME = "validation"
+
     enabled: bool = setting(BOOL, default=False)
     disabled: bool = setting(BOOL, default=False)
     #: pyregistry: accept manifests whose blobs or children are absent
