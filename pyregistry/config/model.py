@@ -2,8 +2,8 @@
 section classes in :mod:`pyregistry.config.sections`.
 
 Sections pyregistry acts on are typed (``config.http.tls.certificate``,
-``config.notifications.endpoints[0].timeout`` in seconds...); ``auth``, ``health`` and the
-refused sections stay checked mappings owned by their features
+``config.notifications.endpoints[0].timeout`` in seconds...); ``auth`` and the refused
+sections stay checked mappings owned by their features
 (:mod:`pyregistry.config.sections.accepted`). Defaults follow distribution's.
 
 A Config built in code may give a typed section as the mapping ``config.yml`` would hold
@@ -20,6 +20,7 @@ from typing import Any
 from pyregistry.config.declare import Section, build, shape_of
 from pyregistry.config.schema import LEVEL, STR, Node, Struct, check
 from pyregistry.config.sections.accepted import SHAPES as ACCEPTED
+from pyregistry.config.sections.health import HealthConfig
 from pyregistry.config.sections.http import DebugConfig, HTTPConfig, TLSConfig
 from pyregistry.config.sections.log import LogConfig
 from pyregistry.config.sections.notifications import EndpointSettings, NotificationsSection
@@ -35,6 +36,7 @@ __all__ = [
     "Config",
     "DebugConfig",
     "EndpointSettings",
+    "HealthConfig",
     "HTTPConfig",
     "IndexConfig",
     "LogConfig",
@@ -54,6 +56,7 @@ TYPED: dict[str, type] = {
     "validation": ValidationConfig,
     "catalog": CatalogConfig,
     "index": IndexConfig,
+    "health": HealthConfig,
 }
 _SHAPES: dict[str, Node] = {
     "version": STR,
@@ -83,9 +86,9 @@ class Config:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     #: Checked mappings, parsed by the features that own them.
     auth: dict[str, Any] = field(default_factory=dict)
-    health: dict[str, Any] = field(default_factory=dict)
     proxy: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)
     compatibility: dict[str, Any] = field(default_factory=dict)

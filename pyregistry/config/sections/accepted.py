@@ -1,6 +1,6 @@
 """Sections whose keys are checked here and whose meaning lives with their owner:
-``auth`` (free-form provider parameters, read by :mod:`pyregistry.auth.options`),
-``health`` (the debug server's checks) and the ones pyregistry refuses when they ask for
+``auth`` (free-form provider parameters, read by :mod:`pyregistry.auth.options`) and the
+ones pyregistry refuses when they ask for
 something (``proxy``, ``middleware``, ``reporting``, ``compatibility``, ``policy``, see
 :mod:`pyregistry.config.support`). They are kept as checked mappings.
 """
@@ -11,8 +11,6 @@ from pyregistry.config.schema import (
     ANY,
     BOOL,
     DURATION,
-    HEADERS,
-    INT,
     STR,
     STRLIST,
     ListOf,
@@ -23,7 +21,6 @@ from pyregistry.config.schema import (
 )
 from pyregistry.config.schema import struct as s
 
-_TIMING = {"interval": DURATION, "threshold": INT, "timeout": DURATION}
 _MIDDLEWARE = ListOf(
     Struct({"name": STR, "disabled": BOOL, "options": MapOf(ANY)}, required=("name",))
 )
@@ -34,22 +31,6 @@ SHAPES: dict[str, Node] = {
     "reporting": s(
         bugsnag=s(apikey=STR, releasestage=STR, endpoint=STR),
         newrelic=s(licensekey=STR, name=STR, verbose=BOOL),
-    ),
-    "health": Struct(
-        {
-            "storagedriver": s(enabled=BOOL, interval=DURATION, threshold=INT),
-            "file": ListOf(
-                Struct({"file": STR, "interval": DURATION, "threshold": INT}, required=("file",))
-            ),
-            "http": ListOf(
-                Struct(
-                    {"uri": STR, "headers": HEADERS, "statuscode": INT, **_TIMING},
-                    required=("uri",),
-                )
-            ),
-            "tcp": ListOf(Struct({"addr": STR, **_TIMING}, required=("addr",))),
-        },
-        env_names={"FILECHECKERS": "file", "HTTPCHECKERS": "http", "TCPCHECKERS": "tcp"},
     ),
     "proxy": s(
         remoteurl=STR,
