@@ -127,9 +127,14 @@ class Section(MutableMapping[str, Any]):
     def __delitem__(self, key: str) -> None:
         self._reread({k: v for k, v in self._written.items() if k != key})
 
+    @classmethod
+    def read(cls, written: Mapping[str, Any], source: str = "<document>") -> Any:
+        """The section as written (not yet checked) -> its settings; ConfigError if bad."""
+        return build(cls, check(shape_of(cls), copy.deepcopy(dict(written)), cls.NAME, source))
+
     def _reread(self, written: dict[str, Any]) -> None:
         cls = type(self)
-        fresh = build(cls, check(shape_of(cls), copy.deepcopy(written), cls.NAME, "<code>"))
+        fresh = cls.read(written, "<code>")
         for item in fields(cast(Any, cls)):
             setattr(self, item.name, getattr(fresh, item.name))
         self._written = fresh._written

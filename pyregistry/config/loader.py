@@ -16,6 +16,7 @@ from pyregistry.config.env import apply_env_overrides
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import (
     SCHEMA,
+    AuthConfig,
     CatalogConfig,
     Config,
     HealthConfig,
@@ -163,7 +164,7 @@ def _build(doc: dict[str, Any], source: str) -> Config:
         validation=build(ValidationConfig, _section(doc, "validation")),
         catalog=build(CatalogConfig, _section(doc, "catalog")),
         index=build(IndexConfig, _section(doc, "index")),
-        auth=_section(doc, "auth"),
+        auth=AuthConfig.read(_section(doc, "auth"), source),
         health=build(HealthConfig, _section(doc, "health")),
         proxy=_section(doc, "proxy"),
         middleware=_section(doc, "middleware"),

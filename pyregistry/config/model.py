@@ -2,8 +2,8 @@
 section classes in :mod:`pyregistry.config.sections`.
 
 Sections pyregistry acts on are typed (``config.http.tls.certificate``,
-``config.notifications.endpoints[0].timeout`` in seconds...); ``auth`` and the refused
-sections stay checked mappings owned by their features
+``config.notifications.endpoints[0].timeout`` in seconds...); the sections it refuses
+when they ask for something stay checked mappings
 (:mod:`pyregistry.config.sections.accepted`). Defaults follow distribution's.
 
 A Config built in code may give a typed section as the mapping ``config.yml`` would hold
@@ -20,6 +20,8 @@ from typing import Any
 from pyregistry.config.declare import Section, build, shape_of
 from pyregistry.config.schema import LEVEL, STR, Node, Struct, check
 from pyregistry.config.sections.accepted import SHAPES as ACCEPTED
+from pyregistry.config.sections.auth import SHAPE as AUTH_SHAPE
+from pyregistry.config.sections.auth import AuthConfig
 from pyregistry.config.sections.health import HealthConfig
 from pyregistry.config.sections.http import DebugConfig, HTTPConfig, TLSConfig
 from pyregistry.config.sections.log import LogConfig
@@ -32,6 +34,7 @@ from pyregistry.config.sections.validation import ValidationConfig
 
 __all__ = [
     "SCHEMA",
+    "AuthConfig",
     "CatalogConfig",
     "Config",
     "DebugConfig",
@@ -57,12 +60,14 @@ TYPED: dict[str, type] = {
     "catalog": CatalogConfig,
     "index": IndexConfig,
     "health": HealthConfig,
+    "auth": AuthConfig,
 }
 _SHAPES: dict[str, Node] = {
     "version": STR,
     "loglevel": LEVEL,
     "storage": STORAGE_SHAPE,
-    **{name: shape_of(cls) for name, cls in TYPED.items()},
+    **{name: shape_of(cls) for name, cls in TYPED.items() if name != "auth"},
+    "auth": AUTH_SHAPE,
     **ACCEPTED,
 }
 #: Every key distribution knows (2.8 and 3.x spellings), plus pyregistry's own.
@@ -71,6 +76,9 @@ SCHEMA = Struct(_SHAPES)
 
 def typed_section(name: str, section: Mapping[str, Any], source: str = "<document>") -> Any:
     """A section as written (not yet checked) -> its settings class; ConfigError if bad."""
+    cls = TYPED[name]
+    if issubclass(cls, Section):
+        return cls.read(section, source)
     checked = check(_SHAPES[name], copy.deepcopy(dict(section)), name, source)
     return build(TYPED[name], checked)
 
@@ -87,8 +95,8 @@ class Config:
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
     #: Checked mappings, parsed by the features that own them.
-    auth: dict[str, Any] = field(default_factory=dict)
     proxy: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)
     compatibility: dict[str, Any] = field(default_factory=dict)

@@ -65,6 +65,8 @@ class OneOf:
     what: str
     fixed: Mapping[str, Node] = field(default_factory=dict)
     required: bool = False
+    #: Providers whose parameters have a shape (others are free-form).
+    known: Mapping[str, Node] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,9 @@ def _check_one_of(node: OneOf, value: dict[Any, Any], path: str, source: str, fa
         if item is not None and not isinstance(item, dict):
             raise fail(f"expected a mapping of parameters, got {_describe(item)}", join(path, key))
         providers.append(key)
-        out[key] = item
+        out[key] = (
+            check(node.known[key], item, join(path, key), source) if key in node.known else item
+        )
     if len(providers) > 1:
         raise fail(f"must provide exactly one {node.what}, got: {', '.join(sorted(providers))}")
     if node.required and not providers:

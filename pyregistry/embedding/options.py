@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pyregistry.config import Config, config_from_document, load_config
-from pyregistry.config.model import typed_section
+from pyregistry.config.model import AuthConfig, typed_section
 from pyregistry.embedding.auth_files import with_private_auth_files
 from pyregistry.embedding.server import LOOPBACK
 
@@ -115,9 +115,10 @@ def _resolve(
 ) -> ResolvedOptions:
     if isinstance(config, Config):
         patched = _patch_config(config, storage, auth, notifications, delete, temp_dirs)
-        patched.auth = with_private_auth_files(patched.auth, credentials, temp_dirs)
+        written = with_private_auth_files(dict(patched.auth), credentials, temp_dirs)
+        patched.auth = AuthConfig.read(written, patched.source)
         if patched.raw and "auth" in patched.raw:
-            patched.raw["auth"] = patched.auth
+            patched.raw["auth"] = written
         return ResolvedOptions(patched, temp_dirs)
     if isinstance(config, str | os.PathLike):
         base: dict[str, Any] = copy.deepcopy(load_config(os.fspath(config), environ={}).raw)
@@ -183,7 +184,7 @@ def _patch_config(
     if delete is not None:
         result.storage.delete_enabled = delete
     if auth is not None:
-        result.auth = _plain(auth)
+        result.auth = AuthConfig.read(_plain(auth), result.source)
     if notifications is not None:
         result.notifications = typed_section("notifications", _plain(notifications), result.source)
     for name, given in (("auth", auth), ("notifications", notifications)):

@@ -1,8 +1,7 @@
-"""Sections whose keys are checked here and whose meaning lives with their owner:
-``auth`` (free-form provider parameters, read by :mod:`pyregistry.auth.options`) and the
-ones pyregistry refuses when they ask for
-something (``proxy``, ``middleware``, ``reporting``, ``compatibility``, ``policy``, see
-:mod:`pyregistry.config.support`). They are kept as checked mappings.
+"""Sections pyregistry accepts but refuses when they ask for something (``proxy``,
+``middleware``, ``reporting``, ``compatibility``, ``policy``; see
+:mod:`pyregistry.config.support`): their keys are checked, so that a distribution
+``config.yml`` loads, and they are kept as checked mappings (nothing reads them).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from pyregistry.config.schema import (
     ListOf,
     MapOf,
     Node,
-    OneOf,
     Struct,
 )
 from pyregistry.config.schema import struct as s
@@ -26,7 +24,6 @@ _MIDDLEWARE = ListOf(
 )
 
 SHAPES: dict[str, Node] = {
-    "auth": OneOf("auth provider"),
     "middleware": s(registry=_MIDDLEWARE, repository=_MIDDLEWARE, storage=_MIDDLEWARE),
     "reporting": s(
         bugsnag=s(apikey=STR, releasestage=STR, endpoint=STR),
