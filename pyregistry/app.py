@@ -37,6 +37,7 @@ from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
+from pyregistry.front import RegistryApp
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
 from pyregistry.storage import Registry
@@ -142,9 +143,12 @@ def create_app(
             if owns_registry:
                 await state.registry.close()
 
-    app = Starlette(
+    dispatcher = ApiDispatcher(state)
+    app = RegistryApp(
+        api=dispatcher,
+        api_path=prefix + "/v2",
         routes=[
-            Route(prefix + "/v2{rest:path}", ApiDispatcher(state)),
+            Route(prefix + "/v2{rest:path}", dispatcher),
             Route("/{path:path}", NotFoundEndpoint()),
         ],
         middleware=[
