@@ -3,7 +3,8 @@
 Driver path ``/a/b`` is the file ``<rootdirectory>/a/b``, exactly as distribution stores
 it, so an existing ``/var/lib/registry`` is served as is. Blocking calls run on a thread
 pool of at most ``maxthreads`` threads (distribution's option and bounds), except small
-reads (``get_content`` of a small file, ``stat``), which run on the event loop while they
+reads (``get_content`` of a small file, ``stat``, opening a file to stream it and reads
+of up to 64 KiB from it), which run on the event loop while they
 stay fast (:mod:`storage_drivers.filesystem.inline`; ``inlinereads: false`` stops it). Every
 operation first checks the path grammar, then verifies that the OS path, symlinks
 resolved, stays inside the root (:mod:`storage_drivers.filesystem.root`). Directories
@@ -148,12 +149,20 @@ class FilesystemDriver(StorageDriver):
         self._check(path)
         if offset < 0:
             raise InvalidOffset(path, offset, driver=DRIVER)
-        fd, size = await self._runner.run(self._open_for_read, path)
+        gate = self.inline
+        if gate.open():
+            mark = gate.start()
+            try:
+                fd, size = self._open_for_read(path)
+            finally:
+                gate.took(mark)
+        else:
+            fd, size = await self._runner.run(self._open_for_read, path)
         if offset > size:
             os.close(fd)
             raise InvalidOffset(path, offset, driver=DRIVER)
         remaining = size - offset if length is None else min(size - offset, max(length, 0))
-        return FileChunks(self._runner, path, fd, offset, remaining)
+        return FileChunks(self._runner, path, fd, offset, remaining, gate)
 
     def _open_for_read(self, path: str) -> tuple[int, int]:
         with os_errors(path):

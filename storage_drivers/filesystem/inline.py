@@ -4,15 +4,16 @@ Handing a call to the thread pool costs about 60 µs of CPU (queue it, wake a wo
 hand the result back to the loop); reading a link file of 71 bytes or ``stat``-ing a
 path whose metadata the kernel has cached costs about 20 µs in all. A manifest GET by
 tag reads two links and a blob HEAD a link and a stat, so on a local filesystem the hops
-were a quarter of their CPU. The driver therefore makes ``get_content`` of small files
-and ``stat`` directly on the loop - as long as they stay fast. Each one slower than
+were a quarter of their CPU. The driver therefore makes ``get_content`` of small files,
+``stat``, the ``open`` of a streamed read and its reads of up to :data:`INLINE_MAX_BYTES`
+directly on the loop - as long as they stay fast. Each one slower than
 :data:`SLOW_SECONDS` adds its time to a debt that halves every second; once the debt
 passes :data:`DEBT_LIMIT_SECONDS` (a cold disk, a network filesystem, one hung call) every
 such call goes back to the thread pool for :data:`BACKOFF_SECONDS`, then the loop tries
 again. Only calls during which the thread slept count (its voluntary context switches,
 from ``getrusage``): a call the scheduler merely preempted on a busy machine was not
 waiting for the filesystem and does not move the reads.
-Writes, listings, walks, moves, deletes and streamed reads always run on the pool, and
+Writes, listings, walks, moves, deletes and big reads always run on the pool, and
 ``inlinereads: false`` keeps the small reads there too.
 """
 

@@ -86,10 +86,11 @@ async def test_no_file_io_on_the_event_loop_without_inline_reads(tmp_path: Path)
 
 
 async def test_only_small_reads_run_on_the_event_loop(fs: FilesystemDriver) -> None:
-    # The small file is opened on the loop; the big one is opened there to learn its
-    # size and read on the pool; writes, listings, moves and deletes never touch the loop.
+    # The small file is read on the loop, whole and streamed; the big one is opened there
+    # to learn its size and read on the pool; writes, listings, walks, moves and deletes
+    # never touch the loop.
     on_loop = await _on_loop(fs, _everything(fs))
-    assert on_loop == [("open", "b"), ("open", "big")]
+    assert on_loop == [("open", "b"), ("open", "big"), ("open", "b")]
 
 
 async def test_slow_inline_reads_send_small_reads_back_to_the_pool(
