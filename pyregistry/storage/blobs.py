@@ -149,18 +149,12 @@ class LinkedBlobStore:
         return await self._global.open(digest, offset, length)
 
     async def redirect_url(self, digest: Digest) -> str | None:
-        """A direct URL from the driver (e.g. a presigned S3 URL), or None.
-
-        The driver is asked first: one that never redirects (filesystem) costs no stat,
-        and a URL is handed out only for a blob linked here."""
+        """A direct URL from the driver (e.g. a presigned S3 URL), or None."""
         self._link(digest)
         if not self._ctx.redirect:
             return None
-        url = await self._global.redirect_url(digest)
-        if url is None:
-            return None
         await self.stat(digest)
-        return url
+        return await self._global.redirect_url(digest)
 
     @guarded
     async def delete(self, digest: Digest) -> None:
