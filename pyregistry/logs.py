@@ -223,7 +223,11 @@ class AccessLogMiddleware:
             f'HTTP/{scope.get("http_version", "1.1")}" {status} {size} {json.dumps(referer)} '
             f"{json.dumps(agent)} {format_duration(seconds)}"
         )
-        self.logger.info(line)
+        logger = self.logger
+        if logger.isEnabledFor(logging.INFO):
+            # The line says everything: no caller lookup (a stack walk) for the record.
+            record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None)
+            logger.handle(record)
 
     def _text_handlers(self) -> bool:
         """Whether every handler prints the Combined Log Format line as it is."""
