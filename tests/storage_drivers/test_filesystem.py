@@ -141,6 +141,25 @@ async def test_symlinked_directory_out_of_root_is_refused(
     assert await walk_paths(fs, "/") == ["/ok"]
 
 
+async def test_new_directories_under_verified_ones_are_checked_too(
+    fs: FilesystemDriver, outside: Path
+) -> None:
+    """A directory met for the first time is checked through its verified parent: a real
+    directory passes, a symlink (even one deep in new real directories) does not."""
+    await fs.put_content("/d/f", b"1")  # /d is now verified
+    (root_of(fs) / "d" / "new" / "deeper").mkdir(parents=True)
+    await fs.put_content("/d/new/deeper/g", b"2")
+    assert await fs.get_content("/d/new/deeper/g") == b"2"
+    (root_of(fs) / "d" / "new" / "deeper" / "away").symlink_to(outside)
+    (root_of(fs) / "d" / "away").symlink_to(outside)
+    for path in ("/d/away/secret", "/d/new/deeper/away/secret"):
+        with pytest.raises(InvalidPath):
+            await fs.get_content(path)
+        with pytest.raises(InvalidPath):
+            await fs.put_content(path.replace("secret", "planted"), b"x")
+    assert sorted(os.listdir(outside)) == ["secret"]
+
+
 async def test_symlinked_file_out_of_root_is_refused(fs: FilesystemDriver, outside: Path) -> None:
     (root_of(fs) / "d").mkdir(parents=True)
     (root_of(fs) / "d" / "f").symlink_to(outside / "secret")
