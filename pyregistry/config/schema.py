@@ -118,6 +118,14 @@ SCHEMA = _s(
             "maintenance": _s(
                 uploadpurging=_s(enabled=BOOL, age=DURATION, interval=DURATION, dryrun=BOOL),
                 readonly=_s(enabled=BOOL),
+                # pyregistry's own (docs/garbage-collection.md, docs/retention.md)
+                gc=_s(
+                    enabled=BOOL,
+                    interval=DURATION,
+                    grace=DURATION,
+                    deleteuntagged=BOOL,
+                    dryrun=BOOL,
+                ),
             ),
             "tag": _s(concurrencylimit=INT),
         },

@@ -11,7 +11,10 @@ are reported and skipped; any other failure is recorded and the sweep goes on wi
 rest, so one bad object does not leave the whole store uncollected.
 
 ``spare``, when given, is asked right before each removal and may veto it; the offline
-command has none, an online collector passes its grace-period re-check there.
+command has none, an online collector passes its grace-period re-check there. ``change``
+(online: the registry's ``ctx.change``) wraps each manifest removal so that the metadata
+index records it; ``forget`` is told of every removed manifest or blob digest (online: the
+in-process manifest content cache).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Literal, TextIO, TypeVar
 
 from pyregistry.gc.mark import ManifestRemoval
@@ -28,6 +32,7 @@ from pyregistry.storage import enumerate as stored
 from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.enumerate import StoredBlob
+from pyregistry.storage.metadata import NO_CHANGE, IndexChange
 from pyregistry.storage.removal import remove_blob, remove_layer_link, remove_manifest_revision
 from storage_drivers.base import StorageDriver
 
@@ -38,6 +43,12 @@ DEFAULT_CONCURRENCY = 8
 Kind = Literal["manifest", "layer", "blob"]
 #: ``spare(kind, repository or None, digest)``: True keeps the object after all.
 SpareCheck = Callable[[Kind, str | None, Digest], Awaitable[bool]]
+#: ``change(repository)``: the metadata index's record of one write (see storage.metadata).
+ChangeRecorder = Callable[[str], AbstractAsyncContextManager[IndexChange]]
+
+
+def _no_change(repository: str) -> AbstractAsyncContextManager[IndexChange]:
+    return NO_CHANGE
 
 
 async def _forget(caches: Sequence[BlobDescriptorCache], repo: str | None, digest: Digest) -> None:
@@ -59,6 +70,8 @@ class Sweeper:
         out: TextIO | None = None,
         spare: SpareCheck | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        change: ChangeRecorder | None = None,
+        forget: Callable[[Digest], None] | None = None,
     ) -> None:
         self.driver = driver
         self.report = report
@@ -68,6 +81,8 @@ class Sweeper:
         self.out = out
         self.spare = spare
         self.concurrency = max(1, concurrency)
+        self.change = change if change is not None else _no_change
+        self.forget = forget
 
     async def _each(self, items: Iterable[T], remove: Callable[[T], Awaitable[None]]) -> None:
         """``remove`` every item, at most ``concurrency`` at once (it records its errors)."""
@@ -109,10 +124,14 @@ class Sweeper:
         if await self._spared("manifest", removal.repository, removal.digest):
             return
         try:
-            found = await remove_manifest_revision(
-                self.driver, removal.repository, removal.digest, removal.tags, removal.subject
-            )
+            async with self.change(removal.repository) as change:
+                found = await remove_manifest_revision(
+                    self.driver, removal.repository, removal.digest, removal.tags, removal.subject
+                )
+                change.manifest_deleted(removal.digest)
             await _forget(self.caches, removal.repository, removal.digest)
+            if self.forget is not None:
+                self.forget(removal.digest)
         except Exception as exc:
             self.report.fail(f"cannot delete manifest {name}: {exc}")
             return
@@ -176,6 +195,8 @@ class Sweeper:
         try:
             found = await remove_blob(self.driver, blob.digest)
             await _forget(self.caches, None, blob.digest)
+            if self.forget is not None:
+                self.forget(blob.digest)
         except Exception as exc:
             self.report.fail(f"cannot delete blob {blob.digest}: {exc}")
             return

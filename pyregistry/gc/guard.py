@@ -1,0 +1,140 @@
+"""The online collector's re-check: what a push may need right now is never removed.
+
+Marking takes a while and pushes go on meanwhile, so the sweep asks :meth:`Guard.spare`
+right before each removal (the :mod:`~pyregistry.gc.sweep` hook). An object is spared
+when storage shows it in use *now*, not at marking time:
+
+* it was written within ``grace`` (a revision, layer link or blob ``data`` file's
+  modification time): an upload, mount or manifest push in progress or just finished;
+* a manifest revision written since marking began names it (its "late" references:
+  config, layers, index children, subject, and its own digest): a manifest or index
+  pushed while the store was being marked;
+* a manifest that a tag points at now (``deleteuntagged``);
+* a blob that any repository still links (after the link sweep, only links the guard
+  spared, or links made since, remain).
+
+Late references are re-read at most every ``refresh`` seconds (per repository for
+manifests and links, over all repositories for blobs). See docs/garbage-collection.md
+for why this is enough, and for the one assumption it rests on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from pyregistry.gc.references import ManifestUnreadable, parse_references
+from pyregistry.gc.sweep import Kind
+from pyregistry.storage import enumerate as stored
+from pyregistry.storage import paths
+from pyregistry.storage.digest import Digest
+from pyregistry.storage.removal import read_manifest
+from storage_drivers.base import StorageDriver
+from storage_drivers.errors import PathNotFound
+
+#: Seconds a set of late references is trusted before storage is listed again.
+DEFAULT_REFRESH_SECONDS = 0.25
+#: Clock disagreement tolerated between this host and the storage's timestamps.
+CLOCK_SKEW_SECONDS = 5.0
+
+
+class Guard:
+    """``spare(kind, repository, digest)`` for one collection that began at ``started``."""
+
+    def __init__(
+        self,
+        driver: StorageDriver,
+        *,
+        grace: float,
+        started: float,
+        delete_untagged: bool,
+        refresh: float = DEFAULT_REFRESH_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.driver = driver
+        self.grace = grace
+        self.since = started - CLOCK_SKEW_SECONDS
+        self.delete_untagged = delete_untagged
+        self.refresh = refresh
+        self.clock = clock
+        self._late: dict[str, tuple[float, set[Digest]]] = {}
+        self._repositories: tuple[float, list[str]] = (float("-inf"), [])
+        #: Objects spared, by kind (for the report).
+        self.spared: dict[str, int] = {"manifest": 0, "layer": 0, "blob": 0}
+
+    async def spare(self, kind: Kind, repository: str | None, digest: Digest) -> bool:
+        keep = await self._in_use(kind, repository, digest)
+        if keep:
+            self.spared[kind] += 1
+        return keep
+
+    async def _in_use(self, kind: Kind, repository: str | None, digest: Digest) -> bool:
+        if kind == "blob":
+            if await self._recent(paths.blob_data_path(digest)):
+                return True
+            for name in await self.repositories():
+                if digest in await self.late(name) or await self._exists(
+                    paths.layer_link_path(name, digest)
+                ):
+                    return True
+            return False
+        assert repository is not None
+        if kind == "layer":
+            path = paths.layer_link_path(repository, digest)
+            return await self._recent(path) or digest in await self.late(repository)
+        path = paths.manifest_revision_link_path(repository, digest)
+        if await self._recent(path) or digest in await self.late(repository):
+            return True
+        return self.delete_untagged and await self._tagged(repository, digest)
+
+    async def _recent(self, path: str) -> bool:
+        """Written within the grace period (a missing path is not in use)."""
+        try:
+            info = await self.driver.stat(path)
+        except PathNotFound:
+            return False
+        return info.mod_time.timestamp() >= self.clock() - self.grace - CLOCK_SKEW_SECONDS
+
+    async def _exists(self, path: str) -> bool:
+        try:
+            await self.driver.stat(path)
+        except PathNotFound:
+            return False
+        return True
+
+    async def _tagged(self, repository: str, digest: Digest) -> bool:
+        return any([t.target == digest async for t in stored.tags(self.driver, repository)])
+
+    async def repositories(self) -> list[str]:
+        """Every repository, listed again once the last listing is ``refresh`` old."""
+        listed_at, names = self._repositories
+        now = self.clock()
+        if now - listed_at >= self.refresh:
+            names = [name async for name in stored.repositories(self.driver)]
+            self._repositories = (now, names)
+        return names
+
+    async def late(self, repository: str) -> set[Digest]:
+        """What the manifests written to ``repository`` since marking began reference."""
+        now = self.clock()
+        cached = self._late.get(repository)
+        if cached is not None and now - cached[0] < self.refresh:
+            return cached[1]
+        found: set[Digest] = set()
+        async for entry in stored.manifest_revisions(self.driver, repository, False):
+            if entry.modified < self.since:
+                continue
+            found.add(entry.digest)
+            content = await read_manifest(self.driver, entry.digest)
+            if content is None:
+                continue
+            try:
+                refs = parse_references(repository, entry.digest, content)
+            except ManifestUnreadable:
+                continue  # a manifest we cannot read is not kept by us, nor can it keep
+            found.update(refs.blobs)
+            found.update(refs.children)
+            if refs.subject is not None:
+                found.add(refs.subject)
+        self._late[repository] = (now, found)
+        return found
