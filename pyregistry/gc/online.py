@@ -25,6 +25,7 @@ from pyregistry.gc.report import Report
 from pyregistry.gc.settings import GCSettings, gc_settings
 from pyregistry.storage import Registry
 from pyregistry.tasks.scheduler import Job, JobRun, Scheduler
+from pyregistry.usage.gauges import refresh as refresh_usage
 
 log = logging.getLogger("pyregistry.gc")
 
@@ -51,7 +52,14 @@ class OnlineCollector:
         settings = gc_settings(config)
         if not settings.enabled or config.storage.readonly or registry.readonly:
             return None
-        return cls(registry, settings)
+        collector = cls(registry, settings)
+        if config.http.debug.prometheus_enabled:
+            collector.after_run.append(collector.refresh_usage)
+        return collector
+
+    async def refresh_usage(self, report: Report) -> None:
+        """Measure storage usage for the debug server's gauges (after a run)."""
+        await refresh_usage(self.registry.driver)
 
     async def _cache_problem(self) -> str | None:
         """Why the shared blob descriptor cache cannot forget now (None: it can)."""

@@ -35,7 +35,9 @@ class Outcome:
 
 async def push_base(client: AsyncRegistryClient) -> Layer:
     base = random_layer("stress-base", size=4096)
-    await client.push(BASE_REPOSITORY, build_image(seed="base", base_layers=[base], layers=0), "keep")
+    await client.push(
+        BASE_REPOSITORY, build_image(seed="base", base_layers=[base], layers=0), "keep"
+    )
     return base
 
 
@@ -56,9 +58,7 @@ async def _push_image(
     )
 
 
-async def pusher(
-    base_url: str, number: int, base: Layer, until: float, outcome: Outcome
-) -> None:
+async def pusher(base_url: str, number: int, base: Layer, until: float, outcome: Outcome) -> None:
     repository, scratch = f"stress/p{number}", f"stress/scratch{number}"
     rng = random.Random(number)
     async with AsyncRegistryClient(base_url, timeout=120.0) as client:
@@ -87,9 +87,7 @@ async def pusher(
                         await client.delete_manifest(repository, digest)
                         del outcome.kept[(repository, tag)]
                         outcome.deleted.append((repository, digest))
-                        outcome.deleted_blobs.update(
-                            d for d in image.blobs() if d != base.digest
-                        )
+                        outcome.deleted_blobs.update(d for d in image.blobs() if d != base.digest)
                 outcome.pushes += 1
             except Exception as exc:
                 outcome.failures.append(f"{repository} step {step}: {exc!r}")

@@ -66,8 +66,7 @@ async def _still_there(url: str, outcome: Outcome) -> list[str]:
             digest
             for repository, _ in outcome.deleted
             for digest in sorted(outcome.deleted_blobs)
-            if digest.startswith("sha256:")
-            and await client.blob_exists(repository, digest)
+            if digest.startswith("sha256:") and await client.blob_exists(repository, digest)
         ]
 
 
@@ -126,7 +125,9 @@ def test_filesystem_minutes(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_two_instances_on_s3(tmp_path: Path, seaweedfs_server: S3Server, redis_server_process: Any) -> None:
+def test_two_instances_on_s3(
+    tmp_path: Path, seaweedfs_server: S3Server, redis_server_process: Any
+) -> None:
     """A collects, every push goes through B; one bucket, one Redis (cache and leases)."""
     root = f"/gc-pair-{tmp_path.name}"
     redis = {"addr": redis_server_process.addr, "db": 9}
