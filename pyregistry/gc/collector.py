@@ -7,7 +7,7 @@ pushes: the registry is stopped or read-only, exactly as for distribution's comm
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -38,12 +38,14 @@ async def collect(
     spare: SpareCheck | None = None,
     change: ChangeRecorder | None = None,
     forget: Callable[[Digest], None] | None = None,
+    before_blobs: Callable[[Sweeper], Awaitable[None]] | None = None,
 ) -> Report:
     """Collect garbage on ``driver``; problems end up in ``report.errors``, never raised.
 
     ``out`` receives one line per object that goes (None: quiet); ``caches`` forget every
     removed object; ``spare``, ``change`` and ``forget`` are the sweeper's hooks (see
-    :mod:`pyregistry.gc.sweep`).
+    :mod:`pyregistry.gc.sweep`); ``before_blobs`` runs after the link sweep, before any
+    blob data goes (the online collector's repair step).
     """
     report = Report(dry_run=options.dry_run)
     progress = progress if progress is not None else Progress(enabled=False)
@@ -70,6 +72,8 @@ async def collect(
         )
         await sweeper.manifests(result.removals)
         await sweeper.layer_links(result.repositories, result.marked)
+        if before_blobs is not None:
+            await before_blobs(sweeper)
         try:
             candidates = await sweeper.unmarked_blobs(result.marked)
         except Exception as exc:

@@ -50,10 +50,12 @@ class Guard:
         delete_untagged: bool,
         refresh: float = DEFAULT_REFRESH_SECONDS,
         clock: Callable[[], float] = time.time,
+        skew: float = CLOCK_SKEW_SECONDS,
     ) -> None:
         self.driver = driver
         self.grace = grace
-        self.since = started - CLOCK_SKEW_SECONDS
+        self.skew = skew
+        self.since = started - skew
         self.delete_untagged = delete_untagged
         self.refresh = refresh
         self.clock = clock
@@ -93,7 +95,7 @@ class Guard:
             info = await self.driver.stat(path)
         except PathNotFound:
             return False
-        return info.mod_time.timestamp() >= self.clock() - self.grace - CLOCK_SKEW_SECONDS
+        return info.mod_time.timestamp() >= self.clock() - self.grace - self.skew
 
     async def _exists(self, path: str) -> bool:
         try:
@@ -113,6 +115,11 @@ class Guard:
             names = [name async for name in stored.repositories(self.driver)]
             self._repositories = (now, names)
         return names
+
+    def expire(self) -> None:
+        """Forget every cached listing: the next checks read storage again."""
+        self._late.clear()
+        self._repositories = (float("-inf"), [])
 
     async def late(self, repository: str) -> set[Digest]:
         """What the manifests written to ``repository`` since marking began reference."""

@@ -13,6 +13,8 @@ are called with the finished report. The safety argument is in docs/garbage-coll
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,10 +22,13 @@ from collections.abc import Awaitable, Callable
 from pyregistry.config.duration import format_duration
 from pyregistry.config.model import Config
 from pyregistry.gc.collector import CollectOptions, collect
-from pyregistry.gc.guard import Guard
+from pyregistry.gc.guard import CLOCK_SKEW_SECONDS, Guard
 from pyregistry.gc.report import Report
 from pyregistry.gc.settings import GCSettings, gc_settings
-from pyregistry.storage import Registry
+from pyregistry.gc.sweep import Sweeper
+from pyregistry.storage import Digest, Registry
+from pyregistry.storage.manifest_format import OCI_MANIFEST, infer_media_type
+from pyregistry.storage.removal import read_manifest, restore_link
 from pyregistry.tasks.scheduler import Job, JobRun, Scheduler
 from pyregistry.usage.gauges import refresh as refresh_usage
 
@@ -32,6 +37,9 @@ log = logging.getLogger("pyregistry.gc")
 JOB_NAME = "garbage-collect"
 
 AfterRun = Callable[[Report], Awaitable[None]]
+#: Between the link sweep and the repair's re-read (at most the grace period): a manifest
+#: PUT that checked its blobs before a link went must commit within this to be repaired.
+REPAIR_PAUSE_SECONDS = 2.0
 
 
 class OnlineCollector:
@@ -41,6 +49,8 @@ class OnlineCollector:
         self.registry = registry
         self.settings = settings
         self.after_run: list[AfterRun] = []
+        #: Clock disagreement allowed between hosts and storage timestamps (see Guard).
+        self.clock_skew = CLOCK_SKEW_SECONDS
         self.runs = 0
         self.last: Report | None = None
         #: Objects the guard spared in the last run, by kind.
@@ -87,6 +97,7 @@ class OnlineCollector:
                 grace=settings.grace_seconds,
                 started=time.time(),
                 delete_untagged=settings.delete_untagged,
+                skew=self.clock_skew,
             )
             cache = registry.blob_descriptor_cache
             index = registry.index
@@ -97,6 +108,7 @@ class OnlineCollector:
                 spare=guard.spare,
                 change=index.change if index is not None else None,
                 forget=registry.forget_content,
+                before_blobs=lambda sweeper: self._repair(guard, sweeper),
             )
             self.spared = dict(guard.spared)
         self.runs += 1
@@ -108,6 +120,46 @@ class OnlineCollector:
             except Exception:
                 log.exception("a hook after garbage collection failed")
         return report
+
+    async def _repair(self, guard: Guard, sweeper: Sweeper) -> None:
+        """Put back removed links that a manifest committed meanwhile needs.
+
+        A manifest PUT checks its blobs, then commits its revision; one whose check came
+        just before a link's removal and whose commit came after the guard's last look
+        would name a blob its repository no longer links. After a pause, every
+        repository that lost links is listed again; whatever a manifest written since
+        marking began references is linked again, before any blob data is removed.
+        """
+        removed = [(kind, repo, digest) for kind, repo, digest in sweeper.removed if repo]
+        if not removed or self.settings.dry_run:
+            return
+        await asyncio.sleep(min(REPAIR_PAUSE_SECONDS, self.settings.grace_seconds))
+        guard.expire()
+        for kind, repository, digest in removed:
+            assert repository is not None
+            if digest not in await guard.late(repository):
+                continue
+            try:
+                if kind == "manifest":
+                    await self._restore_manifest(repository, digest)
+                else:
+                    await restore_link(self.registry.driver, kind, repository, digest)
+            except Exception as exc:
+                sweeper.report.fail(f"cannot restore {kind} {repository}@{digest}: {exc}")
+                continue
+            sweeper.report.warn(f"restored {kind} {repository}@{digest}: pushed meanwhile")
+
+    async def _restore_manifest(self, repository: str, digest: Digest) -> None:
+        content = await read_manifest(self.registry.driver, digest)
+        document = json.loads(content) if content else {}
+        media_type = infer_media_type(document) if isinstance(document, dict) else None
+        index = self.registry.index
+        if index is None:
+            await restore_link(self.registry.driver, "manifest", repository, digest)
+            return
+        async with index.change(repository) as change:
+            await restore_link(self.registry.driver, "manifest", repository, digest)
+            change.manifest_stored(digest, media_type or OCI_MANIFEST, len(content or b""))
 
     def _log(self, report: Report) -> None:
         spared = ", ".join(f"{n} {kind}s" for kind, n in self.spared.items() if n)

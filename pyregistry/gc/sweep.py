@@ -83,6 +83,8 @@ class Sweeper:
         self.concurrency = max(1, concurrency)
         self.change = change if change is not None else _no_change
         self.forget = forget
+        #: What this sweep removed so far: (kind, repository or None, digest).
+        self.removed: list[tuple[Kind, str | None, Digest]] = []
 
     async def _each(self, items: Iterable[T], remove: Callable[[T], Awaitable[None]]) -> None:
         """``remove`` every item, at most ``concurrency`` at once (it records its errors)."""
@@ -137,6 +139,7 @@ class Sweeper:
             return
         if found:
             self.report.manifests_deleted += 1
+            self.removed.append(("manifest", removal.repository, removal.digest))
         else:
             self.report.warn(f"manifest {name} was already gone")
 
@@ -166,6 +169,8 @@ class Sweeper:
             self.report.fail(f"cannot delete layer link {repository}@{digest}: {exc}")
             return
         self.report.layer_links_deleted += int(found)
+        if found:
+            self.removed.append(("layer", repository, digest))
 
     async def unmarked_blobs(self, marked: set[Digest]) -> list[StoredBlob]:
         """Blobs in the global store that nothing marked (listing only, no removal)."""
