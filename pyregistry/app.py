@@ -13,7 +13,8 @@ While the app runs (its lifespan), the scheduler (``app.state.scheduler``,
 ``pyregistry.tasks``) runs background jobs, each on one instance of those sharing the
 storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
 (``app.state.upload_purger``; None when off), ``storage.maintenance.gc`` collects
-garbage online (``app.state.collector``; None when off), and every ``pyregistry.jobs`` entry point
+garbage online (``app.state.collector``; None when off), ``storage.maintenance.retention``
+applies retention policies, and every ``pyregistry.jobs`` entry point
 (``register(scheduler, config)``) may add its own.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
@@ -42,6 +43,7 @@ from pyregistry.gc.online import OnlineCollector
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
+from pyregistry.retention.job import RetentionJob
 from pyregistry.storage import Registry
 from pyregistry.tasks.leases import lease_factory
 from pyregistry.tasks.plugins import register_plugin_jobs
@@ -133,6 +135,9 @@ def create_app(
     collector = OnlineCollector.from_config(registry, config)
     if collector is not None:
         collector.register(scheduler)
+    retention = RetentionJob.from_config(registry, config)
+    if retention is not None:
+        retention.register(scheduler)
     register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager

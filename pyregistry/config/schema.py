@@ -126,6 +126,23 @@ SCHEMA = _s(
                     deleteuntagged=BOOL,
                     dryrun=BOOL,
                 ),
+                retention=_s(
+                    enabled=BOOL,
+                    interval=DURATION,
+                    dryrun=BOOL,
+                    policies=ListOf(
+                        Struct(
+                            {
+                                "repositories": ANY,
+                                "keeptags": INT,
+                                "keeppatterns": ANY,
+                                "keepwithin": DURATION,
+                                "untaggedolderthan": DURATION,
+                            },
+                            required=("repositories",),
+                        )
+                    ),
+                ),
             ),
             "tag": _s(concurrencylimit=INT),
         },
