@@ -12,12 +12,24 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from pyregistry.config.duration import format_duration
 from pyregistry.gc.mark import reachable, read_revisions
 from pyregistry.gc.report import Report
 from pyregistry.retention.policy import RetentionPolicy
 from pyregistry.storage import Digest, Registry
 from pyregistry.storage import enumerate as stored
+
+
+def format_age(seconds: float) -> str:
+    """``10d4h``, ``3h12m``, ``42s``: ages and limits as an operator reads them."""
+    seconds = max(int(seconds), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
 
 
 @dataclass(frozen=True)
@@ -53,9 +65,7 @@ def _tag_reason(policy: RetentionPolicy, rank: int, age: float) -> str:
     if policy.keep_patterns:
         why.append("matches no keep pattern")
     if policy.keep_within_seconds is not None:
-        why.append(
-            f"pushed {format_duration(age)} ago, over {format_duration(policy.keep_within_seconds)}"
-        )
+        why.append(f"pushed {format_age(age)} ago, over {format_age(policy.keep_within_seconds)}")
     return "; ".join(why)
 
 
@@ -104,8 +114,6 @@ async def plan_repository(
         for revision in sorted(untagged, key=lambda e: e.modified):
             age = now - revision.modified
             if age > limit:
-                reason = (
-                    f"untagged, pushed {format_duration(age)} ago, over {format_duration(limit)}"
-                )
+                reason = f"untagged, pushed {format_age(age)} ago, over {format_age(limit)}"
                 plan.removals.append(Removal(revision.digest, revision.modified, reason))
     return plan
