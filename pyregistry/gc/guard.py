@@ -6,22 +6,24 @@ when storage shows it in use *now*, not at marking time:
 
 * it was written within ``grace`` (a revision, layer link or blob ``data`` file's
   modification time): an upload, mount or manifest push in progress or just finished;
-* a manifest revision written since marking began names it (its "late" references:
-  config, layers, index children, subject, and its own digest): a manifest or index
-  pushed while the store was being marked;
-* a manifest that a tag points at now (``deleteuntagged``);
-* a blob that any repository still links (after the link sweep, only links the guard
-  spared, or links made since, remain).
+* (links and revisions) a manifest revision of its repository written since marking
+  began names it (its "late" references: config, layers, index children, subject, and
+  its own digest): a manifest or index pushed while the store was being marked;
+* (manifests, ``deleteuntagged``) a tag points at it now;
+* (blob data) any repository links it (as a layer or a manifest revision), in a
+  listing of repositories made for this check (after the link sweep and its repair,
+  only links the guard spared, restored or made since remain; a manifest cannot be
+  pushed without its repository's links).
 
-Late references are re-read at most every ``refresh`` seconds (per repository for
-manifests and links, over all repositories for blobs). See docs/garbage-collection.md
-for why this is enough, and for the one assumption it rests on.
+Late references are re-read at most every ``refresh`` seconds per repository. See
+docs/garbage-collection.md for why this is enough, and for the assumption it rests on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from pyregistry.gc.references import ManifestUnreadable, parse_references
 from pyregistry.gc.sweep import Kind
@@ -51,6 +53,7 @@ class Guard:
         refresh: float = DEFAULT_REFRESH_SECONDS,
         clock: Callable[[], float] = time.time,
         skew: float = CLOCK_SKEW_SECONDS,
+        list_repositories: Callable[[], Awaitable[list[str]]] | None = None,
     ) -> None:
         self.driver = driver
         self.grace = grace
@@ -60,7 +63,8 @@ class Guard:
         self.refresh = refresh
         self.clock = clock
         self._late: dict[str, tuple[float, set[Digest]]] = {}
-        self._repositories: tuple[float, list[str]] = (float("-inf"), [])
+        #: Faster than walking storage (the metadata index's catalog), if given.
+        self.list_repositories = list_repositories
         #: Objects spared, by kind (for the report).
         self.spared: dict[str, int] = {"manifest": 0, "layer": 0, "blob": 0}
 
@@ -74,12 +78,12 @@ class Guard:
         if kind == "blob":
             if await self._recent(paths.blob_data_path(digest)):
                 return True
-            for name in await self.repositories():
-                if digest in await self.late(name) or await self._exists(
-                    paths.layer_link_path(name, digest)
-                ):
-                    return True
-            return False
+            names = await self.repositories()
+            linked = await asyncio.gather(
+                *(self._exists(paths.layer_link_path(name, digest)) for name in names),
+                *(self._exists(paths.manifest_revision_link_path(name, digest)) for name in names),
+            )
+            return any(linked)
         assert repository is not None
         if kind == "layer":
             path = paths.layer_link_path(repository, digest)
@@ -108,18 +112,15 @@ class Guard:
         return any([t.target == digest async for t in stored.tags(self.driver, repository)])
 
     async def repositories(self) -> list[str]:
-        """Every repository, listed again once the last listing is ``refresh`` old."""
-        listed_at, names = self._repositories
-        now = self.clock()
-        if now - listed_at >= self.refresh:
-            names = [name async for name in stored.repositories(self.driver)]
-            self._repositories = (now, names)
-        return names
+        """Every repository, listed afresh for each blob: an upload of content the store
+        already holds writes only the new repository's link, not the data."""
+        if self.list_repositories is not None:
+            return await self.list_repositories()
+        return [name async for name in stored.repositories(self.driver)]
 
     def expire(self) -> None:
         """Forget every cached listing: the next checks read storage again."""
         self._late.clear()
-        self._repositories = (float("-inf"), [])
 
     async def late(self, repository: str) -> set[Digest]:
         """What the manifests written to ``repository`` since marking began reference."""

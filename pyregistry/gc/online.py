@@ -98,6 +98,7 @@ class OnlineCollector:
                 started=time.time(),
                 delete_untagged=settings.delete_untagged,
                 skew=self.clock_skew,
+                list_repositories=registry.catalog,
             )
             cache = registry.blob_descriptor_cache
             index = registry.index
