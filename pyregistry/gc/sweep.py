@@ -115,9 +115,15 @@ class Sweeper:
         self.progress.phase("sweep manifests", len(removals))
         for removal in removals:
             self._say(f"manifest eligible for deletion: {removal.repository}@{removal.digest}")
-        await self._each(removals, self._remove_manifest)
+        by_repository: dict[str, list[ManifestRemoval]] = {}
+        for removal in removals:
+            by_repository.setdefault(removal.repository, []).append(removal)
+        for repository, group in by_repository.items():
+            # One index record per repository: overlapping records would leave it dirty.
+            async with self.change(repository) as change:
+                await self._each(group, functools.partial(self._remove_manifest, change))
 
-    async def _remove_manifest(self, removal: ManifestRemoval) -> None:
+    async def _remove_manifest(self, change: IndexChange, removal: ManifestRemoval) -> None:
         name = f"{removal.repository}@{removal.digest}"
         self.progress.advance()
         if self.dry_run:
@@ -126,10 +132,10 @@ class Sweeper:
         if await self._spared("manifest", removal.repository, removal.digest):
             return
         try:
-            async with self.change(removal.repository) as change:
-                found = await remove_manifest_revision(
-                    self.driver, removal.repository, removal.digest, removal.tags, removal.subject
-                )
+            found = await remove_manifest_revision(
+                self.driver, removal.repository, removal.digest, removal.tags, removal.subject
+            )
+            if found:
                 change.manifest_deleted(removal.digest)
             await _forget(self.caches, removal.repository, removal.digest)
             if self.forget is not None:
@@ -153,7 +159,9 @@ class Sweeper:
                 async for link in stored.layer_links(self.driver, repository)
                 if link.digest not in marked
             ]
-            await self._each(doomed, functools.partial(self._remove_layer_link, repository))
+            if doomed:
+                async with self.change(repository):  # the last link may take the repository
+                    await self._each(doomed, functools.partial(self._remove_layer_link, repository))
             self.progress.advance()
 
     async def _remove_layer_link(self, repository: str, digest: Digest) -> None:
