@@ -14,7 +14,7 @@ While the app runs (its lifespan), the scheduler (``app.state.scheduler``,
 storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
 (``app.state.upload_purger``; None when off), ``storage.maintenance.gc`` collects
 garbage online (``app.state.collector``; None when off), ``storage.maintenance.retention``
-applies retention policies, and every ``pyregistry.jobs`` entry point
+applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
 (``register(scheduler, config)``) may add its own.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
@@ -173,5 +173,6 @@ def create_app(
     app.state.api = state
     app.state.upload_purger = purger
     app.state.collector = collector
+    app.state.retention = retention
     app.state.scheduler = scheduler
     return app

@@ -31,6 +31,9 @@ class RetentionJob:
         settings = retention_settings(config)
         if not settings.enabled or not settings.policies or registry.readonly:
             return None
+        if not settings.dry_run and not registry.delete_enabled:
+            log.warning("retention is enabled but storage.delete.enabled is not: not applied")
+            return None
         return cls(registry, settings)
 
     async def run_once(self) -> RetentionResult:

@@ -16,15 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from pyregistry.app import create_app
 from pyregistry.client.content import build_image, build_index
 from pyregistry.config import load_config
 from pyregistry.retention.apply import RetentionResult, _apply
+from pyregistry.retention.job import RetentionJob
 from pyregistry.retention.plan import plan_repository
 from pyregistry.retention.policy import RetentionSettings, retention_settings
 from pyregistry.storage import Digest, Registry, paths
 from storage_drivers import create_driver
 from tests.gc.scenario import push
 from tests.support.registry_process import REPO_ROOT
+from tests.support.server import run_server
 
 DAY = 86400.0
 POLICY = """
@@ -185,3 +188,21 @@ def test_bad_policies_are_configuration_errors(tmp_path: Path, policy: str, key:
     result = _retention(str(config), "--dry-run")
     assert result.returncode == 2, result.stdout
     assert "configuration error" in result.stderr and key in result.stderr
+
+
+def test_the_job_runs_on_the_scheduler(tmp_path: Path) -> None:
+    """Enabled, the policies are applied in the background (here every 200ms)."""
+    root, config, d = _setup(tmp_path)
+    text = config.read_text().replace(
+        "    retention:\n", "    retention:\n      enabled: true\n      interval: 200ms\n"
+    )
+    config.write_text(text)
+    app = create_app(load_config(str(config)))
+    assert isinstance(app.state.retention, RetentionJob)
+    with run_server(app):
+        deadline = time.monotonic() + 20
+        while app.state.retention.last is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    tags, manifests = asyncio.run(_state(root))
+    assert tags == {"t4", "t5", "multi", "release-1.0"}
+    assert d["old-untagged"] not in manifests
