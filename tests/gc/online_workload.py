@@ -28,7 +28,8 @@ class Outcome:
 
     kept: dict[tuple[str, str], str] = field(default_factory=dict)
     deleted: list[tuple[str, str]] = field(default_factory=list)
-    deleted_blobs: set[str] = field(default_factory=set)
+    #: (repository, blob digest) of every deleted image's own blobs.
+    deleted_blobs: set[tuple[str, str]] = field(default_factory=set)
     pushes: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -87,7 +88,9 @@ async def pusher(base_url: str, number: int, base: Layer, until: float, outcome:
                         await client.delete_manifest(repository, digest)
                         del outcome.kept[(repository, tag)]
                         outcome.deleted.append((repository, digest))
-                        outcome.deleted_blobs.update(d for d in image.blobs() if d != base.digest)
+                        outcome.deleted_blobs.update(
+                            (repository, d) for d in image.blobs() if d != base.digest
+                        )
                 outcome.pushes += 1
             except Exception as exc:
                 outcome.failures.append(f"{repository} step {step}: {exc!r}")

@@ -60,13 +60,12 @@ def base_url(process: RegistryProcess) -> str:
     return f"http://127.0.0.1:{process.port}"
 
 
-async def _still_there(url: str, outcome: Outcome) -> list[str]:
+async def _still_there(url: str, outcome: Outcome) -> list[tuple[str, str]]:
     async with AsyncRegistryClient(url) as client:
         return [
-            digest
-            for repository, _ in outcome.deleted
-            for digest in sorted(outcome.deleted_blobs)
-            if digest.startswith("sha256:") and await client.blob_exists(repository, digest)
+            (repository, digest)
+            for repository, digest in sorted(outcome.deleted_blobs)
+            if await client.blob_exists(repository, digest)
         ]
 
 
