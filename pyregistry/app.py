@@ -14,7 +14,9 @@ Extension points for later features (all optional, all explicit):
 While the app runs (its lifespan), the scheduler (``app.state.scheduler``,
 ``pyregistry.tasks``) runs background jobs, each on one instance of those sharing the
 storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
-(``app.state.upload_purger``; None when off), and every ``pyregistry.jobs`` entry point
+(``app.state.upload_purger``; None when off), ``storage.maintenance.gc`` collects
+garbage online (``app.state.collector``; None when off), ``storage.maintenance.retention``
+applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
 (``register(scheduler, config)``) may add its own.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
@@ -41,9 +43,11 @@ from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
 from pyregistry.front import RegistryApp
+from pyregistry.gc.online import OnlineCollector
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
+from pyregistry.retention.job import RetentionJob
 from pyregistry.storage import Registry
 from pyregistry.tasks.leases import lease_factory
 from pyregistry.tasks.plugins import register_plugin_jobs
@@ -120,6 +124,12 @@ def create_app(
     scheduler = Scheduler(job_leases)
     if purger is not None:
         purger.register(scheduler)
+    collector = OnlineCollector.from_config(registry, config)
+    if collector is not None:
+        collector.register(scheduler)
+    retention = RetentionJob.from_config(registry, config)
+    if retention is not None:
+        retention.register(scheduler)
     register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager
@@ -157,5 +167,7 @@ def create_app(
     app.state.config = config
     app.state.api = state
     app.state.upload_purger = purger
+    app.state.collector = collector
+    app.state.retention = retention
     app.state.scheduler = scheduler
     return app

@@ -7,7 +7,8 @@ path, never the path itself, so repository names and digests cannot blow up the 
 Bytes are counted as they stream; nothing is buffered.
 
 With several workers, set ``PROMETHEUS_MULTIPROC_DIR`` (the server does) and
-:func:`render` aggregates every worker's values.
+:func:`render` aggregates every worker's values. Storage usage gauges
+(:mod:`pyregistry.usage.gauges`) are added to whatever :func:`render` exposes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from prometheus_client import (
     multiprocess,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pyregistry.usage.gauges import UsageCollector
 
 #: distribution's request-duration buckets (seconds).
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60)
@@ -164,6 +167,18 @@ def render(registry: CollectorRegistry | None = None) -> tuple[bytes, str]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
+            registry.register(UsageCollector())
         else:
             registry = REGISTRY
+            _register_usage_once()
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+_usage_registered = False
+
+
+def _register_usage_once() -> None:
+    global _usage_registered
+    if not _usage_registered:
+        REGISTRY.register(UsageCollector())
+        _usage_registered = True

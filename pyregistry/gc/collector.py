@@ -7,7 +7,7 @@ pushes: the registry is stopped or read-only, exactly as for distribution's comm
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -15,8 +15,9 @@ from pyregistry.gc.mark import mark
 from pyregistry.gc.progress import Progress
 from pyregistry.gc.references import ManifestUnreadable
 from pyregistry.gc.report import Report
-from pyregistry.gc.sweep import DEFAULT_CONCURRENCY, SpareCheck, Sweeper
+from pyregistry.gc.sweep import DEFAULT_CONCURRENCY, ChangeRecorder, SpareCheck, Sweeper
 from pyregistry.storage.cache import BlobDescriptorCache
+from pyregistry.storage.digest import Digest
 from storage_drivers.base import StorageDriver
 
 
@@ -35,11 +36,16 @@ async def collect(
     progress: Progress | None = None,
     out: TextIO | None = None,
     spare: SpareCheck | None = None,
+    change: ChangeRecorder | None = None,
+    forget: Callable[[Digest], None] | None = None,
+    before_blobs: Callable[[Sweeper], Awaitable[None]] | None = None,
 ) -> Report:
     """Collect garbage on ``driver``; problems end up in ``report.errors``, never raised.
 
     ``out`` receives one line per object that goes (None: quiet); ``caches`` forget every
-    removed object; ``spare`` may veto single removals (see :mod:`pyregistry.gc.sweep`).
+    removed object; ``spare``, ``change`` and ``forget`` are the sweeper's hooks (see
+    :mod:`pyregistry.gc.sweep`); ``before_blobs`` runs after the link sweep, before any
+    blob data goes (the online collector's repair step).
     """
     report = Report(dry_run=options.dry_run)
     progress = progress if progress is not None else Progress(enabled=False)
@@ -61,9 +67,13 @@ async def collect(
             out=out,
             spare=spare,
             concurrency=options.concurrency,
+            change=change,
+            forget=forget,
         )
         await sweeper.manifests(result.removals)
         await sweeper.layer_links(result.repositories, result.marked)
+        if before_blobs is not None:
+            await before_blobs(sweeper)
         try:
             candidates = await sweeper.unmarked_blobs(result.marked)
         except Exception as exc:

@@ -54,7 +54,7 @@ class MarkResult:
     manifests_kept: int = 0
 
 
-async def _read_revisions(
+async def read_revisions(
     driver: StorageDriver, repository: str, report: Report
 ) -> dict[Digest, ManifestReferences]:
     """Every revision's references, its manifest read ``READ_BATCH`` at a time."""
@@ -82,7 +82,7 @@ async def _read_revisions(
     return revisions
 
 
-def _reachable(roots: Iterable[Digest], revisions: dict[Digest, ManifestReferences]) -> set[Digest]:
+def reachable(roots: Iterable[Digest], revisions: dict[Digest, ManifestReferences]) -> set[Digest]:
     """Roots, their index children (recursively) and referrers of anything kept."""
     referrers: dict[Digest, list[Digest]] = {}
     for digest, refs in revisions.items():
@@ -109,10 +109,10 @@ async def mark_repository(
     report: Report,
 ) -> tuple[int, list[ManifestRemoval]]:
     """Mark one repository into ``marked``; returns (manifests kept, removals)."""
-    revisions = await _read_revisions(driver, repository, report)
+    revisions = await read_revisions(driver, repository, report)
     if delete_untagged:
         roots = [t.target async for t in stored.tags(driver, repository) if t.target is not None]
-        kept = _reachable(roots, revisions)
+        kept = reachable(roots, revisions)
     else:
         kept = set(revisions)
     for digest in kept:

@@ -11,7 +11,10 @@ are reported and skipped; any other failure is recorded and the sweep goes on wi
 rest, so one bad object does not leave the whole store uncollected.
 
 ``spare``, when given, is asked right before each removal and may veto it; the offline
-command has none, an online collector passes its grace-period re-check there.
+command has none, an online collector passes its grace-period re-check there. ``change``
+(online: the registry's ``ctx.change``) wraps each manifest removal so that the metadata
+index records it; ``forget`` is told of every removed manifest or blob digest (online: the
+in-process manifest content cache).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Literal, TextIO, TypeVar
 
 from pyregistry.gc.mark import ManifestRemoval
@@ -28,6 +32,7 @@ from pyregistry.storage import enumerate as stored
 from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.enumerate import StoredBlob
+from pyregistry.storage.metadata import NO_CHANGE, IndexChange
 from pyregistry.storage.removal import remove_blob, remove_layer_link, remove_manifest_revision
 from storage_drivers.base import StorageDriver
 
@@ -38,6 +43,12 @@ DEFAULT_CONCURRENCY = 8
 Kind = Literal["manifest", "layer", "blob"]
 #: ``spare(kind, repository or None, digest)``: True keeps the object after all.
 SpareCheck = Callable[[Kind, str | None, Digest], Awaitable[bool]]
+#: ``change(repository)``: the metadata index's record of one write (see storage.metadata).
+ChangeRecorder = Callable[[str], AbstractAsyncContextManager[IndexChange]]
+
+
+def _no_change(repository: str) -> AbstractAsyncContextManager[IndexChange]:
+    return NO_CHANGE
 
 
 async def _forget(caches: Sequence[BlobDescriptorCache], repo: str | None, digest: Digest) -> None:
@@ -59,6 +70,8 @@ class Sweeper:
         out: TextIO | None = None,
         spare: SpareCheck | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        change: ChangeRecorder | None = None,
+        forget: Callable[[Digest], None] | None = None,
     ) -> None:
         self.driver = driver
         self.report = report
@@ -68,6 +81,10 @@ class Sweeper:
         self.out = out
         self.spare = spare
         self.concurrency = max(1, concurrency)
+        self.change = change if change is not None else _no_change
+        self.forget = forget
+        #: What this sweep removed so far: (kind, repository or None, digest).
+        self.removed: list[tuple[Kind, str | None, Digest]] = []
 
     async def _each(self, items: Iterable[T], remove: Callable[[T], Awaitable[None]]) -> None:
         """``remove`` every item, at most ``concurrency`` at once (it records its errors)."""
@@ -98,9 +115,15 @@ class Sweeper:
         self.progress.phase("sweep manifests", len(removals))
         for removal in removals:
             self._say(f"manifest eligible for deletion: {removal.repository}@{removal.digest}")
-        await self._each(removals, self._remove_manifest)
+        by_repository: dict[str, list[ManifestRemoval]] = {}
+        for removal in removals:
+            by_repository.setdefault(removal.repository, []).append(removal)
+        for repository, group in by_repository.items():
+            # One index record per repository: overlapping records would leave it dirty.
+            async with self.change(repository) as change:
+                await self._each(group, functools.partial(self._remove_manifest, change))
 
-    async def _remove_manifest(self, removal: ManifestRemoval) -> None:
+    async def _remove_manifest(self, change: IndexChange, removal: ManifestRemoval) -> None:
         name = f"{removal.repository}@{removal.digest}"
         self.progress.advance()
         if self.dry_run:
@@ -112,12 +135,17 @@ class Sweeper:
             found = await remove_manifest_revision(
                 self.driver, removal.repository, removal.digest, removal.tags, removal.subject
             )
+            if found:
+                change.manifest_deleted(removal.digest)
             await _forget(self.caches, removal.repository, removal.digest)
+            if self.forget is not None:
+                self.forget(removal.digest)
         except Exception as exc:
             self.report.fail(f"cannot delete manifest {name}: {exc}")
             return
         if found:
             self.report.manifests_deleted += 1
+            self.removed.append(("manifest", removal.repository, removal.digest))
         else:
             self.report.warn(f"manifest {name} was already gone")
 
@@ -131,7 +159,9 @@ class Sweeper:
                 async for link in stored.layer_links(self.driver, repository)
                 if link.digest not in marked
             ]
-            await self._each(doomed, functools.partial(self._remove_layer_link, repository))
+            if doomed:
+                async with self.change(repository):  # the last link may take the repository
+                    await self._each(doomed, functools.partial(self._remove_layer_link, repository))
             self.progress.advance()
 
     async def _remove_layer_link(self, repository: str, digest: Digest) -> None:
@@ -147,6 +177,8 @@ class Sweeper:
             self.report.fail(f"cannot delete layer link {repository}@{digest}: {exc}")
             return
         self.report.layer_links_deleted += int(found)
+        if found:
+            self.removed.append(("layer", repository, digest))
 
     async def unmarked_blobs(self, marked: set[Digest]) -> list[StoredBlob]:
         """Blobs in the global store that nothing marked (listing only, no removal)."""
@@ -176,6 +208,8 @@ class Sweeper:
         try:
             found = await remove_blob(self.driver, blob.digest)
             await _forget(self.caches, None, blob.digest)
+            if self.forget is not None:
+                self.forget(blob.digest)
         except Exception as exc:
             self.report.fail(f"cannot delete blob {blob.digest}: {exc}")
             return

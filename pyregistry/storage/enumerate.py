@@ -38,6 +38,8 @@ class LinkEntry:
     digest: Digest
     target: Digest | None
     path: str
+    #: When the link file was last written (seconds since the epoch), from the listing.
+    modified: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class StoredBlob:
 
     digest: Digest
     size: int
+    #: When its data was last written (seconds since the epoch), from the listing.
+    modified: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +80,13 @@ async def _links(driver: StorageDriver, root: str, read_targets: bool) -> AsyncI
     each is a request, and reading them one by one is what makes collections slow.
     """
     ctx = StorageContext(driver=driver)
-    batch: list[tuple[Digest, str]] = []
+    batch: list[tuple[Digest, str, float]] = []
 
     async def resolve() -> list[LinkEntry]:
         if not read_targets:
-            return [LinkEntry(digest, None, path) for digest, path in batch]
-        targets = await asyncio.gather(*(ctx.read_link(path) for _, path in batch))
-        return [LinkEntry(d, t, p) for (d, p), t in zip(batch, targets, strict=True)]
+            return [LinkEntry(digest, None, path, when) for digest, path, when in batch]
+        targets = await asyncio.gather(*(ctx.read_link(path) for _, path, _ in batch))
+        return [LinkEntry(d, t, p, m) for (d, p, m), t in zip(batch, targets, strict=True)]
 
     try:
         async for info in driver.walk(root):
@@ -92,7 +96,7 @@ async def _links(driver: StorageDriver, root: str, read_targets: bool) -> AsyncI
             digest = _digest_from_dirs(parts[0], parts[1]) if len(parts) == 3 else None
             if digest is None:
                 continue
-            batch.append((digest, info.path))
+            batch.append((digest, info.path, info.mod_time.timestamp()))
             if len(batch) >= READ_BATCH:
                 for entry in await resolve():
                     yield entry
@@ -149,7 +153,7 @@ async def blobs(driver: StorageDriver) -> AsyncIterator[StoredBlob]:
                 continue
             digest = _digest_from_dirs(parts[0], parts[2])
             if digest is not None:
-                yield StoredBlob(digest, info.size)
+                yield StoredBlob(digest, info.size, info.mod_time.timestamp())
     except PathNotFound:
         return
 

@@ -109,6 +109,10 @@ class Registry:
         """The metadata index answering listings (None: storage is walked every time)."""
         return self._ctx.index
 
+    def forget_content(self, digest: Digest) -> None:
+        """Drop ``digest`` from this process's manifest content cache (garbage collected)."""
+        self._manifest_cache.discard(digest)
+
     async def stat_blob(self, digest: Digest) -> BlobDescriptor | None:
         """The blob in the global store, whatever repository links it."""
         return await self._blob_store.stat(digest)

@@ -68,3 +68,17 @@ async def remove_layer_link(driver: StorageDriver, repository: str, digest: Dige
 async def remove_blob(driver: StorageDriver, digest: Digest) -> bool:
     """Remove a blob from the global store (its whole directory); False if already gone."""
     return await _delete(driver, paths.blob_path(digest))
+
+
+async def restore_link(driver: StorageDriver, kind: str, repository: str, digest: Digest) -> None:
+    """Write back a ``layer`` link or ``manifest`` revision link a collector removed.
+
+    An online collector does so when a manifest pushed meanwhile turns out to need it;
+    the blob data is still there (links go before any data).
+    """
+    path = (
+        paths.layer_link_path(repository, digest)
+        if kind == "layer"
+        else paths.manifest_revision_link_path(repository, digest)
+    )
+    await StorageContext(driver=driver).write_link(path, digest)

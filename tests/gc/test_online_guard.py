@@ -1,0 +1,142 @@
+"""The online collector's guard and repair, step by step on a real filesystem store.
+
+Each test stops the collection where a push would race it (between marking and
+sweeping, between the link sweep and the blob sweep) and pushes right there through the
+storage layer, then lets the sweep go on: what the push needs must survive.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from pyregistry.client.content import build_image, build_index
+from pyregistry.gc import MarkResult, Report, Sweeper, mark
+from pyregistry.gc.guard import Guard
+from pyregistry.gc.online import OnlineCollector
+from pyregistry.gc.settings import GCSettings
+from pyregistry.storage import Digest, Registry
+from pyregistry.storage.errors import BlobUnknown
+from storage_drivers import create_driver
+from tests.gc.scenario import push
+
+
+@pytest.fixture
+async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
+    reg = Registry(create_driver("filesystem", {"rootdirectory": str(tmp_path)}))
+    yield reg
+    await reg.close()
+
+
+def _d(value: str) -> Digest:
+    return Digest.parse(value)
+
+
+async def _sweep(registry: Registry, guard: Guard, marked: MarkResult) -> None:
+    """The sweep of a collection whose marking is ``marked``."""
+    report = Report()
+    sweeper = Sweeper(registry.driver, report, spare=guard.spare)
+    await sweeper.manifests(marked.removals)
+    await sweeper.layer_links(marked.repositories, marked.marked)
+    await sweeper.blobs(await sweeper.unmarked_blobs(marked.marked))
+    assert report.ok, report.errors
+
+
+def _collector(registry: Registry, grace: float, delete_untagged: bool = True) -> OnlineCollector:
+    collector = OnlineCollector(
+        registry, GCSettings(enabled=True, grace_seconds=grace, delete_untagged=delete_untagged)
+    )
+    collector.clock_skew = 0.0
+    return collector
+
+
+async def test_grace_keeps_a_blob_whose_manifest_is_not_pushed_yet(registry: Registry) -> None:
+    repo = registry.repository("app")
+    stored = await repo.blobs.put(b"layer uploaded, manifest to come")
+    report = await _collector(registry, grace=60).collect_once()
+    assert report.ok and report.blobs_deleted == 0
+    assert (await repo.blobs.stat(stored.digest)).size == stored.size
+    report = await _collector(registry, grace=0).collect_once()
+    assert report.blobs_deleted == 1
+    with pytest.raises(BlobUnknown):
+        await repo.blobs.stat(stored.digest)
+
+
+async def test_a_manifest_pushed_while_marking_keeps_its_blobs(registry: Registry) -> None:
+    repo = registry.repository("app")
+    image = build_image(seed="late")
+    for data in image.blobs().values():
+        await repo.blobs.put(data)
+    guard = Guard(registry.driver, grace=0, started=time.time(), delete_untagged=True, skew=0)
+    marked = await mark(registry.driver, delete_untagged=True)
+    assert not {_d(d) for d in image.blobs()} & marked.marked  # unreferenced when marked
+    await repo.manifests.put(image.manifest, image.media_type)  # pushed after marking
+    await repo.tags.tag("v1", _d(image.digest))
+    await _sweep(registry, guard, marked)
+    assert (await repo.manifests.get(_d(image.digest))).content == image.manifest
+    for digest, data in image.blobs().items():
+        assert (await repo.blobs.stat(_d(digest))).size == len(data)
+
+
+async def test_an_index_pushed_while_marking_keeps_its_untagged_children(
+    registry: Registry,
+) -> None:
+    repo = registry.repository("multi")
+    amd, arm = build_image(seed="amd"), build_image(seed="arm", architecture="arm64")
+    for child in (amd, arm):
+        await push(repo, child)  # by digest: untagged, collectable with deleteuntagged
+    guard = Guard(registry.driver, grace=0, started=time.time(), delete_untagged=True, skew=0)
+    marked = await mark(registry.driver, delete_untagged=True)
+    assert {r.digest for r in marked.removals} == {_d(amd.digest), _d(arm.digest)}
+    index = build_index([amd, arm])
+    await push(repo, index, "latest")
+    await _sweep(registry, guard, marked)
+    for child in (amd, arm):
+        assert (await repo.manifests.get(_d(child.digest))).content == child.manifest
+        for digest in child.blobs():
+            await repo.blobs.stat(_d(digest))
+
+
+async def test_a_link_removed_under_a_committing_manifest_is_restored(tmp_path: Path) -> None:
+    # A registry that does not check blobs stands for a PUT whose check came just before
+    # the link went: the manifest commits without the link.
+    registry = Registry(
+        create_driver("filesystem", {"rootdirectory": str(tmp_path)}),
+        validate_manifest_blobs=False,
+    )
+    try:
+        repo = registry.repository("app")
+        image = build_image(seed="slow-put")
+        for data in image.blobs().values():
+            await repo.blobs.put(data)
+        collector = _collector(registry, grace=0)
+        guard = Guard(registry.driver, grace=0, started=time.time(), delete_untagged=True, skew=0)
+        marked = await mark(registry.driver, delete_untagged=True)
+        sweeper = Sweeper(registry.driver, Report(), spare=guard.spare)
+        await sweeper.layer_links(marked.repositories, marked.marked)
+        assert len(sweeper.removed) == len(image.blobs())
+        await repo.manifests.put(image.manifest, image.media_type)
+        await repo.tags.tag("v1", _d(image.digest))
+        await collector._repair(guard, sweeper)
+        await sweeper.blobs(await sweeper.unmarked_blobs(marked.marked))
+        assert sweeper.report.ok and sweeper.report.blobs_deleted == 0
+        for digest, data in image.blobs().items():
+            assert (await repo.blobs.stat(_d(digest))).size == len(data)
+    finally:
+        await registry.close()
+
+
+async def test_untagged_manifests_go_once_past_the_grace_period(registry: Registry) -> None:
+    repo = registry.repository("app")
+    kept, untagged = build_image(seed="kept"), build_image(seed="untagged")
+    await push(repo, kept, "v1")
+    await push(repo, untagged)
+    report = await _collector(registry, grace=60).collect_once()
+    assert report.manifests_deleted == 0
+    report = await _collector(registry, grace=0).collect_once()
+    assert report.ok and report.manifests_deleted == 1
+    assert not await repo.manifests.exists(_d(untagged.digest))
+    assert await repo.manifests.exists(_d(kept.digest))
