@@ -17,12 +17,16 @@ storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or swap the sink.
+
+With ``proxy`` or ``mirrors`` configured, the API's registry is the core wrapped by
+:class:`pyregistry.proxy.MirrorNamespace` (``app.state.registry`` stays the core).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -40,6 +44,7 @@ from pyregistry.config.validation import validation_policy
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
+from pyregistry.proxy import mirror_namespace
 from pyregistry.storage import Registry
 from pyregistry.tasks.leases import lease_factory
 from pyregistry.tasks.plugins import register_plugin_jobs
@@ -112,9 +117,11 @@ def create_app(
     events: EventSink = (
         NullEventSink() if not sinks else sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
     )
+    mirrors = mirror_namespace(registry, config)
     state = ApiState(
         config=config,
-        registry=registry,
+        # the wrapper has the registry's public API (a Protocol once storage has one)
+        registry=registry if mirrors is None else cast(Registry, mirrors),
         urls=UrlBuilder(config.http),
         events=events,
         access_hooks=[*_auth_hooks(config), *access_hooks],
@@ -144,6 +151,8 @@ def create_app(
                 await notifier.stop()
             if owns_registry:
                 await state.registry.close()
+            elif mirrors is not None:
+                await mirrors.close_upstreams()
 
     app = Starlette(
         routes=[

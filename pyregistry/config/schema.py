@@ -280,6 +280,23 @@ SCHEMA = _s(
     policy=_s(repository=_s(classes=STRLIST)),
     # pyregistry: the metadata index (docs/index.md)
     index=_s(enabled=BOOL, path=STR),
+    # pyregistry: several upstreams mirrored under repository-name prefixes (docs/mirror.md)
+    mirrors=ListOf(
+        _s(
+            prefix=STR,
+            url=STR,
+            username=STR,
+            password=STR,
+            ca=STR,
+            insecure=BOOL,
+            ttl=DURATION,
+            expire=DURATION,
+            allow=STRLIST,
+            localfirst=BOOL,
+            library=BOOL,
+            timeout=DURATION,
+        )
+    ),
 )
 
 
