@@ -1,0 +1,120 @@
+"""pyregistry's ``mirrors`` list: several upstreams under prefixes beside normal
+repositories, ``library/`` defaulting, allow-lists, local-first and the tag ttl."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+import pyregistry
+from pyregistry import EmbeddedRegistry
+from pyregistry.client import RegistryClient
+from pyregistry.client.content import build_image
+from tests.proxy.conftest import USER, MirrorFactory
+from tests.support.distribution import DistributionRegistry
+
+
+@pytest.fixture
+def open_upstream() -> Iterator[EmbeddedRegistry]:
+    with pyregistry.serve() as registry:
+        yield registry
+
+
+def test_two_upstreams_and_local_repositories(
+    open_upstream: EmbeddedRegistry,
+    basic_upstream: DistributionRegistry,
+    start_mirror: MirrorFactory,
+) -> None:
+    hub_image = build_image(seed="mirrors-hub", layers=1)
+    other_image = build_image(seed="mirrors-other", layers=1)
+    local_image = build_image(seed="mirrors-local", layers=1)
+    with RegistryClient(open_upstream.url) as up:
+        up.push("library/busybox", hub_image, "latest")
+    with RegistryClient(basic_upstream.url, credentials=USER) as up:
+        up.push("team/tool", other_image, "v1")
+    mirror = start_mirror(
+        mirrors=[
+            {"prefix": "hub", "url": open_upstream.url, "library": True},
+            {
+                "prefix": "corp",
+                "url": basic_upstream.url,
+                "username": USER[0],
+                "password": USER[1],
+            },
+        ]
+    )
+    with RegistryClient(mirror) as client:
+        assert client.get_manifest("hub/busybox", "latest").digest == hub_image.digest
+        assert client.get_manifest("hub/library/busybox", "latest").digest == hub_image.digest
+        for digest, data in hub_image.blobs().items():
+            assert client.get_blob("hub/busybox", digest) == data
+        assert client.get_manifest("corp/team/tool", "v1").digest == other_image.digest
+        assert "latest" in client.tags("hub/busybox")
+        # outside every prefix: a normal, pushable repository
+        client.push("mine/app", local_image, "v1")
+        assert client.get_manifest("mine/app", "v1").digest == local_image.digest
+        assert set(client.catalog()) >= {"hub/busybox", "corp/team/tool", "mine/app"}
+    response = httpx.post(f"{mirror}/v2/hub/busybox/blobs/uploads/")
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["code"] == "UNSUPPORTED"
+
+
+def test_allow_list(open_upstream: EmbeddedRegistry, start_mirror: MirrorFactory) -> None:
+    image = build_image(seed="mirrors-allow", layers=1)
+    with RegistryClient(open_upstream.url) as up:
+        up.push("library/allowed", image, "v1")
+        up.push("library/secret", image, "v1")
+    mirror = start_mirror(
+        mirrors=[
+            {"prefix": "hub", "url": open_upstream.url, "allow": ["library/allow*"]},
+        ]
+    )
+    assert httpx.get(f"{mirror}/v2/hub/library/allowed/manifests/v1").status_code == 200
+    refused = httpx.get(f"{mirror}/v2/hub/library/secret/manifests/v1")
+    assert refused.status_code == 404
+    assert refused.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+    layer = image.layer_digests[0]
+    assert httpx.get(f"{mirror}/v2/hub/library/secret/blobs/{layer}").status_code == 404
+
+
+def test_local_first_pushes_shadow_the_upstream(
+    open_upstream: EmbeddedRegistry, start_mirror: MirrorFactory
+) -> None:
+    upstream_image = build_image(seed="mirrors-lf-up", layers=1)
+    pushed = build_image(seed="mirrors-lf-local", layers=1)
+    with RegistryClient(open_upstream.url) as up:
+        up.push("team/app", upstream_image, "v1")
+        up.push("team/app", upstream_image, "v2")
+    mirror = start_mirror(mirrors=[{"prefix": "up", "url": open_upstream.url, "localfirst": True}])
+    with RegistryClient(mirror) as client:
+        client.push("up/team/app", pushed, "v1")
+        assert client.get_manifest("up/team/app", "v1").digest == pushed.digest
+        assert client.get_manifest("up/team/app", "v2").digest == upstream_image.digest
+        assert set(client.tags("up/team/app")) == {"v1", "v2"}
+        client.delete_manifest("up/team/app", pushed.digest)
+    with RegistryClient(open_upstream.url) as up:
+        assert up.get_manifest("team/app", "v1").digest == upstream_image.digest
+
+
+def test_moved_tag_is_seen_after_the_ttl_not_before(
+    open_upstream: EmbeddedRegistry, start_mirror: MirrorFactory
+) -> None:
+    first = build_image(seed="mirrors-ttl-1", layers=1)
+    second = build_image(seed="mirrors-ttl-2", layers=1)
+    with RegistryClient(open_upstream.url) as up:
+        up.push("team/app", first, "v1")
+    mirror = start_mirror(mirrors=[{"prefix": "up", "url": open_upstream.url, "ttl": "3s"}])
+    with RegistryClient(mirror) as client:
+        assert client.get_manifest("up/team/app", "v1").digest == first.digest
+        pulled_at = time.monotonic()
+        with RegistryClient(open_upstream.url) as up:
+            up.push("team/app", second, "v1")
+        assert client.get_manifest("up/team/app", "v1").digest == first.digest
+        assert time.monotonic() - pulled_at < 3, "too slow to see the ttl hold"
+        time.sleep(3.5 - (time.monotonic() - pulled_at))
+        assert client.get_manifest("up/team/app", "v1").digest == second.digest
+        # both stay cached by digest
+        assert client.get_manifest("up/team/app", first.digest).digest == first.digest
