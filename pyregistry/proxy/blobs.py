@@ -4,7 +4,9 @@ upstream to the client while being stored.
 The stored copy goes through an upload session of the cache, so it is committed only
 under its verified digest; a cut transfer, a corrupt one or a client that goes away
 cancels the session and leaves nothing visible. The client gets its first byte as soon as
-the upstream sends it (memory stays at one buffer of :data:`FLUSH_BYTES` per fetch).
+the upstream sends it (memory stays at one buffer of :data:`FLUSH_BYTES` per fetch). The
+last chunk is held back until the digest is verified and the copy committed: a corrupt
+blob never reaches a client whole.
 """
 
 from __future__ import annotations
@@ -138,20 +140,24 @@ class MirroredBlobs:
                 log.warning("not caching %s@%s: %s", self.repository, digest, exc.message)
             committed = False
             try:
-                pos, buffer = 0, bytearray()
+                pos, buffer, held = 0, bytearray(), b""
                 async for chunk in self._upstream.stream_blob(self._remote, str(digest)):
-                    part = _window(chunk, pos, offset, end)
+                    if held:
+                        yield held
+                    held = _window(chunk, pos, offset, end)
                     pos += len(chunk)
                     if session is not None:
                         buffer += chunk
                         if len(buffer) >= FLUSH_BYTES:
                             await session.append(_once(bytes(buffer)))
                             buffer.clear()
-                    if part:
-                        yield part
+                # Verified (the client raises on a mismatch): commit, then let the last
+                # bytes go, so a client never holds the whole blob before it is cached.
                 if session is not None:
                     await session.commit(digest, _once(bytes(buffer)) if buffer else None)
                     committed = True
+                if held:
+                    yield held
             finally:
                 if session is not None and not committed:
                     await _cancel_quietly(session)

@@ -19,7 +19,7 @@ from pyregistry.client.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from pyregistry.storage.errors import RegistryError
+from pyregistry.storage.errors import RegistryError, StorageError
 
 log = logging.getLogger("pyregistry.proxy")
 
@@ -27,7 +27,9 @@ log = logging.getLogger("pyregistry.proxy")
 UPSTREAM_FAILURES = (RegistryClientError, httpx.HTTPError, OSError)
 
 
-class UpstreamUnavailable(RegistryError):
+class UpstreamUnavailable(StorageError):
+    """A backend failure as storage's are (one log line, no traceback), answered 503."""
+
     code = "UNAVAILABLE"
     default_message = "the upstream registry is unavailable and the content is not cached"
 

@@ -31,10 +31,13 @@ def htpasswd(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def distribution_with_users(htpasswd: Path) -> contextlib.AbstractContextManager[Any]:
-    """distribution 2.8 asking for Basic credentials (htpasswd, bcrypt)."""
+def distribution_with_users(
+    htpasswd: Path, root: Path | None = None
+) -> contextlib.AbstractContextManager[DistributionRegistry]:
+    """distribution 2.8 asking for Basic credentials (htpasswd, bcrypt), storing under
+    ``root`` (a temporary one when None)."""
     auth = {"auth": {"htpasswd": {"realm": "upstream", "path": str(htpasswd)}}}
-    return run_distribution(options=auth)
+    return run_distribution(root, options=auth)
 
 
 @pytest.fixture
@@ -74,10 +77,17 @@ def token_upstream(tmp_path_factory: pytest.TempPathFactory, htpasswd: Path) -> 
 @pytest.fixture
 def start_mirror(tmp_path: Path) -> Iterator[MirrorFactory]:
     """``start_mirror(proxy=..., mirrors=...)``: a pyregistry mirror on filesystem
-    storage (a fresh root per test unless ``root`` is given); its base URL."""
+    storage (a fresh root per test unless ``root`` is given); its base URL. A mirror
+    whose upstream is cut mid-blob aborts that response by raising, which the server
+    watch would report: such tests pass ``allow_server_errors``."""
     with contextlib.ExitStack() as stack:
 
-        def start(root: Path | None = None, **sections: Mapping[str, Any] | list[Any]) -> str:
+        def start(
+            root: Path | None = None,
+            *,
+            allow_server_errors: bool = False,
+            **sections: Mapping[str, Any] | list[Any],
+        ) -> str:
             storage = root or tmp_path / f"mirror-{len(stack._exit_callbacks)}"
             document: dict[str, Any] = {
                 "storage": {
@@ -87,6 +97,6 @@ def start_mirror(tmp_path: Path) -> Iterator[MirrorFactory]:
                 **sections,
             }
             app = create_app(config_from_mapping(document))
-            return stack.enter_context(run_server(app))
+            return stack.enter_context(run_server(app, allow_server_errors=allow_server_errors))
 
         yield start

@@ -1,0 +1,146 @@
+"""A mirror under upstream faults and load: a blob cut mid-transfer caches nothing,
+concurrent cold pulls fetch once, 429 is passed on, one platform of an index is fetched
+alone. Upstreams are real registries; the cut is a real killed process."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pyregistry.api.ratelimit import rate_limited
+from pyregistry.app import create_app
+from pyregistry.client import RegistryClient
+from pyregistry.client.content import build_image, build_multiarch
+from pyregistry.embedding.options import config_from_mapping
+from tests.client.proxy import TcpProxy
+from tests.proxy.conftest import USER, MirrorFactory, distribution_with_users
+from tests.support.server import filesystem_config, run_server
+
+
+@pytest.fixture
+def relay() -> Iterator[TcpProxy]:
+    """A TCP relay between the mirror and its upstream: it records the upstream's
+    requests and can be pointed at a restarted upstream."""
+    proxy = TcpProxy("http://127.0.0.1:9")  # pointed at the real upstream by each test
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+def _point(relay: TcpProxy, url: str) -> None:
+    relay.upstream = ("127.0.0.1", int(url.rsplit(":", 1)[1]))
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.slow
+def test_upstream_killed_mid_blob_caches_nothing(
+    htpasswd: Path, relay: TcpProxy, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    data = os.urandom(64 * 1024 * 1024)
+    digest = _digest(data)
+    root = tmp_path / "upstream"
+    with distribution_with_users(htpasswd, root) as upstream:
+        with RegistryClient(upstream.url, credentials=USER) as client:
+            client.push_blob("team/big", data)
+        _point(relay, upstream.url)
+        mirror = start_mirror(
+            proxy={"remoteurl": relay.url, "username": USER[0], "password": USER[1]},
+            allow_server_errors=True,
+        )
+        url = f"{mirror}/v2/team/big/blobs/{digest}"
+        received = 0
+        with pytest.raises(httpx.HTTPError), httpx.stream("GET", url, timeout=30) as response:
+            assert response.status_code == 200
+            for chunk in response.iter_raw():
+                received += len(chunk)
+                if received >= 1024 * 1024 and upstream.process.poll() is None:
+                    upstream.process.send_signal(signal.SIGKILL)
+                    upstream.process.wait(10)
+        assert received < len(data)
+    down = httpx.get(url)
+    assert down.status_code == 503, "a cut transfer must leave nothing cached"
+    with distribution_with_users(htpasswd, root) as again:
+        _point(relay, again.url)
+        with httpx.stream("GET", url, timeout=60) as response:
+            assert response.status_code == 200
+            hasher = hashlib.sha256()
+            for chunk in response.iter_raw():
+                hasher.update(chunk)
+        assert "sha256:" + hasher.hexdigest() == digest
+    assert httpx.head(url).status_code == 200  # cached now, upstream gone again
+
+
+@pytest.mark.slow
+def test_concurrent_cold_pulls_fetch_once(
+    relay: TcpProxy, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    data = os.urandom(32 * 1024 * 1024)
+    digest = _digest(data)
+    with run_server(create_app(filesystem_config(tmp_path / "upstream"))) as upstream:
+        with RegistryClient(upstream) as client:
+            client.push_blob("team/big", data)
+        _point(relay, upstream)
+        mirror = start_mirror(proxy={"remoteurl": relay.url})
+
+        async def pull(client: httpx.AsyncClient) -> str:
+            hasher = hashlib.sha256()
+            async with client.stream("GET", f"{mirror}/v2/team/big/blobs/{digest}") as response:
+                assert response.status_code == 200
+                async for chunk in response.aiter_raw():
+                    hasher.update(chunk)
+            return "sha256:" + hasher.hexdigest()
+
+        async def pulls() -> list[str]:
+            limits = httpx.Limits(max_connections=20)
+            async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+                return await asyncio.gather(*(pull(client) for _ in range(20)))
+
+        assert asyncio.run(pulls()) == [digest] * 20
+    blob_gets = [p for p in relay.paths("GET") if p.endswith(f"/blobs/{digest}")]
+    assert len(blob_gets) == 1, relay.requests
+
+
+def test_upstream_429_is_passed_on(start_mirror: MirrorFactory, tmp_path: Path) -> None:
+    image = build_image(seed="faults-429", layers=1)
+    root = tmp_path / "upstream"
+    with run_server(create_app(filesystem_config(root))) as open_upstream:
+        with RegistryClient(open_upstream) as client:
+            client.push("team/app", image, "v1")
+    limited = rate_limited(create_app(filesystem_config(root)), 1, {})
+    with run_server(limited) as upstream:
+        mirror = start_mirror(proxy={"remoteurl": upstream})
+        answers = [httpx.get(f"{mirror}/v2/team/app/manifests/v1") for _ in range(3)]
+    limited_answers = [a for a in answers if a.status_code == 429]
+    assert limited_answers, [a.status_code for a in answers]
+    assert limited_answers[0].json()["errors"][0]["code"] == "TOOMANYREQUESTS"
+    assert limited_answers[0].headers.get("retry-after")
+
+
+def test_one_platform_of_an_index(start_mirror: MirrorFactory, tmp_path: Path) -> None:
+    index = build_multiarch(seed="faults-multi", architectures=("amd64", "arm64"))
+    amd64, arm64 = index.children()
+    document = config_from_mapping({"storage": {"filesystem": {"rootdirectory": str(tmp_path)}}})
+    with run_server(create_app(document)) as upstream:
+        with RegistryClient(upstream) as client:
+            client.push("team/multi", index, "v1")
+        mirror = start_mirror(proxy={"remoteurl": upstream})
+        with RegistryClient(mirror) as client:
+            assert client.get_manifest("team/multi", "v1").digest == index.digest
+            assert client.get_manifest("team/multi", amd64.digest).digest == amd64.digest
+            for blob, data in amd64.blobs().items():
+                assert client.get_blob("team/multi", blob) == data
+    with RegistryClient(mirror) as client:  # the upstream is gone
+        assert client.get_manifest("team/multi", "v1").digest == index.digest
+        assert client.get_manifest("team/multi", amd64.digest).digest == amd64.digest
+    missing = httpx.get(f"{mirror}/v2/team/multi/manifests/{arm64.digest}")
+    assert missing.status_code == 503
