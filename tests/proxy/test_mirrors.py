@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 import pyregistry
 from pyregistry import EmbeddedRegistry
 from pyregistry.client import RegistryClient
-from pyregistry.client.content import build_image
+from pyregistry.client.content import build_artifact, build_image
 from tests.proxy.conftest import USER, MirrorFactory
 from tests.support.distribution import DistributionRegistry
 
@@ -118,3 +119,38 @@ def test_moved_tag_is_seen_after_the_ttl_not_before(
         assert client.get_manifest("up/team/app", "v1").digest == second.digest
         # both stay cached by digest
         assert client.get_manifest("up/team/app", first.digest).digest == first.digest
+
+
+def test_referrers_come_from_the_upstream_and_pulls_are_counted(
+    open_upstream: EmbeddedRegistry, start_mirror: MirrorFactory
+) -> None:
+    image = build_image(seed="mirrors-referrers", layers=1)
+    signature = build_artifact(
+        "application/vnd.example.signature", [b"signed"], subject=image.descriptor()
+    )
+    with RegistryClient(open_upstream.url) as up:
+        up.push("team/app", image, "v1")
+        up.push("team/app", signature)
+    mirror = start_mirror(mirrors=[{"prefix": "refs", "url": open_upstream.url}])
+    hits = REGISTRY.get_sample_value(
+        "registry_proxy_hits_total", {"upstream": "refs", "kind": "manifest"}
+    )
+    with RegistryClient(mirror) as client:
+        found = client.referrers("refs/team/app", image.digest)
+        assert [d["digest"] for d in found["manifests"]] == [signature.digest]
+        client.get_manifest("refs/team/app", image.digest)
+        client.get_manifest("refs/team/app", image.digest)
+    assert (
+        REGISTRY.get_sample_value(
+            "registry_proxy_misses_total", {"upstream": "refs", "kind": "manifest"}
+        )
+        == 1
+    )
+    after = REGISTRY.get_sample_value(
+        "registry_proxy_hits_total", {"upstream": "refs", "kind": "manifest"}
+    )
+    assert after == (hits or 0) + 1
+    upstream_bytes = REGISTRY.get_sample_value(
+        "registry_proxy_upstream_bytes_total", {"upstream": "refs"}
+    )
+    assert upstream_bytes is not None and upstream_bytes >= len(image.manifest)
