@@ -3,15 +3,16 @@
 Auth, notifications and metrics plug in here instead of patching handlers:
 
 * every request routed to the registry API gets a :class:`RequestContext` (also stored as
-  ``request.state.registry_context``) naming the repository, the endpoint and the actions
-  it needs (``pull``, ``push``, ``delete``, or ``*`` on the catalog);
+  ``request.state.registry_context``) naming the repository, the endpoint and the access
+  it needs (``pull``, ``push``, ``delete``, or ``*`` on the catalog), computed once;
 * :data:`AccessHook` callables run after routing and before the handler; they may set
   ``context.actor`` or raise a ``RegistryError`` (``Unauthorized``/``Denied`` from
   :mod:`pyregistry.api.errors`, whose ``headers`` go on the response);
 * an :class:`EventSink` hears of every blob/manifest push, pull, mount and delete once it
   has succeeded. Sink failures are logged, never turned into request failures.
 
-This module imports nothing else from the API so that extensions can depend on it alone.
+This module imports only the access vocabulary from the API, so that extensions can
+depend on it alone.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from starlette.requests import Request
+
+from pyregistry.api.access import RequiredAccess
 
 # Endpoints, as the router names them.
 BASE = "base"
@@ -54,8 +57,8 @@ class RequestContext:
     repository: str | None = None
     #: Tag, digest or upload id from the path, when there is one.
     reference: str | None = None
-    #: Actions the request needs on ``repository`` (or ``("*",)`` on the catalog).
-    actions: tuple[str, ...] = ()
+    #: The access the request needs (:func:`pyregistry.api.routes.required_access`).
+    access: RequiredAccess = field(default_factory=RequiredAccess)
     #: For a cross-repository mount: the repository the blob comes from (needs ``pull``).
     mount_from: str | None = None
     #: A mount without ``from`` links from the global store; auth may forbid that.
@@ -69,6 +72,11 @@ class RequestContext:
     user_agent: str | None = None
     #: Free-form data extensions share (e.g. the auth token's claims).
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Actions the request needs on ``repository`` (or ``("*",)`` on the catalog)."""
+        return self.access.actions
 
 
 #: Called with the request and its context before the handler runs.
