@@ -19,28 +19,37 @@ from pyregistry.client.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from pyregistry.storage.errors import RegistryError, StorageError
+from pyregistry import errcode
+from pyregistry.errcode import RegistryError
+from pyregistry.storage.errors import StorageError
 
 log = logging.getLogger("pyregistry.proxy")
 
 #: What an upstream call can raise: the client's errors, httpx's, and the OS's.
 UPSTREAM_FAILURES = (RegistryClientError, httpx.HTTPError, OSError)
 
+UPSTREAM_UNAVAILABLE = errcode.register(
+    "UPSTREAM_UNAVAILABLE",
+    "UNAVAILABLE",
+    "the upstream registry is unavailable and the content is not cached",
+    503,
+)
+UPSTREAM_TOOMANYREQUESTS = errcode.register(
+    "UPSTREAM_TOOMANYREQUESTS", "TOOMANYREQUESTS", "the upstream registry asks to slow down", 429
+)
+
 
 class UpstreamUnavailable(StorageError):
     """A backend failure as storage's are (one log line, no traceback), answered 503."""
 
-    code = "UNAVAILABLE"
-    default_message = "the upstream registry is unavailable and the content is not cached"
+    descriptor = UPSTREAM_UNAVAILABLE
 
 
 class UpstreamTooManyRequests(RegistryError):
-    code = "TOOMANYREQUESTS"
-    default_message = "the upstream registry asks to slow down"
+    descriptor = UPSTREAM_TOOMANYREQUESTS
 
     def __init__(self, message: str | None = None, *, retry_after: str | None = None) -> None:
-        super().__init__(message)
-        self.headers = {"Retry-After": retry_after} if retry_after else {}
+        super().__init__(message, headers={"Retry-After": retry_after} if retry_after else None)
 
 
 def is_unknown(exc: BaseException) -> bool:
