@@ -12,6 +12,7 @@ import logging
 
 import httpx
 
+from pyregistry import errcode
 from pyregistry.client.errors import (
     DeniedError,
     NotFoundError,
@@ -19,7 +20,6 @@ from pyregistry.client.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from pyregistry import errcode
 from pyregistry.errcode import RegistryError
 from pyregistry.storage.errors import StorageError
 
