@@ -86,6 +86,7 @@ def start_mirror(tmp_path: Path) -> Iterator[MirrorFactory]:
             root: Path | None = None,
             *,
             allow_server_errors: bool = False,
+            event_sink: Any = None,
             **sections: Mapping[str, Any] | list[Any],
         ) -> str:
             storage = root or tmp_path / f"mirror-{len(stack._exit_callbacks)}"
@@ -96,7 +97,7 @@ def start_mirror(tmp_path: Path) -> Iterator[MirrorFactory]:
                 },
                 **sections,
             }
-            app = create_app(config_from_mapping(document))
+            app = create_app(config_from_mapping(document), event_sink=event_sink)
             return stack.enter_context(run_server(app, allow_server_errors=allow_server_errors))
 
         yield start

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -126,3 +127,30 @@ def test_bearer_token_upstream_and_skopeo(
         src_creds=NO_CREDS,
     )
     assert again == image.digest
+
+
+class RecordingSink:
+    """An event sink as notifications get them: kinds and the digests they name."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    async def emit(self, event_kind: str, **details: Any) -> None:
+        self.events.append((event_kind, details.get("digest")))
+
+
+def test_proxied_pulls_are_pull_events(
+    basic_upstream: DistributionRegistry, start_mirror: MirrorFactory
+) -> None:
+    image = build_image(seed="proxy-events", layers=1)
+    with RegistryClient(basic_upstream.url, credentials=USER) as up:
+        up.push("library/app", image, "v1")
+    sink = RecordingSink()
+    mirror = start_mirror(proxy=_proxy(basic_upstream.url), event_sink=sink)
+    with RegistryClient(mirror) as client:
+        client.get_manifest("library/app", "v1")
+        client.get_blob("library/app", image.layer_digests[0])
+        client.get_blob("library/app", image.layer_digests[0])  # from the cache
+    assert ("manifest.pull", image.digest) in sink.events
+    assert sink.events.count(("blob.pull", image.layer_digests[0])) == 2
+    assert not [kind for kind, _ in sink.events if kind.endswith(".push")]
