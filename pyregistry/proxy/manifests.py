@@ -112,7 +112,8 @@ class MirroredManifests:
         await self._writable().manifests.delete(digest)
 
     def enumerate(self) -> AsyncIterator[Digest]:
-        result: AsyncIterator[Digest] = self._cache.manifests.enumerate()  # type: ignore[attr-defined]
+        manifests: Any = self._cache.manifests  # enumerate: part of the storage Protocols
+        result: AsyncIterator[Digest] = manifests.enumerate()
         return result
 
 
@@ -170,10 +171,10 @@ class MirroredTags:
             raise ManifestUnknown(detail={"tag": tag})
         if head.digest and info is not None and head.digest == str(info.digest) and not ttl:
             return info.digest  # unchanged, and nothing to refresh
-        if head.digest and await self._cache.manifests.exists(Digest.parse(head.digest)):
-            digest = Digest.parse(head.digest)
+        if head.digest:  # by digest: from the cache, or one fetch however many ask
+            digest = (await self._manifests.get(Digest.parse(head.digest))).digest
         else:
-            digest = (await self._manifests.fetch(head.digest or tag)).digest
+            digest = (await self._manifests.fetch(tag)).digest
         try:
             await self._cache.tags.tag(tag, digest)  # also restarts the tag's ttl
         except RegistryError as exc:

@@ -127,7 +127,8 @@ class MirrorNamespace:
         return await self.core.catalog(n, last, **options)
 
     def repositories(self, after: str | None = None) -> AsyncIterator[str]:
-        result: AsyncIterator[str] = self.core.repositories(after)  # type: ignore[attr-defined]
+        core: Any = self.core  # repositories: part of the storage Protocols
+        result: AsyncIterator[str] = core.repositories(after)
         return result
 
     async def purge_uploads(self, older_than_seconds: float, dry_run: bool = False) -> int:
