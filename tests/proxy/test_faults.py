@@ -144,3 +144,26 @@ def test_one_platform_of_an_index(start_mirror: MirrorFactory, tmp_path: Path) -
         assert client.get_manifest("team/multi", amd64.digest).digest == amd64.digest
     missing = httpx.get(f"{mirror}/v2/team/multi/manifests/{arm64.digest}")
     assert missing.status_code == 503
+
+
+@pytest.mark.slow
+def test_client_gone_mid_blob_caches_nothing(start_mirror: MirrorFactory, tmp_path: Path) -> None:
+    """A client hanging up cancels the fetch's upload session (only a verified copy is
+    ever committed) and releases its flight: the next pull fetches, serves and caches."""
+    data = os.urandom(48 * 1024 * 1024)
+    digest = _digest(data)
+    with run_server(create_app(filesystem_config(tmp_path / "upstream"))) as upstream:
+        with RegistryClient(upstream) as client:
+            client.push_blob("team/big", data)
+        mirror = start_mirror(proxy={"remoteurl": upstream})
+        url = f"{mirror}/v2/team/big/blobs/{digest}"
+        with httpx.stream("GET", url, timeout=30) as response:
+            assert response.status_code == 200
+            for _ in response.iter_raw(1024 * 1024):
+                break  # and hang up
+        with httpx.stream("GET", url, timeout=60) as response:  # a full pull still works
+            hasher = hashlib.sha256()
+            for chunk in response.iter_raw():
+                hasher.update(chunk)
+        assert "sha256:" + hasher.hexdigest() == digest
+    assert httpx.head(url).status_code == 200  # the complete pull was cached
