@@ -73,7 +73,7 @@ class MirroredManifests:
                 metrics.HITS.labels(self._upstream.label, "manifest").inc()
                 return found
         with self._flights.lead(key):
-            return await self.fetch(digest.__str__(), expect=digest)
+            return await self.fetch(str(digest), expect=digest)
 
     async def fetch(self, reference: str, *, expect: Digest | None = None) -> StoredManifest:
         """Fetch a manifest by tag or digest from the upstream (verified) and cache it."""
