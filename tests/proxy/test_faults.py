@@ -80,6 +80,23 @@ def test_upstream_killed_mid_blob_caches_nothing(
     assert httpx.head(url).status_code == 200  # cached now, upstream gone again
 
 
+def _status_bytes(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_rss() -> int:
+    """Reset this process's peak RSS (the servers run in it); the RSS now."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_bytes("VmRSS")
+
+
+def _peak_rss() -> int:
+    return _status_bytes("VmHWM")
+
+
 @pytest.mark.slow
 def test_concurrent_cold_pulls_fetch_once(
     relay: TcpProxy, start_mirror: MirrorFactory, tmp_path: Path
@@ -105,7 +122,12 @@ def test_concurrent_cold_pulls_fetch_once(
             async with httpx.AsyncClient(timeout=120, limits=limits) as client:
                 return await asyncio.gather(*(pull(client) for _ in range(20)))
 
+        del data
+        baseline = _reset_peak_rss()
         assert asyncio.run(pulls()) == [digest] * 20
+        grown = _peak_rss() - baseline
+    # one 32 MiB copy per pull would be 640 MiB; streaming stays within a few buffers
+    assert grown < 128 * 1024 * 1024, f"memory grew by {grown >> 20} MiB"
     blob_gets = [p for p in relay.paths("GET") if p.endswith(f"/blobs/{digest}")]
     assert len(blob_gets) == 1, relay.requests
 
