@@ -5,7 +5,9 @@ upstreams, each under its own repository-name prefix, beside normal repositories
 ``proxy.ttl`` keeps distribution's meaning (how long cached content is kept unpulled;
 168h by default); tags are re-checked upstream on every pull there, as distribution does.
 In ``mirrors``, ``ttl`` is how long a cached tag is trusted before it is re-checked (0: on
-every pull) and ``expire`` is the unpulled-content lifetime.
+every pull) and ``expire`` is the unpulled-content lifetime. Both lifetimes are read
+and kept on :class:`UpstreamSettings` for a collector of unpulled content; nothing acts
+on them yet.
 """
 
 from __future__ import annotations
