@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from pyregistry.client import RegistryClient
 from pyregistry.client.content import build_artifact, build_image
 from tests.proxy.conftest import USER, MirrorFactory
 from tests.support.distribution import DistributionRegistry
+from tests.support.skopeo import NO_CREDS, Skopeo
 
 
 @pytest.fixture
@@ -154,3 +156,26 @@ def test_referrers_come_from_the_upstream_and_pulls_are_counted(
         "registry_proxy_upstream_bytes_total", {"upstream": "refs"}
     )
     assert upstream_bytes is not None and upstream_bytes >= len(image.manifest)
+
+
+def test_skopeo_through_a_prefix_to_a_bearer_upstream(
+    token_upstream: EmbeddedRegistry, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    image = build_image(seed="mirrors-skopeo", layers=2, layer_size=40_000)
+    with RegistryClient(token_upstream.url, credentials=USER) as up:
+        up.push("team/app", image, "v1")
+    mirror = start_mirror(
+        mirrors=[
+            {
+                "prefix": "tok",
+                "url": token_upstream.url,
+                "username": USER[0],
+                "password": USER[1],
+            }
+        ]
+    )
+    host = mirror.removeprefix("http://")
+    copied = Skopeo(tmp_path).copy(
+        f"docker://{host}/tok/team/app:v1", f"oci:{tmp_path / 'layout'}:v1", src_creds=NO_CREDS
+    )
+    assert copied == image.digest
