@@ -16,6 +16,7 @@ from pyregistry import EmbeddedRegistry
 from pyregistry.app import create_app
 from pyregistry.auth.htpasswd import set_user
 from pyregistry.embedding.options import config_from_mapping
+from tests.client.proxy import TcpProxy
 from tests.support.distribution import DistributionRegistry, run_distribution
 from tests.support.server import run_server
 
@@ -101,3 +102,17 @@ def start_mirror(tmp_path: Path) -> Iterator[MirrorFactory]:
             return stack.enter_context(run_server(app, allow_server_errors=allow_server_errors))
 
         yield start
+
+
+@pytest.fixture
+def relay() -> Iterator[TcpProxy]:
+    """A TCP relay between the mirror and its upstream: it records the upstream's
+    requests and can be pointed at a restarted upstream."""
+    proxy = TcpProxy("http://127.0.0.1:9")  # pointed at the real upstream by each test
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+def point_relay(relay: TcpProxy, url: str) -> None:
+    relay.upstream = ("127.0.0.1", int(url.rsplit(":", 1)[1]))

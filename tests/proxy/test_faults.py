@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,22 +19,8 @@ from pyregistry.client import RegistryClient
 from pyregistry.client.content import build_image, build_multiarch
 from pyregistry.embedding.options import config_from_mapping
 from tests.client.proxy import TcpProxy
-from tests.proxy.conftest import USER, MirrorFactory, distribution_with_users
+from tests.proxy.conftest import USER, MirrorFactory, distribution_with_users, point_relay
 from tests.support.server import filesystem_config, run_server
-
-
-@pytest.fixture
-def relay() -> Iterator[TcpProxy]:
-    """A TCP relay between the mirror and its upstream: it records the upstream's
-    requests and can be pointed at a restarted upstream."""
-    proxy = TcpProxy("http://127.0.0.1:9")  # pointed at the real upstream by each test
-    proxy.start()
-    yield proxy
-    proxy.stop()
-
-
-def _point(relay: TcpProxy, url: str) -> None:
-    relay.upstream = ("127.0.0.1", int(url.rsplit(":", 1)[1]))
 
 
 def _digest(data: bytes) -> str:
@@ -52,7 +37,7 @@ def test_upstream_killed_mid_blob_caches_nothing(
     with distribution_with_users(htpasswd, root) as upstream:
         with RegistryClient(upstream.url, credentials=USER) as client:
             client.push_blob("team/big", data)
-        _point(relay, upstream.url)
+        point_relay(relay, upstream.url)
         mirror = start_mirror(
             proxy={"remoteurl": relay.url, "username": USER[0], "password": USER[1]},
             allow_server_errors=True,
@@ -70,7 +55,7 @@ def test_upstream_killed_mid_blob_caches_nothing(
     down = httpx.get(url)
     assert down.status_code == 503, "a cut transfer must leave nothing cached"
     with distribution_with_users(htpasswd, root) as again:
-        _point(relay, again.url)
+        point_relay(relay, again.url)
         with httpx.stream("GET", url, timeout=60) as response:
             assert response.status_code == 200
             hasher = hashlib.sha256()
@@ -106,7 +91,7 @@ def test_concurrent_cold_pulls_fetch_once(
     with run_server(create_app(filesystem_config(tmp_path / "upstream"))) as upstream:
         with RegistryClient(upstream) as client:
             client.push_blob("team/big", data)
-        _point(relay, upstream)
+        point_relay(relay, upstream)
         mirror = start_mirror(proxy={"remoteurl": relay.url})
 
         async def pull(client: httpx.AsyncClient) -> str:

@@ -15,7 +15,8 @@ import pyregistry
 from pyregistry import EmbeddedRegistry
 from pyregistry.client import RegistryClient
 from pyregistry.client.content import build_artifact, build_image
-from tests.proxy.conftest import USER, MirrorFactory
+from tests.client.proxy import TcpProxy
+from tests.proxy.conftest import USER, MirrorFactory, point_relay
 from tests.support.distribution import DistributionRegistry
 from tests.support.skopeo import NO_CREDS, Skopeo
 
@@ -179,3 +180,25 @@ def test_skopeo_through_a_prefix_to_a_bearer_upstream(
         f"docker://{host}/tok/team/app:v1", f"oci:{tmp_path / 'layout'}:v1", src_creds=NO_CREDS
     )
     assert copied == image.digest
+
+
+def test_upstream_tokens_are_cached(
+    token_upstream: EmbeddedRegistry,
+    relay: TcpProxy,
+    start_mirror: MirrorFactory,
+) -> None:
+    image = build_image(seed="mirrors-tokens", layers=3, layer_size=10_000)
+    with RegistryClient(token_upstream.url, credentials=USER) as up:
+        up.push("team/tokens", image, "v1")
+    point_relay(relay, token_upstream.url)
+    mirror = start_mirror(
+        mirrors=[{"prefix": "t", "url": relay.url, "username": USER[0], "password": USER[1]}]
+    )
+    with RegistryClient(mirror) as client:
+        client.get_manifest("t/team/tokens", "v1")
+        for digest in image.blobs():
+            client.get_blob("t/team/tokens", digest)
+    token_requests = [p for p in relay.paths() if p.startswith("/auth/token")]
+    upstream_requests = [p for p in relay.paths() if p.startswith("/v2/team/tokens/")]
+    assert len(upstream_requests) >= 5
+    assert len(token_requests) == 1, relay.requests
