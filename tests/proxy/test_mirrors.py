@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from pyregistry.client.content import build_artifact, build_image
 from tests.client.proxy import TcpProxy
 from tests.proxy.conftest import USER, MirrorFactory, point_relay
 from tests.support.distribution import DistributionRegistry
+from tests.support.server import run_server
 from tests.support.skopeo import NO_CREDS, Skopeo
 
 
@@ -202,3 +204,38 @@ def test_upstream_tokens_are_cached(
     upstream_requests = [p for p in relay.paths() if p.startswith("/v2/team/tokens/")]
     assert len(upstream_requests) >= 5
     assert len(token_requests) == 1, relay.requests
+
+
+def test_tag_recheck_is_a_head_and_5xx_keeps_the_cached_tag(
+    open_upstream: EmbeddedRegistry, relay: TcpProxy, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    image = build_image(seed="mirrors-head", layers=1)
+    with RegistryClient(open_upstream.url) as up:
+        up.push("team/app", image, "v1")
+    point_relay(relay, open_upstream.url)
+    root = tmp_path / "mirror"
+    mirror = start_mirror(root, mirrors=[{"prefix": "up", "url": relay.url}])  # ttl 0
+    with RegistryClient(mirror) as client:
+        for _ in range(3):
+            assert client.get_manifest("up/team/app", "v1").digest == image.digest
+    manifest_gets = [p for p in relay.paths("GET") if "/manifests/" in p]
+    assert len(manifest_gets) == 1, relay.requests  # fetched once, by digest
+    assert len([p for p in relay.paths("HEAD") if p.endswith("/manifests/v1")]) == 3
+    with run_server(_answers_503) as broken:  # an upstream answering 5xx to everything
+        # another instance on the same storage, whose upstream is in trouble
+        mirror = start_mirror(root, mirrors=[{"prefix": "up", "url": broken}])
+        with RegistryClient(mirror) as client:
+            assert client.get_manifest("up/team/app", "v1").digest == image.digest
+        unknown = httpx.get(f"{mirror}/v2/up/team/other/manifests/v1")
+    assert unknown.status_code == 503
+    assert unknown.json()["errors"][0]["code"] == "UNAVAILABLE"
+
+
+async def _answers_503(scope: Any, receive: Any, send: Any) -> None:
+    """An upstream in trouble: 503 with an OCI error body for every request."""
+    if scope["type"] != "http":
+        return
+    body = b'{"errors":[{"code":"UNAVAILABLE","message":"down for maintenance"}]}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
