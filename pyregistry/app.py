@@ -44,6 +44,7 @@ from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
+from pyregistry.front import RegistryApp
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
@@ -145,9 +146,12 @@ def create_app(
             elif mirrors is not None:
                 await mirrors.close_upstreams()
 
-    app = Starlette(
+    dispatcher = ApiDispatcher(state)
+    app = RegistryApp(
+        api=dispatcher,
+        api_path=prefix + "/v2",
         routes=[
-            PrefixRoute(prefix + "/v2", ApiDispatcher(state)),
+            PrefixRoute(prefix + "/v2", dispatcher),
             *auth_routes,
             PrefixRoute("/", NotFoundEndpoint(), param="path"),
         ],
