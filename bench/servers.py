@@ -153,14 +153,20 @@ def _serve(
 
 @contextlib.contextmanager
 def run_pyregistry(
-    work: Path, storage: Mapping[str, Any], *, workers: int | None = None, name: str = "pyregistry"
+    work: Path,
+    storage: Mapping[str, Any],
+    *,
+    workers: int | None = None,
+    name: str = "pyregistry",
+    sections: Mapping[str, Any] | None = None,
 ) -> Iterator[RunningRegistry]:
     """``python -m pyregistry serve`` from this checkout with ``workers`` processes (None:
-    pyregistry's default, one per core)."""
+    pyregistry's default, one per core); ``sections`` are added to its config.yml."""
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config_path = work / f"{name}.yml"
-    config_path.write_text(yaml.safe_dump(registry_config(storage, port)))
+    config = {**registry_config(storage, port), **(sections or {})}
+    config_path.write_text(yaml.safe_dump(config))
     env = server_environment()
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.pop("PYREGISTRY_WORKERS", None)

@@ -21,12 +21,16 @@ applies retention policies (``app.state.retention``), and every ``pyregistry.job
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or swap the sink.
+
+With ``proxy`` or ``mirrors`` configured, the API's registry is the core wrapped by
+:class:`pyregistry.proxy.MirrorNamespace` (``app.state.registry`` stays the core).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -47,6 +51,7 @@ from pyregistry.gc.online import OnlineCollector
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
+from pyregistry.proxy import mirror_namespace
 from pyregistry.retention.job import RetentionJob
 from pyregistry.storage import Registry
 from pyregistry.tasks.leases import lease_factory
@@ -107,10 +112,12 @@ def create_app(
     events: EventSink = (
         NullEventSink() if not sinks else sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
     )
+    mirrors = mirror_namespace(registry, config)
     auth_routes, auth_hooks = _auth(config)
     state = ApiState(
         config=config,
-        registry=registry,
+        # the wrapper has the registry's public API (a Protocol once storage has one)
+        registry=registry if mirrors is None else cast(Registry, mirrors),
         urls=UrlBuilder(config.http),
         events=events,
         access_hooks=[*auth_hooks, *access_hooks],
@@ -146,6 +153,8 @@ def create_app(
                 await notifier.stop()
             if owns_registry:
                 await state.registry.close()
+            elif mirrors is not None:
+                await mirrors.close_upstreams()
 
     dispatcher = ApiDispatcher(state)
     app = RegistryApp(

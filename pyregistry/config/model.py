@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyregistry.config.declare import Section, build, shape_of
-from pyregistry.config.schema import LEVEL, STR, Node, Struct, check
+from pyregistry.config.schema import (
+    BOOL,
+    DURATION,
+    LEVEL,
+    STR,
+    STRLIST,
+    ListOf,
+    Node,
+    Struct,
+    check,
+)
 from pyregistry.config.sections.accepted import SHAPES as ACCEPTED
 from pyregistry.config.sections.auth import SHAPE as AUTH_SHAPE
 from pyregistry.config.sections.auth import AuthConfig
@@ -69,6 +79,26 @@ _SHAPES: dict[str, Node] = {
     **{name: shape_of(cls) for name, cls in TYPED.items() if name != "auth"},
     "auth": AUTH_SHAPE,
     **ACCEPTED,
+    # pyregistry: upstreams mirrored under prefixes, read by pyregistry.proxy.settings
+    "mirrors": ListOf(
+        Struct(
+            {
+                "prefix": STR,
+                "url": STR,
+                "username": STR,
+                "password": STR,
+                "ca": STR,
+                "insecure": BOOL,
+                "ttl": DURATION,
+                "expire": DURATION,
+                "allow": STRLIST,
+                "localfirst": BOOL,
+                "library": BOOL,
+                "timeout": DURATION,
+            },
+            required=("prefix", "url"),
+        )
+    ),
 }
 #: Every key distribution knows (2.8 and 3.x spellings), plus pyregistry's own.
 SCHEMA = Struct(_SHAPES)

@@ -15,9 +15,8 @@ NO_ENV: dict[str, str] = {}
 
 #: Examples that ask for what pyregistry cannot do (tests/config/test_unsupported.py).
 REFUSED_EXAMPLES = {
-    "distribution-config-cache.yml": "proxy",
     "middleware.yml": "middleware.storage[0]",
-    "reference-filesystem.yml": "proxy",
+    "reference-filesystem.yml": "proxy.exec",
     "v2.8-reference.yml": "reporting.bugsnag",
 }
 

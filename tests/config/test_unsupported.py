@@ -26,7 +26,12 @@ def refused(tmp_path: Path, text: str) -> ConfigError:
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        ("proxy:\n  remoteurl: https://registry-1.docker.io\n", "proxy", "not supported yet"),
+        (
+            "proxy:\n  remoteurl: https://x\n  exec:\n    command: helper\n",
+            "proxy.exec",
+            "not supported",
+        ),
+        ("proxy:\n  remotenamespace: m\n", "proxy.remotenamespace", "not supported"),
         ("log:\n  hooks:\n    - type: mail\n", "log.hooks[0]", "not supported"),
         (
             "middleware:\n  storage:\n    - name: cloudfront\n",
@@ -54,14 +59,20 @@ def test_refused_with_the_key(tmp_path: Path, text: str, key: str, words: str) -
 
 
 def test_every_refusal_is_named(tmp_path: Path) -> None:
-    error = refused(tmp_path, "proxy:\n  remoteurl: https://x\nhttp:\n  h2c:\n    enabled: true\n")
-    assert error.key == "proxy" and "http.h2c.enabled" in str(error)
+    error = refused(
+        tmp_path,
+        "proxy:\n  remoteurl: https://x\n  exec:\n    command: helper\n"
+        "http:\n  h2c:\n    enabled: true\n",
+    )
+    assert error.key == "proxy.exec" and "http.h2c.enabled" in str(error)
 
 
 @pytest.mark.parametrize(
     "text",
     [
         "proxy:\n",  # an empty section asks for nothing
+        "proxy:\n  remoteurl: https://registry-1.docker.io\n  ttl: 24h\n",
+        "mirrors:\n  - prefix: hub\n    url: https://registry-1.docker.io\n    ttl: 5m\n",
         "log:\n  hooks:\n    - type: mail\n      disabled: true\n",
         "middleware:\n  storage:\n    - name: cloudfront\n      disabled: true\n",
         "reporting:\n  bugsnag:\n    apikey: ''\n  newrelic: {verbose: true}\n",
@@ -80,7 +91,7 @@ def test_accepted_settings(tmp_path: Path, text: str) -> None:
 
 def test_serve_exits_2_naming_the_key_and_file(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
-    config.write_text(BASE + "proxy:\n  remoteurl: https://registry-1.docker.io\n")
+    config.write_text(BASE + "proxy:\n  remoteurl: https://x\n  exec:\n    command: helper\n")
     result = subprocess.run(
         [sys.executable, "-m", "pyregistry", "serve", str(config)],
         cwd=REPO_ROOT,
@@ -90,5 +101,5 @@ def test_serve_exits_2_naming_the_key_and_file(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert f"{config}: proxy: pull-through caching" in result.stderr
+    assert f"{config}: proxy.exec: credential helpers" in result.stderr
     assert "Traceback" not in result.stderr

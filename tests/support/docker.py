@@ -118,8 +118,9 @@ def _stop(process: subprocess.Popen[bytes], exec_root: Path) -> None:
 
 
 @contextlib.contextmanager
-def run_dockerd() -> Iterator[Docker]:
-    """Start a private dockerd and yield a CLI bound to it; stop it and remove its state."""
+def run_dockerd(daemon_config: dict[str, Any] | None = None) -> Iterator[Docker]:
+    """Start a private dockerd and yield a CLI bound to it; stop it and remove its state.
+    ``daemon_config`` is its ``daemon.json`` (e.g. ``registry-mirrors``; default empty)."""
     if os.geteuid() != 0:
         pytest.fail("dockerd must run as root for the docker client tests", pytrace=False)
     dockerd = find_tool("dockerd")
@@ -127,7 +128,7 @@ def run_dockerd() -> Iterator[Docker]:
     # Short path: the unix socket path must stay under 108 bytes.
     base = Path(tempfile.mkdtemp(prefix="dockerd-", dir="/tmp"))
     try:
-        (base / "daemon.json").write_text("{}")
+        (base / "daemon.json").write_text(json.dumps(daemon_config or {}))
         config_dir = base / "client"
         config_dir.mkdir()
         (config_dir / "config.json").write_text("{}")

@@ -1,7 +1,8 @@
-"""Sections pyregistry accepts but refuses when they ask for something (``proxy``,
-``middleware``, ``reporting``, ``compatibility``, ``policy``; see
-:mod:`pyregistry.config.support`): their keys are checked, so that a distribution
-``config.yml`` loads, and they are kept as checked mappings (nothing reads them).
+"""Sections kept as checked mappings: ``middleware``, ``reporting``, ``compatibility``
+and ``policy`` are refused when they ask for something (see
+:mod:`pyregistry.config.support`); ``proxy`` is read by :mod:`pyregistry.proxy.settings`
+(its ``exec`` and ``remotenamespace`` are refused). Their keys are checked, so that a
+distribution ``config.yml`` loads.
 """
 
 from __future__ import annotations

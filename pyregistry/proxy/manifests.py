@@ -1,0 +1,213 @@
+"""A mirrored repository's manifests and tags.
+
+A manifest by digest never changes: once fetched it is served from the cache. A tag is
+served from the cache while younger than the upstream's tag ``ttl`` (0: never), then
+re-checked with a HEAD (cheap, and not counted by Docker Hub's pull limits); when the
+upstream moved it, the new manifest is fetched and the tag follows. With the upstream
+down, answering 5xx or 404, the cached tag stands. Only the manifest asked for is
+fetched: pulling one platform of an index caches the index and that platform only.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pyregistry.client.errors import NotFoundError
+from pyregistry.proxy import metrics
+from pyregistry.proxy.blobs import MIRROR_WRITE
+from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
+from pyregistry.proxy.flights import Flights
+from pyregistry.proxy.upstream import Upstream
+from pyregistry.storage import (
+    Digest,
+    ManifestUnknown,
+    NameUnknown,
+    PutManifestResult,
+    RegistryError,
+    Repository,
+    StoredManifest,
+)
+from pyregistry.storage.errors import Unsupported
+from pyregistry.storage.manifest_format import media_type_of
+from pyregistry.storage.tags import TagInfo, paginate
+
+log = logging.getLogger("pyregistry.proxy")
+
+
+class MirroredManifests:
+    """Manifests by digest, fetched from the upstream on a miss and cached."""
+
+    def __init__(
+        self,
+        cache: Repository,
+        local: Repository | None,
+        upstream: Upstream,
+        remote: str,
+        flights: Flights,
+    ) -> None:
+        self._cache = cache
+        self._local = local
+        self._upstream = upstream
+        self._remote = remote
+        self._flights = flights
+        self.repository = cache.name
+
+    def _writable(self) -> Repository:
+        if self._local is None:
+            raise Unsupported(MIRROR_WRITE)
+        return self._local
+
+    async def get(self, digest: Digest, *, tag: str | None = None) -> StoredManifest:
+        key = f"manifest:{self.repository}@{digest}"
+        while True:
+            try:
+                found = await self._cache.manifests.get(digest)
+            except ManifestUnknown:
+                if not await self._flights.wait(key):
+                    break
+            else:
+                metrics.HITS.labels(self._upstream.label, "manifest").inc()
+                return found
+        with self._flights.lead(key):
+            return await self.fetch(str(digest), expect=digest)
+
+    async def fetch(self, reference: str, *, expect: Digest | None = None) -> StoredManifest:
+        """Fetch a manifest by tag or digest from the upstream (verified) and cache it."""
+        unknown = ManifestUnknown(detail={"reference": reference})
+        if not self._upstream.settings.allows(self._remote):
+            raise unknown
+        metrics.MISSES.labels(self._upstream.label, "manifest").inc()
+        try:
+            fetched = await self._upstream.get_manifest(self._remote, reference)
+        except UPSTREAM_FAILURES as exc:
+            raise translate(exc, self._upstream.label, unknown) from None
+        digest = Digest.parse(fetched.digest)
+        if expect is not None and digest != expect:
+            raise unknown
+        try:
+            await self._cache.manifests.put(fetched.content, fetched.media_type, digest=digest)
+        except RegistryError as exc:  # served all the same, just not kept
+            log.warning("not caching manifest %s@%s: %s", self.repository, digest, exc.message)
+        media_type = media_type_of(fetched.content) or fetched.media_type
+        return StoredManifest(digest, media_type, fetched.content)
+
+    async def exists(self, digest: Digest) -> bool:
+        return bool(await self._cache.manifests.exists(digest))
+
+    async def put(
+        self,
+        content: bytes,
+        media_type: str | None,
+        *,
+        digest: Digest | None = None,
+        **options: Any,
+    ) -> PutManifestResult:
+        return await self._writable().manifests.put(content, media_type, digest=digest, **options)
+
+    async def delete(self, digest: Digest) -> None:
+        await self._writable().manifests.delete(digest)
+
+    def enumerate(self) -> AsyncIterator[Digest]:
+        manifests: Any = self._cache.manifests  # enumerate: part of the storage Protocols
+        result: AsyncIterator[Digest] = manifests.enumerate()
+        return result
+
+
+def _age_seconds(info: TagInfo) -> float:
+    pushed = info.pushed_at
+    if pushed.tzinfo is None:
+        pushed = pushed.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - pushed).total_seconds()
+
+
+class MirroredTags:
+    """Tags of a mirrored repository, re-checked upstream after the tag ``ttl``."""
+
+    def __init__(
+        self,
+        cache: Repository,
+        local: Repository | None,
+        upstream: Upstream,
+        remote: str,
+        manifests: MirroredManifests,
+    ) -> None:
+        self._cache = cache
+        self._local = local
+        self._upstream = upstream
+        self._remote = remote
+        self._manifests = manifests
+        self.repository = cache.name
+
+    def _writable(self) -> Repository:
+        if self._local is None:
+            raise Unsupported(MIRROR_WRITE)
+        return self._local
+
+    async def get(self, tag: str) -> Digest:
+        info = await self._cache.tags.describe(tag)
+        settings = self._upstream.settings
+        ttl = settings.tag_ttl
+        if info is not None and (self._local is not None or (ttl and _age_seconds(info) < ttl)):
+            return info.digest
+        if not settings.allows(self._remote):
+            if info is not None:
+                return info.digest
+            raise ManifestUnknown(detail={"tag": tag})
+        try:
+            head = await self._upstream.head_manifest(self._remote, tag)
+        except UPSTREAM_FAILURES as exc:
+            if info is not None:
+                return info.digest  # the upstream is down: the last good check stands
+            raise translate(
+                exc, self._upstream.label, ManifestUnknown(detail={"tag": tag})
+            ) from None
+        if head is None:
+            if info is not None:
+                return info.digest
+            raise ManifestUnknown(detail={"tag": tag})
+        if head.digest and info is not None and head.digest == str(info.digest) and not ttl:
+            return info.digest  # unchanged, and nothing to refresh
+        if head.digest:  # by digest: from the cache, or one fetch however many ask
+            digest = (await self._manifests.get(Digest.parse(head.digest))).digest
+        else:
+            digest = (await self._manifests.fetch(tag)).digest
+        try:
+            await self._cache.tags.tag(tag, digest)  # also restarts the tag's ttl
+        except RegistryError as exc:
+            log.warning("not caching tag %s:%s: %s", self.repository, tag, exc.message)
+        return digest
+
+    async def tag(self, tag: str, digest: Digest) -> None:
+        await self._writable().tags.tag(tag, digest)
+
+    async def untag(self, tag: str) -> None:
+        await self._writable().tags.untag(tag)
+
+    async def list(self, n: int | None = None, last: str | None = None) -> builtins.list[str]:
+        """The upstream's tags (and local ones when local-first); the cached ones when
+        the upstream cannot answer."""
+        try:
+            upstream = await self._upstream.client.tags(self._remote)
+        except NotFoundError:
+            upstream = []
+        except UPSTREAM_FAILURES as exc:
+            log.warning("upstream %s: tags of %s: %s", self._upstream.label, self._remote, exc)
+            return await self._cache.tags.list(n, last)
+        local: Sequence[str] = ()
+        if self._local is not None or not upstream:
+            try:
+                local = await self._cache.tags.list()
+            except NameUnknown:
+                if not upstream:
+                    raise
+        return paginate(sorted(set(upstream) | set(local)), n, last)
+
+    async def lookup(self, digest: Digest) -> builtins.list[str]:
+        return await self._cache.tags.lookup(digest)
+
+    async def describe(self, tag: str) -> TagInfo | None:
+        return await self._cache.tags.describe(tag)

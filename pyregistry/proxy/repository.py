@@ -1,0 +1,147 @@
+"""The mirror as a wrapper of the storage namespace, as distribution's
+``registry/proxy`` wraps its ``Namespace``: ``repository(name)`` hands out a
+:class:`MirroredRepository` for names under a mirrored prefix and the core repository
+for every other name, so normal repositories stay normal and pushable.
+
+Cached content is written through a second core :class:`Registry` over the same storage
+(the *cache*) that accepts sparse manifests: a mirror stores an index without the
+platforms nobody pulled, and a manifest before its layers. Everything else (events,
+listings, the metadata index) sees what the core sees, since the bytes are the same.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from pyregistry.proxy.blobs import MIRROR_WRITE, MirroredBlobs
+from pyregistry.proxy.errors import UPSTREAM_FAILURES, log
+from pyregistry.proxy.flights import Flights
+from pyregistry.proxy.manifests import MirroredManifests, MirroredTags
+from pyregistry.proxy.settings import UpstreamSettings, upstream_for
+from pyregistry.proxy.upstream import Upstream
+from pyregistry.storage import Digest, Registry, Repository
+from pyregistry.storage.errors import Unsupported
+
+
+class _RefusedUploads:
+    """Upload sessions of a mirrored (not local-first) repository: none."""
+
+    async def create(self) -> Any:
+        raise Unsupported(MIRROR_WRITE)
+
+    async def resume(self, upload_id: str) -> Any:
+        raise Unsupported(MIRROR_WRITE)
+
+
+class MirroredRepository:
+    """One repository under a mirrored prefix: reads fall through to the upstream."""
+
+    def __init__(
+        self, cache: Repository, local: Repository | None, upstream: Upstream, flights: Flights
+    ) -> None:
+        self.name = cache.name
+        self._cache = cache
+        self._upstream = upstream
+        self.remote = upstream.settings.remote_name(cache.name)
+        self.blobs = MirroredBlobs(cache, local, upstream, self.remote, flights)
+        self.manifests = MirroredManifests(cache, local, upstream, self.remote, flights)
+        self.tags = MirroredTags(cache, local, upstream, self.remote, self.manifests)
+        self.uploads: Any = local.uploads if local is not None else _RefusedUploads()
+
+    def __repr__(self) -> str:
+        return f"MirroredRepository({self.name!r} <- {self._upstream.label}/{self.remote})"
+
+    async def exists(self) -> bool:
+        return bool(await self._cache.exists())
+
+    async def referrers(
+        self, subject: Digest, artifact_type: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The upstream's referrers (when it has the API) and the cached ones."""
+        found = await self._cache.referrers(subject, artifact_type)
+        if not self._upstream.settings.allows(self.remote):
+            return found
+        try:
+            upstream = await self._upstream.referrers(self.remote, str(subject), artifact_type)
+        except UPSTREAM_FAILURES as exc:
+            log.warning("upstream %s: referrers of %s: %s", self._upstream.label, subject, exc)
+            upstream = None
+        known = {d.get("digest") for d in found}
+        return found + [d for d in upstream or () if d.get("digest") not in known]
+
+
+def cache_registry(core: Registry) -> Registry:
+    """A second view of the core's storage that stores sparse manifests (see above)."""
+    return Registry(
+        core.driver,
+        delete_enabled=core.delete_enabled,
+        redirect=core.redirect,
+        readonly=core.readonly,
+        blob_descriptor_cache=core.blob_descriptor_cache,
+        validate_index_children=False,
+        validate_manifest_blobs=False,
+        index=core.index,
+    )
+
+
+class MirrorNamespace:
+    """The core registry with some repository names mirrored from upstreams."""
+
+    def __init__(self, core: Registry, upstreams: Sequence[UpstreamSettings]) -> None:
+        self.core = core
+        self._cache = cache_registry(core)
+        self._settings = list(upstreams)
+        self.upstreams = {u.prefix: Upstream(u) for u in self._settings}
+        self._flights = Flights()
+
+    def repository(self, name: str) -> Any:
+        repository = self.core.repository(name)  # NAME_INVALID first
+        settings = upstream_for(self._settings, repository.name)
+        if settings is None:
+            return repository
+        local = repository if settings.local_first else None
+        cache = self._cache.repository(repository.name)
+        return MirroredRepository(cache, local, self.upstreams[settings.prefix], self._flights)
+
+    @property
+    def readonly(self) -> bool:
+        return self.core.readonly
+
+    @property
+    def delete_enabled(self) -> bool:
+        return self.core.delete_enabled
+
+    @property
+    def min_chunk_size(self) -> int:
+        return int(getattr(self.core, "min_chunk_size", 0) or 0)
+
+    @property
+    def blob_store(self) -> Any:
+        return self.core.blob_store
+
+    async def catalog(
+        self, n: int | None = None, last: str | None = None, **options: Any
+    ) -> builtins.list[str]:
+        return await self.core.catalog(n, last, **options)
+
+    def repositories(self, after: str | None = None) -> AsyncIterator[str]:
+        core: Any = self.core  # repositories: part of the storage Protocols
+        result: AsyncIterator[str] = core.repositories(after)
+        return result
+
+    async def purge_uploads(self, older_than_seconds: float, dry_run: bool = False) -> int:
+        return await self.core.purge_uploads(older_than_seconds, dry_run)
+
+    async def close_upstreams(self) -> None:
+        for upstream in self.upstreams.values():
+            await upstream.aclose()
+
+    async def close(self) -> None:
+        await self.close_upstreams()
+        await self.core.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything else (driver, index, redirect, stat_blob...) is the core's.
+        return getattr(self.core, name)

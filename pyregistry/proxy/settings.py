@@ -1,0 +1,156 @@
+"""Which upstreams this registry mirrors, read from the config: distribution's ``proxy``
+section (one upstream for every repository) and pyregistry's ``mirrors`` list (several
+upstreams, each under its own repository-name prefix, beside normal repositories).
+
+``proxy.ttl`` keeps distribution's meaning (how long cached content is kept unpulled;
+168h by default); tags are re-checked upstream on every pull there, as distribution does.
+In ``mirrors``, ``ttl`` is how long a cached tag is trusted before it is re-checked (0: on
+every pull) and ``expire`` is the unpulled-content lifetime. Both lifetimes are read
+and kept on :class:`UpstreamSettings` for a collector of unpulled content; nothing acts
+on them yet.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyregistry.config.duration import parse_duration
+from pyregistry.config.errors import ConfigError
+from pyregistry.config.model import Config
+
+#: distribution's default ``proxy.ttl``: cached content unpulled this long may go.
+DEFAULT_EXPIRE_SECONDS = 168 * 3600.0
+
+
+@dataclass(frozen=True)
+class UpstreamSettings:
+    """One mirrored upstream and the repositories it answers for."""
+
+    #: Local repository names under ``prefix/`` belong to this upstream ("" = all of them).
+    prefix: str
+    url: str
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+    #: Seconds a cached tag is served before the upstream is asked again (0: every pull).
+    tag_ttl: float = 0.0
+    #: Seconds unpulled cached content is kept (0: forever); for garbage collection.
+    expire: float = DEFAULT_EXPIRE_SECONDS
+    #: ``fnmatch`` patterns of upstream repository names that may be mirrored (empty: all).
+    allow: tuple[str, ...] = field(default=())
+    #: Pushes land locally and shadow the upstream; pulls try local content first.
+    local_first: bool = False
+    #: A one-component name gets ``library/`` upstream (Docker Hub's official images).
+    library: bool = False
+    #: Seconds an upstream request may take (connect is capped at 10s).
+    timeout: float = 60.0
+
+    @property
+    def label(self) -> str:
+        """The name metrics and logs use for this upstream."""
+        return self.prefix or self.url
+
+    def covers(self, name: str) -> bool:
+        """Whether the local repository ``name`` belongs to this upstream."""
+        return not self.prefix or name.startswith(self.prefix + "/")
+
+    def remote_name(self, name: str) -> str:
+        """The upstream's name for local repository ``name`` (which this covers)."""
+        remote = name[len(self.prefix) + 1 :] if self.prefix else name
+        if self.library and "/" not in remote:
+            remote = "library/" + remote
+        return remote
+
+    def allows(self, remote: str) -> bool:
+        return not self.allow or any(fnmatch.fnmatchcase(remote, p) for p in self.allow)
+
+
+def _seconds(value: Any, default: float, key: str, source: str) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        return max(parse_duration(value), 0.0)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=key, source=source) from None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _from_proxy(section: Mapping[str, Any], source: str) -> UpstreamSettings | None:
+    url = _text(section.get("remoteurl"))
+    if url is None:
+        if any(v is not None for v in section.values()):
+            raise ConfigError(
+                "required when proxy is configured", key="proxy.remoteurl", source=source
+            )
+        return None
+    return UpstreamSettings(
+        prefix="",
+        url=url,
+        username=_text(section.get("username")),
+        password=_text(section.get("password")),
+        expire=_seconds(section.get("ttl"), DEFAULT_EXPIRE_SECONDS, "proxy.ttl", source),
+    )
+
+
+def _from_mirror(i: int, entry: Mapping[str, Any], source: str) -> UpstreamSettings:
+    at = f"mirrors[{i}]"
+    prefix = str(entry.get("prefix") or "").strip("/")
+    url = _text(entry.get("url"))
+    if not prefix:
+        raise ConfigError("required: the repository-name prefix", key=f"{at}.prefix", source=source)
+    if url is None:
+        raise ConfigError("required: the upstream's URL", key=f"{at}.url", source=source)
+    return UpstreamSettings(
+        prefix=prefix,
+        url=url,
+        username=_text(entry.get("username")),
+        password=_text(entry.get("password")),
+        ca_file=_text(entry.get("ca")),
+        insecure=entry.get("insecure") is True,
+        tag_ttl=_seconds(entry.get("ttl"), 0.0, f"{at}.ttl", source),
+        expire=_seconds(entry.get("expire"), DEFAULT_EXPIRE_SECONDS, f"{at}.expire", source),
+        allow=tuple(str(p) for p in entry.get("allow") or ()),
+        local_first=entry.get("localfirst") is True,
+        library=entry.get("library") is True,
+        timeout=_seconds(entry.get("timeout"), 60.0, f"{at}.timeout", source) or 60.0,
+    )
+
+
+def upstreams_from_config(config: Config) -> list[UpstreamSettings]:
+    """Every configured upstream, longest prefix first (so ``a/b`` wins over ``a``)."""
+    found: list[UpstreamSettings] = []
+    single = _from_proxy(config.proxy, config.source)
+    raw = config.raw if isinstance(config.raw, dict) else {}
+    entries: Sequence[Any] = raw.get("mirrors") or ()
+    for i, entry in enumerate(entries):
+        found.append(_from_mirror(i, entry if isinstance(entry, Mapping) else {}, config.source))
+    prefixes = [u.prefix for u in found]
+    for prefix in prefixes:
+        if prefixes.count(prefix) > 1:
+            raise ConfigError(
+                f"prefix {prefix!r} is mirrored twice", key="mirrors", source=config.source
+            )
+    if single is not None:
+        if found:
+            raise ConfigError(
+                "proxy mirrors every repository; use mirrors (with prefixes) or proxy, not both",
+                key="mirrors",
+                source=config.source,
+            )
+        found.append(single)
+    return sorted(found, key=lambda u: len(u.prefix), reverse=True)
+
+
+def upstream_for(upstreams: Sequence[UpstreamSettings], name: str) -> UpstreamSettings | None:
+    """The upstream a local repository name belongs to (None: a normal repository)."""
+    for upstream in upstreams:
+        if upstream.covers(name):
+            return upstream
+    return None

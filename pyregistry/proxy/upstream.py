@@ -1,0 +1,102 @@
+"""One upstream registry as the mirror talks to it: a shared
+:class:`~pyregistry.client.AsyncRegistryClient` (one connection pool and one token cache,
+so the bearer flow runs once per scope until the token expires), timed and counted.
+
+Errors are left to the caller (:mod:`pyregistry.proxy.errors` turns them into answers):
+only the caller knows whether a cached copy can stand in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from pyregistry.client import AsyncRegistryClient, Descriptor, Manifest
+from pyregistry.client.errors import NotFoundError
+from pyregistry.proxy import metrics
+from pyregistry.proxy.errors import UPSTREAM_FAILURES, is_unknown
+from pyregistry.proxy.settings import UpstreamSettings
+
+
+class Upstream:
+    """The registry at ``settings.url``; repository names here are the upstream's."""
+
+    def __init__(self, settings: UpstreamSettings) -> None:
+        self.settings = settings
+        self.label = settings.label
+        credentials = None
+        if settings.username is not None:
+            credentials = (settings.username, settings.password or "")
+        self.client = AsyncRegistryClient(
+            settings.url,
+            credentials=credentials,
+            ca_file=settings.ca_file,
+            insecure=settings.insecure,
+            timeout=settings.timeout,
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        if not is_unknown(exc):
+            metrics.UPSTREAM_ERRORS.labels(self.label).inc()
+
+    async def _timed(self, kind: str, call: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return await call
+        except UPSTREAM_FAILURES as exc:
+            self._failed(exc)
+            raise
+        finally:
+            metrics.UPSTREAM_LATENCY.labels(self.label, kind).observe(time.monotonic() - started)
+
+    async def head_manifest(self, repository: str, reference: str) -> Descriptor | None:
+        return await self._timed("manifest", self.client.head_manifest(repository, reference))
+
+    async def get_manifest(self, repository: str, reference: str) -> Manifest:
+        manifest: Manifest = await self._timed(
+            "manifest", self.client.get_manifest(repository, reference)
+        )
+        metrics.UPSTREAM_BYTES.labels(self.label).inc(len(manifest.content))
+        return manifest
+
+    async def head_blob(self, repository: str, digest: str) -> Descriptor | None:
+        return await self._timed("blob", self.client.head_blob(repository, digest))
+
+    async def stream_blob(self, repository: str, digest: str) -> AsyncIterator[bytes]:
+        """The blob as it arrives; DigestMismatchError after the last chunk if it lies."""
+        started = time.monotonic()
+        first = True
+        counter = metrics.UPSTREAM_BYTES.labels(self.label)
+        stream = self.client.stream_blob(repository, digest)
+        assert isinstance(stream, AsyncGenerator)
+        try:
+            async for chunk in stream:
+                if first:
+                    first = False
+                    metrics.UPSTREAM_LATENCY.labels(self.label, "blob").observe(
+                        time.monotonic() - started
+                    )
+                counter.inc(len(chunk))
+                yield chunk
+        except UPSTREAM_FAILURES as exc:
+            self._failed(exc)
+            raise
+        finally:
+            await stream.aclose()
+
+    async def referrers(
+        self, repository: str, digest: str, artifact_type: str | None
+    ) -> list[dict[str, Any]] | None:
+        """The upstream's referrers of ``digest``; None when it has no referrers API."""
+        try:
+            index = await self._timed(
+                "manifest", self.client.referrers(repository, digest, artifact_type=artifact_type)
+            )
+        except NotFoundError:
+            return None
+        found = index.get("manifests") if isinstance(index, dict) else None
+        return [d for d in found if isinstance(d, dict)] if isinstance(found, list) else []
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

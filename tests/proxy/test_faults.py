@@ -1,0 +1,176 @@
+"""A mirror under upstream faults and load: a blob cut mid-transfer caches nothing,
+concurrent cold pulls fetch once, 429 is passed on, one platform of an index is fetched
+alone. Upstreams are real registries; the cut is a real killed process."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pyregistry.api.ratelimit import rate_limited
+from pyregistry.app import create_app
+from pyregistry.client import RegistryClient
+from pyregistry.client.content import build_image, build_multiarch
+from pyregistry.embedding.options import config_from_mapping
+from tests.client.proxy import TcpProxy
+from tests.proxy.conftest import USER, MirrorFactory, distribution_with_users, point_relay
+from tests.support.server import filesystem_config, run_server
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.slow
+def test_upstream_killed_mid_blob_caches_nothing(
+    htpasswd: Path, relay: TcpProxy, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    data = os.urandom(64 * 1024 * 1024)
+    digest = _digest(data)
+    root = tmp_path / "upstream"
+    with distribution_with_users(htpasswd, root) as upstream:
+        with RegistryClient(upstream.url, credentials=USER) as client:
+            client.push_blob("team/big", data)
+        point_relay(relay, upstream.url)
+        mirror = start_mirror(
+            proxy={"remoteurl": relay.url, "username": USER[0], "password": USER[1]},
+            allow_server_errors=True,
+        )
+        url = f"{mirror}/v2/team/big/blobs/{digest}"
+        received = 0
+        with pytest.raises(httpx.HTTPError), httpx.stream("GET", url, timeout=30) as response:
+            assert response.status_code == 200
+            for chunk in response.iter_raw():
+                received += len(chunk)
+                if received >= 1024 * 1024 and upstream.process.poll() is None:
+                    upstream.process.send_signal(signal.SIGKILL)
+                    upstream.process.wait(10)
+        assert received < len(data)
+    down = httpx.get(url)
+    assert down.status_code == 503, "a cut transfer must leave nothing cached"
+    with distribution_with_users(htpasswd, root) as again:
+        point_relay(relay, again.url)
+        with httpx.stream("GET", url, timeout=60) as response:
+            assert response.status_code == 200
+            hasher = hashlib.sha256()
+            for chunk in response.iter_raw():
+                hasher.update(chunk)
+        assert "sha256:" + hasher.hexdigest() == digest
+    assert httpx.head(url).status_code == 200  # cached now, upstream gone again
+
+
+def _status_bytes(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_rss() -> int:
+    """Reset this process's peak RSS (the servers run in it); the RSS now."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_bytes("VmRSS")
+
+
+def _peak_rss() -> int:
+    return _status_bytes("VmHWM")
+
+
+@pytest.mark.slow
+def test_concurrent_cold_pulls_fetch_once(
+    relay: TcpProxy, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    data = os.urandom(32 * 1024 * 1024)
+    digest = _digest(data)
+    with run_server(create_app(filesystem_config(tmp_path / "upstream"))) as upstream:
+        with RegistryClient(upstream) as client:
+            client.push_blob("team/big", data)
+        point_relay(relay, upstream)
+        mirror = start_mirror(proxy={"remoteurl": relay.url})
+
+        async def pull(client: httpx.AsyncClient) -> str:
+            hasher = hashlib.sha256()
+            async with client.stream("GET", f"{mirror}/v2/team/big/blobs/{digest}") as response:
+                assert response.status_code == 200
+                async for chunk in response.aiter_raw():
+                    hasher.update(chunk)
+            return "sha256:" + hasher.hexdigest()
+
+        async def pulls() -> list[str]:
+            limits = httpx.Limits(max_connections=20)
+            async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+                return await asyncio.gather(*(pull(client) for _ in range(20)))
+
+        del data
+        baseline = _reset_peak_rss()
+        assert asyncio.run(pulls()) == [digest] * 20
+        grown = _peak_rss() - baseline
+    # one 32 MiB copy per pull would be 640 MiB; streaming stays within a few buffers
+    assert grown < 128 * 1024 * 1024, f"memory grew by {grown >> 20} MiB"
+    blob_gets = [p for p in relay.paths("GET") if p.endswith(f"/blobs/{digest}")]
+    assert len(blob_gets) == 1, relay.requests
+
+
+def test_upstream_429_is_passed_on(start_mirror: MirrorFactory, tmp_path: Path) -> None:
+    image = build_image(seed="faults-429", layers=1)
+    root = tmp_path / "upstream"
+    with run_server(create_app(filesystem_config(root))) as open_upstream:
+        with RegistryClient(open_upstream) as client:
+            client.push("team/app", image, "v1")
+    limited = rate_limited(create_app(filesystem_config(root)), 1, {})
+    with run_server(limited) as upstream:
+        mirror = start_mirror(proxy={"remoteurl": upstream})
+        answers = [httpx.get(f"{mirror}/v2/team/app/manifests/v1") for _ in range(3)]
+    limited_answers = [a for a in answers if a.status_code == 429]
+    assert limited_answers, [a.status_code for a in answers]
+    assert limited_answers[0].json()["errors"][0]["code"] == "TOOMANYREQUESTS"
+    assert limited_answers[0].headers.get("retry-after")
+
+
+def test_one_platform_of_an_index(start_mirror: MirrorFactory, tmp_path: Path) -> None:
+    index = build_multiarch(seed="faults-multi", architectures=("amd64", "arm64"))
+    amd64, arm64 = index.children()
+    document = config_from_mapping({"storage": {"filesystem": {"rootdirectory": str(tmp_path)}}})
+    with run_server(create_app(document)) as upstream:
+        with RegistryClient(upstream) as client:
+            client.push("team/multi", index, "v1")
+        mirror = start_mirror(proxy={"remoteurl": upstream})
+        with RegistryClient(mirror) as client:
+            assert client.get_manifest("team/multi", "v1").digest == index.digest
+            assert client.get_manifest("team/multi", amd64.digest).digest == amd64.digest
+            for blob, data in amd64.blobs().items():
+                assert client.get_blob("team/multi", blob) == data
+    with RegistryClient(mirror) as client:  # the upstream is gone
+        assert client.get_manifest("team/multi", "v1").digest == index.digest
+        assert client.get_manifest("team/multi", amd64.digest).digest == amd64.digest
+    missing = httpx.get(f"{mirror}/v2/team/multi/manifests/{arm64.digest}")
+    assert missing.status_code == 503
+
+
+@pytest.mark.slow
+def test_client_gone_mid_blob_caches_nothing(start_mirror: MirrorFactory, tmp_path: Path) -> None:
+    """A client hanging up cancels the fetch's upload session (only a verified copy is
+    ever committed) and releases its flight: the next pull fetches, serves and caches."""
+    data = os.urandom(48 * 1024 * 1024)
+    digest = _digest(data)
+    with run_server(create_app(filesystem_config(tmp_path / "upstream"))) as upstream:
+        with RegistryClient(upstream) as client:
+            client.push_blob("team/big", data)
+        mirror = start_mirror(proxy={"remoteurl": upstream})
+        url = f"{mirror}/v2/team/big/blobs/{digest}"
+        with httpx.stream("GET", url, timeout=30) as response:
+            assert response.status_code == 200
+            for _ in response.iter_raw(1024 * 1024):
+                break  # and hang up
+        with httpx.stream("GET", url, timeout=60) as response:  # a full pull still works
+            hasher = hashlib.sha256()
+            for chunk in response.iter_raw():
+                hasher.update(chunk)
+        assert "sha256:" + hasher.hexdigest() == digest
+    assert httpx.head(url).status_code == 200  # the complete pull was cached
