@@ -6,14 +6,18 @@ Extension points for later features (all optional, all explicit):
   ``RegistryError`` they raise is answered in the spec's JSON format;
 * ``access_hooks`` - ``async hook(request, context)`` run after routing, before each
   handler (auth: set ``context.actor`` or raise ``Unauthorized``/``Denied``);
-* ``event_sink`` - receives ``emit(kind, context=..., **details)`` after every successful
-  blob/manifest push, pull, mount and delete (notifications).
+* ``event_sink`` - receives ``emit(kind, context=..., repository=..., **details)`` after
+  every successful blob/manifest push, pull, mount and delete. Events come from the
+  storage side: the API gets the registry wrapped by
+  :class:`~pyregistry.notifications.listener.NotifyingNamespace` (with this sink and the
+  webhook notifier), and ``context`` is the request's, passed as the current caller.
 
 While the app runs (its lifespan), ``storage.maintenance.uploadpurging`` removes abandoned
 upload sessions in the background (``app.state.upload_purger``; None when off).
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
-up after the app can still append a hook or swap the sink.
+up after the app can still append a hook or wrap ``registry`` once more.
+``app.state.registry`` is the unwrapped core (tooling, health checks).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from pyregistry.api.context import AccessHook, EventSink, FanOutEventSink, NullEventSink
+from pyregistry.api.context import AccessHook
 from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
 from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
@@ -34,23 +38,26 @@ from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
+from pyregistry.events import EventSink, FanOutEventSink
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
+from pyregistry.notifications.listener import NotifyingNamespace
 from pyregistry.storage import Registry
+from pyregistry.storage.interfaces import Namespace
 from storage_drivers import create_driver
 
 
 def build_registry(config: Config) -> Registry:
-    """The storage stack the config describes."""
+    """The storage stack the config describes, with the manifest policy of its
+    ``validation`` section (checked by every manifest put, whoever makes it)."""
     driver = create_driver(config.storage.driver, config.storage.parameters)
-    validation = validation_policy(config.validation, config.source)
     return Registry(
         driver,
         delete_enabled=config.storage.delete_enabled,
         redirect=not config.storage.redirect_disable,
         readonly=config.storage.readonly,
         blob_descriptor_cache=build_blob_descriptor_cache(config),
-        validate_index_children=validation.index_children_required,
+        policy=validation_policy(config.validation, config.source),
     )
 
 
@@ -98,17 +105,16 @@ def create_app(
         registry = build_registry(config)
     notifier = build_notifier(config, registry)
     sinks: list[EventSink] = [s for s in (event_sink, notifier) if s is not None]
-    events: EventSink = (
-        NullEventSink() if not sinks else sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
-    )
+    namespace: Namespace = registry
+    if sinks:
+        sink = sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
+        namespace = NotifyingNamespace(registry, sink)
     state = ApiState(
         config=config,
-        registry=registry,
+        registry=namespace,
         urls=UrlBuilder(config.http),
-        events=events,
         access_hooks=[*_auth_hooks(config), *access_hooks],
         catalog_max_entries=_catalog_max_entries(config),
-        validation=validation_policy(config.validation, config.source),
     )
     prefix = normalize_prefix(config.http.prefix)
 

@@ -26,6 +26,7 @@ from pyregistry.api.context import (
 from pyregistry.api.errors import MethodNotAllowed, RouteUnknown, error_response, status_for
 from pyregistry.api.routes import METHODS, WRITE_METHODS, RouteMatch, actions_for, parse_api_path
 from pyregistry.api.state import ApiCall, ApiState
+from pyregistry.events import acting_as
 from pyregistry.storage.errors import RegistryError
 
 log = logging.getLogger("pyregistry.api")
@@ -113,7 +114,8 @@ class ApiDispatcher:
         if request.method in WRITE_METHODS and self.state.registry.readonly:
             raise MethodNotAllowed("the registry is in read-only mode")
         call = ApiCall(request, self.state, route, ctx, repository)
-        return await _handler(route.endpoint, request.method)(call)
+        with acting_as(ctx):  # events from the storage side name this request
+            return await _handler(route.endpoint, request.method)(call)
 
 
 class NotFoundEndpoint:

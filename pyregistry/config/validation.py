@@ -18,50 +18,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pyregistry.config.errors import ConfigError
+from pyregistry.storage.policy import INDEXES_ALL, ManifestPolicy
 
-INDEXES_ALL = "all"
-INDEXES_NONE = "none"
-INDEXES_LIST = "list"
-
-
-@dataclass(frozen=True)
-class ValidationPolicy:
-    enabled: bool = True
-    url_allow: re.Pattern[str] | None = None
-    url_deny: re.Pattern[str] | None = None
-    index_platforms: str = INDEXES_ALL
-    #: ``(architecture, os)`` pairs whose child manifests must exist (``list`` mode).
-    platform_list: tuple[tuple[str, str], ...] = field(default=())
-
-    @property
-    def index_children_required(self) -> bool:
-        """Every child of an index must exist (the storage layer checks it)."""
-        return self.enabled and self.index_platforms == INDEXES_ALL
-
-    def url_allowed(self, url: str) -> bool:
-        if not self.enabled:
-            return True
-        scheme, sep, rest = url.partition("://")
-        if not sep or scheme.lower() not in ("http", "https") or not rest or "#" in url:
-            return False
-        if self.url_allow is not None and not self.url_allow.search(url):
-            return False
-        return self.url_deny is None or not self.url_deny.search(url)
-
-    def platform_must_exist(self, platform: Any) -> bool:
-        """Whether an index child with this ``platform`` must already be in the repository."""
-        if not self.enabled or self.index_platforms == INDEXES_NONE:
-            return False
-        if self.index_platforms == INDEXES_ALL or not self.platform_list:
-            return True
-        if not isinstance(platform, dict):
-            return True
-        wanted = (platform.get("architecture"), platform.get("os"))
-        return wanted in self.platform_list
+#: The policy lives with the storage layer that enforces it; this module builds it.
+ValidationPolicy = ManifestPolicy
 
 
 def _patterns(values: Any, key: str, source: str | None) -> re.Pattern[str] | None:
@@ -86,7 +49,7 @@ def _section(document: Any, *keys: str) -> Mapping[str, Any]:
     return document if isinstance(document, Mapping) else {}
 
 
-def validation_policy(section: Mapping[str, Any], source: str | None = None) -> ValidationPolicy:
+def validation_policy(section: Mapping[str, Any], source: str | None = None) -> ManifestPolicy:
     """The policy a (schema-checked) ``validation`` section describes; ConfigError for
     patterns that do not compile."""
     enabled = bool(section.get("enabled")) or not section.get("disabled")
@@ -98,7 +61,7 @@ def validation_policy(section: Mapping[str, Any], source: str | None = None) -> 
         for p in indexes.get("platformlist") or []
         if isinstance(p, Mapping)
     )
-    return ValidationPolicy(
+    return ManifestPolicy(
         enabled=enabled,
         url_allow=_patterns(urls.get("allow"), "validation.manifests.urls.allow", source),
         url_deny=_patterns(urls.get("deny"), "validation.manifests.urls.deny", source),

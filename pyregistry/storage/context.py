@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import READONLY_MESSAGE, DigestInvalid, Unsupported
+from pyregistry.storage.policy import ManifestPolicy
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
 
@@ -42,7 +43,7 @@ class StorageContext:
     redirect: bool = True
     readonly: bool = False
     cache: BlobDescriptorCache | None = None
-    validate_index_children: bool = True
+    policy: ManifestPolicy = field(default_factory=ManifestPolicy)
     uploads: OrderedDict[tuple[str, str], UploadProgress] = field(default_factory=OrderedDict)
 
     def check_writable(self) -> None:

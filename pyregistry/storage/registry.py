@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pyregistry.storage import catalog as _catalog
@@ -12,9 +13,10 @@ from pyregistry.storage.content_cache import ContentCache
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
-from pyregistry.storage.guard import guarded
+from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.manifests import ManifestStore
 from pyregistry.storage.names import check_name
+from pyregistry.storage.policy import INDEXES_ALL, INDEXES_NONE, ManifestPolicy
 from pyregistry.storage.purge import purge_uploads as _purge_uploads
 from pyregistry.storage.referrers import list_referrers
 from pyregistry.storage.tags import TagStore
@@ -25,8 +27,9 @@ from storage_drivers.base import StorageDriver
 class Registry:
     """Registry semantics (distribution's) over any storage driver.
 
-    ``validate_index_children`` (an addition): when False, an index may name child
-    manifests this repository does not have (a sparse index).
+    ``policy``: the deployment's manifest rules (the config's ``validation`` section),
+    checked by every manifest put. ``validate_index_children=False`` is shorthand for a
+    policy accepting sparse indexes (children this repository does not have).
     """
 
     def __init__(
@@ -37,15 +40,20 @@ class Registry:
         redirect: bool = True,
         readonly: bool = False,
         blob_descriptor_cache: BlobDescriptorCache | None = None,
+        policy: ManifestPolicy | None = None,
         validate_index_children: bool = True,
     ) -> None:
+        if policy is None:
+            policy = ManifestPolicy(
+                index_platforms=INDEXES_ALL if validate_index_children else INDEXES_NONE
+            )
         self._ctx = StorageContext(
             driver=driver,
             delete_enabled=delete_enabled,
             redirect=redirect,
             readonly=readonly,
             cache=blob_descriptor_cache,
-            validate_index_children=validate_index_children,
+            policy=policy,
         )
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()
@@ -67,6 +75,10 @@ class Registry:
         return self._ctx.redirect
 
     @property
+    def policy(self) -> ManifestPolicy:
+        return self._ctx.policy
+
+    @property
     def blob_descriptor_cache(self) -> BlobDescriptorCache | None:
         return self._ctx.cache
 
@@ -74,6 +86,15 @@ class Registry:
     def blob_store(self) -> BlobStore:
         """The global blob store (for garbage collection and tooling)."""
         return self._blob_store
+
+    @property
+    def min_chunk_size(self) -> int:
+        """The smallest chunk the driver takes in a chunked upload (0: any)."""
+        return int(getattr(self._ctx.driver, "min_chunk_size", 0) or 0)
+
+    def repositories(self, after: str | None = None) -> AsyncIterator[str]:
+        """Every repository name in catalog order after ``after`` (GC, replication)."""
+        return guarded_stream(_catalog.iter_repositories(self._ctx, after))
 
     def repository(self, name: str) -> Repository:
         """The repository ``name`` (it need not exist yet); NameInvalid on bad grammar."""
