@@ -153,4 +153,6 @@ def create_app(
     app.state.config = config
     app.state.api = state
     app.state.upload_purger = purger
+    #: The webhook notifier (None without endpoints), one of the wrapper's sinks.
+    app.state.notifier = notifier
     return app
