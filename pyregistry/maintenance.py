@@ -17,7 +17,7 @@ import random
 
 from pyregistry.config.duration import format_duration
 from pyregistry.config.model import StorageConfig
-from pyregistry.storage import Registry
+from pyregistry.storage.interfaces import Namespace
 
 log = logging.getLogger("pyregistry.maintenance")
 
@@ -31,7 +31,7 @@ class UploadPurger:
 
     def __init__(
         self,
-        registry: Registry,
+        registry: Namespace,
         *,
         age_seconds: float,
         interval_seconds: float,
@@ -53,7 +53,7 @@ class UploadPurger:
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
-    def from_config(cls, registry: Registry, storage: StorageConfig) -> UploadPurger | None:
+    def from_config(cls, registry: Namespace, storage: StorageConfig) -> UploadPurger | None:
         """The purger the config asks for; None when purging is off or storage read-only."""
         if not storage.uploadpurging_enabled or storage.readonly or registry.readonly:
             return None
