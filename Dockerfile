@@ -7,6 +7,7 @@ COPY pyproject.toml README.md ./
 COPY pyregistry ./pyregistry
 COPY storage_drivers ./storage_drivers
 COPY conformance ./conformance
+# the pyregistry-oci distribution, from these sources (the command is `pyregistry`)
 RUN pip install --no-cache-dir . && rm -rf /src
 
 COPY packaging/config.yml /etc/docker/registry/config.yml

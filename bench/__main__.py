@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.content import MIB
 from bench.memory import RSS_TARGET_MIB, format_memory, measure_memory
 from bench.report import figures_json, format_table, write_json
 from bench.rows import FULL, QUICK, ROW_KEYS, Params, row_labels, run_rows, size_label
 from bench.servers import BenchSetupError
 from bench.startup import run_startup
 from bench.targets import DESCRIPTIONS, S3Pool, parse_targets, start_target
-from bench.workload import BenchFailure, Figure
+from bench.workload import RUN_ERRORS, Figure
+from pyregistry.client.sources import MIB
 
 _UNITS = {"": MIB, "k": 1024, "m": MIB, "g": 1024 * MIB}
 
@@ -164,7 +164,7 @@ def _run_target(
             with start_target(target, Path(work), workers=args.workers, s3=s3.get) as registry:
                 try:
                     figures = asyncio.run(run_rows(registry.url, params, server_pid=registry.pid))
-                except (BenchFailure, OSError, TimeoutError) as exc:
+                except RUN_ERRORS as exc:
                     return f"{type(exc).__name__}: {exc}\n--- log ---\n{registry.log_tail()}"
         except BenchSetupError as exc:
             return f"setup: {exc}"
@@ -191,7 +191,7 @@ def run_memory(args: argparse.Namespace, targets: list[str]) -> int:
                         target, Path(work), workers=args.workers, s3=s3.get
                     ) as registry:
                         result = measure_memory(registry, size, chunk_size)
-                except (BenchSetupError, BenchFailure, OSError, TimeoutError) as exc:
+                except (BenchSetupError, *RUN_ERRORS) as exc:
                     print(f"{target}: error: {exc}")
                     status = 1
                     continue

@@ -12,7 +12,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bench.content import MIB, BigBlob, small_image
 from bench.rss import tree_cpu_seconds
 from bench.workload import (
     Figure,
@@ -24,8 +23,11 @@ from bench.workload import (
     push_image,
     push_images,
     push_monolithic,
+    small_image,
     throughput,
 )
+from pyregistry.client import RepeatedBlob
+from pyregistry.client.sources import MIB
 
 ROW_TIMEOUT = 900.0
 MANIFEST_REPO = "bench/manifest"
@@ -101,27 +103,25 @@ async def run_rows(
     check_loopback(base)
     rows = set(params.rows)
     figures: dict[str, Figure] = {}
-    mono = BigBlob(params.size, seed)
-    chunked = BigBlob(params.size, seed + 1)
+    mono = RepeatedBlob(params.size, seed)
+    chunked = RepeatedBlob(params.size, seed + 1)
     if rows & {"monolithic", "chunked", "pull"}:
         mono.digest, chunked.digest  # noqa: B018 - hash before the clock starts
 
-    async with new_client(1) as client:
+    async with new_client(base, 1) as client:
         if rows & {"monolithic", "pull"}:  # pull reads the monolithic row's blob
-            _, wall, cpu = await _measured(
-                server_pid, push_monolithic(client, base, BIG_REPO, mono)
-            )
+            _, wall, cpu = await _measured(server_pid, push_monolithic(client, BIG_REPO, mono))
             figures["monolithic"] = throughput(params.size, wall, cpu)
         if "chunked" in rows:
-            push = push_chunked(client, base, BIG_REPO, chunked, params.chunk_size)
+            push = push_chunked(client, BIG_REPO, chunked, params.chunk_size)
             _, wall, cpu = await _measured(server_pid, push)
             figures["chunked"] = throughput(params.size, wall, cpu)
         if "pull" in rows:
-            get = pull(client, base, BIG_REPO, mono, verify=params.verify)
+            get = pull(client, BIG_REPO, mono, verify=params.verify)
             _, wall, cpu = await _measured(server_pid, get)
             figures["pull"] = throughput(params.size, wall, cpu)
         if "manifest" in rows:
-            await push_image(client, base, MANIFEST_REPO, "latest", small_image(seed - 1_000_000))
+            await push_image(client, MANIFEST_REPO, "latest", small_image(seed - 1_000_000))
 
     if "manifest" in rows:
         gets = manifest_gets(base, MANIFEST_REPO, "latest", params.connections, params.duration)

@@ -12,8 +12,11 @@ Extension points for later features (all optional, all explicit):
   :class:`~pyregistry.notifications.listener.NotifyingNamespace` (with this sink and the
   webhook notifier), and ``context`` is the request's, passed as the current caller.
 
-While the app runs (its lifespan), ``storage.maintenance.uploadpurging`` removes abandoned
-upload sessions in the background (``app.state.upload_purger``; None when off).
+While the app runs (its lifespan), the scheduler (``app.state.scheduler``,
+``pyregistry.tasks``) runs background jobs, each on one instance of those sharing the
+storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
+(``app.state.upload_purger``; None when off), and every ``pyregistry.jobs`` entry point
+(``register(scheduler, config)``) may add its own.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or wrap ``registry`` once more.
@@ -44,6 +47,10 @@ from pyregistry.notifications import build_notifier
 from pyregistry.notifications.listener import NotifyingNamespace
 from pyregistry.storage import Registry
 from pyregistry.storage.interfaces import Namespace
+from pyregistry.tasks.leases import lease_factory
+from pyregistry.tasks.plugins import register_plugin_jobs
+from pyregistry.tasks.scheduler import Scheduler
+from pyregistry.tasks.upload_leases import UploadLeases
 from storage_drivers import create_driver
 
 
@@ -58,6 +65,7 @@ def build_registry(config: Config) -> Registry:
         readonly=config.storage.readonly,
         blob_descriptor_cache=build_blob_descriptor_cache(config),
         policy=validation_policy(config.validation, config.source),
+        upload_locks=UploadLeases(lease_factory(config, driver)),
     )
 
 
@@ -119,18 +127,22 @@ def create_app(
     prefix = normalize_prefix(config.http.prefix)
 
     purger = UploadPurger.from_config(registry, config.storage)
+    job_leases = lease_factory(config, registry.driver)
+    scheduler = Scheduler(job_leases)
+    if purger is not None:
+        purger.register(scheduler)
+    register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if notifier is not None:
             await notifier.start()
-        if purger is not None:
-            purger.start()
+        await scheduler.start()
         try:
             yield
         finally:
-            if purger is not None:
-                await purger.stop()
+            await scheduler.stop()
+            await job_leases.close()
             if notifier is not None:
                 await notifier.stop()
             if owns_registry:
@@ -155,4 +167,5 @@ def create_app(
     app.state.upload_purger = purger
     #: The webhook notifier (None without endpoints), one of the wrapper's sinks.
     app.state.notifier = notifier
+    app.state.scheduler = scheduler
     return app

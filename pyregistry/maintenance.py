@@ -5,29 +5,32 @@ A client that dies mid-push leaves its session's bytes behind for good; every
 ``interval`` the purger removes the sessions started more than ``age`` ago (``dryrun``
 only counts them). Like distribution, the first run waits a random jitter (up to an hour,
 never more than one interval) so that replicas started together do not all walk the
-storage at once, and a read-only registry never purges.
+storage at once, and a read-only registry never purges. It is a job of the scheduler
+(:mod:`pyregistry.tasks.scheduler`), so of all instances on one storage only the lease
+holder walks it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 
+from pyregistry.clock import when_in_words
 from pyregistry.config.duration import format_duration
 from pyregistry.config.model import StorageConfig
 from pyregistry.storage.interfaces import Namespace
+from pyregistry.tasks.scheduler import Job, JobRun, Scheduler
 
 log = logging.getLogger("pyregistry.maintenance")
 
 MAX_JITTER_SECONDS = 3600.0
 #: Never spin: an interval below this is taken as this.
 MIN_INTERVAL_SECONDS = 0.01
+JOB_NAME = "upload-purge"
 
 
 class UploadPurger:
-    """One background task purging old upload sessions of ``registry``."""
+    """The job purging old upload sessions of ``registry``."""
 
     def __init__(
         self,
@@ -50,7 +53,6 @@ class UploadPurger:
         #: Sessions removed (or, in a dry run, found) so far.
         self.purged = 0
         self.runs = 0
-        self._task: asyncio.Task[None] | None = None
 
     @classmethod
     def from_config(cls, registry: Namespace, storage: StorageConfig) -> UploadPurger | None:
@@ -80,20 +82,10 @@ class UploadPurger:
             )
         return count
 
-    async def _run(self) -> None:
-        log.info(f"starting upload purge in {format_duration(self.jitter)}")
-        await asyncio.sleep(self.jitter)
-        while True:
-            await self.purge_once()
-            await asyncio.sleep(self.interval)
+    async def _run(self, run: JobRun) -> None:
+        await self.purge_once()
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="upload-purger")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def register(self, scheduler: Scheduler) -> Job:
+        """Run every interval on the scheduler, first after the jitter."""
+        log.info(f"first upload purge at {when_in_words(self.jitter)}")
+        return scheduler.every(JOB_NAME, self.interval, self._run, first_delay=self.jitter)

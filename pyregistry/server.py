@@ -12,8 +12,10 @@ the supervisor (in a thread) with its own health checks, and ``/metrics`` adds u
 worker through prometheus_client's multiprocess mode.
 
 Every app is wrapped, outermost first, in: access log, metrics (when Prometheus is on),
-the response headers (``http.headers``), the health gate (503 while a check fails), then
-the API.
+the request-rate limit (``http.ratelimit``), the response headers (``http.headers``), the
+health gate (503 while a check fails), then the API. Connections are served by the guarded
+protocols of :mod:`pyregistry.connections` (header and idle timeouts, the connection cap);
+``PYREGISTRY_HTTP`` and ``PYREGISTRY_LOOP`` pick the HTTP parser and the event loop.
 """
 
 from __future__ import annotations
@@ -36,20 +38,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from pyregistry.api.headers import ResponseHeadersMiddleware
+from pyregistry.api.ratelimit import rate_limited
 from pyregistry.cache import build_redis_health_check
 from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.config.model import TLSConfig
+from pyregistry.connections import (
+    ConnectionLimits,
+    event_loop_factory,
+    install_accept_log_limit,
+    limits_from_config,
+    protocol_path,
+)
 from pyregistry.debug.app import create_debug_app
 from pyregistry.debug.health import HealthChecks, HealthGate, default_checks
 from pyregistry.debug.health import register_configured_checks as register_checks
 from pyregistry.debug.metrics import MetricsMiddleware
 from pyregistry.listeners import Listener, bind, harden, parse_addr, tls_options
 from pyregistry.logs import AccessLogMiddleware, setup_logging
+from pyregistry.preflight import check_in_child
 from storage_drivers.base import StorageDriver
 from storage_drivers.factory import available_drivers, create_driver
 
 APP_FACTORY = "pyregistry.app:create_app"
 WORKERS_ENV = "PYREGISTRY_WORKERS"
+#: The HTTP parser (h11, httptools, auto) and event loop (asyncio, uvloop, auto).
+HTTP_IMPL_ENV = "PYREGISTRY_HTTP"
+LOOP_ENV = "PYREGISTRY_LOOP"
 DEFAULT_DRAIN_SECONDS = 30.0
 #: How the supervisor tells worker processes what to build.
 _WORKER_CONFIG_ENV = "PYREGISTRY_WORKER_CONFIG"
@@ -87,10 +101,20 @@ class ChecksLifespan:
 
 
 class _UvicornConfig(uvicorn.Config):
-    """uvicorn's Config plus ``minimumtls``/``ciphersuites``, applied wherever it loads."""
+    """uvicorn's Config plus ``minimumtls``/``ciphersuites``, applied wherever it loads,
+    and the connection limits the guarded protocols read (both survive the pickling that
+    hands the config to worker processes)."""
 
-    def __init__(self, app: Any, *, tls: TLSConfig | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        tls: TLSConfig | None = None,
+        limits: ConnectionLimits | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.registry_tls = tls
+        self.registry_limits = limits
         super().__init__(app, **kwargs)
 
     def load(self) -> None:
@@ -145,6 +169,7 @@ def assemble(config: Config, checks: HealthChecks, app_factory: str = APP_FACTOR
     _register_redis_check(checks, config)
     # The configured headers go on the health gate's answers too (503, the ``/`` probe).
     wrapped: ASGIApp = ResponseHeadersMiddleware(HealthGate(app, checks), config.http.headers)
+    wrapped = rate_limited(wrapped, config.http.ratelimit_rate, config.http.ratelimit_methods)
     if config.http.debug.prometheus_enabled:
         wrapped = MetricsMiddleware(wrapped, prefix=config.http.prefix)
     wrapped = AccessLogMiddleware(wrapped)
@@ -155,12 +180,18 @@ def worker_app() -> ASGIApp:
     """uvicorn app factory for worker processes: reload the config the supervisor used."""
     config = load_config(os.environ.get(_WORKER_CONFIG_ENV) or None)
     setup_logging(config.log)
+    install_accept_log_limit()
     return assemble(config, default_checks, os.environ.get(_WORKER_FACTORY_ENV) or APP_FACTORY)
 
 
 def _uvicorn_options(config: Config, *, lifespan: str = "on") -> dict[str, Any]:
     drain = config.http.draintimeout_seconds or DEFAULT_DRAIN_SECONDS
+    limits = limits_from_config(config.http)
     return {
+        "limits": limits,
+        "http": protocol_path(os.environ.get(HTTP_IMPL_ENV) or "auto"),
+        "loop": os.environ.get(LOOP_ENV) or "auto",
+        "timeout_keep_alive": limits.idle_timeout,
         "log_config": None,
         "access_log": False,
         "server_header": False,
@@ -200,10 +231,18 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
         else None
     )
     setup_logging(config.log)
+    install_accept_log_limit()
     for warning in config.warnings:
         log.warning(warning)
     for note in _unsupported(config):
         log.warning(note)
+    try:  # every configuration error is reported before "listening on"
+        app = _build_app(config, workers, app_factory)
+    except ConfigError:
+        raise
+    except Exception:
+        log.exception("cannot create the registry app")
+        return 1
     try:
         sock = bind(listener)
     except OSError as exc:
@@ -223,7 +262,9 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
     try:
         if workers > 1:
             return _serve_workers(config, sock, debug_sock, workers, app_factory, tls)
-        return asyncio.run(_serve_single(config, sock, debug_sock, app_factory, tls))
+        loop_factory = event_loop_factory(os.environ.get(LOOP_ENV) or "auto")
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(_serve_single(config, app, sock, debug_sock, tls))
     except SystemExit as exc:  # uvicorn exits this way when the app fails to start
         log.error("the registry failed to start")
         return exc.code if isinstance(exc.code, int) else 1
@@ -240,6 +281,15 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
                 os.unlink(listener.path)
 
 
+def _build_app(config: Config, workers: int, app_factory: str) -> ASGIApp | None:
+    """One worker: the app that will serve. Several: None, once a forked child has built
+    one the way each worker will (:mod:`pyregistry.preflight`)."""
+    if workers == 1:
+        return assemble(config, default_checks, app_factory)
+    check_in_child(config, lambda checked: assemble(checked, HealthChecks(), app_factory))
+    return None
+
+
 def _unsupported(config: Config) -> list[str]:
     notes = []
     if config.http.h2c_enabled:
@@ -251,18 +301,12 @@ def _unsupported(config: Config) -> list[str]:
 
 async def _serve_single(
     config: Config,
+    app: ASGIApp | None,
     sock: socket.socket,
     debug_sock: socket.socket | None,
-    app_factory: str,
     tls: dict[str, Any],
 ) -> int:
-    try:
-        app = assemble(config, default_checks, app_factory)
-    except ConfigError:
-        raise
-    except Exception:
-        log.exception("cannot create the registry app")
-        return 1
+    assert app is not None, "one worker serves the app serve() built"
     main = _Server(_UvicornConfig(app, tls=config.http.tls, **_uvicorn_options(config), **tls))
     debug = None
     if debug_sock is not None:

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs (Debian packages, PyPI packages, the S3 and Swift
 # test servers' virtualenvs) and run the whole suite: lint, format, types, tests.
+# The README ("The two commands") says what that costs in disk and time. Services the
+# machine runs (its own dockerd, redis-server, ...) are never stopped: the tests start
+# private daemons on loopback ports and sockets of their own.
 #
 # Usage: scripts/test.sh [extra pytest args]
 # Safe to rerun: each step skips what is already there.
@@ -32,13 +35,27 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Debian starts a service as soon as its package is installed (redis-server, memcached,
+  # docker, docker-registry). The tests never use those: they start their own daemons on
+  # their own loopback ports, sockets and data directories. So packages installed here are
+  # installed without being started (policy-rc.d answers "not now"), while services the
+  # machine already runs are left as they are: this script never stops or restarts any.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# scripts/test.sh: no service starts while it installs packages\nexit 101\n' \
+      | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    own_policy=1
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then
+    $SUDO rm -f "$policy"
+    trap - EXIT
+  fi
 fi
-# Debian starts these as services where it can; the tests run their own.
-for svc in redis-server memcached docker docker-registry; do
-  $SUDO service "$svc" stop >/dev/null 2>&1 || true
-done
 
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
@@ -46,6 +63,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 log "installing pyregistry and test dependencies into .venv"
 .venv/bin/pip install -q --upgrade pip >/dev/null
+# The distribution was called "pyregistry" (a setuptools build) before it became
+# pyregistry-oci: drop that install and the metadata it left in the checkout.
+if .venv/bin/pip show -q pyregistry >/dev/null 2>&1; then
+  .venv/bin/pip uninstall -y -q pyregistry >/dev/null
+  rm -rf pyregistry.egg-info
+fi
 .venv/bin/pip install -q -e '.[test]'
 
 if [ ! -x .venv-s3/bin/moto_server ] || [ ! -x .venv-s3/bin/weed ]; then

@@ -12,6 +12,10 @@ class StorageDriverError(Exception):
         self.path = path
 
 
+class StorageFull(StorageDriverError):
+    """The backend has no room left (a full disk, an exhausted quota)."""
+
+
 class PathNotFound(StorageDriverError):
     """The path does not exist (or a resumed writer has no upload in progress)."""
 

@@ -27,7 +27,7 @@ from pyregistry.api.errors import MethodNotAllowed, RouteUnknown, error_response
 from pyregistry.api.routes import METHODS, WRITE_METHODS, RouteMatch, actions_for, parse_api_path
 from pyregistry.api.state import ApiCall, ApiState
 from pyregistry.events import acting_as
-from pyregistry.storage.errors import RegistryError
+from pyregistry.storage.errors import RegistryError, StorageError
 
 log = logging.getLogger("pyregistry.api")
 
@@ -66,6 +66,12 @@ class ApiDispatcher:
         request = Request(scope, receive)
         try:
             response = await self.handle(request)
+        except StorageError as exc:
+            # A backend failure (full disk, unreachable bucket), not a bug: one line with
+            # the driver's own words for the operator; the client's body carries none.
+            cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+            log.error("%s on %s %s%s", exc.message, request.method, request.url.path, cause)
+            response = error_response(exc, head=request.method == "HEAD")
         except RegistryError as exc:
             if status_for(exc) >= 500:
                 log.error(

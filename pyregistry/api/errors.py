@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from pyregistry.storage.errors import ManifestTooLarge, RangeInvalid, RegistryError
+from pyregistry.storage.errors import ManifestTooLarge, RangeInvalid, RegistryError, StorageFull
 
 #: Status for each error code (the spec's table plus distribution's extras).
 STATUS_BY_CODE: dict[str, int] = {
@@ -127,6 +127,8 @@ def status_for(exc: RegistryError) -> int:
         return 416
     if isinstance(exc, ManifestTooLarge):
         return 413
+    if isinstance(exc, StorageFull):
+        return 507  # Insufficient Storage
     return STATUS_BY_CODE.get(exc.code, 400 if exc.code != "UNKNOWN" else 500)
 
 

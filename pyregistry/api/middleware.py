@@ -38,7 +38,13 @@ class ErrorTrapMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except ClientDisconnect:
-            log.info("client disconnected: %s %s", scope.get("method"), scope.get("path"))
+            client = scope.get("client") or ("unknown client",)
+            log.info(
+                "client %s disconnected during %s %s",
+                client[0],
+                scope.get("method"),
+                scope.get("path"),
+            )
             return
         except RegistryError as exc:
             if started:

@@ -122,6 +122,7 @@ class AuthChallenge(Exception):
         required: Sequence[Access] = (),
         status: int = 401,
         code: str = "UNAUTHORIZED",
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -129,6 +130,8 @@ class AuthChallenge(Exception):
         self.required = list(required)
         self.status = status
         self.code = code
+        #: More response headers (``Retry-After`` on a lock-out).
+        self.headers = dict(headers or {})
 
 
 class AccessController(Protocol):

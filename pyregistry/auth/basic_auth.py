@@ -26,6 +26,7 @@ from pyregistry.auth.challenge import basic_challenge, bearer_challenge
 from pyregistry.auth.files import WatchedFile
 from pyregistry.auth.htpasswd import Htpasswd
 from pyregistry.auth.rules import Rules
+from pyregistry.auth.throttle import LoginThrottle
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -45,6 +46,25 @@ def basic_credentials(request: HTTPConnection) -> tuple[str, str] | None:
     return user, password
 
 
+def client_address(request: HTTPConnection) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def locked_out(user: str, address: str, wait: int, required: Sequence[Access]) -> AuthChallenge:
+    """429 ``TOOMANYREQUESTS`` with ``Retry-After``: too many recent login failures."""
+    log.warning(
+        "login for user %r from %s locked for %ds after repeated failures", user, address, wait
+    )
+    return AuthChallenge(
+        "too many failed logins, retry later",
+        challenge=None,
+        required=required,
+        status=429,
+        code="TOOMANYREQUESTS",
+        headers={"Retry-After": str(wait)},
+    )
+
+
 def _allowed(rules: Rules, user: str | None, required: Sequence[Access]) -> bool:
     grants = rules.grants_for(user)
     return all(grants.allows(a.type, a.name, a.action) for a in required)
@@ -52,11 +72,16 @@ def _allowed(rules: Rules, user: str | None, required: Sequence[Access]) -> bool
 
 class HtpasswdAccessController:
     def __init__(
-        self, htpasswd: Htpasswd, realm: str, rules: WatchedFile[Rules] | None = None
+        self,
+        htpasswd: Htpasswd,
+        realm: str,
+        rules: WatchedFile[Rules] | None = None,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.htpasswd = htpasswd
         self.realm = realm
         self.rules = rules
+        self.throttle = throttle or LoginThrottle()
 
     def _challenge(self, required: Sequence[Access], message: str) -> AuthChallenge:
         return AuthChallenge(message, challenge=basic_challenge(self.realm), required=required)
@@ -70,9 +95,17 @@ class HtpasswdAccessController:
                 return AuthResult(actor=None, method="htpasswd", grants=rules.grants_for(None))
             raise self._challenge(required, "authentication required")
         user, password = credentials
+        address = client_address(request)
+        wait = await self.throttle.retry_after(user, address)
+        if wait:
+            raise locked_out(user, address, wait, required)
         if not await asyncio.to_thread(self.htpasswd.verify, user, password):
-            log.info("authentication failed for user %r", user)
+            lockout = await self.throttle.failed(user, address)
+            log.info("authentication failed for user %r from %s", user, address)
+            if lockout:
+                raise locked_out(user, address, lockout, required)
             raise self._challenge(required, "authentication required")
+        await self.throttle.succeeded(user, address)
         if rules is None:
             return AuthResult(actor=user, method="htpasswd", grants=AllowAll(), global_pull=True)
         if not _allowed(rules, user, required):

@@ -60,4 +60,5 @@ def refusal_response(exc: AuthChallenge, *, head: bool = False) -> Response:
     }
     if exc.challenge:
         headers["WWW-Authenticate"] = exc.challenge
+    headers.update(exc.headers)
     return Response(b"" if head else body, status_code=exc.status, headers=headers)

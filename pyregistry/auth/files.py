@@ -96,15 +96,37 @@ class WatchedFile(Generic[T]):
 def file_lock(path: str) -> Iterator[None]:
     """An exclusive lock tied to ``path`` (a hidden ``.<name>.lock`` beside it), so that
     several worker processes starting together create a missing file only once, and CLI
-    edits do not interleave."""
+    edits do not interleave.
+
+    The lock file exists only while someone holds it: the holder removes it before
+    unlocking, and a waiter that then wins the lock on the removed file sees that the
+    name now points elsewhere (or nowhere) and starts over, so two holders never coexist.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, f".{os.path.basename(path)}.lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    lock_path = os.path.join(directory, f".{os.path.basename(path)}.lock")
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if _same_file(fd, lock_path):
+            break
+        os.close(fd)  # locked a file its holder had already removed: try again
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock_path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
 
 def write_atomically(path: str, data: bytes, mode: int | None = None) -> None:

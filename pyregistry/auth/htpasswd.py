@@ -48,14 +48,25 @@ def parse_htpasswd(data: bytes) -> dict[str, str]:
     return entries
 
 
+#: bcrypt reads only this many bytes: a longer password would match any other one with
+#: the same first 72 bytes, so longer ones are refused when set and when checked.
+MAX_PASSWORD_BYTES = 72
+
+
 def hash_password(password: str) -> str:
-    """A ``$2y$``-free bcrypt hash (``$2b$``) that distribution and Apache both accept."""
+    """A ``$2y$``-free bcrypt hash (``$2b$``) that distribution and Apache both accept.
+    ValueError for a password over :data:`MAX_PASSWORD_BYTES`."""
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise ValueError(
+            f"the password is longer than {MAX_PASSWORD_BYTES} bytes; bcrypt (what htpasswd "
+            "files use) ignores everything after that, so choose a shorter one"
+        )
     return bcrypt.hashpw(_bcrypt_input(password), bcrypt.gensalt(BCRYPT_COST)).decode()
 
 
 def _bcrypt_input(password: str) -> bytes:
-    # bcrypt only ever reads 72 bytes (Go's compare too); the bcrypt package refuses more.
-    return password.encode("utf-8")[:72]
+    # Only called with passwords of at most 72 bytes: the bcrypt package refuses more.
+    return password.encode("utf-8")[:MAX_PASSWORD_BYTES]
 
 
 def _check(password: str, hashed: str) -> bool:
@@ -97,8 +108,8 @@ class Htpasswd:
             hit = self._verified.get((username, token))
         if hit is not None and hashed is not None and hit == (generation, hashed):
             return True
-        if hashed is None:
-            bcrypt.checkpw(b"x", _dummy_hash())
+        if hashed is None or len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+            bcrypt.checkpw(b"x", _dummy_hash())  # the same cost as a real check
             return False
         if not hashed.startswith(BCRYPT_PREFIXES):
             with self._lock:

@@ -1,16 +1,18 @@
 """The ``auth`` section of ``config.yml``, typed and checked.
 
 distribution's providers and options (``token``, ``htpasswd``, ``silly``) keep their
-meaning. pyregistry adds ``auth.token.issue`` (the built-in token service) and
-``auth.htpasswd.rules`` (per-project roles with Basic auth); distribution ignores both.
+meaning. pyregistry adds ``auth.token.issue`` (the built-in token service),
+``auth.htpasswd.rules`` (per-project roles with Basic auth) and ``loginthrottle`` under
+either (lock-outs after repeated password failures); distribution ignores them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyregistry.auth.jws import ALL_ALGORITHMS
+from pyregistry.auth.throttle import ThrottleOptions, parse_throttle
 from pyregistry.config.duration import parse_duration
 from pyregistry.config.errors import ConfigError
 
@@ -33,6 +35,8 @@ class IssueOptions:
     refresh_expiration_seconds: float | None = None
     #: ``thumbprint`` (RFC 7638, distribution 3) or ``libtrust`` (distribution 2.8).
     kid_format: str = "thumbprint"
+    #: ``loginthrottle``: lock-outs after repeated password failures.
+    throttle: ThrottleOptions = field(default_factory=ThrottleOptions)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class HtpasswdOptions:
     realm: str
     path: str
     rules: str | None = None
+    throttle: ThrottleOptions = field(default_factory=ThrottleOptions)
 
 
 @dataclass
@@ -150,6 +155,7 @@ def _issue(section: Any, source: str | None) -> IssueOptions | None:
         expiration_seconds=expiration,
         refresh_expiration_seconds=_duration(section, "refreshexpiration", key, source, None),
         kid_format=kid_format,
+        throttle=parse_throttle(section.get("loginthrottle"), f"{key}.loginthrottle", source),
     )
 
 
@@ -202,6 +208,9 @@ def parse_auth(auth: dict[str, Any] | None, source: str | None = None) -> AuthOp
                 realm=_req(section, "realm", key, source),
                 path=_req(section, "path", key, source),
                 rules=_opt(section, "rules", key, source),
+                throttle=parse_throttle(
+                    section.get("loginthrottle"), f"{key}.loginthrottle", source
+                ),
             ),
         )
     if provider == "silly":

@@ -17,11 +17,14 @@ from pyregistry.auth.htpasswd import Htpasswd, ensure_htpasswd
 from pyregistry.auth.issuer import TokenSigner
 from pyregistry.auth.options import AuthOptions, IssueOptions, TokenOptions, parse_auth
 from pyregistry.auth.rules import Rules, parse_rules
+from pyregistry.auth.throttle import LoginThrottle, ThrottleOptions
+from pyregistry.auth.throttle_redis import RedisCounts
 from pyregistry.auth.token_auth import TokenAccessController, TokenVerifier
 from pyregistry.auth.token_service import TokenService
 from pyregistry.auth.trust import TrustStore, load_certificates, load_jwks
+from pyregistry.cache.connection import create_client, settings_from_config
 from pyregistry.config.errors import ConfigError
-from pyregistry.config.model import Config
+from pyregistry.config.model import Config, RedisConfig
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -117,7 +120,7 @@ def _trust(token: TokenOptions, signer: TokenSigner | None, source: str | None) 
     return trust
 
 
-def _token_setup(token: TokenOptions, source: str | None) -> AuthSetup:
+def _token_setup(token: TokenOptions, source: str | None, redis: RedisConfig | None) -> AuthSetup:
     issue = token.issue
     signer = _signer(token, issue, source) if issue is not None else None
     verifier = TokenVerifier(
@@ -144,8 +147,16 @@ def _token_setup(token: TokenOptions, source: str | None) -> AuthSetup:
         return AuthSetup(controller)
     users = load_users(issue.users, "auth.token.issue.users", source)
     rules = load_rules(issue.rules, "auth.token.issue.rules", source) if issue.rules else None
-    service = TokenService(signer, users, rules)
+    service = TokenService(signer, users, rules, login_throttle(issue.throttle, redis))
     return AuthSetup(controller, service, issue.path.rstrip("/") or "/")
+
+
+def login_throttle(options: ThrottleOptions, redis: RedisConfig | None) -> LoginThrottle:
+    """The login throttle, sharing its counts through Redis when one is configured."""
+    if redis is None or not redis.addrs or not options.enabled:
+        return LoginThrottle(options)
+    client = create_client(settings_from_config(redis))
+    return LoginThrottle(options, RedisCounts(client))
 
 
 def build_setup(config: Config) -> AuthSetup | None:
@@ -154,12 +165,14 @@ def build_setup(config: Config) -> AuthSetup | None:
     options: AuthOptions = parse_auth(config.auth, config.source)
     source = config.source
     if options.token is not None:
-        return _token_setup(options.token, source)
+        return _token_setup(options.token, source, config.redis)
     if options.htpasswd is not None:
         users = load_users(options.htpasswd.path, "auth.htpasswd.path", source)
         rules_path = options.htpasswd.rules
         rules = load_rules(rules_path, "auth.htpasswd.rules", source) if rules_path else None
-        return AuthSetup(HtpasswdAccessController(users, options.htpasswd.realm, rules))
+        throttle = login_throttle(options.htpasswd.throttle, config.redis)
+        controller = HtpasswdAccessController(users, options.htpasswd.realm, rules, throttle)
+        return AuthSetup(controller)
     if options.silly is not None:
         log.warning("auth.silly accepts any Authorization header: never use it in production")
         return AuthSetup(SillyAccessController(options.silly.realm, options.silly.service))

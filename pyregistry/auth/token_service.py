@@ -22,13 +22,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from pyregistry.auth.basic_auth import basic_credentials
-from pyregistry.auth.challenge import basic_challenge, refusal_body
+from pyregistry.auth.access import AuthChallenge
+from pyregistry.auth.basic_auth import basic_credentials, client_address, locked_out
+from pyregistry.auth.challenge import basic_challenge, refusal_body, refusal_response
 from pyregistry.auth.files import WatchedFile
 from pyregistry.auth.htpasswd import Htpasswd
 from pyregistry.auth.issuer import TokenSigner
 from pyregistry.auth.rules import Rules, grant
 from pyregistry.auth.scopes import ScopeError, parse_scopes
+from pyregistry.auth.throttle import LoginThrottle
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -60,20 +62,28 @@ class TokenService:
     """ASGI endpoint; mount it at the configured path (default ``/auth/token``)."""
 
     def __init__(
-        self, signer: TokenSigner, users: Htpasswd, rules: WatchedFile[Rules] | None
+        self,
+        signer: TokenSigner,
+        users: Htpasswd,
+        rules: WatchedFile[Rules] | None,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.signer = signer
         self.users = users
         self.rules = rules
+        self.throttle = throttle or LoginThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        if request.method in ("GET", "HEAD"):
-            response = await self.get(request)
-        elif request.method == "POST":
-            response = await self.post(request)
-        else:
-            response = _registry_error(405, "UNSUPPORTED", "use GET or POST", Allow="GET, POST")
+        try:
+            if request.method in ("GET", "HEAD"):
+                response = await self.get(request)
+            elif request.method == "POST":
+                response = await self.post(request)
+            else:
+                response = _registry_error(405, "UNSUPPORTED", "use GET or POST", Allow="GET, POST")
+        except AuthChallenge as refusal:  # locked out
+            response = refusal_response(refusal, head=request.method == "HEAD")
         await response(scope, receive, send)
 
     def _rules(self) -> Rules | None:
@@ -90,8 +100,20 @@ class TokenService:
             return ""
         return hashlib.sha256(f"{user}:{hashed}".encode()).hexdigest()[:32]
 
-    async def _authenticate(self, user: str, password: str) -> bool:
-        return await asyncio.to_thread(self.users.verify, user, password)
+    async def _authenticate(self, request: Request, user: str, password: str) -> bool:
+        """Check a password under the login throttle; :class:`AuthChallenge` (429) while
+        the user or address is locked out."""
+        address = client_address(request)
+        wait = await self.throttle.retry_after(user, address)
+        if wait:
+            raise locked_out(user, address, wait, ())
+        if await asyncio.to_thread(self.users.verify, user, password):
+            await self.throttle.succeeded(user, address)
+            return True
+        lockout = await self.throttle.failed(user, address)
+        if lockout:
+            raise locked_out(user, address, lockout, ())
+        return False
 
     async def get(self, request: Request) -> Response:
         params = request.query_params
@@ -104,7 +126,7 @@ class TokenService:
         subject: str | None = None
         if request.headers.get("authorization"):
             credentials = basic_credentials(request)
-            if credentials is None or not await self._authenticate(*credentials):
+            if credentials is None or not await self._authenticate(request, *credentials):
                 log.info("token request with bad credentials (account %r)", params.get("account"))
                 return _registry_error(
                     401,
@@ -146,7 +168,7 @@ class TokenService:
         refresh: str | None = None
         if grant_type == "password":
             user, password = form.get("username", ""), form.get("password", "")
-            if not user or not await self._authenticate(user, password):
+            if not user or not await self._authenticate(request, user, password):
                 return _oauth_error(400, "invalid_grant", "invalid username or password")
             if form.get("access_type") == "offline":
                 refresh = self.signer.refresh_token(user, self._binding(user))

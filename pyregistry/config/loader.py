@@ -86,7 +86,20 @@ def config_from_document(document: Mapping[str, Any], source: str = "<document>"
             source=source,
         )
     validation_policy(_section(checked, "validation"), source)  # patterns must compile
+    _check_http_limits(_section(checked, "http"), source)
     return _build(checked, source)
+
+
+def _check_http_limits(http: dict[str, Any], source: str) -> None:
+    """Counts and rates that must be positive (the schema only knows they are integers)."""
+    ratelimit = _section(http, "ratelimit")
+    numbers = [("http.maxconnections", http.get("maxconnections"))]
+    numbers.append(("http.ratelimit.rate", ratelimit.get("rate")))
+    for index, item in enumerate(ratelimit.get("methods") or []):
+        numbers.append((f"http.ratelimit.methods[{index}].rate", item.get("rate")))
+    for key, value in numbers:
+        if value is not None and value <= 0:
+            raise ConfigError("must be a positive number", key=key, source=source)
 
 
 def _read(path: str) -> dict[str, Any]:
@@ -229,6 +242,14 @@ def _build_http(doc: dict[str, Any]) -> HTTPConfig:
         ),
         http2_disabled=bool(_get(http, "http2", "disabled")),
         h2c_enabled=bool(_get(http, "h2c", "enabled")),
+        timeouts_header_seconds=_seconds(_get(http, "timeouts", "header"), 0.0) or 0.0,
+        timeouts_idle_seconds=_seconds(_get(http, "timeouts", "idle"), 0.0) or 0.0,
+        maxconnections=http.get("maxconnections") or 0,
+        ratelimit_rate=_get(http, "ratelimit", "rate"),
+        ratelimit_methods={
+            str(item["method"]).upper(): item["rate"]
+            for item in _get(http, "ratelimit", "methods") or []
+        },
     )
 
 

@@ -78,6 +78,15 @@ class HTTPConfig:
     debug: DebugConfig = field(default_factory=DebugConfig)
     http2_disabled: bool = False
     h2c_enabled: bool = False
+    #: pyregistry: ``http.timeouts.header`` / ``.idle`` (0: the built-in defaults)
+    timeouts_header_seconds: float = 0.0
+    timeouts_idle_seconds: float = 0.0
+    #: pyregistry: ``http.maxconnections`` per process (0: below the open-file limit)
+    maxconnections: int = 0
+    #: pyregistry: ``http.ratelimit`` as zot spells it: requests per second, overall
+    #: (``rate``) and per method (``methods``); None/empty: no limit
+    ratelimit_rate: int | None = None
+    ratelimit_methods: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

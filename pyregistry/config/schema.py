@@ -164,6 +164,13 @@ SCHEMA = _s(
         debug=_s(addr=STR, prometheus=_s(enabled=BOOL, path=STR)),
         http2=_s(disabled=BOOL),
         h2c=_s(enabled=BOOL),
+        # pyregistry: connection limits, and zot's request-rate limit
+        timeouts=_s(header=DURATION, idle=DURATION),
+        maxconnections=INT,
+        ratelimit=_s(
+            rate=INT,
+            methods=ListOf(Struct({"method": STR, "rate": INT}, required=("method", "rate"))),
+        ),
     ),
     notifications=Struct(
         {

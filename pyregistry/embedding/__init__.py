@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pyregistry.client import Manifest, RegistryClient, RegistryResponseError
 from pyregistry.embedding.aio import AsyncEmbeddedRegistry
-from pyregistry.embedding.client import Manifest, RegistryClient, RegistryResponseError
 from pyregistry.embedding.helpers import RegistryHelpers
 from pyregistry.embedding.options import (
     ConfigSource,
@@ -48,12 +48,18 @@ def serve(
     (``"inmemory"``, the default, or ``"filesystem"``, which then gets a temporary root
     removed on exit) or a ``storage`` section. Deletes are enabled unless
     ``delete=False``. ``credentials`` (user, password) are what the content helpers log in
-    with when ``auth`` is on. ``log_level`` is uvicorn's (``"error"``: clients probing the
-    plain-HTTP port with TLS first would print warnings). The listening address is always
-    ``127.0.0.1:<free port>``.
+    with when ``auth`` is on; an ``auth`` section that names no users file (or no token
+    signing key) gets a temporary one holding that user. ``log_level`` is uvicorn's
+    (``"error"``: clients probing the plain-HTTP port with TLS first would print
+    warnings). The listening address is always ``127.0.0.1:<free port>``.
     """
     resolved = resolve_options(
-        config, storage=storage, auth=auth, notifications=notifications, delete=delete
+        config,
+        storage=storage,
+        auth=auth,
+        notifications=notifications,
+        delete=delete,
+        credentials=credentials,
     )
     return EmbeddedRegistry(
         resolved.config,

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from pyregistry.client import Manifest
+from pyregistry.client.media import OCTET_STREAM
 from pyregistry.config import Config
-from pyregistry.embedding.client import Manifest
-from pyregistry.embedding.content import OCTET_STREAM
 from pyregistry.embedding.preload import PushedManifest
 from pyregistry.embedding.registry import EmbeddedRegistry
 

@@ -11,8 +11,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pyregistry.embedding.client import Manifest, RegistryClient
-from pyregistry.embedding.content import OCTET_STREAM, artifact, image_index, random_image
+from pyregistry.client import Manifest, RegistryClient
+from pyregistry.client.content import build_artifact, build_image, build_multiarch
+from pyregistry.client.media import OCTET_STREAM
 from pyregistry.embedding.preload import PushedManifest, preload
 
 
@@ -41,12 +42,8 @@ class RegistryHelpers:
     ) -> str:
         """Push an OCI image of ``layers`` random layers of ``size`` bytes each, tagged
         ``tag`` (None: by digest only); its manifest digest. Same seed, same digest."""
-        image = random_image(layers=layers, size=size, seed=seed, architecture=architecture)
-        for data in image.blobs.values():
-            self.client.push_blob(repository, data)
-        return self.client.push_manifest(
-            repository, tag or image.digest, image.manifest, image.media_type
-        )
+        image = build_image(layers=layers, layer_size=size, seed=seed, architecture=architecture)
+        return self.client.push(repository, image, tag)
 
     def push_random_index(
         self,
@@ -59,18 +56,10 @@ class RegistryHelpers:
         seed: str | int | None = None,
     ) -> str:
         """Push one random image per architecture and an OCI index over them; its digest."""
-        images = []
-        for arch in architectures:
-            image_seed = None if seed is None else f"{seed}-{arch}"
-            image = random_image(layers=layers, size=size, seed=image_seed, architecture=arch)
-            for data in image.blobs.values():
-                self.client.push_blob(repository, data)
-            self.client.push_manifest(repository, image.digest, image.manifest, image.media_type)
-            images.append((image, arch))
-        index = image_index(images)
-        return self.client.push_manifest(
-            repository, tag or index.digest, index.manifest, index.media_type
+        index = build_multiarch(
+            architectures=architectures, seed=seed, layers=layers, layer_size=size
         )
+        return self.client.push(repository, index, tag)
 
     def push_artifact(
         self,
@@ -88,18 +77,14 @@ class RegistryHelpers:
         subject_desc = (
             self.client.manifest_descriptor(repository, subject) if subject is not None else None
         )
-        built = artifact(
+        built = build_artifact(
             artifact_type,
             blobs,
             blob_media_type=blob_media_type,
             subject=subject_desc,
             annotations=annotations,
         )
-        for data in built.blobs.values():
-            self.client.push_blob(repository, data)
-        return self.client.push_manifest(
-            repository, tag or built.digest, built.manifest, built.media_type
-        )
+        return self.client.push(repository, built, tag)
 
     def push_blob(self, repository: str, data: bytes) -> str:
         """Upload one blob; its digest."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pyregistry.config import Config, config_from_document, load_config
+from pyregistry.embedding.auth_files import with_private_auth_files
 from pyregistry.embedding.server import LOOPBACK
 
 #: Keys of the ``storage`` section that are settings, not a driver name.
@@ -87,13 +88,16 @@ def resolve_options(
     auth: Mapping[str, Any] | None = None,
     notifications: Mapping[str, Any] | None = None,
     delete: bool | None = None,
+    credentials: tuple[str, str] | None = None,
 ) -> ResolvedOptions:
     """Merge ``config`` (a document, a ``Config`` or a config file path; default: empty)
-    with the keyword sections, which win. Deletes default to enabled: tests clean up.
-    Temporary directories made on the way are removed again if the options are bad."""
+    with the keyword sections, which win. Deletes default to enabled: tests clean up. An
+    ``auth`` section without users file or signing key gets temporary ones, the users file
+    holding ``credentials`` (:mod:`pyregistry.embedding.auth_files`). Temporary directories
+    made on the way are removed again if the options are bad."""
     temp_dirs: list[str] = []
     try:
-        return _resolve(config, storage, auth, notifications, delete, temp_dirs)
+        return _resolve(config, storage, auth, notifications, delete, credentials, temp_dirs)
     except BaseException:
         remove_temp_dirs(temp_dirs)
         raise
@@ -105,10 +109,14 @@ def _resolve(
     auth: Mapping[str, Any] | None,
     notifications: Mapping[str, Any] | None,
     delete: bool | None,
+    credentials: tuple[str, str] | None,
     temp_dirs: list[str],
 ) -> ResolvedOptions:
     if isinstance(config, Config):
         patched = _patch_config(config, storage, auth, notifications, delete, temp_dirs)
+        patched.auth = with_private_auth_files(patched.auth, credentials, temp_dirs)
+        if patched.raw and "auth" in patched.raw:
+            patched.raw["auth"] = patched.auth
         return ResolvedOptions(patched, temp_dirs)
     if isinstance(config, str | os.PathLike):
         base: dict[str, Any] = copy.deepcopy(load_config(os.fspath(config), environ={}).raw)
@@ -127,6 +135,8 @@ def _resolve(
         delete_section.setdefault("enabled", True)
     if auth is not None:
         base["auth"] = _plain(auth)
+    if "auth" in base:
+        base["auth"] = with_private_auth_files(base["auth"], credentials, temp_dirs)
     if notifications is not None:
         base["notifications"] = _plain(notifications)
     http = base.setdefault("http", {})

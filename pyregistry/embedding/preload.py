@@ -20,17 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from pyregistry.embedding.client import BlobSource, RegistryClient, hash_stream
-from pyregistry.embedding.content import (
+from pyregistry.client import BlobSource, RegistryClient
+from pyregistry.client.content import canonical_json
+from pyregistry.client.media import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
     DOCKER_LAYER_GZIP,
     DOCKER_MANIFEST,
     INDEX_TYPES,
     OCI_MANIFEST,
-    canonical_json,
     sha256_digest,
 )
+from pyregistry.client.sources import hash_stream
 
 REF_NAME = "org.opencontainers.image.ref.name"
 _TAG = re.compile(r"[\w][\w.-]{0,127}")
@@ -163,7 +164,7 @@ class _LayoutPusher:
         path = self.blob_path(digest)
         if not self.files.exists(path):
             raise PreloadError(f"blob {digest} is missing from the layout ({path})")
-        return BlobSource(digest, self.files.size(path), lambda: self.files.open(path))
+        return BlobSource.from_opener(digest, self.files.size(path), lambda: self.files.open(path))
 
     def push_tree(self, desc: dict[str, Any], tag: str | None) -> PushedManifest:
         digest = str(desc["digest"])
@@ -248,7 +249,7 @@ def _push_docker_image(
             raise PreloadError(f"{path}: zstd layers cannot be described by a docker manifest")
         with files.open(path) as handle:
             digest, size = hash_stream(handle)
-        client.push_blob(repository, BlobSource(digest, size, _opener(files, path)))
+        client.push_blob(repository, BlobSource.from_opener(digest, size, _opener(files, path)))
         media_type = DOCKER_LAYER_GZIP if magic.startswith(_GZIP_MAGIC) else DOCKER_LAYER
         layers.append({"mediaType": media_type, "size": size, "digest": digest})
     config_digest = client.push_blob(repository, config)

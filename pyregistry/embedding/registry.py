@@ -12,8 +12,8 @@ import weakref
 from types import TracebackType
 from typing import Any
 
+from pyregistry.client import RegistryClient
 from pyregistry.config import Config
-from pyregistry.embedding.client import RegistryClient
 from pyregistry.embedding.helpers import RegistryHelpers
 from pyregistry.embedding.options import remove_temp_dirs
 from pyregistry.embedding.server import LOOPBACK, BackgroundServer

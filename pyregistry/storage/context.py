@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -11,27 +10,34 @@ from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import READONLY_MESSAGE, DigestInvalid, Unsupported
 from pyregistry.storage.policy import ManifestPolicy
+from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
 
 #: Upload sessions whose running hash this process remembers (older ones get re-read).
+#: Only a hash is forgotten past this, never a lock: writers are kept apart by
+#: ``upload_locks`` (see ``session_lock.py``).
 MAX_TRACKED_UPLOADS = 10000
 
 
+def max_tracked_uploads() -> int:
+    """Read at each use, so a test can lower the bound."""
+    return MAX_TRACKED_UPLOADS
+
+
 class UploadProgress:
-    """The running hash of an upload session as seen by this process, and a lock for it.
+    """The running hash of an upload session as seen by this process.
 
     ``offset`` is how many bytes the hash has consumed; if the session's size differs, some
     bytes were written elsewhere (another process, a restart) and commit re-reads the data.
     ``hasher`` is None until this process sees the session from its first byte.
     """
 
-    __slots__ = ("hasher", "offset", "lock")
+    __slots__ = ("hasher", "offset")
 
     def __init__(self) -> None:
         self.hasher: hashlib._Hash | None = None
         self.offset = 0
-        self.lock = asyncio.Lock()
 
 
 @dataclass
@@ -45,6 +51,7 @@ class StorageContext:
     cache: BlobDescriptorCache | None = None
     policy: ManifestPolicy = field(default_factory=ManifestPolicy)
     uploads: OrderedDict[tuple[str, str], UploadProgress] = field(default_factory=OrderedDict)
+    upload_locks: UploadLocks = field(default_factory=LocalUploadLocks)
 
     def check_writable(self) -> None:
         """Refuse every write in read-only mode, as distribution does (405 UNSUPPORTED)."""
@@ -63,7 +70,7 @@ class StorageContext:
         if record is None:
             record = UploadProgress()
             self.uploads[key] = record
-            while len(self.uploads) > MAX_TRACKED_UPLOADS:
+            while len(self.uploads) > max_tracked_uploads():
                 self.uploads.popitem(last=False)
         else:
             self.uploads.move_to_end(key)

@@ -108,4 +108,11 @@ class StorageError(RegistryError):
     default_message = "storage backend error"
 
 
+class StorageFull(StorageError):
+    """The backend is out of space: 507 Insufficient Storage, so clients and operators
+    see what is wrong (distribution answers a bare 500)."""
+
+    default_message = "insufficient storage: the registry's storage is full"
+
+
 READONLY_MESSAGE = "registry is in read-only mode"

@@ -1,8 +1,10 @@
 """Keep driver exceptions inside the storage layer.
 
 Expected driver errors (a missing path) are mapped to registry errors where they happen;
-anything left over is a backend failure and becomes ``StorageError`` (HTTP 500), so the
-API never has to know about ``storage_drivers`` exceptions.
+anything left over is a backend failure and becomes ``StorageError`` (HTTP 500), or
+``StorageFull`` (507) when the backend is out of space, so the API never has to know
+about ``storage_drivers`` exceptions. The driver's own text (storage paths, OS error
+messages) goes to the log, never into the client's error body.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ import functools
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-from pyregistry.storage.errors import StorageError
+from pyregistry.storage.errors import StorageError, StorageFull
 from storage_drivers.errors import StorageDriverError
+from storage_drivers.errors import StorageFull as DriverStorageFull
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 def _wrap(exc: StorageDriverError) -> StorageError:
-    return StorageError(f"storage driver error: {exc}", detail={"path": exc.path})
+    """The registry error for a leftover driver error; raise it ``from exc`` so whoever
+    logs it can name the driver's own message."""
+    return StorageFull() if isinstance(exc, DriverStorageFull) else StorageError()
 
 
 def guarded(

@@ -18,10 +18,15 @@ from pyregistry.storage.errors import DigestInvalid
 from pyregistry.storage.names import check_name, check_tag, check_upload_id
 
 ROOT = "/docker/registry/v2"
+#: pyregistry's own objects (leases), beside distribution's tree: distribution only ever
+#: reads and walks under ``ROOT``, so its catalog and garbage-collect never see them.
+PYREGISTRY_ROOT = "/pyregistry"
+LEASES_ROOT = f"{PYREGISTRY_ROOT}/leases"
 BLOBS_ROOT = f"{ROOT}/blobs"
 REPOSITORIES_ROOT = f"{ROOT}/repositories"
 
 _HEX = re.compile(r"^[a-f0-9]+$")
+_LEASE_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
 def check_digest(digest: Digest) -> Digest:
@@ -125,3 +130,20 @@ def upload_data_path(name: str, upload_id: str) -> str:
 
 def upload_started_at_path(name: str, upload_id: str) -> str:
     return f"{upload_path(name, upload_id)}/startedat"
+
+
+def upload_lock_path(name: str, upload_id: str) -> str:
+    """Our addition: the lease (or lock file) that makes one request at a time write the
+    session. Inside the session, so it goes when the session does; distribution ignores
+    files it does not know there."""
+    return f"{upload_path(name, upload_id)}/lock"
+
+
+# --- pyregistry's own objects ------------------------------------------------------------
+
+
+def lease_path(lease: str) -> str:
+    """The record of a background job's lease (``[a-z0-9]`` words joined by ``._-``)."""
+    if not _LEASE_NAME.fullmatch(lease):
+        raise ValueError(f"invalid lease name: {lease!r}")
+    return f"{LEASES_ROOT}/{lease}"

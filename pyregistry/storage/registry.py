@@ -19,6 +19,7 @@ from pyregistry.storage.names import check_name
 from pyregistry.storage.policy import INDEXES_ALL, INDEXES_NONE, ManifestPolicy
 from pyregistry.storage.purge import purge_uploads as _purge_uploads
 from pyregistry.storage.referrers import list_referrers
+from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from pyregistry.storage.tags import TagStore
 from pyregistry.storage.uploads import UploadStore
 from storage_drivers.base import StorageDriver
@@ -30,6 +31,9 @@ class Registry:
     ``policy``: the deployment's manifest rules (the config's ``validation`` section),
     checked by every manifest put. ``validate_index_children=False`` is shorthand for a
     policy accepting sparse indexes (children this repository does not have).
+    ``upload_locks`` keeps writers of one upload session apart; the default covers this
+    process only (see ``session_lock.py``), the served app passes one that reaches across
+    processes.
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class Registry:
         blob_descriptor_cache: BlobDescriptorCache | None = None,
         policy: ManifestPolicy | None = None,
         validate_index_children: bool = True,
+        upload_locks: UploadLocks | None = None,
     ) -> None:
         if policy is None:
             policy = ManifestPolicy(
@@ -54,6 +59,7 @@ class Registry:
             readonly=readonly,
             cache=blob_descriptor_cache,
             policy=policy,
+            upload_locks=upload_locks if upload_locks is not None else LocalUploadLocks(),
         )
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()
@@ -115,6 +121,7 @@ class Registry:
 
     async def close(self) -> None:
         """Release the driver's and the cache's connections and thread pools."""
+        await self._ctx.upload_locks.close()
         await self._ctx.driver.close()
         close_cache = getattr(self._ctx.cache, "close", None)
         if close_cache is not None:

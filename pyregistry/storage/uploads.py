@@ -6,6 +6,10 @@ On disk (distribution's layout): ``_uploads/<id>/startedat`` (RFC 3339) marks th
 session, fed off the event loop as chunks arrive (``hashing.py``), so commit usually needs
 no second pass over the data; when other processes (or a restart) wrote bytes this one
 never saw, commit re-reads the data to hash it.
+
+Every write (append, commit, cancel) holds the session through ``ctx.upload_locks``
+(``session_lock.py``), so the offset check and the write it guards are one step for every
+worker and instance: a second concurrent writer is refused, never acknowledged.
 """
 
 from __future__ import annotations
@@ -166,9 +170,8 @@ class UploadSession:
     async def append(self, chunks: AsyncIterable[bytes], offset: int | None = None) -> int:
         """Append a chunk; ``offset`` must equal the current size (else RangeInvalid)."""
         self._ctx.check_writable()
-        progress = self._progress()
-        async with progress.lock:
-            return await self._append(progress, chunks, offset)
+        async with self._ctx.upload_locks.exclusive(self.repository, self.id):
+            return await self._append(self._progress(), chunks, offset)
 
     async def _append(
         self,
@@ -213,8 +216,8 @@ class UploadSession:
         """
         self._ctx.check_writable()
         blob_data = paths.blob_data_path(digest)
-        progress = self._progress()
-        async with progress.lock:
+        async with self._ctx.upload_locks.exclusive(self.repository, self.id):
+            progress = self._progress()
             if chunks is not None:
                 await self._append(progress, chunks, offset, digest.algorithm)
             elif offset is not None:
@@ -259,8 +262,7 @@ class UploadSession:
     async def cancel(self) -> None:
         """End the session and delete its data; BlobUploadUnknown if it is already gone."""
         self._ctx.check_writable()
-        progress = self._progress()
-        async with progress.lock:
+        async with self._ctx.upload_locks.exclusive(self.repository, self.id):
             removed = await remove_upload(self._ctx, self.repository, self.id)
             self._ctx.forget_upload(self.repository, self.id)
         if not removed:

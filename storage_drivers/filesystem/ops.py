@@ -23,11 +23,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from storage_drivers.base import FileInfo
-from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.errors import PathNotFound, StorageDriverError, StorageFull
 from storage_drivers.filesystem.root import DRIVER, Root
 
 _COMPONENT = re.compile(r"^[A-Za-z0-9._-]+$")
 TMP_MARK = "~tmp."
+#: errno values meaning "no room left": a full file system, an exhausted quota.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
 
 def visible_name(name: str) -> bool:
@@ -58,7 +60,8 @@ def os_errors(path: str) -> Iterator[None]:
         raise PathNotFound(path, driver=DRIVER) from exc
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
-        raise StorageDriverError(f"{path}: {reason}", driver=DRIVER, path=path) from exc
+        kind = StorageFull if exc.errno in _NO_SPACE else StorageDriverError
+        raise kind(f"{path}: {reason}", driver=DRIVER, path=path) from exc
 
 
 def make_parents(path: str, os_path: str) -> None:

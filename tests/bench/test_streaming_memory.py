@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.content import MIB
 from bench.memory import RSS_TARGET_MIB, MemoryResult, measure_memory
 from bench.s3server import run_s3, unique_root
 from bench.servers import filesystem_storage, run_pyregistry
+from pyregistry.client.sources import MIB
 
 BLOB_SIZE = 256 * MIB
 S3_BLOB_SIZE = 96 * MIB

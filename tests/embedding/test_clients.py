@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 import pyregistry
 from pyregistry import EmbeddedRegistry
 from pyregistry.auth.htpasswd import set_user
-from pyregistry.embedding.client import parse_challenge
+from pyregistry.client.auth import parse_challenge
 from tests.support.command import CommandError, find_tool, run
 from tests.support.images import (
     build_image,

@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 
 from pyregistry import EmbeddedRegistry
-from pyregistry.embedding.content import OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, sha256_digest
+from pyregistry.client.media import OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, sha256_digest
 from tests.support.skopeo import Skopeo
 
 

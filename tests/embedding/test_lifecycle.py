@@ -205,8 +205,12 @@ def test_temporary_directories_never_leak() -> None:
     before = _embedded_temp_dirs()
     with pytest.raises(ConfigError, match="http.net"):  # root made, then the schema failed
         pyregistry.serve({"http": {"net": "carrier-pigeon"}}, storage="filesystem")
+    unreadable = {"realm": "r", "service": "s", "issuer": "i", "rootcertbundle": "/nonexistent"}
     with pytest.raises(ConfigError):  # failed at start: the root goes with it
-        pyregistry.serve(storage="filesystem", auth={"htpasswd": {"realm": "r"}}).start()
+        pyregistry.serve(storage="filesystem", auth={"token": unreadable}).start()
+    with pytest.raises(ConfigError):  # the same with a temporary users file and key made
+        auth = {"token": {**unreadable, "issue": {}}}
+        pyregistry.serve(storage="filesystem", auth=auth, credentials=("a", "b")).start()
     unused = pyregistry.serve(storage="filesystem")  # made, never started, dropped
     root = Path(unused.config.storage.parameters["rootdirectory"])
     assert root.is_dir()

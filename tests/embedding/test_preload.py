@@ -13,7 +13,7 @@ from typing import cast
 import pytest
 
 from pyregistry import EmbeddedRegistry, PreloadError
-from pyregistry.embedding.content import (
+from pyregistry.client.media import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
     DOCKER_LAYER_GZIP,

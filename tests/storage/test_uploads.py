@@ -241,7 +241,7 @@ async def test_concurrent_uploads(any_registry: Registry) -> None:
         assert await _read(repo, data) == data
 
 
-async def test_concurrent_appends_to_one_session_are_serialised(
+async def test_a_second_concurrent_append_to_one_session_is_refused(
     repo: Repository, driver: InMemoryDriver
 ) -> None:
     session = await repo.uploads.create()
@@ -251,11 +251,15 @@ async def test_concurrent_appends_to_one_session_are_serialised(
             await asyncio.sleep(0)
             yield bytes([byte])
 
-    await asyncio.gather(session.append(slow(b"aaaa")), session.append(slow(b"bbbb")))
-    assert await session.size() == 8
+    results = await asyncio.gather(
+        session.append(slow(b"aaaa")), session.append(slow(b"bbbb")), return_exceptions=True
+    )
+    assert sorted(type(r).__name__ for r in results) == ["UploadSessionBusy", "int"]
+    assert all(isinstance(r, RangeInvalid) for r in results if not isinstance(r, int))
+    assert await session.size() == 4
     pending = bytes(driver._pending[paths.upload_data_path(repo.name, session.id)])
-    assert pending in (b"aaaabbbb", b"bbbbaaaa")
-    assert (await session.commit(sha256(pending))).size == 8
+    assert pending in (b"aaaa", b"bbbb")
+    assert (await session.commit(sha256(pending))).size == 4
 
 
 async def test_commit_reuses_running_hash_and_rereads_only_when_needed() -> None:

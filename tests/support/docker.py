@@ -1,7 +1,10 @@
 """A private dockerd (Debian docker.io 20.10) and the docker CLI as a real registry client.
 
 dockerd runs as root with its own data-root, exec-root, pidfile, unix socket and an empty
-config file, so it never touches a system daemon. vfs storage, no iptables and no bridge keep
+config file, so it never touches a system daemon. When the machine runs its own containerd
+(``/run/containerd/containerd.sock``, as Debian's docker.io does), dockerd attaches to it
+rather than starting one: its own containerd namespaces keep it apart from the host's
+dockerd there. vfs storage, no iptables and no bridge keep
 it independent of kernel features; containers are never run. dockerd treats 127.0.0.0/8 as
 an insecure (plain-HTTP) registry range by default, so no ``--insecure-registry`` flag is
 needed for loopback registries on any port.
@@ -13,6 +16,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -128,6 +132,7 @@ def run_dockerd() -> Iterator[Docker]:
         config_dir.mkdir()
         (config_dir / "config.json").write_text("{}")
         socket_path = base / "docker.sock"
+        namespace = secrets.token_hex(4)  # containerd allows [A-Za-z0-9] and single [._-]
         log_path = base / "dockerd.log"
         argv = [
             dockerd,
@@ -146,6 +151,10 @@ def run_dockerd() -> Iterator[Docker]:
             f"unix://{socket_path}",
             "--config-file",
             str(base / "daemon.json"),
+            "--containerd-namespace",
+            f"pyregistry-tests-{namespace}",
+            "--containerd-plugins-namespace",
+            f"pyregistry-tests-{namespace}-plugins",
         ]
         with open(log_path, "wb") as log:
             process = subprocess.Popen(

@@ -1,145 +1,94 @@
-"""Test images built offline and deterministically: OCI image layouts and docker-archives.
+"""Test images on disk: OCI image layouts and docker-archives, from the package's content
+builder (:mod:`pyregistry.client.content`).
 
-Real clients need real images, and the machine has no internet. These builders write
-config, layers (gzip-ed tars made with ``tarfile``) and manifests by hand, so every digest
-is known before a client touches the image and can be compared after a round trip.
+Real clients need real images, and the machine has no internet. The builder writes
+config, layers (gzip-ed tars) and manifests deterministically, so every digest is known
+before a client touches the image and can be compared after a round trip. This module
+adds what only tests need: the busybox layer, and writing and reading layouts.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import json
-import random
 import tarfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-REF_NAME = "org.opencontainers.image.ref.name"
+from pyregistry.client import content as builder
+from pyregistry.client.content import (
+    CREATED,
+    EPOCH,
+    Image,
+    Index,
+    Layer,
+    build_layer,
+    canonical_json,
+    random_layer,
+)
+from pyregistry.client.media import (
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_LAYER_GZIP,
+    OCI_MANIFEST,
+    sha256_digest,
+)
 
-# A fixed timestamp keeps tar headers, configs and therefore digests reproducible.
-EPOCH = 1_700_000_000
-CREATED = "2023-11-14T22:13:20Z"
+REF_NAME = "org.opencontainers.image.ref.name"
 BUSYBOX = Path("/bin/busybox")
 
+__all__ = [
+    "BUSYBOX",
+    "CREATED",
+    "DOCKER_LIST",
+    "DOCKER_MANIFEST",
+    "EPOCH",
+    "OCI_CONFIG",
+    "OCI_INDEX",
+    "OCI_LAYER_GZIP",
+    "OCI_MANIFEST",
+    "REF_NAME",
+    "Image",
+    "Layer",
+    "MultiArchImage",
+    "assert_layout_holds",
+    "build_image",
+    "build_layer",
+    "build_multiarch",
+    "busybox_layer",
+    "canonical_json",
+    "random_layer",
+    "read_layout_blob",
+    "read_layout_manifest",
+    "sha256_digest",
+    "write_docker_archive",
+    "write_multiarch_layout",
+    "write_oci_layout",
+]
 
-def sha256_digest(data: bytes) -> str:
-    """The OCI digest string of ``data``."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
-
-def canonical_json(value: Any) -> bytes:
-    """Stable JSON bytes (sorted keys, no spaces) so equal content gives equal digests."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One filesystem layer: the uncompressed tar (diff_id) and its gzip form (the blob)."""
-
-    tar: bytes
-    gzipped: bytes
-
-    @property
-    def diff_id(self) -> str:
-        return sha256_digest(self.tar)
-
-    @property
-    def digest(self) -> str:
-        return sha256_digest(self.gzipped)
-
-
-@dataclass(frozen=True)
-class Image:
-    """A single-platform image: its manifest bytes, config bytes and layers."""
-
-    architecture: str
-    config: bytes
-    manifest: bytes
-    layers: tuple[Layer, ...]
+class MultiArchImage(Index):
+    """An OCI image index over single-platform images, by architecture."""
 
     @property
-    def manifest_digest(self) -> str:
-        return sha256_digest(self.manifest)
-
-    @property
-    def config_digest(self) -> str:
-        return sha256_digest(self.config)
-
-    @property
-    def layer_digests(self) -> list[str]:
-        return [layer.digest for layer in self.layers]
-
-    def blobs(self) -> dict[str, bytes]:
-        """Every blob the manifest references, by digest (config and layers)."""
-        result = {self.config_digest: self.config}
-        result.update({layer.digest: layer.gzipped for layer in self.layers})
-        return result
-
-
-@dataclass(frozen=True)
-class MultiArchImage:
-    """An OCI image index over several single-platform images."""
-
-    index: bytes
-    images: dict[str, Image] = field(default_factory=dict)  # by architecture
+    def index(self) -> bytes:
+        return self.manifest
 
     @property
     def index_digest(self) -> str:
-        return sha256_digest(self.index)
-
-
-def build_layer(files: Mapping[str, bytes], *, executable: Sequence[str] = ()) -> Layer:
-    """A layer holding ``files`` (path -> content) plus their parent directories.
-
-    Entries are sorted and owned by root with a fixed mtime, and gzip carries no
-    timestamp, so the same files always give the same digests.
-    """
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        directories = sorted(
-            {str(Path(p).parents[i]) for p in files for i in range(len(Path(p).parents) - 1)}
-        )
-        for directory in directories:
-            info = tarfile.TarInfo(directory)
-            info.type = tarfile.DIRTYPE
-            info.mode = 0o755
-            info.mtime = EPOCH
-            tar.addfile(info)
-        for path in sorted(files):
-            content = files[path]
-            info = tarfile.TarInfo(path)
-            info.size = len(content)
-            info.mode = 0o755 if path in executable else 0o644
-            info.mtime = EPOCH
-            tar.addfile(info, io.BytesIO(content))
-    raw = buffer.getvalue()
-    return Layer(tar=raw, gzipped=gzip.compress(raw, compresslevel=6, mtime=0))
-
-
-def random_layer(seed: str, *, files: int = 2, size: int = 4096) -> Layer:
-    """A layer of ``files`` pseudo-random files of ``size`` bytes, reproducible from ``seed``."""
-    rng = random.Random(seed)
-    return build_layer({f"data/{seed}/file{i}.bin": rng.randbytes(size) for i in range(files)})
+        return self.digest
 
 
 def busybox_layer() -> Layer:
     """A layer with the static busybox as ``bin/busybox`` (a realistic ~2 MB blob)."""
     if not BUSYBOX.is_file():
         pytest.fail(f"{BUSYBOX} is missing: run `apt-get install -y busybox-static`", pytrace=False)
-    content = BUSYBOX.read_bytes()
-    return build_layer({"bin/busybox": content}, executable=("bin/busybox",))
+    return build_layer({"bin/busybox": BUSYBOX.read_bytes()}, executable=("bin/busybox",))
 
 
 def build_image(
@@ -150,66 +99,27 @@ def build_image(
     seed: str = "image",
     with_busybox: bool = False,
 ) -> Image:
-    """A single-platform OCI image with ``layers`` random layers (plus busybox if asked).
+    """A single-platform OCI image with ``layers`` random layers (busybox first if asked).
 
     The seed and architecture feed the layer content, so images with different seeds or
-    architectures share no blobs.
+    architectures share no random blobs.
     """
-    built: list[Layer] = [busybox_layer()] if with_busybox else []
-    built += [random_layer(f"{seed}-{architecture}-{i}", size=layer_size) for i in range(layers)]
-    config = canonical_json(
-        {
-            "architecture": architecture,
-            "os": "linux",
-            "created": CREATED,
-            "config": {"Cmd": ["/bin/busybox", "sh"], "Env": [f"PYREGISTRY_TEST={seed}"]},
-            "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in built]},
-            "history": [
-                {"created": CREATED, "created_by": f"layer {i}"} for i in range(len(built))
-            ],
-        }
+    base = (busybox_layer(),) if with_busybox else ()
+    return builder.build_image(
+        architecture=architecture,
+        layers=layers,
+        layer_size=layer_size,
+        seed=seed,
+        base_layers=base,
     )
-    manifest = canonical_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {
-                "mediaType": OCI_CONFIG,
-                "digest": sha256_digest(config),
-                "size": len(config),
-            },
-            "layers": [
-                {"mediaType": OCI_LAYER_GZIP, "digest": layer.digest, "size": len(layer.gzipped)}
-                for layer in built
-            ],
-        }
-    )
-    return Image(architecture=architecture, config=config, manifest=manifest, layers=tuple(built))
 
 
 def build_multiarch(
     *, architectures: Sequence[str] = ("amd64", "arm64"), seed: str = "multi", layers: int = 1
 ) -> MultiArchImage:
     """An OCI image index with one image per architecture."""
-    images = {
-        arch: build_image(architecture=arch, seed=seed, layers=layers) for arch in architectures
-    }
-    index = canonical_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [
-                {
-                    "mediaType": OCI_MANIFEST,
-                    "digest": image.manifest_digest,
-                    "size": len(image.manifest),
-                    "platform": {"architecture": arch, "os": "linux"},
-                }
-                for arch, image in images.items()
-            ],
-        }
-    )
-    return MultiArchImage(index=index, images=images)
+    index = builder.build_multiarch(architectures=architectures, seed=seed, layers=layers)
+    return MultiArchImage(index.manifest, index.media_type, index.images)
 
 
 def _write_blob(layout: Path, data: bytes) -> None:
@@ -244,13 +154,13 @@ def write_oci_layout(layout: Path, image: Image, *, tag: str = "latest") -> Path
     return layout
 
 
-def write_multiarch_layout(layout: Path, multi: MultiArchImage, *, tag: str = "latest") -> Path:
+def write_multiarch_layout(layout: Path, multi: Index, *, tag: str = "latest") -> Path:
     """Write an index as ``oci:LAYOUT:TAG`` and each platform image as ``oci:LAYOUT:ARCH``.
 
     The per-architecture tags let podman ``manifest add`` pick single images.
     """
-    refs = [_ref(OCI_INDEX, multi.index, tag)]
-    blobs: list[bytes] = [multi.index]
+    refs = [_ref(OCI_INDEX, multi.manifest, tag)]
+    blobs: list[bytes] = [multi.manifest]
     for arch, image in multi.images.items():
         refs.append(_ref(OCI_MANIFEST, image.manifest, arch))
         blobs += [image.manifest, *image.blobs().values()]
@@ -300,11 +210,11 @@ def read_layout_blob(layout: Path, digest: str) -> bytes:
     return (layout / "blobs" / algorithm / hexdigest).read_bytes()
 
 
-def assert_layout_holds(layout: Path, tag: str, image: Image | MultiArchImage) -> None:
+def assert_layout_holds(layout: Path, tag: str, image: Image | Index) -> None:
     """``oci:LAYOUT:TAG`` (e.g. pulled from a registry) holds exactly ``image``: the same
     manifest (or index) bytes, and every manifest and blob they reference."""
-    if isinstance(image, MultiArchImage):
-        assert read_layout_manifest(layout, tag) == image.index
+    if isinstance(image, Index):
+        assert read_layout_manifest(layout, tag) == image.manifest
         children = list(image.images.values())
         for child in children:
             assert read_layout_blob(layout, child.manifest_digest) == child.manifest

@@ -1,0 +1,169 @@
+"""Login throttling: repeated password failures buy a short, growing lock-out.
+
+Failures are counted per (user, client address) and per client address. Once a key has
+more than ``attempts`` failures in a row, each further failure locks it for ``lockout``,
+doubling up to ``maxlockout``; a locked key is answered 429 ``TOOMANYREQUESTS`` with
+``Retry-After`` without checking the password. A success from an address clears both
+keys. So a guesser elsewhere cannot lock a real user out (their own (user, address) key
+stays clean), and a lock-out never lasts longer than ``maxlockout``. The address key
+allows four times as many failures, for addresses that many users share (NAT).
+
+Whether the user exists plays no part: keys are the name as sent, and an unknown user
+costs the same bcrypt check as a wrong password.
+
+Without Redis the counts live in each process: with ``--workers N`` a guesser gets up to N
+times the attempts before being slowed, and a lock-out holds in the worker that counted
+it. With a ``redis`` section, :mod:`pyregistry.auth.throttle_redis` shares them between
+workers and instances.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pyregistry.config.duration import parse_duration
+from pyregistry.config.errors import ConfigError
+
+#: Keys kept at most (oldest forgotten first), so a spray of names cannot grow memory.
+MAX_KEYS = 10000
+#: How many more failures an address key allows than a (user, address) key.
+ADDRESS_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class ThrottleOptions:
+    """``loginthrottle`` under ``auth.htpasswd`` or ``auth.token.issue``."""
+
+    enabled: bool = True
+    attempts: int = 5
+    lockout_seconds: float = 1.0
+    maxlockout_seconds: float = 60.0
+
+
+def parse_throttle(section: Any, key: str, source: str | None) -> ThrottleOptions:
+    """The ``loginthrottle`` mapping (absent: the defaults)."""
+    if section is None:
+        return ThrottleOptions()
+    if not isinstance(section, dict):
+        raise ConfigError("must be a mapping", key=key, source=source)
+    unknown = set(section) - {"disabled", "attempts", "lockout", "maxlockout"}
+    if unknown:
+        raise ConfigError(
+            f"unknown key {sorted(unknown)[0]!r}; known keys: attempts, disabled, lockout, "
+            "maxlockout",
+            key=key,
+            source=source,
+        )
+    defaults = ThrottleOptions()
+    attempts = section.get("attempts", defaults.attempts)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ConfigError("must be a positive integer", key=f"{key}.attempts", source=source)
+    try:
+        lockout = parse_duration(section.get("lockout", "1s"))
+        maxlockout = parse_duration(section.get("maxlockout", "60s"))
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=key, source=source) from None
+    if lockout <= 0 or maxlockout < lockout:
+        raise ConfigError(
+            "lockout must be positive and maxlockout at least lockout", key=key, source=source
+        )
+    return ThrottleOptions(
+        enabled=section.get("disabled") is not True,
+        attempts=attempts,
+        lockout_seconds=lockout,
+        maxlockout_seconds=maxlockout,
+    )
+
+
+class CountStore(Protocol):
+    """Where failure counts and lock-outs live: this process, or a shared Redis."""
+
+    async def add_failure(self, key: str, window: float) -> int: ...
+    async def lock(self, key: str, seconds: float) -> None: ...
+    async def locked_for(self, key: str) -> float: ...
+    async def clear(self, key: str) -> None: ...
+
+
+@dataclass
+class _Record:
+    failures: int = 0
+    locked_until: float = 0.0
+    last: float = 0.0
+
+
+class MemoryCounts:
+    """Counts in this process, at most :data:`MAX_KEYS` of them (oldest forgotten)."""
+
+    def __init__(self) -> None:
+        self._records: OrderedDict[str, _Record] = OrderedDict()
+
+    async def add_failure(self, key: str, window: float) -> int:
+        now = time.monotonic()
+        record = self._records.pop(key, None) or _Record()
+        if now - record.last > window:
+            record = _Record(locked_until=record.locked_until)  # old failures forgotten
+        record.failures += 1
+        record.last = now
+        self._records[key] = record
+        while len(self._records) > MAX_KEYS:
+            self._records.popitem(last=False)
+        return record.failures
+
+    async def lock(self, key: str, seconds: float) -> None:
+        record = self._records.setdefault(key, _Record(last=time.monotonic()))
+        record.locked_until = time.monotonic() + seconds
+
+    async def locked_for(self, key: str) -> float:
+        record = self._records.get(key)
+        return max(0.0, record.locked_until - time.monotonic()) if record else 0.0
+
+    async def clear(self, key: str) -> None:
+        self._records.pop(key, None)
+
+
+class LoginThrottle:
+    """Decides lock-outs from the failure counts in ``store`` (this process by default)."""
+
+    def __init__(self, options: ThrottleOptions | None = None, store: CountStore | None = None):
+        self.options = options or ThrottleOptions()
+        self.store: CountStore = store or MemoryCounts()
+
+    def _keys(self, user: str, address: str) -> list[tuple[str, int]]:
+        attempts = self.options.attempts
+        return [
+            (f"user:{address}:{user}", attempts),
+            (f"address:{address}", attempts * ADDRESS_FACTOR),
+        ]
+
+    async def retry_after(self, user: str, address: str) -> int:
+        """Seconds until ``user`` may try again from ``address`` (0: now)."""
+        if not self.options.enabled:
+            return 0
+        waits = [await self.store.locked_for(key) for key, _ in self._keys(user, address)]
+        return math.ceil(max(waits))
+
+    async def failed(self, user: str, address: str) -> int:
+        """Count a failure; the lock-out it started in seconds (0: none)."""
+        if not self.options.enabled:
+            return 0
+        longest = 0.0
+        window = self.options.maxlockout_seconds * 10
+        for key, allowed in self._keys(user, address):
+            over = await self.store.add_failure(key, window) - allowed
+            if over > 0:
+                lockout = min(
+                    self.options.maxlockout_seconds,
+                    self.options.lockout_seconds * 2 ** min(over - 1, 30),
+                )
+                await self.store.lock(key, lockout)
+                longest = max(longest, lockout)
+        return math.ceil(longest)
+
+    async def succeeded(self, user: str, address: str) -> None:
+        if self.options.enabled:
+            for key, _ in self._keys(user, address):
+                await self.store.clear(key)

@@ -1,0 +1,181 @@
+"""One upstream registry over httpx: URLs, TLS, auth and the status check, shared by
+every operation of the client.
+
+Each request names the token scope it needs; a 401 is answered (Basic, or a token for
+the scope) and the request sent once more. Bodies are bytes or a factory of async
+chunk iterators, so a streamed body can be produced again for that retry. Responses
+are opened streaming, so a blob is never read whole unless the caller asks for that.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from pyregistry.client.auth import Authenticator
+from pyregistry.client.errors import response_error
+
+#: A request body: bytes, or a function giving a fresh async iterator of chunks.
+Body = bytes | Callable[[], AsyncIterator[bytes]] | None
+#: The most of an error body read into an exception.
+ERROR_BODY_LIMIT = 64 * 1024
+USER_AGENT = "pyregistry-client"
+
+
+def tls_verify(ca_file: str | None, insecure: bool) -> ssl.SSLContext | bool:
+    """httpx's ``verify``: off when ``insecure``, else the system CAs or ``ca_file``'s."""
+    if insecure:
+        return False
+    if ca_file is not None:
+        return ssl.create_default_context(cafile=ca_file)
+    return True
+
+
+class Transport:
+    """Requests to one registry at ``base_url`` (``http(s)://host:port``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        credentials: tuple[str, str] | None = None,
+        token: str | None = None,
+        ca_file: str | None = None,
+        insecure: bool = False,
+        timeout: float = 60.0,
+        max_connections: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._base = httpx.URL(self.base_url + "/")
+        self.auth = Authenticator(credentials=credentials, token=token, clock=clock)
+        self.http = httpx.AsyncClient(
+            verify=tls_verify(ca_file, insecure),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": USER_AGENT},
+            trust_env=False,
+        )
+
+    def url(self, target: str | httpx.URL) -> httpx.URL:
+        """``target`` (a path such as ``/v2/…``, or an absolute ``Location``) as a URL."""
+        return self._base.join(target)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def send(
+        self,
+        method: str,
+        target: str | httpx.URL,
+        *,
+        scope: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Body = None,
+        follow_redirects: bool = False,
+    ) -> httpx.Response:
+        """Send, answering one auth challenge; the response is open (streaming)."""
+        url = self.url(target)
+        if params:
+            url = url.copy_merge_params(dict(params))
+        await self.auth.prepare(self.http, scope)
+        sent = self.auth.header(scope)
+        response = await self._send_once(method, url, sent, headers, body, follow_redirects)
+        if response.status_code != 401:
+            return response
+        await response.aread()
+        challenge = response.headers.get("www-authenticate", "")
+        if not await self.auth.answer(self.http, scope, challenge, sent):
+            return response
+        retry = self.auth.header(scope)
+        return await self._send_once(method, url, retry, headers, body, follow_redirects)
+
+    async def _send_once(
+        self,
+        method: str,
+        url: httpx.URL,
+        authorization: str | None,
+        headers: Mapping[str, str] | None,
+        body: Body,
+        follow_redirects: bool,
+    ) -> httpx.Response:
+        request_headers = dict(headers or {})
+        if authorization is not None:
+            request_headers["Authorization"] = authorization
+        content = body() if callable(body) else body  # a fresh stream for every attempt
+        request = self.http.build_request(method, url, headers=request_headers, content=content)
+        return await self.http.send(request, stream=True, follow_redirects=follow_redirects)
+
+    async def request(
+        self,
+        method: str,
+        target: str | httpx.URL,
+        *,
+        action: str,
+        expected: Collection[int],
+        scope: str,
+        **options: Any,
+    ) -> httpx.Response:
+        """Send and read the response; a status outside ``expected`` raises the typed
+        :class:`~pyregistry.client.errors.RegistryResponseError` for it."""
+        async with self.opened(
+            method, target, action=action, expected=expected, scope=scope, **options
+        ) as response:
+            await response.aread()
+            return response
+
+    @asynccontextmanager
+    async def opened(
+        self,
+        method: str,
+        target: str | httpx.URL,
+        *,
+        action: str,
+        expected: Collection[int],
+        scope: str,
+        **options: Any,
+    ) -> AsyncIterator[httpx.Response]:
+        """:meth:`request` with the body left to stream, closed when the block exits."""
+        response = await self.send(method, target, scope=scope, **options)
+        try:
+            if response.status_code not in expected:
+                raise response_error(
+                    action,
+                    response.status_code,
+                    response.reason_phrase,
+                    response.headers,
+                    await _limited_body(response),
+                )
+            yield response
+        finally:
+            await response.aclose()
+
+    def location(self, response: httpx.Response) -> httpx.URL:
+        """The absolute URL of a response's ``Location`` (upload sessions)."""
+        location = response.headers.get("location")
+        if not location:
+            raise response_error(
+                f"{response.request.method} {response.request.url.path}: no Location",
+                response.status_code,
+                response.reason_phrase,
+                response.headers,
+                b"",
+            )
+        return response.request.url.join(location)
+
+
+async def _limited_body(response: httpx.Response) -> bytes:
+    body = b""
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= ERROR_BODY_LIMIT:
+            break
+    return body[:ERROR_BODY_LIMIT]

@@ -1,0 +1,250 @@
+"""uvicorn's HTTP protocols (h11 and httptools) with the connection guard built in.
+
+:class:`GuardedConnection` is mixed in front of uvicorn's protocol class. It watches
+when a connection waits for request headers and when it is busy (a request object
+exists and its response is not complete), and from that:
+
+- closes a connection whose headers do not arrive within ``header_timeout`` (counted from
+  the connection, or from the first byte after a keep-alive pause; uvicorn's own
+  keep-alive timer, set to ``idle_timeout``, covers the pause itself);
+- registers it with the server's :class:`ConnectionGuard`, which enforces the cap;
+- turns uvicorn's "Invalid HTTP request received." warning into one info line naming
+  the client, and explains TLS handshakes sent to a plain-HTTP port (skopeo and podman try
+  HTTPS first) once per client address.
+
+The classes are importable by name (``module:Class``) so worker processes can load them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from pyregistry.connections.accept_log import LogLimiter
+from pyregistry.connections.guard import ConnectionGuard
+from pyregistry.connections.limits import ConnectionLimits, default_max_connections
+
+log = logging.getLogger("pyregistry.connections")
+_INVALID = "Invalid HTTP request received"
+#: uvicorn's two warnings for an ``Upgrade`` request when WebSockets are off.
+_UPGRADE = "Unsupported upgrade request"
+_NO_WEBSOCKETS = "No supported WebSocket library detected"
+#: A TLS record carrying a handshake: content type 22, protocol major version 3.
+_TLS_HANDSHAKE = b"\x16\x03"
+_REFUSED = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    b"retry-after: 1\r\nconnection: close\r\ncontent-length: 79\r\n\r\n"
+    b'{"errors":[{"code":"UNAVAILABLE","message":"too many connections, try again"}]}'
+)
+_MAX_REMEMBERED = 1024
+_tls_clients: OrderedDict[str, None] = OrderedDict()
+_timeout_notes = LogLimiter()
+_timeouts = 0
+
+
+def guard_for(server_state: Any, limits: ConnectionLimits) -> ConnectionGuard:
+    """The guard shared by every connection of one uvicorn server."""
+    guard = getattr(server_state, "pyregistry_guard", None)
+    if guard is None:
+        guard = ConnectionGuard(limits)
+        server_state.pyregistry_guard = guard
+    return guard
+
+
+class _BadRequestLog:
+    """Stands in for uvicorn's logger on one connection: the invalid-request warning
+    becomes the connection's own line; everything else passes through."""
+
+    def __init__(self, logger: logging.Logger, connection: GuardedConnection) -> None:
+        self._logger = logger
+        self._connection = connection
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        if isinstance(msg, str) and msg.startswith(_INVALID):
+            self._connection.report_bad_request()
+        elif isinstance(msg, str) and msg.startswith(_UPGRADE):
+            client = self._connection.client
+            log.info(
+                f"{client[0] if client else 'a client'} asked to upgrade the connection "
+                "(e.g. to WebSocket), which the registry does not offer; answered as HTTP"
+            )
+        elif not (isinstance(msg, str) and msg.startswith(_NO_WEBSOCKETS)):
+            self._logger.warning(msg, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+
+class GuardedConnection(asyncio.Protocol):
+    """Mixin for uvicorn's H11Protocol / HttpToolsProtocol (put it first)."""
+
+    config: Any
+    server_state: Any
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    client: tuple[str, int] | None
+    cycle: Any
+    logger: Any
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        limits = getattr(self.config, "registry_limits", None) or ConnectionLimits(
+            max_connections=default_max_connections(1024)
+        )
+        self._limits: ConnectionLimits = limits
+        self._guard = guard_for(self.server_state, limits)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._first_bytes = b""
+        self.logger = _BadRequestLog(self.logger, self)
+        if not self._guard.admit(self):
+            self.transport.write(_REFUSED)
+            self.transport.close()
+            return
+        self._arm_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if not self._first_bytes:
+            self._first_bytes = data[:2]
+        waiting = self._waiting()
+        if waiting and self._header_timer is None and not self.transport.is_closing():
+            self._arm_header_timer()
+        super().data_received(data)
+        self._update(waiting)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # type: ignore[misc]
+        if self._waiting():
+            self._first_bytes = b""
+        self._update(False)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        self._guard.forget(self)
+        super().connection_lost(exc)
+
+    def evict(self) -> None:
+        """Closed by the guard to make room (the connection was waiting for a request)."""
+        self._cancel_header_timer()
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def report_bad_request(self) -> None:
+        client = self.client[0] if self.client else "unknown client"
+        if self._first_bytes.startswith(_TLS_HANDSHAKE):
+            if client in _tls_clients:
+                log.debug(f"TLS handshake from {client} on the plain-HTTP port (answered 400)")
+                return
+            _tls_clients[client] = None
+            if len(_tls_clients) > _MAX_REMEMBERED:
+                _tls_clients.popitem(last=False)
+            log.info(
+                f"{client} started a TLS handshake on this plain-HTTP port (answered 400); "
+                "clients such as skopeo, podman and docker try HTTPS first and then fall "
+                "back to HTTP, so this is expected once per client for an insecure registry"
+            )
+            return
+        log.info(f"malformed HTTP request from {client} (answered 400 and closed)")
+
+    # -- state ------------------------------------------------------------------
+
+    def _waiting(self) -> bool:
+        return self.cycle is None or bool(self.cycle.response_complete)
+
+    def _update(self, was_waiting: bool) -> None:
+        if self._waiting():
+            if not was_waiting:
+                self._guard.wait(self)
+            return
+        self._cancel_header_timer()
+        self._guard.busy(self)
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(self._limits.header_timeout, self._header_timeout)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_timeout(self) -> None:
+        global _timeouts
+        self._header_timer = None
+        if not self._waiting() or self.transport.is_closing():
+            return
+        _timeouts += 1
+        allowed, _ = _timeout_notes.allow()
+        if allowed:
+            log.info(
+                f"closed a connection from {self.client[0] if self.client else 'a client'} "
+                f"that sent no complete request headers in {self._limits.header_timeout:g}s "
+                f"({_timeouts} so far; http.timeouts.header)"
+            )
+        self._guard.forget(self)
+        self.transport.close()
+
+
+class GuardedH11Protocol(GuardedConnection, H11Protocol):
+    """h11 (pure Python) with the guard."""
+
+    def send_400_response(self, msg: str) -> None:
+        # Broken framing after a response went out (a body that continues past its
+        # length): h11 cannot start another response, and uvicorn's attempt raised inside
+        # data_received, which asyncio logged as a fatal error with a traceback.
+        if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            self.transport.close()
+            return
+        super().send_400_response(msg)
+
+
+if importlib.util.find_spec("httptools") is not None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class GuardedHttpToolsProtocol(GuardedConnection, HttpToolsProtocol):
+        """httptools (llhttp, C) with the guard."""
+
+        def send_400_response(self, msg: str) -> None:
+            # Not into the middle of a response being sent: just close.
+            cycle = self.cycle
+            if cycle is not None and cycle.response_started and not cycle.response_complete:
+                self.transport.close()
+                return
+            super().send_400_response(msg)
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def protocol_path(http: str = "auto") -> str:
+    """The ``module:Class`` of the guarded protocol for ``h11``, ``httptools`` or ``auto``
+    (httptools when installed)."""
+    if http == "auto":
+        http = "httptools" if _installed("httptools") else "h11"
+    if http == "httptools":
+        if not _installed("httptools"):
+            raise RuntimeError("the httptools HTTP parser is not installed")
+        return f"{__name__}:GuardedHttpToolsProtocol"
+    if http == "h11":
+        return f"{__name__}:GuardedH11Protocol"
+    raise ValueError(f"unknown HTTP implementation {http!r}: expected h11, httptools or auto")
+
+
+def event_loop_factory(loop: str = "auto") -> Callable[[], asyncio.AbstractEventLoop]:
+    """A new-loop function for ``asyncio``, ``uvloop`` or ``auto`` (uvloop when installed)."""
+    if loop == "auto":
+        loop = "uvloop" if _installed("uvloop") else "asyncio"
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    if loop == "asyncio":
+        return asyncio.new_event_loop
+    raise ValueError(f"unknown event loop {loop!r}: expected asyncio, uvloop or auto")

@@ -1,0 +1,87 @@
+"""Which lease a deployment uses, for a background job or for an upload session.
+
+* ``redis`` configured: a Redis key (:mod:`redis_lease`), for jobs and, on drivers other
+  than the filesystem, for upload sessions: one round trip, and exact across hosts.
+* otherwise jobs take a lease object in storage (:mod:`storage_lease`), which works on
+  every driver and across hosts sharing that storage;
+* upload sessions on the filesystem driver always take an ``flock`` on ``lock`` in the
+  session's directory (:mod:`flock_lease`): a small push does a few of these, and two
+  system calls cost far less than a round trip (see ``docs/background-tasks.md`` for
+  shared filesystems). On S3 or Swift without Redis they take a storage lease whose
+  settle time is short, since a client waits for it on every chunk.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pyregistry.config.model import Config
+from pyregistry.storage import paths
+from pyregistry.tasks.flock_lease import FlockLease
+from pyregistry.tasks.lease import Lease
+from pyregistry.tasks.redis_lease import RedisLease
+from pyregistry.tasks.storage_lease import DEFAULT_SETTLE_SECONDS, StorageLease
+from storage_drivers.base import StorageDriver
+from storage_drivers.filesystem import FilesystemDriver
+
+#: How long an upload session's lease outlives a writer that died holding it.
+UPLOAD_LEASE_SECONDS = 10.0
+#: The storage lease's settle time for upload sessions (see ``storage_lease``).
+UPLOAD_SETTLE_SECONDS = 0.25
+
+
+class LeaseFactory:
+    """Makes the leases of one registry; owns the Redis client when there is one."""
+
+    def __init__(
+        self,
+        driver: StorageDriver,
+        redis_client: Any | None = None,
+        *,
+        settle: float = DEFAULT_SETTLE_SECONDS,
+        upload_ttl: float = UPLOAD_LEASE_SECONDS,
+        upload_settle: float = UPLOAD_SETTLE_SECONDS,
+    ) -> None:
+        self.driver = driver
+        self.redis = redis_client
+        self.settle = settle
+        self.upload_ttl = upload_ttl
+        self.upload_settle = upload_settle
+
+    @property
+    def backend(self) -> str:
+        """Where job leases live: ``redis`` or ``storage`` (for logs and docs)."""
+        return "redis" if self.redis is not None else "storage"
+
+    def job(self, name: str, ttl: float) -> Lease:
+        """The lease that lets one instance run job ``name``."""
+        if self.redis is not None:
+            return RedisLease(f"job:{name}", self.redis, ttl=ttl)
+        return StorageLease(name, self.driver, paths.lease_path(name), ttl=ttl, settle=self.settle)
+
+    def upload(self, repository: str, upload_id: str) -> Lease:
+        """The lease that lets one request write upload session ``upload_id``."""
+        path = paths.upload_lock_path(repository, upload_id)
+        name = f"upload:{repository}:{upload_id}"
+        if isinstance(self.driver, FilesystemDriver):
+            return FlockLease(name, self.driver.root_directory + path.replace("/", os.sep))
+        if self.redis is not None:
+            return RedisLease(name, self.redis, ttl=self.upload_ttl, fenced=False)
+        return StorageLease(name, self.driver, path, ttl=self.upload_ttl, settle=self.upload_settle)
+
+    async def close(self) -> None:
+        client, self.redis = self.redis, None
+        if client is not None:
+            from pyregistry.cache.connection import close_client
+
+            await close_client(client)
+
+
+def lease_factory(config: Config, driver: StorageDriver) -> LeaseFactory:
+    """The factory for ``config``: Redis when the ``redis`` section names an address."""
+    if config.redis is None or not config.redis.addrs:
+        return LeaseFactory(driver)
+    from pyregistry.cache.connection import create_client, settings_from_config
+
+    return LeaseFactory(driver, create_client(settings_from_config(config.redis)))
