@@ -254,6 +254,7 @@ class NotifyingManifests:
             size=len(manifest.content),
             media_type=manifest.media_type,
             tag=tag,
+            content=manifest.content,  # for ``references``: no second read of storage
         )
         return manifest
 
