@@ -1,5 +1,8 @@
 """The ``validation`` section as distribution applies it: which manifests a push may hold.
 
+This module reads the section into a :class:`pyregistry.storage.policy.ManifestPolicy`;
+the storage layer enforces it behind every manifest put, whoever makes it.
+
 * ``disabled: true`` (unless ``enabled: true`` overrides it, as in distribution) turns
   every check below off.
 * ``manifests.urls``: URLs in layer descriptors (foreign and non-distributable layers)
@@ -22,9 +25,6 @@ from typing import Any
 
 from pyregistry.config.errors import ConfigError
 from pyregistry.storage.policy import INDEXES_ALL, ManifestPolicy
-
-#: The policy lives with the storage layer that enforces it; this module builds it.
-ValidationPolicy = ManifestPolicy
 
 
 def _patterns(values: Any, key: str, source: str | None) -> re.Pattern[str] | None:
