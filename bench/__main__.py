@@ -1,8 +1,11 @@
-"""``python -m bench``: the same workload against pyregistry and distribution 2.8.
+"""``python -m bench``: the same workload against pyregistry and distribution.
 
-Targets run one after another (never at once: they would fight over the cores), each on
-a fresh storage root; the table prints every figure and the pyregistry/distribution
-ratios. ``--memory`` instead streams a 2 GiB blob through each target and reports the
+distribution is the binary given with ``--distribution`` (or
+``$PYREGISTRY_BENCH_DISTRIBUTION``; the anchor is 3.1.1), else Debian's 2.8. Targets run
+one after another (never at once: they would fight over the cores), each on a fresh
+storage root; with ``--repeat`` the rounds interleave the targets and the table prints
+each row's median round and the pyregistry/distribution ratios of the medians.
+``--memory`` instead streams a 2 GiB blob through each target and reports the
 server's peak RSS against the 150 MiB target. Exit status 1 when a target failed.
 """
 
@@ -20,14 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.content import MIB
 from bench.memory import RSS_TARGET_MIB, format_memory, measure_memory
+from bench.rates import WRK_ENV
 from bench.report import figures_json, format_table, write_json
 from bench.rows import FULL, QUICK, ROW_KEYS, Params, row_labels, run_rows, size_label
-from bench.servers import BenchSetupError
+from bench.servers import DISTRIBUTION_ENV, BenchSetupError, distribution_version
+from bench.servers import distribution_binary as find_distribution
 from bench.startup import run_startup
-from bench.targets import DESCRIPTIONS, S3Pool, parse_targets, start_target
-from bench.workload import RUN_ERRORS, Figure
-from pyregistry.client.sources import MIB
+from bench.targets import S3Pool, describe, parse_targets, start_target
+from bench.workload import BenchFailure, Figure
 
 _UNITS = {"": MIB, "k": 1024, "m": MIB, "g": 1024 * MIB}
 
@@ -46,7 +51,7 @@ def parse_size(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark pyregistry against distribution 2.8 on 127.0.0.1.",
+        description="Benchmark pyregistry against distribution on 127.0.0.1.",
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to prove it runs")
     parser.add_argument("--memory", action="store_true", help="2 GiB streaming RSS check")
@@ -66,15 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="pyregistry uvicorn workers (default: one per core)",
+        help="pyregistry worker processes (default: pyregistry's own, one per core)",
+    )
+    parser.add_argument(
+        "--distribution",
+        default=os.environ.get(DISTRIBUTION_ENV),
+        help=f"distribution's registry binary (default: ${DISTRIBUTION_ENV}, "
+        "else Debian's docker-registry 2.8)",
+    )
+    parser.add_argument(
+        "--wrk",
+        default=os.environ.get(WRK_ENV),
+        help=f"wrk binary for the requests-per-second rows (default: ${WRK_ENV}, "
+        "else a Python client)",
     )
     parser.add_argument(
         "--s3-server", choices=("seaweedfs", "moto"), default="seaweedfs", help="for s3 targets"
     )
     parser.add_argument("--rows", help=f"comma-separated subset of {','.join(ROW_KEYS)}")
     parser.add_argument(
-        "--repeat", type=int, default=1, help="rounds (targets interleaved); best one kept"
+        "--repeat", type=int, default=1, help="rounds (targets interleaved); median reported"
     )
     parser.add_argument("--root-dir", help="where storage roots go (default: the system temp dir)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -97,21 +113,35 @@ def params_from(args: argparse.Namespace) -> Params:
     return dataclasses.replace(base, **overrides)
 
 
+def _distribution_version(args: argparse.Namespace, targets: list[str]) -> str:
+    if not any(target.startswith("dist") for target in targets):
+        return "-"
+    try:
+        return distribution_version(find_distribution(args.distribution))
+    except BenchSetupError:
+        return "(missing)"
+
+
 def _header(args: argparse.Namespace, targets: list[str]) -> str:
-    described = "; ".join(f"{t} = {DESCRIPTIONS[t]}" for t in targets)
+    version = _distribution_version(args, targets)
+    described = "; ".join(f"{t} = {describe(t, version)}" for t in targets)
+    workers = args.workers or "default (one per core)"
     return (
-        f"pyregistry bench: {os.cpu_count()} cores, pyregistry --workers {args.workers}, "
+        f"pyregistry bench: {os.cpu_count()} cores, pyregistry workers {workers}, "
+        f"load for req/s rows: {'wrk' if args.wrk else 'Python client'}, "
         f"S3 server {args.s3_server if any('s3' in t for t in targets) else '-'}\n{described}"
     )
 
 
-def _better(old: Figure | None, new: Figure) -> Figure:
-    return new if old is None or new.value > old.value else old
+def median_figure(rounds: list[Figure]) -> Figure:
+    """The median round by value (the lower middle one when the count is even)."""
+    ordered = sorted(rounds, key=lambda figure: figure.value)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def run_table(args: argparse.Namespace, targets: list[str], params: Params) -> int:
-    """``--repeat`` rounds, targets interleaved; each row keeps its best round."""
-    results: dict[str, dict[str, Figure]] = {}
+    """``--repeat`` rounds, targets interleaved; each row reports its median round."""
+    rounds: dict[str, dict[str, list[Figure]]] = {}
     errors: dict[str, str] = {}
     print(_header(args, targets), flush=True)
     with contextlib.ExitStack() as stack:
@@ -119,7 +149,7 @@ def run_table(args: argparse.Namespace, targets: list[str], params: Params) -> i
         for round_number in range(1, args.repeat + 1):
             for target in targets:
                 started = time.monotonic()
-                error = _run_target(args, target, params, s3, results.setdefault(target, {}))
+                error = _run_target(args, target, params, s3, rounds.setdefault(target, {}))
                 if error:
                     errors[target] = error
                 state = "failed" if error else "done"
@@ -129,8 +159,14 @@ def run_table(args: argparse.Namespace, targets: list[str], params: Params) -> i
                     file=sys.stderr,
                     flush=True,
                 )
+    results = {
+        target: {row: median_figure(figures) for row, figures in rows.items()}
+        for target, rows in rounds.items()
+    }
     labels = row_labels(params)
     print()
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} rounds")
     print(format_table(labels, targets, results, errors))
     print("\nserver CPU per unit (all its processes; lower is better):")
     print(format_table(labels, targets, results, errors, cpu=True))
@@ -143,6 +179,11 @@ def run_table(args: argparse.Namespace, targets: list[str], params: Params) -> i
             "repeat": args.repeat,
             "labels": labels,
             "results": figures_json(results),
+            "rounds": {
+                target: {row: [f.value for f in figures] for row, figures in rows.items()}
+                for target, rows in rounds.items()
+            },
+            "distribution": _distribution_version(args, targets),
             "errors": errors,
         }
         write_json(args.json, document)
@@ -154,22 +195,30 @@ def _run_target(
     target: str,
     params: Params,
     s3: S3Pool,
-    best: dict[str, Figure],
+    rounds: dict[str, list[Figure]],
 ) -> str | None:
-    """One round on a fresh ``target``; folds its figures into ``best``; an error or None."""
+    """One round on a fresh ``target``; adds its figures to ``rounds``; an error or None."""
     with tempfile.TemporaryDirectory(
         prefix=f"pyregistry-bench-{target}-", dir=args.root_dir
     ) as work:
         try:
-            with start_target(target, Path(work), workers=args.workers, s3=s3.get) as registry:
+            with start_target(
+                target,
+                Path(work),
+                workers=args.workers,
+                s3=s3.get,
+                distribution=args.distribution,
+            ) as registry:
                 try:
-                    figures = asyncio.run(run_rows(registry.url, params, server_pid=registry.pid))
-                except RUN_ERRORS as exc:
+                    figures = asyncio.run(
+                        run_rows(registry.url, params, server_pid=registry.pid, wrk=args.wrk)
+                    )
+                except (BenchFailure, OSError, TimeoutError) as exc:
                     return f"{type(exc).__name__}: {exc}\n--- log ---\n{registry.log_tail()}"
         except BenchSetupError as exc:
             return f"setup: {exc}"
     for row, figure in figures.items():
-        best[row] = _better(best.get(row), figure)
+        rounds.setdefault(row, []).append(figure)
     return None
 
 
@@ -188,10 +237,14 @@ def run_memory(args: argparse.Namespace, targets: list[str]) -> int:
             ) as work:
                 try:
                     with start_target(
-                        target, Path(work), workers=args.workers, s3=s3.get
+                        target,
+                        Path(work),
+                        workers=args.workers,
+                        s3=s3.get,
+                        distribution=args.distribution,
                     ) as registry:
                         result = measure_memory(registry, size, chunk_size)
-                except (BenchSetupError, *RUN_ERRORS) as exc:
+                except (BenchSetupError, BenchFailure, OSError, TimeoutError) as exc:
                     print(f"{target}: error: {exc}")
                     status = 1
                     continue
@@ -221,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchSetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.workers < 1 or args.repeat < 1:
+    if (args.workers is not None and args.workers < 1) or args.repeat < 1:
         print("error: --workers and --repeat must be >= 1", file=sys.stderr)
         return 2
     return run_memory(args, targets) if args.memory else run_table(args, targets, params)

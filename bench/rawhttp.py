@@ -1,10 +1,10 @@
-"""A minimal HTTP/1.1 keep-alive GET client for the requests-per-second row.
+"""A minimal HTTP/1.1 keep-alive GET/HEAD client for the requests-per-second rows.
 
 Why not httpx here: on a 2-core machine the load generator shares the cores with the
 server, and httpx spends about a millisecond of CPU per request (more when many tasks
 share one pool), so the row would measure httpx, not the registry. This client does
-one thing - sequential GETs on one kept-alive connection, bodies framed by
-Content-Length - for a few tens of microseconds each. Loopback only.
+one thing - sequential GETs or HEADs on one kept-alive connection, bodies framed by
+Content-Length (none after a HEAD) - for a few tens of microseconds each. Loopback only.
 """
 
 from __future__ import annotations
@@ -38,11 +38,13 @@ class KeepAliveGet:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         return self.reader, self.writer
 
-    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        """GET ``path``: (status, lower-cased headers, body)."""
+    async def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        """GET (or HEAD) ``path``: (status, lower-cased headers, body)."""
         reader, writer = await self._connect()
         writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {self.authority}\r\n{self.extra}\r\n".encode("latin-1")
+            f"{method} {path} HTTP/1.1\r\nHost: {self.authority}\r\n{self.extra}\r\n".encode(
+                "latin-1"
+            )
         )
         head = await reader.readuntil(b"\r\n\r\n")
         if len(head) > MAX_HEADER_BYTES:
@@ -55,8 +57,9 @@ class KeepAliveGet:
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            raise RawHttpError(f"GET {path}: chunked response not supported here")
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
+            raise RawHttpError(f"{method} {path}: chunked response not supported here")
+        length = 0 if method == "HEAD" else int(headers.get("content-length", "0"))
+        body = await reader.readexactly(length)
         if headers.get("connection", "").lower() == "close":
             await self.close()
         return status, headers, body

@@ -1,8 +1,11 @@
 """The registries under test, each a real server process on a free 127.0.0.1 port.
 
-pyregistry runs as ``python -m pyregistry serve CONFIG --workers N`` from this checkout;
-distribution 2.8 as Debian's ``docker-registry serve CONFIG``. Both get a config.yml
-written here with the same storage section, so the only difference is the server.
+pyregistry runs as ``python -m pyregistry serve CONFIG`` from this checkout (its default
+worker count unless ``--workers N`` is given); distribution as the binary named by
+``--distribution`` / ``$PYREGISTRY_BENCH_DISTRIBUTION`` (3.1.1 built from its release tag,
+the anchor the issue measures against), else Debian's 2.8 (``docker-registry``), either
+as ``registry serve CONFIG`` with tracing export off. Both get a config.yml written here
+with the same storage section, so the only difference is the server.
 The bench is standalone: nothing here imports test code.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +31,8 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DISTRIBUTION_BINARY = "/usr/bin/docker-registry"
+#: Names the distribution binary to measure against (e.g. a v3.1.1 build).
+DISTRIBUTION_ENV = "PYREGISTRY_BENCH_DISTRIBUTION"
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 
@@ -147,9 +153,10 @@ def _serve(
 
 @contextlib.contextmanager
 def run_pyregistry(
-    work: Path, storage: Mapping[str, Any], *, workers: int = 1, name: str = "pyregistry"
+    work: Path, storage: Mapping[str, Any], *, workers: int | None = None, name: str = "pyregistry"
 ) -> Iterator[RunningRegistry]:
-    """``python -m pyregistry serve`` from this checkout with ``workers`` processes."""
+    """``python -m pyregistry serve`` from this checkout with ``workers`` processes (None:
+    pyregistry's default, one per core)."""
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config_path = work / f"{name}.yml"
@@ -158,13 +165,20 @@ def run_pyregistry(
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env.pop("PYREGISTRY_WORKERS", None)
     argv = [sys.executable, "-m", "pyregistry", "serve", str(config_path)]
-    argv += ["--workers", str(workers)]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
     with _serve(name, argv, work, port, env) as registry:
         yield registry
 
 
-def distribution_binary() -> str:
-    """docker-registry's path, or a setup error naming the Debian package."""
+def distribution_binary(path: str | None = None) -> str:
+    """``path`` (else ``$PYREGISTRY_BENCH_DISTRIBUTION``), else docker-registry's path, or a
+    setup error saying what is missing."""
+    chosen = path or os.environ.get(DISTRIBUTION_ENV)
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise BenchSetupError(f"distribution binary {chosen!r} is not an executable file")
+        return chosen
     if os.access(DISTRIBUTION_BINARY, os.X_OK):
         return DISTRIBUTION_BINARY
     found = shutil.which("docker-registry")
@@ -175,16 +189,31 @@ def distribution_binary() -> str:
     return found
 
 
+def distribution_version(binary: str) -> str:
+    """``3.1.1``, ``2.8.2``... from ``registry --version`` (``?`` when it says nothing)."""
+    try:
+        result = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    match = re.search(r"\bv?(\d+\.\d+\.\d+)", result.stdout + result.stderr)
+    return match.group(1) if match else "?"
+
+
 @contextlib.contextmanager
 def run_distribution(
-    work: Path, storage: Mapping[str, Any], *, name: str = "distribution"
+    work: Path, storage: Mapping[str, Any], *, binary: str | None = None, name: str = "distribution"
 ) -> Iterator[RunningRegistry]:
-    """Debian's distribution 2.8 with the same kind of config as pyregistry."""
-    binary = distribution_binary()
+    """distribution (``binary``, see :func:`distribution_binary`) with the same kind of
+    config as pyregistry."""
+    binary = distribution_binary(binary)
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config_path = work / f"{name}.yml"
     config_path.write_text(yaml.safe_dump(registry_config(storage, port)))
     argv = [binary, "serve", str(config_path)]
-    with _serve(name, argv, work, port, server_environment()) as registry:
+    env = server_environment()
+    env["OTEL_TRACES_EXPORTER"] = "none"  # 3.x exports traces to localhost:4318 otherwise
+    with _serve(name, argv, work, port, env) as registry:
         yield registry

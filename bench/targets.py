@@ -1,8 +1,9 @@
 """Targets by name: which server on which storage, started fresh for each run.
 
-``fs`` and ``dist`` are pyregistry and distribution 2.8 on their own temporary filesystem
-roots; ``s3`` and ``dist-s3`` are the same two on one local S3 server (one bucket,
-a fresh key prefix per run), with redirects off so every byte goes through the registry.
+``fs`` and ``dist`` are pyregistry and distribution (3.1.1 when its binary is given, else
+Debian's 2.8) on their own temporary filesystem roots; ``s3`` and ``dist-s3`` are the same
+two on one local S3 server (one bucket, a fresh key prefix per run), with redirects off so
+every byte goes through the registry.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from bench.servers import (
 TARGETS = ("fs", "dist", "s3", "dist-s3")
 DESCRIPTIONS = {
     "fs": "pyregistry, filesystem",
-    "dist": "distribution 2.8, filesystem",
+    "dist": "distribution {version}, filesystem",
     "s3": "pyregistry, S3",
-    "dist-s3": "distribution 2.8, S3",
+    "dist-s3": "distribution {version}, S3",
 }
+
+
+def describe(target: str, distribution_version: str) -> str:
+    return DESCRIPTIONS[target].format(version=distribution_version)
 
 
 def parse_targets(text: str) -> list[str]:
@@ -53,14 +58,21 @@ class S3Pool:
 
 @contextlib.contextmanager
 def start_target(
-    name: str, work: Path, *, workers: int, s3: Callable[[], S3Endpoint]
+    name: str,
+    work: Path,
+    *,
+    workers: int | None,
+    s3: Callable[[], S3Endpoint],
+    distribution: str | None = None,
 ) -> Iterator[RunningRegistry]:
-    """Run target ``name`` with its state under ``work`` until the block ends."""
+    """Run target ``name`` with its state under ``work`` until the block ends
+    (``distribution``: the binary for the ``dist`` targets)."""
     if name == "fs":
         with run_pyregistry(work, filesystem_storage(work / "root"), workers=workers) as reg:
             yield reg
     elif name == "dist":
-        with run_distribution(work, filesystem_storage(work / "root")) as reg:
+        storage = filesystem_storage(work / "root")
+        with run_distribution(work, storage, binary=distribution) as reg:
             yield reg
     elif name == "s3":
         storage = s3().pyregistry_storage(unique_root("pyregistry"))
@@ -68,7 +80,7 @@ def start_target(
             yield reg
     elif name == "dist-s3":
         storage = s3().distribution_storage(unique_root("distribution"))
-        with run_distribution(work, storage, name="distribution-s3") as reg:
+        with run_distribution(work, storage, binary=distribution, name="distribution-s3") as reg:
             yield reg
     else:
         raise BenchSetupError(f"unknown target {name!r}")

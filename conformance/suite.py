@@ -8,6 +8,7 @@ from conformance import (  # noqa: F401  (imported for their registrations)
     pull,
     push,
     referrers,
+    sparse,
 )
 from conformance.runner import REGISTRY
 

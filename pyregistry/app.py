@@ -30,18 +30,19 @@ from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
 
 from pyregistry.api.context import AccessHook
 from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
 from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
+from pyregistry.api.prefix_route import PrefixRoute
 from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
 from pyregistry.events import EventSink, FanOutEventSink
+from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
 from pyregistry.notifications.listener import NotifyingNamespace
@@ -66,6 +67,7 @@ def build_registry(config: Config) -> Registry:
         blob_descriptor_cache=build_blob_descriptor_cache(config),
         policy=validation_policy(config.validation, config.source),
         upload_locks=UploadLeases(lease_factory(config, driver)),
+        index=build_index(config),
     )
 
 
@@ -150,8 +152,8 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route(prefix + "/v2{rest:path}", ApiDispatcher(state)),
-            Route("/{path:path}", NotFoundEndpoint()),
+            PrefixRoute(prefix + "/v2", ApiDispatcher(state)),
+            PrefixRoute("/", NotFoundEndpoint(), param="path"),
         ],
         middleware=[
             Middleware(ResponseHeadersMiddleware, headers=config.http.headers),

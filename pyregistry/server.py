@@ -5,11 +5,16 @@ share the health checks. SIGTERM or SIGINT stops accepting connections and lets 
 requests finish for ``http.draintimeout`` (30s when unset), then exits 0; a second SIGINT
 cuts them short.
 
-Several workers (``--workers N`` / ``PYREGISTRY_WORKERS``): uvicorn's supervisor forks N
+Several workers (one per usable core by default, as distribution uses every core;
+``--workers N`` / ``PYREGISTRY_WORKERS`` override): uvicorn's supervisor forks N
 processes sharing the listening socket; each builds its own app through
 :func:`worker_app` from the same config file and environment. The debug server runs in
 the supervisor (in a thread) with its own health checks, and ``/metrics`` adds up every
-worker through prometheus_client's multiprocess mode.
+worker through prometheus_client's multiprocess mode. The workers' in-memory blob
+descriptor caches share a generation file, so a delete in one is seen by all at once.
+
+HTTP is parsed by httptools and the loop is uvloop when installed (``uvicorn[standard]``),
+else h11 and asyncio's loop (:mod:`pyregistry.http_stack`).
 
 Every app is wrapped, outermost first, in: access log, metrics (when Prometheus is on),
 the request-rate limit (``http.ratelimit``), the response headers (``http.headers``), the
@@ -37,9 +42,11 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from pyregistry import http_stack
 from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.ratelimit import rate_limited
 from pyregistry.cache import build_redis_health_check
+from pyregistry.cache.generation import GENERATION_FILE_ENV, create_generation_file
 from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.config.model import TLSConfig
 from pyregistry.connections import (
@@ -56,6 +63,7 @@ from pyregistry.debug.metrics import MetricsMiddleware
 from pyregistry.listeners import Listener, bind, harden, parse_addr, tls_options
 from pyregistry.logs import AccessLogMiddleware, setup_logging
 from pyregistry.preflight import check_in_child
+from pyregistry.workers import default_workers
 from storage_drivers.base import StorageDriver
 from storage_drivers.factory import available_drivers, create_driver
 
@@ -202,9 +210,9 @@ def _uvicorn_options(config: Config, *, lifespan: str = "on") -> dict[str, Any]:
 
 
 def resolve_workers(value: int | str | None, environ: dict[str, str] | None = None) -> int:
-    """``--workers`` if given, else ``$PYREGISTRY_WORKERS``, else 1."""
+    """``--workers`` if given, else ``$PYREGISTRY_WORKERS``, else one per usable core."""
     env = os.environ if environ is None else environ
-    raw = value if value is not None else env.get(WORKERS_ENV) or 1
+    raw = value if value is not None else env.get(WORKERS_ENV) or default_workers()
     try:
         workers = int(raw)
     except ValueError:
@@ -214,7 +222,7 @@ def resolve_workers(value: int | str | None, environ: dict[str, str] | None = No
     return workers
 
 
-def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -> int:
+def serve(config: Config, *, workers: int | None = None, app_factory: str = APP_FACTORY) -> int:
     """Serve until SIGTERM/SIGINT; the process exit status. Raises :class:`ConfigError`
     for addresses or TLS settings that cannot work."""
     if config.storage.driver not in available_drivers():
@@ -234,6 +242,7 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
     install_accept_log_limit()
     for warning in config.warnings:
         log.warning(warning)
+    workers = default_workers() if workers is None else workers
     for note in _unsupported(config):
         log.warning(note)
     try:  # every configuration error is reported before "listening on"
@@ -257,6 +266,7 @@ def serve(config: Config, *, workers: int = 1, app_factory: str = APP_FACTORY) -
         return 1
     scheme = "https" if tls else "http"
     log.info(f"listening on {listener.describe(sock)}", extra={"scheme": scheme})
+    log.info(f"{workers} worker process{'es' if workers > 1 else ''}, {http_stack.describe()}")
     if debug_sock is not None and debug is not None:
         log.info(f"debug server listening on {debug.describe(debug_sock)}")
     try:
@@ -352,6 +362,8 @@ def _serve_workers(
     if config.http.debug.prometheus_enabled and not os.environ.get(_MULTIPROC_ENV):
         metrics_dir = tempfile.mkdtemp(prefix="pyregistry-metrics-")
         os.environ[_MULTIPROC_ENV] = metrics_dir
+    generation_file = create_generation_file()
+    os.environ[GENERATION_FILE_ENV] = generation_file
     options = _uvicorn_options(config)
     uconfig = _UvicornConfig(
         "pyregistry.server:worker_app",
@@ -371,6 +383,8 @@ def _serve_workers(
             thread.join(timeout=10)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(generation_file)
     log.info("registry stopped")
     return 0
 

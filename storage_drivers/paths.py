@@ -10,7 +10,7 @@ import re
 
 from storage_drivers.errors import InvalidPath
 
-PATH_PATTERN = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+PATH_PATTERN = re.compile(r"(/[A-Za-z0-9._-]+)+")
 
 
 def check_path(path: str, *, driver: str = "", allow_root: bool = False) -> str:
@@ -24,7 +24,7 @@ def check_path(path: str, *, driver: str = "", allow_root: bool = False) -> str:
         raise InvalidPath(repr(path), driver=driver)
     if allow_root and path == "/":
         return path
-    if not PATH_PATTERN.match(path):
+    if not PATH_PATTERN.fullmatch(path):
         raise InvalidPath(path, driver=driver)
     for part in path.split("/")[1:]:
         if part in (".", ".."):

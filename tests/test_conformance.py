@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pyregistry.config.model import Config
 from tests.support.command import free_port
 from tests.support.distribution import run_distribution
 from tests.support.server import inmemory_config
@@ -75,6 +76,11 @@ DISTRIBUTION_ALL_FAILURES = DISTRIBUTION_REMAINING_FAILURES | {
 # pyregistry aims at the whole suite; list here any feature it deliberately leaves out.
 PYREGISTRY_SKIPPED_FEATURES: tuple[str, ...] = ()
 PYREGISTRY_MIN_PASSED = 76
+SPARSE_TESTS = {
+    "push/sparse-image-manifest",
+    "push/sparse-image-manifest-no-blobs",
+    "push/sparse-index",
+}
 
 
 @dataclass
@@ -215,3 +221,27 @@ def test_pyregistry_with_deletion_disabled(registry_server_factory: Callable[...
     run = run_suite(url, "--only", "management", "--skip-feature", "delete,tag-delete")
     assert_well_formed(run)
     assert run.passed == {"management/delete-disabled", "management/tag-delete-disabled"}
+
+
+def test_pyregistry_sparse_workflow(registry_server_factory: Callable[..., str]) -> None:
+    """validation.manifests.sparse: the whole suite passes with the reference checks
+    replaced by the sparse workflow."""
+    config = inmemory_config()
+    sparse = Config(storage=config.storage, validation={"manifests": {"sparse": True}})
+    run = run_suite(registry_server_factory(sparse), "--skip-feature", "manifest-blob-check")
+    assert_well_formed(run)
+    assert run.returncode == 0, run.explain()
+    assert SPARSE_TESTS <= run.passed, run.explain()
+
+
+def test_sparse_workflow_fails_on_a_strict_registry(registry_server: str) -> None:
+    """The default registry refuses sparse manifests, so the sparse workflow must fail."""
+    run = run_suite(
+        registry_server,
+        "--only",
+        ",".join(sorted(SPARSE_TESTS)),
+        "--skip-feature",
+        "manifest-blob-check",
+    )
+    assert_well_formed(run)
+    assert run.failed == SPARSE_TESTS, run.explain()

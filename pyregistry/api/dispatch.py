@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from pyregistry.api import base, blobs, catalog, manifests, referrers, tags, uploads
+from pyregistry.api.bodies import drain_unread
 from pyregistry.api.context import (
     BASE,
     BLOB,
@@ -78,6 +79,7 @@ class ApiDispatcher:
                     "%s on %s %s", exc.message, request.method, request.url.path, exc_info=exc
                 )
             response = error_response(exc, head=request.method == "HEAD")
+            await drain_unread(request)
         await response(scope, receive, send)
 
     def route(self, request: Request) -> RouteMatch:

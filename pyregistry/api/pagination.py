@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 
 from pyregistry.api.errors import PaginationNumberInvalid
+
+_DECIMAL = re.compile(r"[0-9]+")
 
 
 def page_size(request: Request, maximum: int | None = None) -> int | None:
@@ -13,10 +17,9 @@ def page_size(request: Request, maximum: int | None = None) -> int | None:
     raw = request.query_params.get("n")
     if raw is None or raw == "":
         return None
-    try:
-        n = int(raw)
-    except ValueError:
-        raise PaginationNumberInvalid(detail={"n": raw}) from None
+    if not _DECIMAL.fullmatch(raw):  # int() would also take " 5", "1_0" and non-ASCII digits
+        raise PaginationNumberInvalid(detail={"n": raw})
+    n = int(raw)
     if n < 0 or (maximum is not None and n > maximum):
         raise PaginationNumberInvalid(detail={"n": raw, "maximum": maximum})
     return n

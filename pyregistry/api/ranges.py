@@ -13,15 +13,18 @@ import re
 from pyregistry.api.errors import RangeNotSatisfiable
 from pyregistry.storage.errors import BlobUploadInvalid, RangeInvalid
 
-_BYTES_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_BYTES_RANGE = re.compile(
+    r"[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*", re.IGNORECASE
+)
 _CONTENT_RANGE = re.compile(
-    r"^\s*(?:bytes[\s=]+)?(\d+)\s*-\s*(\d+)\s*(?:/\s*(?:\d+|\*))?\s*$", re.I
+    r"[ \t]*(?:bytes[ \t=]+)?([0-9]+)[ \t]*-[ \t]*([0-9]+)[ \t]*(?:/[ \t]*(?:[0-9]+|\*))?[ \t]*",
+    re.IGNORECASE,
 )
 
 
 def parse_range(header: str, size: int) -> tuple[int, int]:
     """The inclusive ``(start, end)`` a ``Range`` header asks for in a blob of ``size``."""
-    m = _BYTES_RANGE.match(header)
+    m = _BYTES_RANGE.fullmatch(header)
     if not m or (not m.group(1) and not m.group(2)):
         raise RangeNotSatisfiable(size, header)
     first, last = m.group(1), m.group(2)
@@ -40,7 +43,7 @@ def parse_range(header: str, size: int) -> tuple[int, int]:
 def parse_content_range(header: str) -> tuple[int, int]:
     """The inclusive ``(start, end)`` of an upload chunk; BLOB_UPLOAD_INVALID if malformed,
     416 (RangeInvalid) if it ends before it starts."""
-    m = _CONTENT_RANGE.match(header)
+    m = _CONTENT_RANGE.fullmatch(header)
     if not m:
         raise BlobUploadInvalid(
             f"invalid Content-Range: {header!r}", detail={"Content-Range": header}

@@ -31,14 +31,16 @@ class RouteMatch:
 
 
 # Order matters only for "uploads" without a trailing slash, which would otherwise read as
-# a blob whose digest is "uploads".
+# a blob whose digest is "uploads". Patterns match the whole path (``fullmatch``: ``$``
+# would accept a trailing newline) and ``.`` matches control characters too (DOTALL), so a
+# name holding one reaches the name check and is answered NAME_INVALID, not a 404.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (UPLOAD_START, re.compile(r"^(?P<name>.+)/blobs/uploads/?$")),
-    (UPLOAD, re.compile(r"^(?P<name>.+)/blobs/uploads/(?P<ref>[^/]+)$")),
-    (BLOB, re.compile(r"^(?P<name>.+)/blobs/(?P<ref>[^/]+)$")),
-    (MANIFEST, re.compile(r"^(?P<name>.+)/manifests/(?P<ref>[^/]+)$")),
-    (TAGS, re.compile(r"^(?P<name>.+)/tags/list/?$")),
-    (REFERRERS, re.compile(r"^(?P<name>.+)/referrers/(?P<ref>[^/]+)$")),
+    (UPLOAD_START, re.compile(r"(?P<name>.+)/blobs/uploads/?", re.DOTALL)),
+    (UPLOAD, re.compile(r"(?P<name>.+)/blobs/uploads/(?P<ref>[^/]+)", re.DOTALL)),
+    (BLOB, re.compile(r"(?P<name>.+)/blobs/(?P<ref>[^/]+)", re.DOTALL)),
+    (MANIFEST, re.compile(r"(?P<name>.+)/manifests/(?P<ref>[^/]+)", re.DOTALL)),
+    (TAGS, re.compile(r"(?P<name>.+)/tags/list/?", re.DOTALL)),
+    (REFERRERS, re.compile(r"(?P<name>.+)/referrers/(?P<ref>[^/]+)", re.DOTALL)),
 ]
 
 #: Methods each endpoint answers; GET implies HEAD.
@@ -66,7 +68,7 @@ def parse_api_path(rest: str) -> RouteMatch | None:
     if rest.rstrip("/") == "_catalog":
         return RouteMatch(CATALOG)
     for endpoint, pattern in _PATTERNS:
-        m = pattern.match(rest)
+        m = pattern.fullmatch(rest)
         if m:
             groups = m.groupdict()
             return RouteMatch(endpoint, groups["name"], groups.get("ref"))

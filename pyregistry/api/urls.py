@@ -69,7 +69,7 @@ class UrlBuilder:
             server = request.scope.get("server")
             host = f"{server[0]}:{server[1]}" if server else "localhost"
         port = _first(headers.get("x-forwarded-port", ""))
-        if port.isdigit() and not _has_port(host):
+        if port.isascii() and port.isdigit() and not _has_port(host):
             host = f"{host}:{port}"
         return f"{scheme}://{host}"
 

@@ -21,9 +21,22 @@ INVALID_TOKEN = "invalid_token"
 INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
+def _escape(char: str) -> str:
+    if char in ('"', "\\"):
+        return "\\" + char
+    if " " <= char <= "~":
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def quote(value: str) -> str:
-    """A quoted-string as Go's ``%q`` writes ASCII text."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A quoted-string as Go's ``%q`` writes it, every character outside printable ASCII
+    escaped: whatever a value holds, the header stays legal (no CR, LF or NUL, no
+    character Latin-1 cannot encode)."""
+    return '"' + "".join(_escape(char) for char in value) + '"'
 
 
 def bearer_challenge(

@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
+from pyregistry import json_input
 from pyregistry.auth.jwk import PublicKey, b64url, b64url_decode
 
 #: distribution 3.x's full list, also its default when ``signingalgorithms`` is not set.
@@ -69,7 +70,7 @@ class CompactJWS:
         if len(parts) != 3:
             raise MalformedToken("a token has three dot-separated parts")
         try:
-            header = json.loads(b64url_decode(parts[0]))
+            header = json_input.loads(b64url_decode(parts[0]))
             self.payload_bytes = b64url_decode(parts[1])
             self.signature = b64url_decode(parts[2])
         except (ValueError, UnicodeDecodeError) as exc:
@@ -96,7 +97,7 @@ class CompactJWS:
 
     def payload(self) -> dict[str, Any]:
         try:
-            claims = json.loads(self.payload_bytes)
+            claims = json_input.loads(self.payload_bytes)
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedToken(f"claims are not JSON: {exc}") from exc
         if not isinstance(claims, dict):

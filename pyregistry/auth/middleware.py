@@ -16,9 +16,11 @@ from urllib.parse import parse_qs
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pyregistry.api.errors import error_response
 from pyregistry.auth.access import AccessController, AuthChallenge, AuthResult
 from pyregistry.auth.challenge import refusal_response
 from pyregistry.auth.required import ApiRequest, required_access
+from pyregistry.storage.errors import RegistryError
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -64,7 +66,11 @@ class AuthMiddleware:
             await self.token_service(scope, receive, send)
             return
         method = scope.get("method", "GET")
-        api = required_access(method, path, self.prefix, _query_value(scope, "from"))
+        try:
+            api = required_access(method, path, self.prefix, _query_value(scope, "from"))
+        except RegistryError as exc:  # NAME_INVALID: refused before any challenge echoes it
+            await error_response(exc, head=method == "HEAD")(scope, receive, send)
+            return
         if api is None:
             await self.app(scope, receive, send)
             return

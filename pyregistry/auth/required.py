@@ -5,6 +5,12 @@ does: GET/HEAD need ``pull``; POST/PUT/PATCH need ``pull`` and ``push``; DELETE 
 
 The path is split by the API's own router (:func:`pyregistry.api.routes.parse_api_path`)
 so that auth and the handlers can never disagree on which repository a path names.
+
+Names are checked against the scope grammar before any challenge is built: a challenge
+echoes the name in ``WWW-Authenticate``, and a name holding a control or non-ASCII
+character cannot go in a header. An invalid repository name is NAME_INVALID (raised here,
+answered by the middleware); an invalid ``from`` only drops the mount source, as the API
+does, so the request becomes a plain upload.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from pyregistry.auth.access import (
     REPOSITORY,
     Access,
 )
+from pyregistry.auth.scopes import valid_resource_name
+from pyregistry.storage.errors import NameInvalid
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,9 @@ def required_access(
         return ApiRequest(route, (Access(REGISTRY, CATALOG, ANY_ACTION),))
     if route.name is None:
         return None
+    if not valid_resource_name(route.name):
+        raise NameInvalid("invalid repository name", detail={"name": route.name})
     required = tuple(Access(REPOSITORY, route.name, a) for a in actions_for_method(method))
-    if mount_from and route.endpoint == UPLOAD_START:
+    if mount_from and route.endpoint == UPLOAD_START and valid_resource_name(mount_from):
         return ApiRequest(route, required, Access(REPOSITORY, mount_from, PULL))
     return ApiRequest(route, required)

@@ -31,7 +31,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({PULL, PUSH, DELETE, ANY_ACTION}),
 }
 ROLES = tuple(ROLE_ACTIONS)
-_PROJECT = re.compile(r"^[a-z0-9]+(?:(?:[_.]|__|[-]*)[a-z0-9]+)*$")
+_PROJECT = re.compile(r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*")
 
 
 def project_of(repository: str) -> str:
@@ -39,7 +39,7 @@ def project_of(repository: str) -> str:
 
 
 def check_project_name(name: str) -> None:
-    if not _PROJECT.match(name):
+    if not _PROJECT.fullmatch(name):
         raise ValueError(
             f"invalid project name {name!r}: lower-case letters, digits and . _ - separators"
         )

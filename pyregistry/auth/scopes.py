@@ -9,12 +9,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TYPE = re.compile(r"^[a-z0-9]+(?:\([a-z0-9]+\))?$")
+_TYPE = re.compile(r"[a-z0-9]+(?:\([a-z0-9]+\))?")
 _HOSTCOMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOSTNAME = rf"{_HOSTCOMPONENT}(?:\.{_HOSTCOMPONENT})*(?::[0-9]+)?"
-_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|[-]*)[a-z0-9]+)*"
-_NAME = re.compile(rf"^(?:{_HOSTNAME}/)?{_COMPONENT}(?:/{_COMPONENT})*$")
-_ACTION = re.compile(r"^[a-z*]*$")
+# distribution writes the separator ``[-]*``; it may be empty, which makes the group
+# ambiguous and Python's backtracking exponential on a long name that fails to match
+# (RE2 does not backtrack). ``-+`` accepts the same names.
+_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
+_NAME = re.compile(rf"(?:{_HOSTNAME}/)?{_COMPONENT}(?:/{_COMPONENT})*")
+_ACTION = re.compile(r"[a-z*]*")
+
+
+def valid_resource_name(name: str) -> bool:
+    """Whether ``name`` follows the grammar (it is then printable ASCII, fit for a header)."""
+    return _NAME.fullmatch(name) is not None
 
 
 class ScopeError(ValueError):
@@ -39,12 +47,12 @@ def parse_scope(text: str) -> Scope:
     name, sep2, actions_text = rest.rpartition(":")
     if not sep or not sep2:
         raise ScopeError(f"invalid scope {text!r}: expected type:name:actions")
-    if not _TYPE.match(resource_type):
+    if not _TYPE.fullmatch(resource_type):
         raise ScopeError(f"invalid resource type in scope {text!r}")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ScopeError(f"invalid resource name in scope {text!r}")
     actions = tuple(a for a in actions_text.split(",") if a)
-    if not all(_ACTION.match(a) for a in actions):
+    if not all(_ACTION.fullmatch(a) for a in actions):
         raise ScopeError(f"invalid action in scope {text!r}")
     return Scope(resource_type, name, tuple(dict.fromkeys(actions)))
 

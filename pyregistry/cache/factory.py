@@ -1,7 +1,9 @@
 """Pick the blob descriptor cache ``storage.cache`` asks for, as distribution does.
 
 ``blobdescriptor`` (or its old name ``layerinfo``): unset -> no cache; ``inmemory`` -> an
-LRU of ``blobdescriptorsize`` entries in this process; ``redis`` -> the shared cache in
+LRU of ``blobdescriptorsize`` entries in this process, emptied whenever another worker of
+the same ``pyregistry serve`` deletes something (the supervisor's generation file);
+``redis`` -> the shared cache in
 the ``redis`` section's Redis (a config error when that section is missing, where
 distribution panics). Any other value is logged and caching stays off, as in 2.8.
 """
@@ -9,15 +11,19 @@ distribution panics). Any other value is logged and caching stays off, as in 2.8
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from pyregistry.cache.generation import GENERATION_FILE_ENV, FileGeneration
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
 from pyregistry.storage.cache import (
     DEFAULT_CACHE_SIZE,
     BlobDescriptorCache,
+    Generation,
     InMemoryBlobDescriptorCache,
+    LocalGeneration,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +42,12 @@ def build_blob_descriptor_cache(config: Config) -> BlobDescriptorCache | None:
         return None
     if kind == "inmemory":
         size = config.storage.cache_blobdescriptorsize
-        return InMemoryBlobDescriptorCache(size if size and size > 0 else DEFAULT_CACHE_SIZE)
+        generation = worker_generation()
+        if generation is None:
+            return None
+        return InMemoryBlobDescriptorCache(
+            size if size and size > 0 else DEFAULT_CACHE_SIZE, generation
+        )
     if kind == "redis":
         if config.redis is None or not config.redis.addrs:
             raise ConfigError(
@@ -49,6 +60,23 @@ def build_blob_descriptor_cache(config: Config) -> BlobDescriptorCache | None:
         return RedisBlobDescriptorCache.from_config(config.redis)
     log.warning(f"unknown blob descriptor cache type {kind!r}, caching disabled")
     return None
+
+
+def worker_generation(environ: dict[str, str] | None = None) -> Generation | None:
+    """The generation shared with the other workers (a local one when running alone).
+
+    None when the supervisor's file cannot be opened: caching in memory without hearing
+    of the other workers' deletes would serve stale answers, so there is no cache then.
+    """
+    env = os.environ if environ is None else environ
+    path = env.get(GENERATION_FILE_ENV)
+    if not path:
+        return LocalGeneration()
+    try:
+        return FileGeneration(path)
+    except OSError as exc:
+        log.warning(f"cannot open the cache generation file {path}: {exc}; caching disabled")
+        return None
 
 
 def build_redis_health_check(config: Config) -> Callable[[], Awaitable[None]] | None:

@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--workers",
         metavar="N",
-        help="worker processes (default: $PYREGISTRY_WORKERS or 1)",
+        help="worker processes (default: $PYREGISTRY_WORKERS, else one per usable core)",
     )
     parser.set_defaults(run=run)
 

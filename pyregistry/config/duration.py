@@ -18,7 +18,7 @@ _UNITS: dict[str, float] = {
     "m": 60.0,
     "h": 3600.0,
 }
-_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_PART = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def parse_duration(value: object) -> float:
@@ -46,7 +46,7 @@ def parse_duration(value: object) -> float:
     while pos < len(text):
         match = _PART.match(text, pos)
         if match is None:
-            if re.fullmatch(r"\d+\.?\d*", text[pos:]):
+            if re.fullmatch(r"[0-9]+\.?[0-9]*", text[pos:]):
                 raise ValueError(f"missing unit in duration {value!r} (use ns, us, ms, s, m or h)")
             raise ValueError(f"invalid duration {value!r}")
         total += float(match.group(1)) * _UNITS[match.group(2)]

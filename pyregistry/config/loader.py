@@ -24,6 +24,7 @@ from pyregistry.config.model import (
     TLSConfig,
 )
 from pyregistry.config.schema import SCHEMA, check
+from pyregistry.config.support import refuse_unsupported
 from pyregistry.config.validation import validation_policy
 
 #: Names the file when ``serve`` is given none (as distribution's image does).
@@ -45,9 +46,16 @@ def default_document(cwd: str | None = None) -> dict[str, Any]:
     }
 
 
-def load_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    supported_only: bool = True,
+) -> Config:
     """Load ``path`` (else ``$REGISTRY_CONFIGURATION_PATH``, else the defaults) with the
-    environment's ``REGISTRY_*`` overrides. Raises :class:`ConfigError`."""
+    environment's ``REGISTRY_*`` overrides. Raises :class:`ConfigError`; also for settings
+    pyregistry cannot honour (:mod:`pyregistry.config.support`) unless ``supported_only``
+    is False (tools that only read a file)."""
     env = os.environ if environ is None else environ
     path = path or env.get(CONFIG_PATH_ENV) or None
     if path is None:
@@ -61,7 +69,7 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
                 source=source,
             )
     warnings = apply_env_overrides(document, env, SCHEMA)
-    config = config_from_document(document, source)
+    config = config_from_document(document, source, supported_only=supported_only)
     config.path = path
     config.warnings = warnings + _ignored(config)
     return config
@@ -74,7 +82,9 @@ def _ignored(config: Config) -> list[str]:
     return []
 
 
-def config_from_document(document: Mapping[str, Any], source: str = "<document>") -> Config:
+def config_from_document(
+    document: Mapping[str, Any], source: str = "<document>", *, supported_only: bool = True
+) -> Config:
     """A parsed ``config.yml`` mapping (no environment applied) -> a checked Config, for
     callers that build their configuration in code (embedding, tests)."""
     checked: dict[str, Any] = check(SCHEMA, copy.deepcopy(dict(document)), "", source)
@@ -87,6 +97,8 @@ def config_from_document(document: Mapping[str, Any], source: str = "<document>"
         )
     validation_policy(_section(checked, "validation"), source)  # patterns must compile
     _check_http_limits(_section(checked, "http"), source)
+    if supported_only:
+        refuse_unsupported(checked, source)
     return _build(checked, source)
 
 

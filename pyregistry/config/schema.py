@@ -268,6 +268,8 @@ SCHEMA = _s(
         enabled=BOOL,
         disabled=BOOL,
         manifests=_s(
+            # pyregistry: accept manifests whose blobs or children are absent
+            sparse=BOOL,
             urls=_s(allow=STRLIST, deny=STRLIST),
             indexes=_s(
                 platforms=Scalar("choice", ("all", "none", "list")),
@@ -276,6 +278,8 @@ SCHEMA = _s(
         ),
     ),
     policy=_s(repository=_s(classes=STRLIST)),
+    # pyregistry: the metadata index (docs/index.md)
+    index=_s(enabled=BOOL, path=STR),
 )
 
 

@@ -15,6 +15,12 @@ the storage layer enforces it behind every manifest put, whoever makes it.
   index must be in the repository; ``none`` - sparse indexes are accepted; ``list`` -
   only children whose platform matches ``platformlist`` (architecture and os) must be
   there (all of them when the list is empty, and children without a platform always).
+* ``manifests.sparse: true`` (a pyregistry key): sparse manifests are accepted - an image
+  manifest whose config or layers are not in the repository, an index whose children are
+  not. Mirrors and partial replication produce them; the OCI spec allows a registry to
+  accept them. It is a key of its own, not implied by ``disabled``: distribution (3.1)
+  refuses a sparse image manifest even with validation disabled, and a configuration
+  written for it should keep meaning the same here.
 """
 
 from __future__ import annotations
@@ -67,4 +73,5 @@ def validation_policy(section: Mapping[str, Any], source: str | None = None) -> 
         url_deny=_patterns(urls.get("deny"), "validation.manifests.urls.deny", source),
         index_platforms=platforms,
         platform_list=platform_list,
+        sparse=_section(section, "manifests").get("sparse") is True,
     )

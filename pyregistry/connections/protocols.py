@@ -18,7 +18,6 @@ The classes are importable by name (``module:Class``) so worker processes can lo
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from pyregistry import http_stack
 from pyregistry.connections.accept_log import LogLimiter
 from pyregistry.connections.guard import ConnectionGuard
 from pyregistry.connections.limits import ConnectionLimits, default_max_connections
@@ -204,7 +204,7 @@ class GuardedH11Protocol(GuardedConnection, H11Protocol):
         super().send_400_response(msg)
 
 
-if importlib.util.find_spec("httptools") is not None:
+if http_stack.http_implementation() == "httptools":  # installed and importable
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class GuardedHttpToolsProtocol(GuardedConnection, HttpToolsProtocol):
@@ -219,17 +219,13 @@ if importlib.util.find_spec("httptools") is not None:
             super().send_400_response(msg)
 
 
-def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 def protocol_path(http: str = "auto") -> str:
     """The ``module:Class`` of the guarded protocol for ``h11``, ``httptools`` or ``auto``
     (httptools when installed)."""
     if http == "auto":
-        http = "httptools" if _installed("httptools") else "h11"
+        http = http_stack.http_implementation()
     if http == "httptools":
-        if not _installed("httptools"):
+        if http_stack.http_implementation() != "httptools":
             raise RuntimeError("the httptools HTTP parser is not installed")
         return f"{__name__}:GuardedHttpToolsProtocol"
     if http == "h11":
@@ -240,9 +236,9 @@ def protocol_path(http: str = "auto") -> str:
 def event_loop_factory(loop: str = "auto") -> Callable[[], asyncio.AbstractEventLoop]:
     """A new-loop function for ``asyncio``, ``uvloop`` or ``auto`` (uvloop when installed)."""
     if loop == "auto":
-        loop = "uvloop" if _installed("uvloop") else "asyncio"
+        loop = http_stack.loop_implementation()
     if loop == "uvloop":
-        import uvloop
+        import uvloop  # ImportError names what is missing
 
         return uvloop.new_event_loop
     if loop == "asyncio":

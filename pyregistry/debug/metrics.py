@@ -34,14 +34,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60)
 
 _ROUTE = re.compile(
-    r"^/v2/(?P<name>.+)/(?:"
+    r"/v2/(?P<name>.+)/(?:"
     r"(?P<tags>tags/list)"
     r"|(?P<manifest>manifests/[^/]+)"
     r"|(?P<blob_upload_chunk>blobs/uploads/[^/]+)"
     r"|(?P<blob_upload>blobs/uploads/?)"
     r"|(?P<blob>blobs/[^/]+)"
     r"|(?P<referrers>referrers/[^/]+)"
-    r")$"
+    r")",
+    re.DOTALL,
 )
 
 
@@ -55,7 +56,7 @@ def route_name(path: str, prefix: str = "/") -> str:
         return "base"
     if path == "/v2/_catalog":
         return "catalog"
-    match = _ROUTE.match(path)
+    match = _ROUTE.fullmatch(path)
     if match is None:
         return "other"
     return next(kind for kind, value in match.groupdict().items() if value and kind != "name")

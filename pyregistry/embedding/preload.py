@@ -34,7 +34,7 @@ from pyregistry.client.media import (
 from pyregistry.client.sources import hash_stream
 
 REF_NAME = "org.opencontainers.image.ref.name"
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
+_TAG = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 

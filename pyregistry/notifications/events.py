@@ -10,7 +10,6 @@ whole: its ``id`` and ``timestamp`` stay the same on every delivery attempt.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import uuid
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from pyregistry import json_input
 from pyregistry.config.model import HTTPConfig
 from pyregistry.events import (
     BLOB_DELETE,
@@ -205,7 +205,7 @@ class EventBuilder:
 def manifest_references(content: bytes | str) -> list[dict[str, Any]]:
     """``manifests`` of an index, else ``config`` then ``layers`` of an image manifest."""
     try:
-        doc = json.loads(content)
+        doc = json_input.loads(content)
     except ValueError:
         return []
     if not isinstance(doc, dict):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import ALGORITHMS, Digest
-from pyregistry.storage.enumerators import enumerate_blobs
 from pyregistry.storage.errors import BlobUnknown, NameInvalid, RangeInvalid
 from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.names import check_name
@@ -103,7 +103,7 @@ class BlobStore:
 
     def enumerate(self) -> AsyncIterator[Digest]:
         """Every blob in the store, read from the driver's tree (garbage collection)."""
-        return guarded_stream(enumerate_blobs(self._ctx))
+        return guarded_stream(blob.digest async for blob in stored.blobs(self._ctx.driver))
 
     @guarded
     async def redirect_url(self, digest: Digest) -> str | None:
@@ -206,6 +206,7 @@ class LinkedBlobStore:
         await self._link_descriptor(self._link(descriptor.digest), descriptor)
 
     async def _link_descriptor(self, link: str, descriptor: BlobDescriptor) -> None:
-        await self._ctx.write_link(link, descriptor.digest)
+        async with self._ctx.change(self.repository, contents=False):
+            await self._ctx.write_link(link, descriptor.digest)
         if self._ctx.cache is not None:
             await self._ctx.cache.set(self.repository, descriptor)

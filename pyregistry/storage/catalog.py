@@ -53,7 +53,7 @@ async def _walk(
         if base.startswith("_"):
             continue
         name = f"{prefix}/{base}" if prefix else base
-        if not NAME_PATTERN.match(name):
+        if not NAME_PATTERN.fullmatch(name):
             continue  # not a valid repository name: nothing below can be one either
         # Skip subtrees that sort entirely before ``after``.
         if after is not None and not _may_follow(name, after):

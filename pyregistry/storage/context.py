@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import READONLY_MESSAGE, DigestInvalid, Unsupported
+from pyregistry.storage.metadata import NO_CHANGE, IndexChange, MetadataIndex
 from pyregistry.storage.policy import ManifestPolicy
 from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from storage_drivers.base import StorageDriver
@@ -50,6 +52,7 @@ class StorageContext:
     readonly: bool = False
     cache: BlobDescriptorCache | None = None
     policy: ManifestPolicy = field(default_factory=ManifestPolicy)
+    index: MetadataIndex | None = None
     uploads: OrderedDict[tuple[str, str], UploadProgress] = field(default_factory=OrderedDict)
     upload_locks: UploadLocks = field(default_factory=LocalUploadLocks)
 
@@ -62,6 +65,14 @@ class StorageContext:
         self.check_writable()
         if not self.delete_enabled:
             raise Unsupported("deletes are disabled on this registry")
+
+    def change(
+        self, repository: str, *, contents: bool = True
+    ) -> AbstractAsyncContextManager[IndexChange]:
+        """Wrap a write that can change a listing (see :mod:`pyregistry.storage.metadata`)."""
+        if self.index is None:
+            return NO_CHANGE
+        return self.index.change(repository, contents=contents)
 
     def progress(self, repo: str, upload_id: str) -> UploadProgress:
         """This process's progress record for an upload session, created on first use."""

@@ -11,7 +11,7 @@ from pyregistry.storage.errors import DigestInvalid, UnsupportedDigestAlgorithm
 #: Algorithms we can verify, with the hex length each produces.
 ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
 
-_DIGEST = re.compile(r"^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$")
+_DIGEST = re.compile(r"([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -24,7 +24,7 @@ class Digest:
     @classmethod
     def parse(cls, value: str) -> Digest:
         """Parse ``alg:hex``; raise DigestInvalid for bad grammar or an unknown algorithm."""
-        m = _DIGEST.match(value or "")
+        m = _DIGEST.fullmatch(value or "")
         if not m:
             raise DigestInvalid(f"invalid digest: {value!r}", detail={"digest": value})
         alg, hexpart = m.group(1), m.group(2)

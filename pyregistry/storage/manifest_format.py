@@ -9,10 +9,10 @@ whose ``mediaType`` contradicts a manifest Content-Type is invalid, as in distri
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyregistry import json_input
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import DigestInvalid, ManifestInvalid
 
@@ -128,7 +128,7 @@ def _annotations(value: dict[str, Any], where: str) -> dict[str, str]:
 
 def _decode(content: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(content)
+        document = json_input.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _invalid(f"manifest is not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
@@ -155,7 +155,7 @@ def stored_document(content: bytes) -> dict[str, Any] | None:
     hold anything: readers degrade instead of failing.
     """
     try:
-        document = json.loads(content)
+        document = json_input.loads(content)
     except (ValueError, UnicodeDecodeError):
         return None
     return document if isinstance(document, dict) else None

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
 from pyregistry.storage.content_cache import ContentCache
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import PutManifestResult, StoredManifest
 from pyregistry.storage.digest import Digest
-from pyregistry.storage.enumerators import enumerate_manifests
 from pyregistry.storage.errors import (
     BlobUnknown,
     DigestInvalid,
@@ -25,7 +25,9 @@ from pyregistry.storage.errors import (
 )
 from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.manifest_format import (
+    OCI_MANIFEST,
     ParsedManifest,
+    infer_media_type,
     media_type_of,
     parse_manifest,
     raw_references,
@@ -88,7 +90,8 @@ class ManifestStore:
 
     def enumerate(self) -> AsyncIterator[Digest]:
         """Every manifest revision stored here, tagged or not (garbage collection)."""
-        return guarded_stream(enumerate_manifests(self._ctx, self.repository))
+        revisions = stored.manifest_revisions(self._ctx.driver, self.repository, False)
+        return guarded_stream(entry.digest async for entry in revisions)
 
     @guarded
     async def exists(self, digest: Digest) -> bool:
@@ -134,9 +137,12 @@ class ManifestStore:
         await self._check_references(parsed)
         await self._global.put(content, actual.algorithm)
         subject = parsed.subject.digest if parsed.subject is not None else None
-        if subject is not None:
-            await add_referrer(self._ctx, self.repository, subject, actual)
-        await self._ctx.write_link(self._revision(actual), actual)
+        async with self._ctx.change(self.repository) as change:
+            if subject is not None:
+                await add_referrer(self._ctx, self.repository, subject, actual)
+            await self._ctx.write_link(self._revision(actual), actual)
+            served_as = infer_media_type(parsed.document) or OCI_MANIFEST
+            change.manifest_stored(actual, served_as, len(content))
         if self._cache is not None:
             self._cache.put(actual, content)
         for tag in tags:
@@ -163,6 +169,8 @@ class ManifestStore:
                         f"manifest {child.digest} is unknown to this repository", detail=detail
                     )
             return
+        if not self._ctx.policy.blobs_required:
+            return
         required = [parsed.config] if parsed.config is not None else []
         required += [layer for layer in parsed.layers if not layer.is_external]
         for descriptor in required:
@@ -186,17 +194,19 @@ class ManifestStore:
             content: bytes | None = await self._ctx.driver.get_content(paths.blob_data_path(target))
         except PathNotFound:
             content = None  # dangling revision link: still deletable
-        try:
-            await self._ctx.driver.delete(revision)
-        except PathNotFound as exc:
-            raise self._unknown(digest) from exc
-        if self._cache is not None:
-            self._cache.discard(target)  # only memory: every GET reads the revision link
-        subject = subject_of(content) if content is not None else None
-        if subject is not None:
-            await remove_referrer(self._ctx, self.repository, subject, digest)
-        for tag in await self._tags.lookup(digest):
+        async with self._ctx.change(self.repository) as change:
             try:
-                await self._ctx.driver.delete(paths.tag_path(self.repository, tag))
-            except PathNotFound:
-                pass
+                await self._ctx.driver.delete(revision)
+            except PathNotFound as exc:
+                raise self._unknown(digest) from exc
+            if self._cache is not None:
+                self._cache.discard(target)  # only memory: every GET reads the revision link
+            subject = subject_of(content) if content is not None else None
+            if subject is not None:
+                await remove_referrer(self._ctx, self.repository, subject, digest)
+            for tag in await self._tags.lookup(digest):
+                try:
+                    await self._ctx.driver.delete(paths.tag_path(self.repository, tag))
+                except PathNotFound:
+                    pass
+            change.manifest_deleted(digest)

@@ -25,7 +25,7 @@ LEASES_ROOT = f"{PYREGISTRY_ROOT}/leases"
 BLOBS_ROOT = f"{ROOT}/blobs"
 REPOSITORIES_ROOT = f"{ROOT}/repositories"
 
-_HEX = re.compile(r"^[a-f0-9]+$")
+_HEX = re.compile(r"[a-f0-9]+")
 _LEASE_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
@@ -34,7 +34,7 @@ def check_digest(digest: Digest) -> Digest:
     if not isinstance(digest, Digest):
         raise DigestInvalid(f"invalid digest: {digest!r}", detail={"digest": str(digest)})
     length = ALGORITHMS.get(digest.algorithm)
-    if length is None or len(digest.hex) != length or not _HEX.match(digest.hex):
+    if length is None or len(digest.hex) != length or not _HEX.fullmatch(digest.hex):
         raise DigestInvalid(f"invalid digest: {digest}", detail={"digest": str(digest)})
     return digest
 

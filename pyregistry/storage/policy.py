@@ -10,7 +10,9 @@ blobs an image needs) is not optional and lives in ``manifest_format`` and
   fragment, match ``url_allow`` when set and not match ``url_deny`` when set;
 * ``index_platforms``: ``all`` - every child of an index must be in the repository;
   ``none`` - sparse indexes are accepted; ``list`` - only children whose platform is in
-  ``platform_list`` (all when it is empty, and children without a platform always).
+  ``platform_list`` (all when it is empty, and children without a platform always);
+* ``sparse`` (``manifests.sparse``, not turned off by ``enabled``): an image manifest's
+  config and layers and an index's children may all be absent.
 """
 
 from __future__ import annotations
@@ -38,13 +40,20 @@ class ManifestPolicy:
     index_platforms: str = INDEXES_ALL
     #: ``(architecture, os)`` pairs whose child manifests must exist (``list`` mode).
     platform_list: tuple[tuple[str, str], ...] = field(default=())
+    #: ``manifests.sparse``: referenced blobs and child manifests may be absent.
+    sparse: bool = False
     #: Larger manifests are refused with MANIFEST_TOO_LARGE (413) before parsing.
     max_manifest_size: int = MAX_MANIFEST_SIZE
 
     @property
     def index_children_required(self) -> bool:
         """Every child of an index must exist."""
-        return self.enabled and self.index_platforms == INDEXES_ALL
+        return self.enabled and not self.sparse and self.index_platforms == INDEXES_ALL
+
+    @property
+    def blobs_required(self) -> bool:
+        """An image manifest's config and layers must exist."""
+        return not self.sparse
 
     def url_allowed(self, url: str) -> bool:
         if not self.enabled:
@@ -58,7 +67,7 @@ class ManifestPolicy:
 
     def platform_must_exist(self, platform: Any) -> bool:
         """Whether an index child with this ``platform`` must already be in the repository."""
-        if not self.enabled or self.index_platforms == INDEXES_NONE:
+        if not self.enabled or self.sparse or self.index_platforms == INDEXES_NONE:
             return False
         if self.index_platforms == INDEXES_ALL or not self.platform_list:
             return True

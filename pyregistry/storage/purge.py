@@ -58,7 +58,7 @@ async def purge_uploads(
             continue
         for child in children:
             upload_id = child.rsplit("/", 1)[-1]
-            if not UPLOAD_ID_PATTERN.match(upload_id):
+            if not UPLOAD_ID_PATTERN.fullmatch(upload_id):
                 continue
             started = await _started_at(ctx, repository, upload_id)
             if started is not None and started >= cutoff:

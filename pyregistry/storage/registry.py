@@ -15,6 +15,7 @@ from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.manifests import ManifestStore
+from pyregistry.storage.metadata import MetadataIndex
 from pyregistry.storage.names import check_name
 from pyregistry.storage.policy import INDEXES_ALL, INDEXES_NONE, ManifestPolicy
 from pyregistry.storage.purge import purge_uploads as _purge_uploads
@@ -29,11 +30,12 @@ class Registry:
     """Registry semantics (distribution's) over any storage driver.
 
     ``policy``: the deployment's manifest rules (the config's ``validation`` section),
-    checked by every manifest put. ``validate_index_children=False`` is shorthand for a
-    policy accepting sparse indexes (children this repository does not have).
+    checked by every manifest put. ``validate_index_children=False`` and
+    ``validate_manifest_blobs=False`` are shorthands for a policy accepting sparse indexes
+    and sparse manifests (children, config and layers this repository does not have).
     ``upload_locks`` keeps writers of one upload session apart; the default covers this
     process only (see ``session_lock.py``), the served app passes one that reaches across
-    processes.
+    processes. ``index``: the metadata index told of every write (``metadata.py``).
     """
 
     def __init__(
@@ -47,10 +49,13 @@ class Registry:
         policy: ManifestPolicy | None = None,
         validate_index_children: bool = True,
         upload_locks: UploadLocks | None = None,
+        validate_manifest_blobs: bool = True,
+        index: MetadataIndex | None = None,
     ) -> None:
         if policy is None:
             policy = ManifestPolicy(
-                index_platforms=INDEXES_ALL if validate_index_children else INDEXES_NONE
+                index_platforms=INDEXES_ALL if validate_index_children else INDEXES_NONE,
+                sparse=not validate_manifest_blobs,
             )
         self._ctx = StorageContext(
             driver=driver,
@@ -60,7 +65,10 @@ class Registry:
             cache=blob_descriptor_cache,
             policy=policy,
             upload_locks=upload_locks if upload_locks is not None else LocalUploadLocks(),
+            index=index,
         )
+        if index is not None:
+            index.attach(self)
         self._blob_store = BlobStore(self._ctx)
         self._manifest_cache = ContentCache()
 
@@ -107,8 +115,20 @@ class Registry:
         return Repository(self._ctx, check_name(name), self._blob_store, self._manifest_cache)
 
     @guarded
-    async def catalog(self, n: int | None = None, last: str | None = None) -> list[str]:
+    async def catalog(
+        self, n: int | None = None, last: str | None = None, *, from_storage: bool = False
+    ) -> list[str]:
+        """Repository names after ``last`` (``from_storage``: walk storage, not the index)."""
+        if self._ctx.index is not None and not from_storage and (n is None or n > 0):
+            indexed = await self._ctx.index.catalog(n, last or None)
+            if indexed is not None:
+                return indexed
         return await _catalog.catalog(self._ctx, n, last)
+
+    @property
+    def index(self) -> MetadataIndex | None:
+        """The metadata index answering listings (None: storage is walked every time)."""
+        return self._ctx.index
 
     async def stat_blob(self, digest: Digest) -> BlobDescriptor | None:
         """The blob in the global store, whatever repository links it."""
@@ -120,8 +140,10 @@ class Registry:
         return await _purge_uploads(self._ctx, older_than_seconds, dry_run)
 
     async def close(self) -> None:
-        """Release the driver's and the cache's connections and thread pools."""
+        """Release the driver's, the cache's and the index's resources."""
         await self._ctx.upload_locks.close()
+        if self._ctx.index is not None:
+            await self._ctx.index.close()
         await self._ctx.driver.close()
         close_cache = getattr(self._ctx.cache, "close", None)
         if close_cache is not None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import builtins
+from dataclasses import dataclass
+from datetime import datetime
 
 from pyregistry.storage import paths
 from pyregistry.storage.catalog import repository_exists
@@ -13,6 +15,15 @@ from pyregistry.storage.errors import ManifestUnknown, NameUnknown
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.names import TAG_PATTERN
 from storage_drivers.errors import PathNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    """A tag as storage has it: what it points at and when that was written."""
+
+    tag: str
+    digest: Digest
+    pushed_at: datetime
 
 
 def paginate(items: list[str], n: int | None, last: str | None) -> list[str]:
@@ -48,8 +59,10 @@ class TagStore:
         self._ctx.check_writable()
         if await self._ctx.read_link(revision) is None:
             raise ManifestUnknown(detail={"digest": str(digest)})
-        await self._ctx.write_link(index, digest)
-        await self._ctx.write_link(current, digest)
+        async with self._ctx.change(self.repository) as change:
+            await self._ctx.write_link(index, digest)
+            await self._ctx.write_link(current, digest)
+            change.tagged(tag, digest)
 
     @guarded
     async def untag(self, tag: str) -> None:
@@ -58,10 +71,12 @@ class TagStore:
         self._ctx.check_delete()
         if not await self._ctx.exists(path):
             raise ManifestUnknown(f"tag {tag!r} is not known", detail={"tag": tag})
-        try:
-            await self._ctx.driver.delete(path)
-        except PathNotFound as exc:
-            raise ManifestUnknown(f"tag {tag!r} is not known", detail={"tag": tag}) from exc
+        async with self._ctx.change(self.repository) as change:
+            try:
+                await self._ctx.driver.delete(path)
+            except PathNotFound as exc:
+                raise ManifestUnknown(f"tag {tag!r} is not known", detail={"tag": tag}) from exc
+            change.untagged(tag)
 
     async def _all(self) -> list[str]:
         root = paths.tags_path(self.repository)
@@ -70,16 +85,39 @@ class TagStore:
         except PathNotFound:
             return []
         names = (child.rsplit("/", 1)[-1] for child in children)
-        return sorted(name for name in names if TAG_PATTERN.match(name))
+        return sorted(name for name in names if TAG_PATTERN.fullmatch(name))
 
     @guarded
-    async def list(self, n: int | None = None, last: str | None = None) -> list[str]:
-        """Tags in lexical order after ``last``, at most ``n``; NameUnknown for no repository."""
+    async def list(
+        self, n: int | None = None, last: str | None = None, *, from_storage: bool = False
+    ) -> list[str]:
+        """Tags in lexical order after ``last``, at most ``n``; NameUnknown for no repository.
+        ``from_storage`` skips the metadata index (to build it)."""
         repository = paths.repository_path(self.repository)
-        tags = await self._all()
-        if not tags and not await repository_exists(self._ctx, repository):
+        index = None if from_storage else self._ctx.index
+        indexed = await index.tags(self.repository, n, last) if index is not None else None
+        if indexed is not None:
+            tags, total = indexed.tags, indexed.total
+        else:
+            tags = await self._all()
+            total = len(tags)
+            tags = paginate(tags, n, last)
+        if not total and not await repository_exists(self._ctx, repository):
             raise NameUnknown(detail={"name": self.repository})
-        return paginate(tags, n, last)
+        return tags
+
+    @guarded
+    async def describe(self, tag: str) -> TagInfo | None:
+        """The tag's digest and when its current link was written (None: no such tag)."""
+        link = paths.tag_current_link_path(self.repository, tag)
+        digest = await self._ctx.read_link(link)
+        if digest is None:
+            return None
+        try:
+            info = await self._ctx.driver.stat(link)
+        except PathNotFound:
+            return None
+        return TagInfo(tag, digest, info.mod_time)
 
     @guarded
     async def lookup(self, digest: Digest) -> builtins.list[str]:

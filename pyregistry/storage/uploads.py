@@ -84,10 +84,11 @@ class UploadStore:
         upload_id = str(uuid.uuid4())
         started_at = datetime.now(UTC).replace(microsecond=0)
         driver = self._ctx.driver
-        await driver.put_content(
-            paths.upload_started_at_path(self.repository, upload_id),
-            format_started_at(started_at).encode(),
-        )
+        async with self._ctx.change(self.repository, contents=False):  # it may appear now
+            await driver.put_content(
+                paths.upload_started_at_path(self.repository, upload_id),
+                format_started_at(started_at).encode(),
+            )
         writer = await driver.writer(paths.upload_data_path(self.repository, upload_id))
         await writer.close()
         progress = self._ctx.progress(self.repository, upload_id)

@@ -26,7 +26,7 @@ from storage_drivers.base import FileInfo
 from storage_drivers.errors import PathNotFound, StorageDriverError, StorageFull
 from storage_drivers.filesystem.root import DRIVER, Root
 
-_COMPONENT = re.compile(r"^[A-Za-z0-9._-]+$")
+_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
 TMP_MARK = "~tmp."
 #: errno values meaning "no room left": a full file system, an exhausted quota.
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
@@ -34,7 +34,7 @@ _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
 def visible_name(name: str) -> bool:
     """Whether a directory entry can be named by a driver path (helper files cannot)."""
-    return name not in (".", "..") and _COMPONENT.match(name) is not None
+    return name not in (".", "..") and _COMPONENT.fullmatch(name) is not None
 
 
 def temp_name(os_path: str) -> str:

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from storage_drivers.base import FileInfo
 
-_COMPONENT = re.compile(r"^[A-Za-z0-9._-]+$")
+_COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def walk_key(relative: str) -> str:
@@ -30,7 +30,9 @@ def walk_key(relative: str) -> str:
 
 def valid_relative(relative: str) -> bool:
     """Whether every component is a legal path component (drops ``~pending``, ``dir/``)."""
-    return all(_COMPONENT.match(part) and part not in (".", "..") for part in relative.split("/"))
+    return all(
+        _COMPONENT.fullmatch(part) and part not in (".", "..") for part in relative.split("/")
+    )
 
 
 def _bound(relative: str) -> str:

@@ -53,7 +53,7 @@ class Layout:
         if not name.startswith(root):
             return None
         path = "/" + name[len(root) :].rstrip("/")
-        return path if PATH_PATTERN.match(path) else None
+        return path if PATH_PATTERN.fullmatch(path) else None
 
     def writer_state(self, path: str) -> str:
         """The object naming the segments of the uncommitted writer for ``path``."""

@@ -65,8 +65,7 @@ class Registry:
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
         env.update(PYREGISTRY_HTTP=self.parser, PYREGISTRY_LOOP=self.loop)
         argv = [sys.executable, "-m", "pyregistry", "serve", str(self.config)]
-        if self.workers > 1:
-            argv += ["--workers", str(self.workers)]
+        argv += ["--workers", str(self.workers)]  # the default is one per core
         self.starts += 1
         with (
             open(self.directory / "stdout.log", "ab") as out,

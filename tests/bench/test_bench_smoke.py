@@ -15,14 +15,28 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ROWS = ("monolithic", "chunked", "pull", "manifest", "images")
+ROWS = (
+    "monolithic",
+    "chunked",
+    "pull",
+    "parallel",
+    "manifest",
+    "head",
+    "tags",
+    "catalog",
+    "images",
+)
+DEBIAN_DISTRIBUTION = "/usr/bin/docker-registry"
 TIMEOUT = 180
 
 
-def run_bench(tmp_path: Path, *args: str) -> tuple[dict[str, Any], str]:
+def run_bench(
+    tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None
+) -> tuple[dict[str, Any], str]:
     """Run the bench CLI in a subprocess; its JSON document and stdout."""
     out = tmp_path / "figures.json"
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYREGISTRY_BENCH_")}
+    env.update(env_extra or {})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json", str(out), *args],
@@ -38,20 +52,63 @@ def run_bench(tmp_path: Path, *args: str) -> tuple[dict[str, Any], str]:
 
 
 def test_quick_bench_filesystem_against_distribution(tmp_path: Path) -> None:
-    document, stdout = run_bench(tmp_path, "--targets", "fs,dist", "--workers", "2")
+    document, stdout = run_bench(tmp_path, "--targets", "fs,dist")
     assert document["errors"] == {}
+    assert document["distribution"].startswith("2.8")  # Debian's, when no binary is named
+    assert "dist = distribution 2.8" in stdout
     for target in ("fs", "dist"):
         figures = document["results"][target]
         assert sorted(figures) == sorted(ROWS)
         for row, figure in figures.items():
             assert figure["value"] > 0, (target, row, figure)
     assert document["results"]["fs"]["pull"]["unit"] == "MiB/s"
-    assert document["results"]["fs"]["manifest"]["unit"] == "req/s"
+    for row in ("manifest", "head", "tags", "catalog"):
+        assert document["results"]["fs"][row]["unit"] == "req/s"
+    assert document["results"]["fs"]["parallel"]["unit"] == "MiB/s"
+    assert "8 parallel pulls of 4 MiB" in stdout
+    assert "_catalog?n=10 over 24 repositories" in stdout
+    assert "tags/list of 30 tags" in stdout
     # Every printed row carries a pyregistry/distribution ratio.
     table = stdout.split("fs/dist", 1)[1]
     for label in document["labels"].values():
         line = next(line for line in table.splitlines() if line.startswith(label))
         assert float(line.split()[-1]) > 0, line
+
+
+def test_distribution_binary_by_option_or_environment(tmp_path: Path) -> None:
+    """The named binary is the one run (here Debian's, named explicitly), with medians
+    over interleaved rounds."""
+    by_option, _ = run_bench(
+        tmp_path,
+        *("--targets", "dist", "--rows", "head,tags", "--repeat", "2"),
+        *("--distribution", DEBIAN_DISTRIBUTION),
+    )
+    by_env, _ = run_bench(
+        tmp_path,
+        *("--targets", "dist", "--rows", "catalog"),
+        env_extra={"PYREGISTRY_BENCH_DISTRIBUTION": DEBIAN_DISTRIBUTION},
+    )
+    for document in (by_option, by_env):
+        assert document["errors"] == {}
+        assert document["distribution"].startswith("2.8")
+    rounds = by_option["rounds"]["dist"]
+    assert len(rounds["head"]) == len(rounds["tags"]) == 2
+    assert by_option["results"]["dist"]["head"]["value"] == min(rounds["head"])  # lower middle
+    assert by_env["results"]["dist"]["catalog"]["value"] > 0
+
+
+def test_missing_distribution_binary_is_a_target_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--targets", "dist", "--rows", "head"]
+        + ["--distribution", str(tmp_path / "no-such-registry")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    assert "is not an executable file" in result.stdout
 
 
 def test_quick_bench_on_s3(tmp_path: Path) -> None:

@@ -67,11 +67,12 @@ async def test_redis_28_form(tmp_path: Path, redis_server: RedisServer) -> None:
 
 
 async def test_redis_3x_form(tmp_path: Path, redis_server: RedisServer) -> None:
-    redis = {"addrs": [redis_server.addr, "127.0.0.1:1"], "db": 2, "poolsize": 8}
+    # one address: several would mean a Redis Cluster, refused (tests/config/test_unsupported.py)
+    redis = {"addrs": [redis_server.addr], "db": 2, "poolsize": 8}
     config = config_from(tmp_path, {"blobdescriptor": "redis"}, redis=redis)
     cache = build_blob_descriptor_cache(config)
     assert isinstance(cache, RedisBlobDescriptorCache)
-    assert cache.settings.port == redis_server.port  # the first address
+    assert cache.settings.port == redis_server.port
     assert cache.settings.max_connections == 8
     assert cache.settings.connect_timeout == DEFAULT_CONNECT_TIMEOUT
     await round_trip(cache, redis_server, db=2)

@@ -112,8 +112,9 @@ def test_tls_certificate_that_does_not_exist_exits_2(
 
 def test_worker_count_from_flag_environment_or_default() -> None:
     from pyregistry.server import resolve_workers
+    from pyregistry.workers import default_workers
 
-    assert resolve_workers(None, {}) == 1
+    assert resolve_workers(None, {}) == default_workers()
     assert resolve_workers(None, {"PYREGISTRY_WORKERS": "3"}) == 3
     assert resolve_workers("2", {"PYREGISTRY_WORKERS": "3"}) == 2
 
@@ -125,3 +126,20 @@ def test_unknown_storage_driver_exits_2(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert f"{config}: storage.azure: unknown storage driver 'azure'" in err
     assert "filesystem" in err  # lists what is available
+
+
+def test_serve_loads_only_its_own_command_module() -> None:
+    """The supervisor of several workers stays small: ``serve`` does not import the
+    access-control commands (cryptography, bcrypt); other commands still parse."""
+    script = (
+        "import sys; from pyregistry.cli import build_parser;"
+        "build_parser('serve').parse_args(['serve', 'x.yml']);"
+        "heavy = ('pyregistry.auth', 'cryptography', 'bcrypt');"
+        "print(sorted(m for m in heavy if m in sys.modules));"
+        "build_parser('user').parse_args(['user', 'add', 'alice', '--password-stdin']);"
+        "print('cryptography' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stdout + result.stderr

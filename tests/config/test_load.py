@@ -13,8 +13,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 NO_ENV: dict[str, str] = {}
 
 
+#: Examples that ask for what pyregistry cannot do (tests/config/test_unsupported.py).
+REFUSED_EXAMPLES = {
+    "distribution-config-cache.yml": "proxy",
+    "middleware.yml": "middleware.storage[0]",
+    "reference-filesystem.yml": "proxy",
+    "v2.8-reference.yml": "reporting.bugsnag",
+}
+
+
 def load(name: str, env: dict[str, str] | None = None) -> Config:
-    return load_config(str(FIXTURES / name), env or NO_ENV)
+    """Read an example as a file reader would: every key parsed, none refused."""
+    return load_config(str(FIXTURES / name), env or NO_ENV, supported_only=False)
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -25,6 +35,11 @@ def write(tmp_path: Path, text: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.yml")))
 def test_every_documented_example_loads(name: str) -> None:
+    if name in REFUSED_EXAMPLES:
+        with pytest.raises(ConfigError) as refused:
+            load_config(str(FIXTURES / name), NO_ENV)
+        assert refused.value.key == REFUSED_EXAMPLES[name]
+        assert refused.value.source is not None and refused.value.source.endswith(name)
     config = load(name)
     assert config.version == "0.1"
     assert config.source.endswith(name)
@@ -149,7 +164,11 @@ def test_no_file_means_the_builtin_defaults(
 
 
 def test_configuration_path_variable_names_the_file() -> None:
-    c = load_config(None, {"REGISTRY_CONFIGURATION_PATH": str(FIXTURES / "v2.8-reference.yml")})
+    c = load_config(
+        None,
+        {"REGISTRY_CONFIGURATION_PATH": str(FIXTURES / "v2.8-reference.yml")},
+        supported_only=False,
+    )
     assert c.storage.driver == "swift"
     assert c.warnings == []  # the variable is not taken for an override
 
@@ -293,6 +312,8 @@ def test_empty_sections_are_fine(tmp_path: Path) -> None:
 def test_loading_does_not_touch_os_environ(tmp_path: Path) -> None:
     before = dict(os.environ)
     load("reference-filesystem.yml", {"REGISTRY_HTTP_ADDR": ":1"})
+    with pytest.raises(ConfigError):  # refused, still without touching the environment
+        load_config(str(FIXTURES / "reference-filesystem.yml"), {"REGISTRY_HTTP_ADDR": ":1"})
     assert dict(os.environ) == before
 
 

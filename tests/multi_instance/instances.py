@@ -107,9 +107,16 @@ def instance_config(
 
 @contextlib.contextmanager
 def run_pair(
-    workdir: Path, *, s3: S3Server, redis_server: RedisServer, redis_db: int, redirect: bool
+    workdir: Path,
+    *,
+    s3: S3Server,
+    redis_server: RedisServer,
+    redis_db: int,
+    redirect: bool,
+    workers: int = 1,
 ) -> Iterator[RegistryPair]:
-    """Start A and B on a fresh root directory and an emptied Redis database.
+    """Start A and B (``workers`` processes each) on a fresh root directory and an emptied
+    Redis database.
 
     Leaving the block stops both and fails if either answered a 5xx or logged a traceback.
     """
@@ -130,7 +137,11 @@ def run_pair(
                 redirect=redirect,
             )
             config.write_text(yaml.safe_dump(settings))
-            process = stack.enter_context(RegistryProcess(["serve", str(config)], port=port))
+            process = stack.enter_context(
+                RegistryProcess(
+                    ["serve", str(config)], port=port, env={"PYREGISTRY_WORKERS": str(workers)}
+                )
+            )
             instances.append(Instance(name.upper(), port, process))
         pair = RegistryPair(
             a=instances[0],

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -72,7 +73,8 @@ def wait_for_port(port: int, timeout: float, alive: subprocess.Popen[bytes] | No
 
 
 class RegistryProcess:
-    """``pyregistry ARGS`` in ``cwd``, with ``env`` added to the environment."""
+    """``pyregistry ARGS`` in ``cwd``, with ``env`` added to the environment (a None value
+    removes the variable)."""
 
     def __init__(
         self,
@@ -80,7 +82,7 @@ class RegistryProcess:
         *,
         port: int,
         cwd: str | os.PathLike[str] | None = None,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         wait_ports: tuple[int, ...] = (),
         allow_server_errors: bool = False,
     ) -> None:
@@ -88,7 +90,7 @@ class RegistryProcess:
         self.allow_server_errors = allow_server_errors
         self.port = port
         self.cwd = str(cwd) if cwd else None
-        self.extra_env = env or {}
+        self.extra_env = dict(env or {})
         self.wait_ports = wait_ports
         self._logs = tempfile.TemporaryDirectory(prefix="pyregistry-proc-")
         self.proc: subprocess.Popen[bytes] | None = None
@@ -114,11 +116,15 @@ class RegistryProcess:
         return server_errors_in(self.stdout, self.stderr)
 
     def start(self, timeout: float = 20.0) -> RegistryProcess:
-        env = dict(os.environ)
+        env: dict[str, str | None] = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
         )
+        # One worker unless the test asks for more: the default (one per core) would make
+        # every test's registry as big as the machine; tests of the default remove this.
+        env.setdefault("PYREGISTRY_WORKERS", "1")
         env.update(self.extra_env)
+        environment = {name: value for name, value in env.items() if value is not None}
         with (
             open(Path(self._logs.name, "stdout"), "wb") as out,
             open(Path(self._logs.name, "stderr"), "wb") as err,
@@ -126,7 +132,7 @@ class RegistryProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pyregistry", *self.args],
                 cwd=self.cwd,
-                env=env,
+                env=environment,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,

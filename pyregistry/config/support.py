@@ -1,0 +1,117 @@
+"""No silent configuration: settings pyregistry accepts in the file but cannot honour
+stop start-up here, naming the key, instead of being ignored.
+
+The schema (:mod:`pyregistry.config.schema`) knows every key distribution knows, so that a
+distribution ``config.yml`` loads unchanged. Most are honoured. The ones below would
+change what the registry does if it honoured them, so asking for them is refused:
+
+* ``proxy``: pull-through caching is not supported yet;
+* ``log.hooks`` (mail on log lines), ``middleware`` (CloudFront, redirect, rewrite...),
+  ``reporting`` (Bugsnag, New Relic): unless disabled (a hook or middleware with
+  ``disabled: true``, a reporter without its key, as distribution reads them);
+* ``http.h2c.enabled``: pyregistry speaks HTTP/1.1 only;
+* ``compatibility.schema1.enabled``: schema1 manifests are refused on push;
+* ``policy.repository.classes``: no repository classes are enforced;
+* ``redis`` with ``mastername`` (Sentinel) or several ``addrs`` (go-redis then talks to a
+  Redis Cluster): the cache talks to one node.
+
+Keys that have no meaning for pyregistry and change nothing a client sees are accepted as
+no-ops, listed in the README: ``http.secret`` (upload state lives in storage, nothing is
+signed), ``http.http2`` (HTTP/2 is never offered; clients use HTTP/1.1),
+``storage.tag.concurrencylimit``, ``compatibility.schema1.signingkeyfile`` and the Redis
+pool and retry tuning keys redis-py has no equivalent for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pyregistry.config.errors import ConfigError
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _enabled_entries(entries: Any) -> list[tuple[int, Mapping[str, Any]]]:
+    """Entries of a list of hooks or middleware that are not ``disabled: true``."""
+    if not isinstance(entries, list):
+        return []
+    return [
+        (i, entry)
+        for i, entry in enumerate(entries)
+        if isinstance(entry, Mapping) and entry.get("disabled") is not True
+    ]
+
+
+def _refusals(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(key, reason)`` for every setting asked for that pyregistry cannot honour."""
+    found: list[tuple[str, str]] = []
+    if any(value is not None for value in _mapping(doc.get("proxy")).values()):
+        found.append(
+            (
+                "proxy",
+                "pull-through caching (a proxy/mirror registry) is not supported yet; "
+                "remove the proxy section",
+            )
+        )
+    for i, _hook in _enabled_entries(_mapping(doc.get("log")).get("hooks")):
+        found.append(
+            (f"log.hooks[{i}]", "log hooks are not supported; remove it or set disabled: true")
+        )
+    middleware = _mapping(doc.get("middleware"))
+    for point in ("registry", "repository", "storage"):
+        for i, entry in _enabled_entries(middleware.get(point)):
+            found.append(
+                (
+                    f"middleware.{point}[{i}]",
+                    f"{point} middleware {entry.get('name')!r} is not supported; "
+                    "remove it or set disabled: true",
+                )
+            )
+    reporting = _mapping(doc.get("reporting"))
+    if _mapping(reporting.get("bugsnag")).get("apikey"):
+        found.append(("reporting.bugsnag", "error reporting to Bugsnag is not supported"))
+    if _mapping(reporting.get("newrelic")).get("licensekey"):
+        found.append(("reporting.newrelic", "reporting to New Relic is not supported"))
+    if _mapping(_mapping(doc.get("http")).get("h2c")).get("enabled") is True:
+        found.append(("http.h2c.enabled", "h2c is not supported: pyregistry serves HTTP/1.1"))
+    schema1 = _mapping(_mapping(doc.get("compatibility")).get("schema1"))
+    if schema1.get("enabled") is True:
+        found.append(
+            ("compatibility.schema1.enabled", "Docker schema1 manifests are not supported")
+        )
+    if _mapping(_mapping(doc.get("policy")).get("repository")).get("classes"):
+        found.append(("policy.repository.classes", "repository classes are not supported"))
+    found.extend(_redis_refusals(_mapping(doc.get("redis"))))
+    return found
+
+
+def _redis_refusals(redis: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    if redis.get("mastername"):
+        found.append(("redis.mastername", "Redis Sentinel is not supported: give one node"))
+    addrs = {str(a) for a in redis.get("addrs") or []} | (
+        {str(redis["addr"])} if redis.get("addr") else set()
+    )
+    if len(addrs) > 1:
+        found.append(
+            (
+                "redis.addrs",
+                "several addresses mean a Redis Cluster, which is not supported: give one node",
+            )
+        )
+    return found
+
+
+def refuse_unsupported(doc: Mapping[str, Any], source: str) -> None:
+    """Raise :class:`ConfigError` for the first setting pyregistry cannot honour (all of
+    them named in the message when there are several)."""
+    found = _refusals(doc)
+    if not found:
+        return
+    key, reason = found[0]
+    others = [k for k, _ in found[1:]]
+    also = f" (also not supported: {', '.join(others)})" if others else ""
+    raise ConfigError(reason + also, key=key, source=source)

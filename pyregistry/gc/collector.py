@@ -1,0 +1,75 @@
+"""One offline mark-and-sweep over a driver: mark everything, then sweep in order.
+
+Marking completes before the first removal, so an unreadable manifest (or a storage error
+while marking) ends the run with nothing changed. The run is only safe while nothing
+pushes: the registry is stopped or read-only, exactly as for distribution's command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from pyregistry.gc.mark import mark
+from pyregistry.gc.progress import Progress
+from pyregistry.gc.references import ManifestUnreadable
+from pyregistry.gc.report import Report
+from pyregistry.gc.sweep import DEFAULT_CONCURRENCY, SpareCheck, Sweeper
+from pyregistry.storage.cache import BlobDescriptorCache
+from storage_drivers.base import StorageDriver
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    dry_run: bool = False
+    delete_untagged: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+
+
+async def collect(
+    driver: StorageDriver,
+    options: CollectOptions = CollectOptions(),
+    *,
+    caches: Sequence[BlobDescriptorCache] = (),
+    progress: Progress | None = None,
+    out: TextIO | None = None,
+    spare: SpareCheck | None = None,
+) -> Report:
+    """Collect garbage on ``driver``; problems end up in ``report.errors``, never raised.
+
+    ``out`` receives one line per object that goes (None: quiet); ``caches`` forget every
+    removed object; ``spare`` may veto single removals (see :mod:`pyregistry.gc.sweep`).
+    """
+    report = Report(dry_run=options.dry_run)
+    progress = progress if progress is not None else Progress(enabled=False)
+    try:
+        result = await mark(
+            driver, delete_untagged=options.delete_untagged, report=report, progress=progress
+        )
+    except ManifestUnreadable as exc:
+        report.fail(f"manifest {exc}; nothing was deleted")
+    except Exception as exc:  # storage trouble while marking: stop before any removal
+        report.fail(f"marking failed: {exc}; nothing was deleted")
+    else:
+        sweeper = Sweeper(
+            driver,
+            report,
+            dry_run=options.dry_run,
+            caches=caches,
+            progress=progress,
+            out=out,
+            spare=spare,
+            concurrency=options.concurrency,
+        )
+        await sweeper.manifests(result.removals)
+        await sweeper.layer_links(result.repositories, result.marked)
+        try:
+            candidates = await sweeper.unmarked_blobs(result.marked)
+        except Exception as exc:
+            report.fail(f"listing blobs failed: {exc}")
+        else:
+            await sweeper.blobs(candidates)
+    progress.close()
+    report.finish()
+    return report

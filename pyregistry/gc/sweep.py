@@ -1,0 +1,186 @@
+"""Sweep: remove what marking left unmarked, in an order that never dangles.
+
+First the unmarked manifest revisions (with their tag history and referrers index
+entries), then every repository's links to unmarked blobs, then the unmarked blobs'
+data. A crash between steps leaves only garbage for the next run, never a visible
+manifest whose content is gone.
+
+Every removal also makes the blob descriptor caches forget it, so a registry sharing
+the cache (Redis) does not answer "present" for collected content. Already-missing paths
+are reported and skipped; any other failure is recorded and the sweep goes on with the
+rest, so one bad object does not leave the whole store uncollected.
+
+``spare``, when given, is asked right before each removal and may veto it; the offline
+command has none, an online collector passes its grace-period re-check there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Literal, TextIO, TypeVar
+
+from pyregistry.gc.mark import ManifestRemoval
+from pyregistry.gc.progress import Progress
+from pyregistry.gc.report import Report
+from pyregistry.storage import enumerate as stored
+from pyregistry.storage.cache import BlobDescriptorCache
+from pyregistry.storage.digest import Digest
+from pyregistry.storage.enumerate import StoredBlob
+from pyregistry.storage.removal import remove_blob, remove_layer_link, remove_manifest_revision
+from storage_drivers.base import StorageDriver
+
+T = TypeVar("T")
+#: Removals in flight at once (the filesystem driver's threads, object store requests).
+DEFAULT_CONCURRENCY = 8
+
+Kind = Literal["manifest", "layer", "blob"]
+#: ``spare(kind, repository or None, digest)``: True keeps the object after all.
+SpareCheck = Callable[[Kind, str | None, Digest], Awaitable[bool]]
+
+
+async def _forget(caches: Sequence[BlobDescriptorCache], repo: str | None, digest: Digest) -> None:
+    for cache in caches:
+        await cache.delete(repo, digest)
+
+
+class Sweeper:
+    """Removes (or, in a dry run, lists) unmarked objects of one driver."""
+
+    def __init__(
+        self,
+        driver: StorageDriver,
+        report: Report,
+        *,
+        dry_run: bool = False,
+        caches: Sequence[BlobDescriptorCache] = (),
+        progress: Progress | None = None,
+        out: TextIO | None = None,
+        spare: SpareCheck | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        self.driver = driver
+        self.report = report
+        self.dry_run = dry_run
+        self.caches = caches
+        self.progress = progress if progress is not None else Progress(enabled=False)
+        self.out = out
+        self.spare = spare
+        self.concurrency = max(1, concurrency)
+
+    async def _each(self, items: Iterable[T], remove: Callable[[T], Awaitable[None]]) -> None:
+        """``remove`` every item, at most ``concurrency`` at once (it records its errors)."""
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def run(item: T) -> None:
+            try:
+                await remove(item)
+            finally:
+                limit.release()
+
+        async with asyncio.TaskGroup() as group:
+            for item in items:
+                await limit.acquire()
+                group.create_task(run(item))
+
+    def _say(self, line: str) -> None:
+        """A per-object line (distribution prints the same ones); none with ``--quiet``."""
+        if self.out is not None:
+            self.progress.interrupt()
+            self.out.write(line + "\n")
+
+    async def _spared(self, kind: Kind, repo: str | None, digest: Digest) -> bool:
+        return self.spare is not None and await self.spare(kind, repo, digest)
+
+    async def manifests(self, removals: Sequence[ManifestRemoval]) -> None:
+        """Unlink each unmarked manifest revision from its repository."""
+        self.progress.phase("sweep manifests", len(removals))
+        for removal in removals:
+            self._say(f"manifest eligible for deletion: {removal.repository}@{removal.digest}")
+        await self._each(removals, self._remove_manifest)
+
+    async def _remove_manifest(self, removal: ManifestRemoval) -> None:
+        name = f"{removal.repository}@{removal.digest}"
+        self.progress.advance()
+        if self.dry_run:
+            self.report.manifests_deleted += 1
+            return
+        if await self._spared("manifest", removal.repository, removal.digest):
+            return
+        try:
+            found = await remove_manifest_revision(
+                self.driver, removal.repository, removal.digest, removal.tags, removal.subject
+            )
+            await _forget(self.caches, removal.repository, removal.digest)
+        except Exception as exc:
+            self.report.fail(f"cannot delete manifest {name}: {exc}")
+            return
+        if found:
+            self.report.manifests_deleted += 1
+        else:
+            self.report.warn(f"manifest {name} was already gone")
+
+    async def layer_links(self, repositories: Iterable[str], marked: set[Digest]) -> None:
+        """Remove every repository's links to blobs that are not marked."""
+        repositories = list(repositories)
+        self.progress.phase("sweep layer links", len(repositories))
+        for repository in repositories:
+            doomed = [
+                link.digest
+                async for link in stored.layer_links(self.driver, repository)
+                if link.digest not in marked
+            ]
+            await self._each(doomed, functools.partial(self._remove_layer_link, repository))
+            self.progress.advance()
+
+    async def _remove_layer_link(self, repository: str, digest: Digest) -> None:
+        if self.dry_run:
+            self.report.layer_links_deleted += 1
+            return
+        if await self._spared("layer", repository, digest):
+            return
+        try:
+            found = await remove_layer_link(self.driver, repository, digest)
+            await _forget(self.caches, repository, digest)
+        except Exception as exc:
+            self.report.fail(f"cannot delete layer link {repository}@{digest}: {exc}")
+            return
+        self.report.layer_links_deleted += int(found)
+
+    async def unmarked_blobs(self, marked: set[Digest]) -> list[StoredBlob]:
+        """Blobs in the global store that nothing marked (listing only, no removal)."""
+        self.progress.phase("list blobs")
+        found = []
+        async for blob in stored.blobs(self.driver):
+            self.progress.advance()
+            if blob.digest not in marked:
+                found.append(blob)
+        return found
+
+    async def blobs(self, candidates: Sequence[StoredBlob]) -> None:
+        """Remove the data of each unmarked blob."""
+        self.progress.phase("sweep blobs", len(candidates))
+        for blob in candidates:
+            self._say(f"blob eligible for deletion: {blob.digest}")
+        await self._each(candidates, self._remove_blob)
+
+    async def _remove_blob(self, blob: StoredBlob) -> None:
+        self.progress.advance()
+        if self.dry_run:
+            self.report.blobs_deleted += 1
+            self.report.bytes_freed += blob.size
+            return
+        if await self._spared("blob", None, blob.digest):
+            return
+        try:
+            found = await remove_blob(self.driver, blob.digest)
+            await _forget(self.caches, None, blob.digest)
+        except Exception as exc:
+            self.report.fail(f"cannot delete blob {blob.digest}: {exc}")
+            return
+        if found:
+            self.report.blobs_deleted += 1
+            self.report.bytes_freed += blob.size
+        else:
+            self.report.warn(f"blob {blob.digest} was already missing; skipped")

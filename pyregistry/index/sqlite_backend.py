@@ -1,0 +1,122 @@
+"""The index in a SQLite file on this host (the default), shared by its worker processes.
+
+All database work of a process runs on one thread of its own, so the connection is never
+shared between threads and the event loop never waits on a lock another process holds.
+A database that turns out not to be one (corrupt, overwritten) is replaced by a fresh,
+unready one under a new name (see ``files``), which is then built in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from pyregistry.index.backend import IndexUnavailable, Op, TagRow, TagsAnswer
+from pyregistry.index.files import IndexFile
+from pyregistry.index.sqlite_store import IndexStore
+
+T = TypeVar("T")
+log = logging.getLogger("pyregistry.index")
+
+
+class SqliteBackend:
+    """The index's rows in ``directory`` (see ``pyregistry.index.files`` for its layout)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.location = directory
+        self._file = IndexFile(directory)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="pyregistry-index")
+        self._closed = False
+
+    def _call(self, operation: Callable[[IndexStore], T]) -> T:
+        try:
+            if not self._file.valid():
+                self._file.open()
+            assert self._file.store is not None
+            return operation(self._file.store)
+        except sqlite3.OperationalError as exc:  # busy, I/O: try again next time
+            raise IndexUnavailable(str(exc)) from exc
+        except sqlite3.DatabaseError as exc:  # not a database, malformed: replace it
+            log.warning("metadata index unreadable (%s): replacing it", exc)
+            try:
+                self._file.open(replace=True)
+            except (OSError, sqlite3.Error) as again:
+                log.error("metadata index cannot be replaced: %s", again)
+            raise IndexUnavailable(str(exc)) from exc
+        except OSError as exc:
+            raise IndexUnavailable(str(exc)) from exc
+
+    async def _run(self, operation: Callable[[IndexStore], T]) -> T:
+        if self._closed:
+            raise IndexUnavailable("the index is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, operation)
+
+    async def ready(self) -> bool:
+        return await self._run(lambda s: s.ready())
+
+    async def present(self, name: str) -> bool:
+        return await self._run(lambda s: s.present(name))
+
+    async def read_tags(
+        self, name: str, n: int | None, last: str | None, stale_before: float
+    ) -> TagsAnswer:
+        return await self._run(lambda s: s.read_tags(name, n, last, stale_before))
+
+    async def read_catalog(
+        self, n: int | None, last: str | None
+    ) -> tuple[list[str], list[str]] | None:
+        return await self._run(lambda s: s.read_catalog(n, last))
+
+    async def media_types(self, name: str) -> dict[str, str]:
+        return await self._run(lambda s: s.media_types(name))
+
+    async def begin(self, name: str, token: str, now: float) -> bool:
+        return await self._run(lambda s: s.begin(name, token, now))
+
+    async def finish(
+        self, name: str, token: str, ops: Sequence[Op] | None, exists: bool | None, now: float
+    ) -> None:
+        await self._run(lambda s: s.finish(name, token, ops, exists, now))
+
+    async def mark_dirty(self, names: Sequence[str]) -> None:
+        await self._run(lambda s: s.mark_dirty(names))
+
+    async def mark_present(self, names: Sequence[str]) -> None:
+        await self._run(lambda s: s.mark_present(names))
+
+    async def repair_start(self, name: str, stale_before: float) -> int | None:
+        return await self._run(lambda s: s.repair_start(name, stale_before))
+
+    async def repair_commit(
+        self, name: str, generation: int, exists: bool, rows: Sequence[TagRow]
+    ) -> bool:
+        return await self._run(lambda s: s.repair_commit(name, generation, exists, rows))
+
+    async def claim_build(self, token: str, now: float, stale_before: float, force: bool) -> bool:
+        return await self._run(lambda s: s.claim_build(token, now, stale_before, force))
+
+    async def claim_check(self, now: float, lease: float) -> bool:
+        return await self._run(lambda s: s.claim_check(now, lease))
+
+    async def release_check(self) -> None:
+        await self._run(lambda s: s.release_check())
+
+    async def heartbeat(self, token: str, now: float) -> bool:
+        return await self._run(lambda s: s.heartbeat(token, now))
+
+    async def finish_build(self, token: str) -> bool:
+        return await self._run(lambda s: s.finish_build(token))
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._file.close)
+        self._executor.shutdown(wait=True)
