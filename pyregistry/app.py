@@ -5,7 +5,9 @@ Extension points for later features (all optional, all explicit):
 * ``middleware`` - extra Starlette ``Middleware`` wrapped inside the error trap, so any
   ``RegistryError`` they raise is answered in the spec's JSON format;
 * ``access_hooks`` - ``async hook(request, context)`` run after routing, before each
-  handler (auth: set ``context.actor`` or raise ``Unauthorized``/``Denied``);
+  handler, on the access the router computed (``context.access``); they may set
+  ``context.actor`` or raise ``Unauthorized``/``Denied``. Configured ``auth`` is the
+  first of them, and its token service a route of the app;
 * ``event_sink`` - receives ``emit(kind, context=..., repository=..., **details)`` after
   every successful blob/manifest push, pull, mount and delete. Events come from the
   storage side: the API gets the registry wrapped by
@@ -30,6 +32,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.routing import Route
 
 from pyregistry.api.context import AccessHook
 from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
@@ -83,21 +86,14 @@ def _catalog_max_entries(config: Config) -> int:
         return DEFAULT_CATALOG_MAX_ENTRIES
 
 
-def _auth_middleware(config: Config) -> list[Middleware]:
-    """Access control when ``auth`` is configured (imported only then: it is heavy)."""
+def _auth(config: Config) -> tuple[list[Route], list[AccessHook]]:
+    """Access control when ``auth`` is configured (imported only then: it is heavy): the
+    token route and the hook that authorizes each request after routing."""
     if not config.auth:
-        return []
-    from pyregistry.auth import auth_middleware
+        return [], []
+    from pyregistry.auth import registry_auth
 
-    return auth_middleware(config)
-
-
-def _auth_hooks(config: Config) -> list[AccessHook]:
-    if not config.auth:
-        return []
-    from pyregistry.auth import access_hook
-
-    return [access_hook]
+    return registry_auth(config)
 
 
 def create_app(
@@ -119,11 +115,12 @@ def create_app(
     if sinks:
         sink = sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
         namespace = NotifyingNamespace(registry, sink)
+    auth_routes, auth_hooks = _auth(config)
     state = ApiState(
         config=config,
         registry=namespace,
         urls=UrlBuilder(config.http),
-        access_hooks=[*_auth_hooks(config), *access_hooks],
+        access_hooks=[*auth_hooks, *access_hooks],
         catalog_max_entries=_catalog_max_entries(config),
     )
     prefix = normalize_prefix(config.http.prefix)
@@ -153,12 +150,12 @@ def create_app(
     app = Starlette(
         routes=[
             PrefixRoute(prefix + "/v2", ApiDispatcher(state)),
+            *auth_routes,
             PrefixRoute("/", NotFoundEndpoint(), param="path"),
         ],
         middleware=[
             Middleware(ResponseHeadersMiddleware, headers=config.http.headers),
             Middleware(ErrorTrapMiddleware),
-            *_auth_middleware(config),
             *middleware,
         ],
         lifespan=lifespan,

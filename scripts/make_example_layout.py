@@ -14,7 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from pyregistry.embedding.content import OCI_MANIFEST, random_image
+from pyregistry.client.content import build_image
+from pyregistry.client.media import OCI_MANIFEST
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO / "examples" / "images" / "demo-layout"
@@ -23,11 +24,11 @@ SEED = "pyregistry-demo-layout"
 
 def write_layout(directory: Path) -> Path:
     """Replace ``directory`` with the layout: ``oci-layout``, ``index.json``, ``blobs/``."""
-    image = random_image(layers=1, size=256, seed=SEED)
+    image = build_image(layers=1, layer_size=256, seed=SEED)
     shutil.rmtree(directory, ignore_errors=True)
     blobs = directory / "blobs" / "sha256"
     blobs.mkdir(parents=True)
-    for digest, content in {image.digest: image.manifest, **image.blobs}.items():
+    for digest, content in {image.digest: image.manifest, **image.blobs()}.items():
         (blobs / digest.split(":", 1)[1]).write_bytes(content)
     index = {
         "schemaVersion": 2,

@@ -12,14 +12,15 @@ from pyregistry.api.context import (
     NullEventSink,
     RequestContext,
 )
-from pyregistry.api.errors import ApiError, TooManyRequests, Unauthorized
+from pyregistry.api.errors import TooManyRequests, Unauthorized
+from pyregistry.errcode import RegistryError
 
 __all__ = [
     "AccessHook",
-    "ApiError",
     "EventSink",
     "FanOutEventSink",
     "NullEventSink",
+    "RegistryError",
     "RequestContext",
     "TooManyRequests",
     "Unauthorized",

@@ -3,8 +3,8 @@
 Auth, notifications and metrics plug in here instead of patching handlers:
 
 * every request routed to the registry API gets a :class:`RequestContext` (also stored as
-  ``request.state.registry_context``) naming the repository, the endpoint and the actions
-  it needs (``pull``, ``push``, ``delete``, or ``*`` on the catalog);
+  ``request.state.registry_context``) naming the repository, the endpoint and the access
+  it needs (``pull``, ``push``, ``delete``, or ``*`` on the catalog), computed once;
 * :data:`AccessHook` callables run after routing and before the handler; they may set
   ``context.actor`` or raise a ``RegistryError`` (``Unauthorized``/``Denied`` from
   :mod:`pyregistry.api.errors`, whose ``headers`` go on the response);
@@ -13,7 +13,8 @@ Auth, notifications and metrics plug in here instead of patching handlers:
   around the repository), and the context travels there as the current caller
   (:mod:`pyregistry.events`). Sink failures are logged, never turned into request failures.
 
-This module imports nothing else from the API so that extensions can depend on it alone.
+This module imports only the access vocabulary from the API (and the event names of
+:mod:`pyregistry.events`, re-exported), so that extensions can depend on it alone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from pyregistry.api.access import RequiredAccess
 from pyregistry.events import (  # re-exported: extensions import them from here
     BLOB_DELETE,
     BLOB_MOUNT,
@@ -60,8 +62,8 @@ class RequestContext:
     repository: str | None = None
     #: Tag, digest or upload id from the path, when there is one.
     reference: str | None = None
-    #: Actions the request needs on ``repository`` (or ``("*",)`` on the catalog).
-    actions: tuple[str, ...] = ()
+    #: The access the request needs (:func:`pyregistry.api.routes.required_access`).
+    access: RequiredAccess = field(default_factory=RequiredAccess)
     #: For a cross-repository mount: the repository the blob comes from (needs ``pull``).
     mount_from: str | None = None
     #: A mount without ``from`` links from the global store; auth may forbid that.
@@ -75,6 +77,11 @@ class RequestContext:
     user_agent: str | None = None
     #: Free-form data extensions share (e.g. the auth token's claims).
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Actions the request needs on ``repository`` (or ``("*",)`` on the catalog)."""
+        return self.access.actions
 
 
 #: Called with the request and its context before the handler runs.

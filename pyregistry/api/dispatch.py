@@ -24,8 +24,14 @@ from pyregistry.api.context import (
     UPLOAD_START,
     RequestContext,
 )
-from pyregistry.api.errors import MethodNotAllowed, RouteUnknown, error_response, status_for
-from pyregistry.api.routes import METHODS, WRITE_METHODS, RouteMatch, actions_for, parse_api_path
+from pyregistry.api.errors import MethodNotAllowed, RouteUnknown, error_response
+from pyregistry.api.routes import (
+    METHODS,
+    WRITE_METHODS,
+    RouteMatch,
+    parse_api_path,
+    required_access,
+)
 from pyregistry.api.state import ApiCall, ApiState
 from pyregistry.events import acting_as
 from pyregistry.storage.errors import RegistryError, StorageError
@@ -74,7 +80,7 @@ class ApiDispatcher:
             log.error("%s on %s %s%s", exc.message, request.method, request.url.path, cause)
             response = error_response(exc, head=request.method == "HEAD")
         except RegistryError as exc:
-            if status_for(exc) >= 500:
+            if exc.status >= 500:
                 log.error(
                     "%s on %s %s", exc.message, request.method, request.url.path, exc_info=exc
                 )
@@ -86,32 +92,38 @@ class ApiDispatcher:
         route = parse_api_path(str(request.path_params.get("rest", "")))
         if route is None:
             raise RouteUnknown(detail={"path": request.url.path})
+        return route
+
+    def check_method(self, request: Request, route: RouteMatch) -> None:
         allowed = METHODS[route.endpoint]
         if request.method not in allowed:
             raise MethodNotAllowed(
                 f"{request.method} is not supported here",
                 headers={"Allow": ", ".join(sorted(allowed))},
             )
-        return route
 
     def context(self, request: Request, route: RouteMatch) -> RequestContext:
+        mount_from = None
+        if route.endpoint == UPLOAD_START and request.query_params.get("mount"):
+            mount_from = request.query_params.get("from") or None
         ctx = RequestContext(
             request_id=str(uuid.uuid4()),
             method=request.method,
             endpoint=route.endpoint,
             repository=route.name,
             reference=route.reference,
-            actions=actions_for(route.endpoint, request.method),
+            access=required_access(route, request.method, request.query_params.get("from")),
+            mount_from=mount_from,
             remote_addr=request.client.host if request.client else None,
             host=request.headers.get("host"),
             user_agent=request.headers.get("user-agent"),
         )
-        if route.endpoint == UPLOAD_START and request.query_params.get("mount"):
-            ctx.mount_from = request.query_params.get("from") or None
         request.state.registry_context = ctx
         return ctx
 
     async def handle(self, request: Request) -> Response:
+        """Route (once), then authorize in the access hooks, as distribution does: before
+        the method is checked, after the name is."""
         route = self.route(request)
         repository = None
         if route.name is not None:
@@ -119,6 +131,7 @@ class ApiDispatcher:
         ctx = self.context(request, route)
         for hook in self.state.access_hooks:
             await hook(request, ctx)
+        self.check_method(request, route)
         if request.method in WRITE_METHODS and self.state.registry.readonly:
             raise MethodNotAllowed("the registry is in read-only mode")
         call = ApiCall(request, self.state, route, ctx, repository)

@@ -1,101 +1,63 @@
-"""Registry errors as HTTP responses: a status and the spec's ``{"errors": [...]}`` body.
+"""Registry errors as HTTP responses, and the few errors only the HTTP layer raises.
 
-The storage layer raises typed errors carrying an OCI code; this module owns the one
-mapping from code to status, plus the few errors only the HTTP layer can raise.
+Every error's code, message and status come from the one table in
+:mod:`pyregistry.errcode`; :func:`error_response` is the one writer of the spec's
+``{"errors": [...]}`` answers, for the API, auth refusals, the rate limit and the health
+gate alike.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
 from starlette.responses import Response
 
-from pyregistry.storage.errors import ManifestTooLarge, RangeInvalid, RegistryError, StorageFull
+from pyregistry import errcode
+from pyregistry.errcode import RegistryError, error_body
 
-#: Status for each error code (the spec's table plus distribution's extras).
-STATUS_BY_CODE: dict[str, int] = {
-    "BLOB_UNKNOWN": 404,
-    "BLOB_UPLOAD_INVALID": 400,
-    "BLOB_UPLOAD_UNKNOWN": 404,
-    "DIGEST_INVALID": 400,
-    "MANIFEST_BLOB_UNKNOWN": 400,
-    "MANIFEST_INVALID": 400,
-    "MANIFEST_UNKNOWN": 404,
-    "MANIFEST_UNVERIFIED": 400,
-    "NAME_INVALID": 400,
-    "NAME_UNKNOWN": 404,
-    "SIZE_INVALID": 400,
-    "TAG_INVALID": 400,
-    "PAGINATION_NUMBER_INVALID": 400,
-    "UNAUTHORIZED": 401,
-    "DENIED": 403,
-    "UNSUPPORTED": 405,
-    "TOOMANYREQUESTS": 429,
-    "UNAVAILABLE": 503,
-    "UNKNOWN": 500,
-}
+__all__ = [
+    "InternalError",
+    "MethodNotAllowed",
+    "PaginationNumberInvalid",
+    "RangeNotSatisfiable",
+    "RouteUnknown",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unauthorized",
+    "UploadRangeInvalid",
+    "error_body",
+    "error_response",
+]
 
 
-class ApiError(RegistryError):
-    """An error raised by the HTTP layer; may force a status and add response headers."""
-
-    status: int | None = None
-
-    def __init__(
-        self,
-        message: str | None = None,
-        detail: Any = None,
-        *,
-        status: int | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message, detail)
-        if status is not None:
-            self.status = status
-        self.headers: dict[str, str] = dict(headers or {})
-
-
-class Unauthorized(ApiError):
+class Unauthorized(RegistryError):
     """401; auth puts its ``WWW-Authenticate`` challenge in ``headers``."""
 
-    code = "UNAUTHORIZED"
-    default_message = "authentication required"
+    descriptor = errcode.UNAUTHORIZED
 
 
-class TooManyRequests(ApiError):
-    code = "TOOMANYREQUESTS"
-    default_message = "too many requests"
+class TooManyRequests(RegistryError):
+    descriptor = errcode.TOOMANYREQUESTS
 
 
-class PaginationNumberInvalid(ApiError):
-    code = "PAGINATION_NUMBER_INVALID"
-    default_message = "invalid number of results requested"
+class PaginationNumberInvalid(RegistryError):
+    descriptor = errcode.PAGINATION_NUMBER_INVALID
 
 
-class RouteUnknown(ApiError):
+class RouteUnknown(RegistryError):
     """No API endpoint at this path (the spec has no code for it; UNSUPPORTED, as 404)."""
 
-    code = "UNSUPPORTED"
-    default_message = "no such API endpoint"
-    status = 404
+    descriptor = errcode.ROUTE_UNKNOWN
 
 
-class MethodNotAllowed(ApiError):
+class MethodNotAllowed(RegistryError):
     """The endpoint exists but not for this method (or the registry is read-only)."""
 
-    code = "UNSUPPORTED"
-    default_message = "the operation is unsupported"
-    status = 405
+    descriptor = errcode.UNSUPPORTED
 
 
-class RangeNotSatisfiable(ApiError):
-    """A blob ``Range`` request outside the blob; answered 416 with ``Content-Range``."""
+class RangeNotSatisfiable(RegistryError):
+    """A blob ``Range`` request outside the blob; answered with ``Content-Range``."""
 
-    code = "SIZE_INVALID"
-    default_message = "requested range not satisfiable"
-    status = 416
+    descriptor = errcode.RANGE_NOT_SATISFIABLE
 
     def __init__(self, size: int, requested: str) -> None:
         super().__init__(
@@ -104,43 +66,20 @@ class RangeNotSatisfiable(ApiError):
         )
 
 
-class UploadRangeInvalid(ApiError):
-    """A chunk that does not continue the upload session: 416 plus where it stands."""
+class UploadRangeInvalid(RegistryError):
+    """A chunk that does not continue the upload session, answered with where it stands."""
 
-    code = "BLOB_UPLOAD_INVALID"
-    default_message = "chunk out of order: the upload is at a different offset"
-    status = 416
+    descriptor = errcode.RANGE_INVALID
 
 
-class InternalError(ApiError):
-    code = "UNKNOWN"
-    default_message = "unknown error"
-    status = 500
+class ServiceUnavailable(RegistryError):
+    """A failing health check takes the registry out of service."""
+
+    descriptor = errcode.UNAVAILABLE
 
 
-def status_for(exc: RegistryError) -> int:
-    """The HTTP status for ``exc``: explicit on API errors, else by class, else by code."""
-    status = getattr(exc, "status", None)
-    if isinstance(status, int):
-        return status
-    if isinstance(exc, RangeInvalid):
-        return 416
-    if isinstance(exc, ManifestTooLarge):
-        return 413
-    if isinstance(exc, StorageFull):
-        return 507  # Insufficient Storage
-    return STATUS_BY_CODE.get(exc.code, 400 if exc.code != "UNKNOWN" else 500)
-
-
-def error_body(*errors: RegistryError) -> bytes:
-    """The spec's error document for one or more errors."""
-    items = []
-    for exc in errors:
-        item: dict[str, Any] = {"code": exc.code, "message": exc.message}
-        if exc.detail is not None:
-            item["detail"] = exc.detail
-        items.append(item)
-    return json.dumps({"errors": items}, default=str).encode()
+class InternalError(RegistryError):
+    descriptor = errcode.UNKNOWN
 
 
 def error_response(exc: RegistryError, *, head: bool = False) -> Response:
@@ -150,5 +89,5 @@ def error_response(exc: RegistryError, *, head: bool = False) -> Response:
         "Content-Type": "application/json; charset=utf-8",
         "Content-Length": str(len(body)),
     }
-    headers.update(getattr(exc, "headers", None) or {})
-    return Response(b"" if head else body, status_code=status_for(exc), headers=headers)
+    headers.update(exc.headers)
+    return Response(b"" if head else body, status_code=exc.status, headers=headers)

@@ -4,6 +4,9 @@ Repository names contain slashes, so no path-matching framework can tell where a
 ends; the fixed tail of each endpoint (``/blobs/<digest>``, ``/manifests/<ref>``,
 ``/tags/list`` ...) is matched at the end of the path and everything before it is the
 name. Names are validated later, by the storage layer (NAME_INVALID).
+
+:func:`required_access` says what a matched route needs; the dispatcher computes it once
+per request for the request context, where auth (an access hook) enforces it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pyregistry.api.access import (
+    ANY_ACTION,
+    DELETE,
+    PULL,
+    PUSH,
+    REGISTRY,
+    REPOSITORY,
+    Access,
+    RequiredAccess,
+)
+from pyregistry.api.access import CATALOG as CATALOG_RESOURCE
 from pyregistry.api.context import (
     BASE,
     BLOB,
@@ -21,6 +35,8 @@ from pyregistry.api.context import (
     UPLOAD,
     UPLOAD_START,
 )
+from pyregistry.storage.errors import NameInvalid
+from pyregistry.storage.names import check_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +91,38 @@ def parse_api_path(rest: str) -> RouteMatch | None:
     return None
 
 
-def actions_for(endpoint: str, method: str) -> tuple[str, ...]:
-    """The access a request needs, in distribution's terms (pull, push, delete, ``*``)."""
-    if endpoint == BASE:
-        return ()
-    if endpoint == CATALOG:
-        return ("*",)
+def actions_for_method(method: str) -> tuple[str, ...]:
+    """Distribution's rule (``appendAccessRecords`` in its ``registry/handlers/app.go``):
+    the method alone decides, so cancelling an upload (DELETE) needs ``delete``."""
     if method in ("GET", "HEAD"):
-        return ("pull",)
-    if method == "DELETE" and endpoint in (MANIFEST, BLOB):
-        return ("delete",)
-    return ("pull", "push")
+        return (PULL,)
+    if method == "DELETE":
+        return (DELETE,)
+    return (PULL, PUSH)  # POST, PUT, PATCH; any other method is refused later: ask the most
+
+
+def _valid_name(name: str) -> bool:
+    """An invalid ``from`` only drops the mount source (the request becomes a plain
+    upload), and must never reach a challenge header."""
+    try:
+        check_name(name)
+    except NameInvalid:
+        return False
+    return True
+
+
+def required_access(
+    route: RouteMatch, method: str, mount_from: str | None = None
+) -> RequiredAccess:
+    """The access ``method`` on ``route`` needs: nothing but valid credentials for ``/v2/``,
+    ``registry:catalog:*`` for the catalog, else actions on the repository; a blob mount
+    (``from``) also asks for ``pull`` on its source."""
+    if route.endpoint == BASE:
+        return RequiredAccess()
+    if route.endpoint == CATALOG:
+        return RequiredAccess((Access(REGISTRY, CATALOG_RESOURCE, ANY_ACTION),))
+    name = route.name or ""  # every other endpoint names a repository
+    required = tuple(Access(REPOSITORY, name, a) for a in actions_for_method(method))
+    if mount_from and route.endpoint == UPLOAD_START and _valid_name(mount_from):
+        return RequiredAccess(required, Access(REPOSITORY, mount_from, PULL))
+    return RequiredAccess(required)

@@ -1,34 +1,31 @@
 """Access control: distribution's ``auth.token``, ``auth.htpasswd`` and ``auth.silly``,
 plus a built-in token service with per-project roles (see ``docs/auth.md``).
 
-Wiring (one line each, in ``create_app`` or around it)::
-
-    app = wrap_app(app, config)                  # enforce auth + serve the token endpoint
-    create_app(config, middleware=auth_middleware(config), access_hooks=[access_hook])
+``create_app`` wires it itself when ``auth`` is configured (:func:`registry_auth`): the
+:class:`~pyregistry.auth.gate.Authorizer` runs as an API access hook, after routing, on
+the access the router computed; the token service is a route of the app. To put the
+same checks in front of some other ASGI app, use :func:`wrap_app`.
 
 The API never imports this package; it sees the outcome as ``scope["state"]["auth"]``
-(an :class:`AuthResult`) and, through :func:`access_hook`, as ``context.actor``.
+(an :class:`AuthResult`) and as ``context.actor``.
 """
 
 from __future__ import annotations
 
-from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from pyregistry.api.context import RequestContext
+from pyregistry.api.context import AccessHook
 from pyregistry.api.urls import normalize_prefix
 from pyregistry.auth.access import (
-    PULL,
-    REPOSITORY,
     Access,
     AccessController,
     AllowAllController,
     AuthChallenge,
     AuthResult,
 )
-from pyregistry.auth.middleware import STATE_KEY, AuthMiddleware
+from pyregistry.auth.gate import Authorizer, access_hook
+from pyregistry.auth.middleware import AuthMiddleware
 from pyregistry.auth.setup import AuthSetup, build_setup
 from pyregistry.config.model import Config
 
@@ -40,10 +37,11 @@ __all__ = [
     "AuthMiddleware",
     "AuthResult",
     "AuthSetup",
+    "Authorizer",
     "access_hook",
-    "auth_middleware",
     "build_auth",
     "build_setup",
+    "registry_auth",
     "token_routes",
     "wrap_app",
 ]
@@ -55,55 +53,38 @@ def build_auth(config: Config) -> AccessController | None:
     return setup.controller if setup is not None else None
 
 
+def _token_routes(setup: AuthSetup | None) -> list[Route]:
+    if setup is None or setup.token_service is None or setup.token_path is None:
+        return []
+    # No method list: the service answers other methods itself, in the JSON error format.
+    return [Route(setup.token_path, setup.token_service)]
+
+
 def token_routes(config: Config) -> list[Route]:
     """The built-in token service as a Starlette route (empty unless
     ``auth.token.issue`` is configured), for mounting it in another app."""
+    return _token_routes(build_setup(config))
+
+
+def registry_auth(config: Config) -> tuple[list[Route], list[AccessHook]]:
+    """For ``create_app``: the token route (if any) and the access hook that authorizes
+    each API request; nothing when the registry is open."""
     setup = build_setup(config)
-    if setup is None or setup.token_service is None or setup.token_path is None:
-        return []
-    return [Route(setup.token_path, setup.token_service, methods=["GET", "HEAD", "POST"])]
+    if setup is None:
+        return [], []
+    return _token_routes(setup), [Authorizer(setup.controller)]
 
 
 def wrap_app(app: ASGIApp, config: Config) -> ASGIApp:
-    """``app`` behind access control (and the token service); ``app`` itself when the
-    configuration has no auth."""
+    """``app`` behind access control (and the token route); ``app`` itself when the
+    configuration has no auth. For apps other than the registry's own."""
     setup = build_setup(config)
     if setup is None:
         return app
+    routes = _token_routes(setup)
     return AuthMiddleware(
         app,
         setup.controller,
         prefix=normalize_prefix(config.http.prefix),
-        token_path=setup.token_path,
-        token_service=setup.token_service,
+        token_route=routes[0] if routes else None,
     )
-
-
-def auth_middleware(config: Config) -> list[Middleware]:
-    """The same, as Starlette middleware for ``create_app(config, middleware=...)``."""
-    setup = build_setup(config)
-    if setup is None:
-        return []
-    return [
-        Middleware(
-            AuthMiddleware,
-            controller=setup.controller,
-            prefix=normalize_prefix(config.http.prefix),
-            token_path=setup.token_path,
-            token_service=setup.token_service,
-        )
-    ]
-
-
-async def access_hook(request: Request, context: RequestContext) -> None:
-    """API access hook: names the caller (``context.actor``, for logs and notifications)
-    and forbids a blob mount without ``from`` unless the caller may pull everywhere."""
-    result = request.scope.get("state", {}).get(STATE_KEY)
-    if not isinstance(result, AuthResult):
-        return
-    context.actor = result.actor
-    context.extras["auth"] = result
-    if not result.global_pull:
-        context.allow_global_mount = False
-    if context.mount_from and not result.can(REPOSITORY, context.mount_from, PULL):
-        context.allow_source_mount = False

@@ -1,4 +1,5 @@
-"""The vocabulary every access controller shares: what a request needs (:class:`Access`),
+"""The vocabulary every access controller shares: what a request needs (:class:`Access`,
+shared with the API through :mod:`pyregistry.api.access`),
 what a caller was granted (:class:`Grants`), the outcome (:class:`AuthResult`) and the
 refusal (:class:`AuthChallenge`).
 
@@ -14,27 +15,39 @@ from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 
-REPOSITORY = "repository"
-REGISTRY = "registry"
-CATALOG = "catalog"
-PULL = "pull"
-PUSH = "push"
-DELETE = "delete"
-ANY_ACTION = "*"
+from pyregistry import errcode
+from pyregistry.api.access import (
+    ANY_ACTION,
+    CATALOG,
+    DELETE,
+    PULL,
+    PUSH,
+    REGISTRY,
+    REPOSITORY,
+    Access,
+)
+from pyregistry.api.headers import API_VERSION, API_VERSION_VALUE
+from pyregistry.errcode import Descriptor, RegistryError
 
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """One action on one resource, e.g. ``repository:library/alpine`` ``pull``."""
-
-    type: str
-    name: str
-    action: str
-
-    def detail(self) -> dict[str, str]:
-        """The entry distribution (2.8 and 3.x) puts in an UNAUTHORIZED error's ``detail``
-        list; ``Class`` is always empty there."""
-        return {"Type": self.type, "Class": "", "Name": self.name, "Action": self.action}
+__all__ = [
+    "ANY_ACTION",
+    "CATALOG",
+    "DELETE",
+    "PULL",
+    "PUSH",
+    "REGISTRY",
+    "REPOSITORY",
+    "Access",
+    "AccessController",
+    "AccessSet",
+    "AllowAll",
+    "AllowAllController",
+    "AllowNothing",
+    "AuthChallenge",
+    "AuthResult",
+    "Grants",
+    "base_type",
+]
 
 
 def base_type(resource_type: str) -> str:
@@ -111,8 +124,11 @@ class AuthResult:
         return self.grants.allows(resource_type, name, action)
 
 
-class AuthChallenge(Exception):
-    """A refusal: 401 with a ``WWW-Authenticate`` challenge, or 403 ``DENIED``."""
+class AuthChallenge(RegistryError):
+    """A refusal: 401 ``UNAUTHORIZED`` with a ``WWW-Authenticate`` challenge, 403
+    ``DENIED``, or 429 ``TOOMANYREQUESTS`` while locked out (``error`` says which).
+
+    The body's ``detail`` lists the access asked for, as distribution's does."""
 
     def __init__(
         self,
@@ -120,18 +136,17 @@ class AuthChallenge(Exception):
         *,
         challenge: str | None,
         required: Sequence[Access] = (),
-        status: int = 401,
-        code: str = "UNAUTHORIZED",
+        error: Descriptor = errcode.UNAUTHORIZED,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        all_headers = {API_VERSION: API_VERSION_VALUE}
+        if challenge:
+            all_headers["WWW-Authenticate"] = challenge
+        all_headers.update(headers or {})
+        detail = [a.detail() for a in required] or None
+        super().__init__(message, detail, headers=all_headers, descriptor=error)
         self.challenge = challenge
         self.required = list(required)
-        self.status = status
-        self.code = code
-        #: More response headers (``Retry-After`` on a lock-out).
-        self.headers = dict(headers or {})
 
 
 class AccessController(Protocol):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from starlette.requests import HTTPConnection
 
+from pyregistry import errcode
 from pyregistry.auth.access import (
     Access,
     AllowAll,
@@ -59,8 +60,7 @@ def locked_out(user: str, address: str, wait: int, required: Sequence[Access]) -
         "too many failed logins, retry later",
         challenge=None,
         required=required,
-        status=429,
-        code="TOOMANYREQUESTS",
+        error=errcode.TOOMANYREQUESTS,
         headers={"Retry-After": str(wait)},
     )
 
@@ -113,8 +113,7 @@ class HtpasswdAccessController:
                 "requested access to the resource is denied",
                 challenge=None,
                 required=required,
-                status=403,
-                code="DENIED",
+                error=errcode.DENIED,
             )
         grants = rules.grants_for(user)
         return AuthResult(actor=user, method="htpasswd", grants=grants, global_pull=grants.is_admin)

@@ -1,4 +1,5 @@
-"""``WWW-Authenticate`` challenges and the JSON refusals that carry them.
+"""``WWW-Authenticate`` challenges (the refusals that carry them are
+:class:`~pyregistry.auth.access.AuthChallenge`, answered by the API's ``error_response``).
 
 Bearer challenges follow RFC 6750 section 3 the way distribution writes them:
 ``Bearer realm="…",service="…",scope="repository:a:pull,push"`` plus
@@ -8,15 +9,10 @@ one that grants too little; no ``error`` when there was no token at all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-from starlette.responses import Response
+from pyregistry.auth.access import Access, AccessSet
 
-from pyregistry.auth.access import Access, AccessSet, AuthChallenge
-
-API_VERSION_HEADER = "Docker-Distribution-API-Version"
-API_VERSION = "registry/2.0"
 INVALID_TOKEN = "invalid_token"
 INSUFFICIENT_SCOPE = "insufficient_scope"
 
@@ -53,25 +49,3 @@ def bearer_challenge(
 
 def basic_challenge(realm: str) -> str:
     return f"Basic realm={quote(realm)}"
-
-
-def refusal_body(code: str, message: str, required: Sequence[Access]) -> bytes:
-    """``{"errors":[{"code":…,"message":…,"detail":[{"Type","Name","Action"}…]}]}``."""
-    error: dict[str, object] = {"code": code, "message": message}
-    if required:
-        error["detail"] = [a.detail() for a in required]
-    return json.dumps({"errors": [error]}).encode()
-
-
-def refusal_response(exc: AuthChallenge, *, head: bool = False) -> Response:
-    """The whole answer for a refusal; a HEAD answer counts the body but leaves it out."""
-    body = refusal_body(exc.code, exc.message, exc.required)
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "Content-Length": str(len(body)),
-        API_VERSION_HEADER: API_VERSION,
-    }
-    if exc.challenge:
-        headers["WWW-Authenticate"] = exc.challenge
-    headers.update(exc.headers)
-    return Response(b"" if head else body, status_code=exc.status, headers=headers)

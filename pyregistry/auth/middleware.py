@@ -1,11 +1,10 @@
-"""Access control at the edge: an ASGI middleware in front of the registry API.
+"""Access control in front of an app that has no registry router of its own.
 
-For each ``<prefix>/v2/...`` request it works out the access needed, asks the
-:class:`~pyregistry.auth.access.AccessController`, and either answers the refusal (401
-with a challenge, or 403) in the registry's JSON error format, or stores the
-:class:`~pyregistry.auth.access.AuthResult` in ``scope["state"]["auth"]`` and calls the
-API. The built-in token service, when configured, is answered here too, so one process
-serves both. Paths that are no API endpoint go straight to the app (it answers 404).
+The registry authorizes after routing (:mod:`pyregistry.auth.gate`). This middleware is
+for :func:`pyregistry.auth.wrap_app`: auth in front of another ASGI app (a stand-in in
+tests, a registry served by something else). It matches the path with the API's router,
+authorizes with the same :class:`~pyregistry.auth.gate.Authorizer`, answers refusals with
+the API's ``error_response``, and serves the token route; other paths pass through.
 """
 
 from __future__ import annotations
@@ -14,17 +13,17 @@ import logging
 from urllib.parse import parse_qs
 
 from starlette.requests import HTTPConnection
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyregistry.api.errors import error_response
-from pyregistry.auth.access import AccessController, AuthChallenge, AuthResult
-from pyregistry.auth.challenge import refusal_response
-from pyregistry.auth.required import ApiRequest, required_access
-from pyregistry.storage.errors import RegistryError
+from pyregistry.api.routes import parse_api_path, required_access
+from pyregistry.auth.access import AccessController
+from pyregistry.auth.gate import STATE_KEY, Authorizer
+from pyregistry.errcode import RegistryError
+from pyregistry.storage.names import check_name
 
 log = logging.getLogger("pyregistry.auth")
-
-STATE_KEY = "auth"
 
 
 def route_path(scope: Scope) -> str:
@@ -48,61 +47,38 @@ class AuthMiddleware:
         controller: AccessController,
         *,
         prefix: str = "",
-        token_path: str | None = None,
-        token_service: ASGIApp | None = None,
+        token_route: Route | None = None,
     ) -> None:
         self.app = app
-        self.controller = controller
+        self.authorizer = Authorizer(controller)
         self.prefix = prefix.rstrip("/")
-        self.token_path = token_path
-        self.token_service = token_service
+        self.token_route = token_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = route_path(scope)
-        if self.token_service is not None and path.rstrip("/") == self.token_path:
-            await self.token_service(scope, receive, send)
-            return
-        method = scope.get("method", "GET")
-        try:
-            api = required_access(method, path, self.prefix, _query_value(scope, "from"))
-        except RegistryError as exc:  # NAME_INVALID: refused before any challenge echoes it
-            await error_response(exc, head=method == "HEAD")(scope, receive, send)
-            return
-        if api is None:
+        if self.token_route is not None:
+            match, child_scope = self.token_route.matches(scope)
+            if match == Match.FULL:
+                scope.update(child_scope)
+                await self.token_route.handle(scope, receive, send)
+                return
+        path, method = route_path(scope), scope.get("method", "GET")
+        v2 = f"{self.prefix}/v2"
+        route = parse_api_path(path[len(v2) :]) if path.startswith(v2) else None
+        if route is None:  # no API endpoint: the app answers (404)
             await self.app(scope, receive, send)
             return
-        connection = HTTPConnection(scope)
         try:
-            result = await self._authorize(connection, api)
-        except AuthChallenge as refusal:
-            response = refusal_response(refusal, head=method == "HEAD")
-            await response(scope, receive, send)
-            return
-        except Exception:
-            # An access controller must never turn a request into a traceback.
-            log.exception("access controller failed on %s %s", method, path)
-            failure = AuthChallenge(
-                "authorization could not be checked", challenge=None, status=500, code="UNKNOWN"
-            )
-            await refusal_response(failure, head=method == "HEAD")(scope, receive, send)
+            if route.name is not None:  # NAME_INVALID before any challenge echoes it
+                check_name(route.name)
+            access = required_access(route, method, _query_value(scope, "from"))
+            result = await self.authorizer.authorize(HTTPConnection(scope), access)
+        except RegistryError as refusal:
+            if refusal.status >= 500:
+                log.error("%s on %s %s", refusal.message, method, path, exc_info=refusal)
+            await error_response(refusal, head=method == "HEAD")(scope, receive, send)
             return
         scope.setdefault("state", {})[STATE_KEY] = result
         await self.app(scope, receive, send)
-
-    async def _authorize(self, connection: HTTPConnection, api: ApiRequest) -> AuthResult:
-        """Authorize everything the request wants; a mount whose source the caller may not
-        pull is still authorized as a plain upload (the API then answers 202)."""
-        try:
-            return await self.controller.authorize(connection, api.wanted)
-        except AuthChallenge as refusal:
-            if api.mount_source is None:
-                raise
-            # The challenge names the source too, so clients ask for it next time.
-            full_refusal = refusal
-        try:
-            return await self.controller.authorize(connection, api.required)
-        except AuthChallenge:
-            raise full_refusal from None

@@ -22,15 +22,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from pyregistry import errcode
+from pyregistry.api.errors import MethodNotAllowed, error_response
 from pyregistry.auth.access import AuthChallenge
 from pyregistry.auth.basic_auth import basic_credentials, client_address, locked_out
-from pyregistry.auth.challenge import basic_challenge, refusal_body, refusal_response
+from pyregistry.auth.challenge import basic_challenge
 from pyregistry.auth.files import WatchedFile
 from pyregistry.auth.htpasswd import Htpasswd
 from pyregistry.auth.issuer import TokenSigner
 from pyregistry.auth.rules import Rules, grant
 from pyregistry.auth.scopes import ScopeError, parse_scopes
 from pyregistry.auth.throttle import LoginThrottle
+from pyregistry.errcode import RegistryError
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -45,9 +48,10 @@ def _json(status: int, document: dict[str, Any], headers: dict[str, str] | None 
     return Response(body, status_code=status, headers=all_headers)
 
 
-def _registry_error(status: int, code: str, message: str, **headers: str) -> Response:
-    body = json.loads(refusal_body(code, message, ()))
-    return _json(status, body, headers)
+def _refusal(error: RegistryError, *, head: bool = False) -> Response:
+    """A registry error (from the one table), not to be cached."""
+    error.headers.setdefault("Cache-Control", "no-store")
+    return error_response(error, head=head)
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
@@ -81,9 +85,10 @@ class TokenService:
             elif request.method == "POST":
                 response = await self.post(request)
             else:
-                response = _registry_error(405, "UNSUPPORTED", "use GET or POST", Allow="GET, POST")
+                refused = MethodNotAllowed("use GET or POST", headers={"Allow": "GET, POST"})
+                response = _refusal(refused)
         except AuthChallenge as refusal:  # locked out
-            response = refusal_response(refusal, head=request.method == "HEAD")
+            response = _refusal(refusal, head=request.method == "HEAD")
         await response(scope, receive, send)
 
     def _rules(self) -> Rules | None:
@@ -118,22 +123,19 @@ class TokenService:
     async def get(self, request: Request) -> Response:
         params = request.query_params
         if self._wrong_service(params.get("service")):
-            return _registry_error(400, "DENIED", f"unknown service {params.get('service')!r}")
+            unknown = f"unknown service {params.get('service')!r}"
+            return _refusal(RegistryError(unknown, descriptor=errcode.TOKEN_REQUEST_DENIED))
         try:
             scopes = parse_scopes(params.getlist("scope"))
         except ScopeError as exc:
-            return _registry_error(400, "DENIED", str(exc))
+            return _refusal(RegistryError(str(exc), descriptor=errcode.TOKEN_REQUEST_DENIED))
         subject: str | None = None
         if request.headers.get("authorization"):
             credentials = basic_credentials(request)
             if credentials is None or not await self._authenticate(request, *credentials):
                 log.info("token request with bad credentials (account %r)", params.get("account"))
-                return _registry_error(
-                    401,
-                    "UNAUTHORIZED",
-                    "authentication required",
-                    **{"WWW-Authenticate": basic_challenge(TOKEN_REALM)},
-                )
+                challenge = basic_challenge(TOKEN_REALM)
+                return _refusal(AuthChallenge("authentication required", challenge=challenge))
             subject = credentials[0]
         access = grant(self._rules(), subject, scopes)
         issued = self.signer.issue(subject or "", access)

@@ -30,6 +30,7 @@ from pyregistry import http_stack
 from pyregistry.connections.accept_log import LogLimiter
 from pyregistry.connections.guard import ConnectionGuard
 from pyregistry.connections.limits import ConnectionLimits, default_max_connections
+from pyregistry.connections.refusal import refusal_bytes
 
 log = logging.getLogger("pyregistry.connections")
 _INVALID = "Invalid HTTP request received"
@@ -38,11 +39,7 @@ _UPGRADE = "Unsupported upgrade request"
 _NO_WEBSOCKETS = "No supported WebSocket library detected"
 #: A TLS record carrying a handshake: content type 22, protocol major version 3.
 _TLS_HANDSHAKE = b"\x16\x03"
-_REFUSED = (
-    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
-    b"retry-after: 1\r\nconnection: close\r\ncontent-length: 79\r\n\r\n"
-    b'{"errors":[{"code":"UNAVAILABLE","message":"too many connections, try again"}]}'
-)
+_REFUSED = refusal_bytes()
 _MAX_REMEMBERED = 1024
 _tls_clients: OrderedDict[str, None] = OrderedDict()
 _timeout_notes = LogLimiter()

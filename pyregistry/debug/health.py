@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -21,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pyregistry.api.errors import ServiceUnavailable, error_response
 from pyregistry.config.duration import parse_duration
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
@@ -266,34 +267,11 @@ class HealthGate:
             await self.app(scope, receive, send)
             return
         if self.checks.status(gating_only=True):
-            body = json.dumps(
-                {
-                    "errors": [
-                        {
-                            "code": "UNAVAILABLE",
-                            "message": "service unavailable",
-                            "detail": "health check failed: please see /debug/health",
-                        }
-                    ]
-                }
-            ).encode()
-            await _respond(send, 503, body, b"application/json; charset=utf-8")
+            unavailable = ServiceUnavailable(detail="health check failed: please see /debug/health")
+            head = scope.get("method") == "HEAD"
+            await error_response(unavailable, head=head)(scope, receive, send)
             return
         if scope["path"] == "/":
-            await _respond(send, 200, b"", None, [(b"cache-control", b"no-cache")])
+            await Response(headers={"Cache-Control": "no-cache"})(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-
-async def _respond(
-    send: Any,
-    status: int,
-    body: bytes,
-    content_type: bytes | None,
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    headers = [(b"content-length", str(len(body)).encode())] + (extra or [])
-    if content_type:
-        headers.append((b"content-type", content_type))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

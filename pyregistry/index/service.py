@@ -105,6 +105,7 @@ class IndexService:
             log.warning("metadata index check against storage stopped: %s", exc)
 
     async def tags(self, repository: str, n: int | None, last: str | None) -> TagPage | None:
+        n = _page_size(n)
         if not self._started:
             self._start()
         if self._owed:
@@ -127,6 +128,7 @@ class IndexService:
         return None
 
     async def catalog(self, n: int | None, last: str | None) -> list[str] | None:
+        n = _page_size(n)
         if not self._started:
             self._start()
         if self._owed:
@@ -258,3 +260,12 @@ class IndexService:
                 log.error("metadata index %s failed", key, exc_info=finished.exception())
 
         task.add_done_callback(done)
+
+
+#: A page larger than any index can hold is no limit at all (and must not overflow
+#: SQLite's 64-bit integers or Redis's, as a client's ``n=99999999999999999999`` would).
+_MAX_PAGE = 2**31
+
+
+def _page_size(n: int | None) -> int | None:
+    return None if n is None or n >= _MAX_PAGE else n

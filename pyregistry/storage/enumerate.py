@@ -132,7 +132,7 @@ async def tags(driver: StorageDriver, repository: str) -> AsyncIterator[TagEntry
         return
     for child in children:
         tag = child.rsplit("/", 1)[-1]
-        if not TAG_PATTERN.match(tag):
+        if not TAG_PATTERN.fullmatch(tag):
             continue
         yield TagEntry(tag, await ctx.read_link(paths.tag_current_link_path(repository, tag)))
 
@@ -164,7 +164,7 @@ async def tag_index_entries(
         return
     for child in children:
         tag = child.rsplit("/", 1)[-1]
-        if not TAG_PATTERN.match(tag):
+        if not TAG_PATTERN.fullmatch(tag):
             continue
         async for entry in _links(driver, f"{paths.tag_path(repository, tag)}/index", False):
             yield tag, entry.digest

@@ -1,118 +1,115 @@
-"""Registry-level errors, each carrying the OCI error code the spec names for it.
+"""Registry-level errors, each carrying the entry of the error table that names it.
 
-The storage layer raises these; the HTTP layer maps ``code`` to a status and a JSON body.
-They are raised before any driver call wherever the input itself is at fault.
+The storage layer raises these; the HTTP layer answers them with the code, message and
+status of their :class:`~pyregistry.errcode.Descriptor`, so this module says nothing about
+HTTP. They are raised before any driver call wherever the input itself is at fault.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pyregistry import errcode
+from pyregistry.errcode import RegistryError
 
-
-class RegistryError(Exception):
-    """Base class: ``code`` is the OCI/distribution error code, ``detail`` goes in the body."""
-
-    code: str = "UNKNOWN"
-    default_message: str = "unknown error"
-
-    def __init__(self, message: str | None = None, detail: Any = None) -> None:
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
-        self.detail = detail
+__all__ = [
+    "READONLY_MESSAGE",
+    "BlobUnknown",
+    "BlobUploadInvalid",
+    "BlobUploadUnknown",
+    "Denied",
+    "DigestInvalid",
+    "ManifestBlobUnknown",
+    "ManifestInvalid",
+    "ManifestTooLarge",
+    "ManifestUnknown",
+    "NameInvalid",
+    "NameUnknown",
+    "RangeInvalid",
+    "RegistryError",
+    "SizeInvalid",
+    "StorageError",
+    "StorageFull",
+    "TagInvalid",
+    "Unsupported",
+    "UnsupportedDigestAlgorithm",
+]
 
 
 class BlobUnknown(RegistryError):
-    code = "BLOB_UNKNOWN"
-    default_message = "blob unknown to registry"
+    descriptor = errcode.BLOB_UNKNOWN
 
 
 class BlobUploadInvalid(RegistryError):
-    code = "BLOB_UPLOAD_INVALID"
-    default_message = "blob upload invalid"
+    descriptor = errcode.BLOB_UPLOAD_INVALID
 
 
 class BlobUploadUnknown(RegistryError):
-    code = "BLOB_UPLOAD_UNKNOWN"
-    default_message = "blob upload unknown to registry"
+    descriptor = errcode.BLOB_UPLOAD_UNKNOWN
 
 
 class RangeInvalid(BlobUploadInvalid):
-    """A chunk did not start where the upload session ends (HTTP 416)."""
+    """A chunk did not start where the upload session ends."""
 
-    default_message = "chunk out of order: the upload is at a different offset"
+    descriptor = errcode.RANGE_INVALID
 
 
 class DigestInvalid(RegistryError):
-    code = "DIGEST_INVALID"
-    default_message = "provided digest did not match uploaded content"
+    descriptor = errcode.DIGEST_INVALID
 
 
 class UnsupportedDigestAlgorithm(DigestInvalid):
-    default_message = "unsupported digest algorithm"
+    descriptor = errcode.DIGEST_ALGORITHM_UNSUPPORTED
 
 
 class ManifestBlobUnknown(RegistryError):
-    code = "MANIFEST_BLOB_UNKNOWN"
-    default_message = "manifest references a manifest or blob unknown to registry"
+    descriptor = errcode.MANIFEST_BLOB_UNKNOWN
 
 
 class ManifestInvalid(RegistryError):
-    code = "MANIFEST_INVALID"
-    default_message = "manifest invalid"
+    descriptor = errcode.MANIFEST_INVALID
 
 
 class ManifestUnknown(RegistryError):
-    code = "MANIFEST_UNKNOWN"
-    default_message = "manifest unknown to registry"
+    descriptor = errcode.MANIFEST_UNKNOWN
 
 
 class NameInvalid(RegistryError):
-    code = "NAME_INVALID"
-    default_message = "invalid repository name"
+    descriptor = errcode.NAME_INVALID
 
 
 class NameUnknown(RegistryError):
-    code = "NAME_UNKNOWN"
-    default_message = "repository name not known to registry"
+    descriptor = errcode.NAME_UNKNOWN
 
 
 class SizeInvalid(RegistryError):
-    code = "SIZE_INVALID"
-    default_message = "provided length did not match content length"
+    descriptor = errcode.SIZE_INVALID
 
 
 class TagInvalid(RegistryError):
-    code = "TAG_INVALID"
-    default_message = "invalid tag"
+    descriptor = errcode.TAG_INVALID
 
 
 class Unsupported(RegistryError):
-    code = "UNSUPPORTED"
-    default_message = "the operation is unsupported"
+    descriptor = errcode.UNSUPPORTED
 
 
 class Denied(RegistryError):
-    code = "DENIED"
-    default_message = "requested access to the resource is denied"
+    descriptor = errcode.DENIED
 
 
 class ManifestTooLarge(ManifestInvalid):
-    code = "SIZE_INVALID"
-    default_message = "manifest too large"
+    descriptor = errcode.MANIFEST_TOO_LARGE
 
 
 class StorageError(RegistryError):
-    """The storage backend failed: not the client's fault, so the API answers 500."""
+    """The storage backend failed: not the client's fault."""
 
-    code = "UNKNOWN"
-    default_message = "storage backend error"
+    descriptor = errcode.STORAGE_FAILED
 
 
 class StorageFull(StorageError):
-    """The backend is out of space: 507 Insufficient Storage, so clients and operators
-    see what is wrong (distribution answers a bare 500)."""
+    """The backend is out of space."""
 
-    default_message = "insufficient storage: the registry's storage is full"
+    descriptor = errcode.STORAGE_FULL
 
 
 READONLY_MESSAGE = "registry is in read-only mode"

@@ -6,6 +6,7 @@ import pytest
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
+from pyregistry.api.access import Access
 from pyregistry.api.context import (
     BASE,
     BLOB,
@@ -16,7 +17,7 @@ from pyregistry.api.context import (
     UPLOAD,
     UPLOAD_START,
 )
-from pyregistry.api.routes import RouteMatch, actions_for, parse_api_path
+from pyregistry.api.routes import RouteMatch, parse_api_path, required_access
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.app import create_app
 from pyregistry.config.model import Config, HTTPConfig, StorageConfig
@@ -56,12 +57,32 @@ def test_unparseable_paths(rest: str) -> None:
     assert parse_api_path(rest) is None
 
 
+def actions(endpoint: str, method: str) -> tuple[str, ...]:
+    return required_access(RouteMatch(endpoint, "a/b", "r"), method).actions
+
+
 def test_actions() -> None:
-    assert actions_for(CATALOG, "GET") == ("*",)
-    assert actions_for(BLOB, "HEAD") == ("pull",)
-    assert actions_for(MANIFEST, "DELETE") == ("delete",)
-    assert actions_for(UPLOAD, "DELETE") == ("pull", "push")
-    assert actions_for(BASE, "GET") == ()
+    assert actions(CATALOG, "GET") == ("*",)
+    assert actions(BLOB, "HEAD") == ("pull",)
+    assert actions(MANIFEST, "DELETE") == ("delete",)
+    # As distribution (registry/handlers/app.go): the method alone decides, so cancelling
+    # an upload needs delete, which is what auth enforces.
+    assert actions(UPLOAD, "DELETE") == ("delete",)
+    assert actions(UPLOAD, "PATCH") == ("pull", "push")
+    assert actions(BASE, "GET") == ()
+
+
+def test_required_access_names_resources() -> None:
+    catalog = required_access(RouteMatch(CATALOG), "GET")
+    assert catalog.required == (Access("registry", "catalog", "*"),)
+    mount = required_access(RouteMatch(UPLOAD_START, "a/b"), "POST", mount_from="c/d")
+    assert mount.required == (
+        Access("repository", "a/b", "pull"),
+        Access("repository", "a/b", "push"),
+    )
+    assert mount.mount_source == Access("repository", "c/d", "pull")
+    assert mount.wanted == (*mount.required, mount.mount_source)
+    assert required_access(RouteMatch(BLOB, "a/b"), "GET", mount_from="c/d").mount_source is None
 
 
 def test_deeply_nested_repository_round_trip(client: TestClient) -> None:

@@ -1,4 +1,4 @@
-"""Per-project roles end to end: the real registry API behind the auth middleware, the
+"""Per-project roles end to end: the real registry API authorizing after routing, the
 built-in token service, and clients doing the token dance."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 
 from pyregistry.app import create_app
-from pyregistry.auth import access_hook, auth_middleware
 from tests.auth.conftest import USERS, IssuerFiles, TestClient, issuer_config
 from tests.auth.dance import authed, parse_challenge
 
@@ -20,7 +19,7 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 @pytest.fixture
 def client(issuer_files: IssuerFiles) -> Iterator[TestClient]:
     config = issuer_config(issuer_files)
-    app = create_app(config, middleware=auth_middleware(config), access_hooks=[access_hook])
+    app = create_app(config)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -100,6 +99,21 @@ def test_developer_can_push_but_not_delete(client: TestClient) -> None:
     assert params["error"] == "insufficient_scope"
     deleted = authed(client, "DELETE", f"/v2/team/app/manifests/{manifest_digest}", creds("carol"))
     assert deleted.status_code == 202
+
+
+def test_cancelling_an_upload_needs_delete(client: TestClient) -> None:
+    """As in distribution, DELETE on an upload session needs ``delete``: a developer
+    (pull, push) cannot cancel, a maintainer can; the request context says the same."""
+    start = authed(client, "POST", "/v2/team/app/blobs/uploads/", creds("alice"))
+    assert start.status_code == 202
+    location = start.headers["location"]
+    refused = authed(client, "DELETE", location, creds("alice"))
+    assert refused.status_code == 401
+    _, params = parse_challenge(refused.headers["www-authenticate"])
+    assert params["scope"] == "repository:team/app:delete"
+    assert params["error"] == "insufficient_scope"
+    assert authed(client, "DELETE", location, creds("carol")).status_code == 204
+    assert authed(client, "GET", location, creds("carol")).status_code == 404
 
 
 def test_anonymous_pulls_public_but_not_private(client: TestClient) -> None:

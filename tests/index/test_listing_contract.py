@@ -51,3 +51,17 @@ def test_deletes_reach_the_index(client: TestClient, index: IndexService, root: 
     assert client.get("/v2/del/me/tags/list").json()["tags"] == ["other"]
     assert index.bypassed == bypassed
     assert wait_until(index_directory(root), "clean").tags == {"del/me": ["other"]}
+
+
+def test_a_page_size_beyond_any_integer_is_no_limit(
+    client: TestClient, index: IndexService
+) -> None:
+    """Found by the fuzzer: ``n`` past SQLite's 64-bit integers answered 500."""
+    push_tagged(client, "huge/n", ["a", "b"], "huge-n")
+    huge = "9" * 30
+    tags = client.get(f"/v2/huge/n/tags/list?n={huge}")
+    assert tags.status_code == 200 and tags.json()["tags"] == ["a", "b"]
+    catalog = client.get(f"/v2/_catalog?n={huge}")
+    # Past catalog.maxentries: refused as distribution refuses it, never a 500.
+    assert catalog.status_code == 400
+    assert catalog.json()["errors"][0]["code"] == "PAGINATION_NUMBER_INVALID"
