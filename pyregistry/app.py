@@ -75,15 +75,9 @@ def build_registry(config: Config) -> Registry:
 
 
 def _catalog_max_entries(config: Config) -> int:
-    """``catalog.maxentries`` (typed section first, else the raw document)."""
-    section = getattr(config, "catalog", None) or (
-        config.raw.get("catalog") if isinstance(config.raw, dict) else None
-    )
-    value = section.get("maxentries") if isinstance(section, dict) else None
-    try:
-        return int(value) if value is not None and int(value) > 0 else DEFAULT_CATALOG_MAX_ENTRIES
-    except (TypeError, ValueError):
-        return DEFAULT_CATALOG_MAX_ENTRIES
+    """``catalog.maxentries`` when positive, else the default."""
+    value = config.catalog.maxentries
+    return value if value is not None and value > 0 else DEFAULT_CATALOG_MAX_ENTRIES
 
 
 def _auth(config: Config) -> tuple[list[Route], list[AccessHook]]:

@@ -20,8 +20,9 @@ from pyregistry.api.errors import error_response
 from pyregistry.api.routes import parse_api_path, required_access
 from pyregistry.auth.access import AccessController
 from pyregistry.auth.gate import STATE_KEY, Authorizer
+from pyregistry.auth.scopes import valid_resource_name
 from pyregistry.errcode import RegistryError
-from pyregistry.storage.names import check_name
+from pyregistry.storage.errors import NameInvalid
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -71,8 +72,9 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            if route.name is not None:  # NAME_INVALID before any challenge echoes it
-                check_name(route.name)
+            if route.name is not None and not valid_resource_name(route.name):
+                # NAME_INVALID before any challenge echoes the name in a header
+                raise NameInvalid("invalid repository name", detail={"name": route.name})
             access = required_access(route, method, _query_value(scope, "from"))
             result = await self.authorizer.authorize(HTTPConnection(scope), access)
         except RegistryError as refusal:

@@ -1,4 +1,5 @@
-"""The ``auth`` section of ``config.yml``, typed and checked.
+"""The ``auth`` section of ``config.yml`` (typed by :mod:`pyregistry.config.sections.auth`),
+checked and with defaults applied.
 
 distribution's providers and options (``token``, ``htpasswd``, ``silly``) keep their
 meaning. pyregistry adds ``auth.token.issue`` (the built-in token service),
@@ -8,13 +9,14 @@ either (lock-outs after repeated password failures); distribution ignores them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyregistry.auth.jws import ALL_ALGORITHMS
 from pyregistry.auth.throttle import ThrottleOptions, parse_throttle
-from pyregistry.config.duration import parse_duration
 from pyregistry.config.errors import ConfigError
+from pyregistry.config.sections.auth import AuthConfig, IssueSettings, TokenSettings
 
 DEFAULT_TOKEN_PATH = "/auth/token"
 DEFAULT_EXPIRATION = 300.0
@@ -79,45 +81,13 @@ def _fail(message: str, key: str, source: str | None) -> ConfigError:
     return ConfigError(message, key=key, source=source)
 
 
-def _opt(section: dict[str, Any], name: str, key: str, source: str | None) -> str | None:
-    value = section.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise _fail("must be a string", f"{key}.{name}", source)
-    return str(value)
-
-
-def _req(section: dict[str, Any], name: str, key: str, source: str | None) -> str:
-    value = _opt(section, name, key, source)
-    if value is None:
-        raise _fail("required (a string)", f"{key}.{name}", source)
+def _req(value: str | None, key: str, source: str | None) -> str:
+    if not value:
+        raise _fail("required (a string)", key, source)
     return value
 
 
-def _bool(section: dict[str, Any], name: str, key: str, source: str | None) -> bool:
-    value = section.get(name, False)
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    if not isinstance(value, bool):
-        raise _fail("must be true or false", f"{key}.{name}", source)
-    return value
-
-
-def _duration(
-    section: dict[str, Any], name: str, key: str, source: str | None, default: float | None
-) -> float | None:
-    value = section.get(name)
-    if value is None:
-        return default
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise _fail(str(exc), f"{key}.{name}", source) from exc
-
-
-def _algorithms(section: dict[str, Any], key: str, source: str | None) -> tuple[str, ...]:
-    value = section.get("signingalgorithms")
+def _algorithms(value: Any, key: str, source: str | None) -> tuple[str, ...]:
     if value is None:
         return ALL_ALGORITHMS
     if isinstance(value, str):
@@ -130,51 +100,47 @@ def _algorithms(section: dict[str, Any], key: str, source: str | None) -> tuple[
     return tuple(value) or ALL_ALGORITHMS
 
 
-def _issue(section: Any, source: str | None) -> IssueOptions | None:
+def _issue(section: IssueSettings | None, source: str | None) -> IssueOptions | None:
     key = "auth.token.issue"
     if section is None:
         return None
-    if not isinstance(section, dict):
-        raise _fail("must be a mapping", key, source)
-    path = _opt(section, "path", key, source) or DEFAULT_TOKEN_PATH
+    path = section.path or DEFAULT_TOKEN_PATH
     if not path.startswith("/"):
         raise _fail("must start with /", f"{key}.path", source)
-    expiration = _duration(section, "expiration", key, source, DEFAULT_EXPIRATION)
-    assert expiration is not None
+    expiration = DEFAULT_EXPIRATION if section.expiration is None else section.expiration
     if expiration < MIN_EXPIRATION:
         raise _fail("must be at least 60s (clients expect that much)", f"{key}.expiration", source)
-    kid_format = _opt(section, "kid", key, source) or "thumbprint"
+    kid_format = section.kid or "thumbprint"
     if kid_format not in ("thumbprint", "libtrust"):
         raise _fail("must be thumbprint or libtrust", f"{key}.kid", source)
     return IssueOptions(
-        key=_req(section, "key", key, source),
-        users=_req(section, "users", key, source),
+        key=_req(section.key, f"{key}.key", source),
+        users=_req(section.users, f"{key}.users", source),
         path=path,
-        certificate=_opt(section, "certificate", key, source),
-        rules=_opt(section, "rules", key, source),
+        certificate=section.certificate,
+        rules=section.rules,
         expiration_seconds=expiration,
-        refresh_expiration_seconds=_duration(section, "refreshexpiration", key, source, None),
+        refresh_expiration_seconds=section.refreshexpiration,
         kid_format=kid_format,
-        throttle=parse_throttle(section.get("loginthrottle"), f"{key}.loginthrottle", source),
+        throttle=parse_throttle(section.loginthrottle, f"{key}.loginthrottle", source),
     )
 
 
-def _token(section: dict[str, Any], source: str | None) -> TokenOptions:
+def _token(section: TokenSettings, source: str | None) -> TokenOptions:
     key = "auth.token"
-    issue = _issue(section.get("issue"), source)
-    autoredirect = _bool(section, "autoredirect", key, source)
+    issue = _issue(section.issue, source)
     options = TokenOptions(
-        service=_req(section, "service", key, source),
-        issuer=_req(section, "issuer", key, source),
-        realm=_opt(section, "realm", key, source),
-        rootcertbundle=_opt(section, "rootcertbundle", key, source),
-        jwks=_opt(section, "jwks", key, source),
-        autoredirect=autoredirect,
-        autoredirectpath=_opt(section, "autoredirectpath", key, source) or DEFAULT_TOKEN_PATH,
-        signingalgorithms=_algorithms(section, key, source),
+        service=_req(section.service, f"{key}.service", source),
+        issuer=_req(section.issuer, f"{key}.issuer", source),
+        realm=section.realm,
+        rootcertbundle=section.rootcertbundle,
+        jwks=section.jwks,
+        autoredirect=section.autoredirect,
+        autoredirectpath=section.autoredirectpath or DEFAULT_TOKEN_PATH,
+        signingalgorithms=_algorithms(section.signingalgorithms, key, source),
         issue=issue,
     )
-    if options.realm is None and issue is None and not autoredirect:
+    if options.realm is None and issue is None and not section.autoredirect:
         raise _fail("required (a string)", f"{key}.realm", source)
     if not options.rootcertbundle and not options.jwks and issue is None:
         raise _fail(
@@ -185,40 +151,41 @@ def _token(section: dict[str, Any], source: str | None) -> TokenOptions:
     return options
 
 
-def parse_auth(auth: dict[str, Any] | None, source: str | None = None) -> AuthOptions:
-    """``config.auth`` (the raw mapping) -> :class:`AuthOptions`; ConfigError if unusable."""
+def parse_auth(
+    auth: AuthConfig | Mapping[str, Any] | None, source: str | None = None
+) -> AuthOptions:
+    """The typed ``config.auth`` (or the section as written) -> :class:`AuthOptions`, with
+    defaults applied; ConfigError if unusable."""
     if not auth:
         return AuthOptions(provider=None)
-    providers = [name for name in auth if name != "none"]
+    if not isinstance(auth, AuthConfig):
+        auth = AuthConfig.read(auth, source or "<document>")
+    providers = auth.providers
     if not providers:
         return AuthOptions(provider=None)
     if len(providers) > 1:
         raise _fail(f"only one auth provider may be configured, got {providers}", "auth", source)
     provider = providers[0]
-    section = auth[provider] or {}
     key = f"auth.{provider}"
-    if not isinstance(section, dict):
-        raise _fail("must be a mapping of options", key, source)
-    if provider == "token":
-        return AuthOptions(provider, token=_token(section, source))
-    if provider == "htpasswd":
+    if provider == "token" and auth.token is not None:
+        return AuthOptions(provider, token=_token(auth.token, source))
+    if provider == "htpasswd" and auth.htpasswd is not None:
+        htpasswd = auth.htpasswd
         return AuthOptions(
             provider,
             htpasswd=HtpasswdOptions(
-                realm=_req(section, "realm", key, source),
-                path=_req(section, "path", key, source),
-                rules=_opt(section, "rules", key, source),
-                throttle=parse_throttle(
-                    section.get("loginthrottle"), f"{key}.loginthrottle", source
-                ),
+                realm=_req(htpasswd.realm, f"{key}.realm", source),
+                path=_req(htpasswd.path, f"{key}.path", source),
+                rules=htpasswd.rules,
+                throttle=parse_throttle(htpasswd.loginthrottle, f"{key}.loginthrottle", source),
             ),
         )
-    if provider == "silly":
+    if provider == "silly" and auth.silly is not None:
         return AuthOptions(
             provider,
             silly=SillyOptions(
-                realm=_req(section, "realm", key, source),
-                service=_req(section, "service", key, source),
+                realm=_req(auth.silly.realm, f"{key}.realm", source),
+                service=_req(auth.silly.service, f"{key}.service", source),
             ),
         )
     raise _fail(f"unknown auth provider {provider!r} (token, htpasswd, silly)", "auth", source)

@@ -23,10 +23,10 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from pyregistry.config.duration import parse_duration
 from pyregistry.config.errors import ConfigError
+from pyregistry.config.sections.auth import ThrottleSettings
 
 #: Keys kept at most (oldest forgotten first), so a spray of names cannot grow memory.
 MAX_KEYS = 10000
@@ -44,38 +44,19 @@ class ThrottleOptions:
     maxlockout_seconds: float = 60.0
 
 
-def parse_throttle(section: Any, key: str, source: str | None) -> ThrottleOptions:
-    """The ``loginthrottle`` mapping (absent: the defaults)."""
-    if section is None:
-        return ThrottleOptions()
-    if not isinstance(section, dict):
-        raise ConfigError("must be a mapping", key=key, source=source)
-    unknown = set(section) - {"disabled", "attempts", "lockout", "maxlockout"}
-    if unknown:
-        raise ConfigError(
-            f"unknown key {sorted(unknown)[0]!r}; known keys: attempts, disabled, lockout, "
-            "maxlockout",
-            key=key,
-            source=source,
-        )
-    defaults = ThrottleOptions()
-    attempts = section.get("attempts", defaults.attempts)
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+def parse_throttle(section: ThrottleSettings, key: str, source: str | None) -> ThrottleOptions:
+    """The typed ``loginthrottle`` settings -> options; ConfigError for values out of range."""
+    if section.attempts < 1:
         raise ConfigError("must be a positive integer", key=f"{key}.attempts", source=source)
-    try:
-        lockout = parse_duration(section.get("lockout", "1s"))
-        maxlockout = parse_duration(section.get("maxlockout", "60s"))
-    except ValueError as exc:
-        raise ConfigError(str(exc), key=key, source=source) from None
-    if lockout <= 0 or maxlockout < lockout:
+    if section.lockout <= 0 or section.maxlockout < section.lockout:
         raise ConfigError(
             "lockout must be positive and maxlockout at least lockout", key=key, source=source
         )
     return ThrottleOptions(
-        enabled=section.get("disabled") is not True,
-        attempts=attempts,
-        lockout_seconds=lockout,
-        maxlockout_seconds=maxlockout,
+        enabled=not section.disabled,
+        attempts=section.attempts,
+        lockout_seconds=section.lockout,
+        maxlockout_seconds=section.maxlockout,
     )
 
 

@@ -16,7 +16,6 @@ from redis.asyncio.connection import Connection, SSLConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from pyregistry.config.duration import parse_duration
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import RedisConfig
 
@@ -80,17 +79,15 @@ def parse_address(addr: str) -> tuple[str, int]:
 
 
 def settings_from_config(redis: RedisConfig) -> RedisSettings:
-    """The typed ``redis`` section, plus the few 3.x options only found in ``raw``."""
+    """The typed ``redis`` section -> what redis-py is given."""
     if not redis.addrs:
         raise ConfigError("no address configured (addr or addrs)", key="redis")
     try:
         host, port = parse_address(redis.addrs[0])
     except ValueError as exc:
         raise ConfigError(str(exc), key="redis.addr") from None
-    raw = redis.raw if isinstance(redis.raw, dict) else {}
-    raw_tls = raw.get("tls") if isinstance(raw.get("tls"), dict) else {}
     timeouts = [t for t in (redis.readtimeout_seconds, redis.writetimeout_seconds) if t]
-    max_connections = redis.pool_maxactive or _positive(raw.get("maxactiveconns"))
+    max_connections = redis.pool_maxactive or redis.maxactiveconns
     return RedisSettings(
         host=host,
         port=port,
@@ -100,31 +97,14 @@ def settings_from_config(redis: RedisConfig) -> RedisSettings:
         connect_timeout=redis.dialtimeout_seconds or DEFAULT_CONNECT_TIMEOUT,
         socket_timeout=max(timeouts) if timeouts else DEFAULT_SOCKET_TIMEOUT,
         max_connections=max_connections if max_connections and max_connections > 0 else None,
-        pool_timeout=_seconds(raw.get("pooltimeout")),
-        client_name=str(raw["clientname"]) if raw.get("clientname") else None,
+        pool_timeout=redis.pool_timeout_seconds or None,
+        client_name=redis.clientname or None,
         tls=redis.tls_enabled,
         tls_certificate=redis.tls_certificate,
         tls_key=redis.tls_key,
         tls_cas=list(redis.tls_clientcas),
-        tls_insecure=bool(raw_tls.get("insecure")) if isinstance(raw_tls, dict) else False,
+        tls_insecure=redis.tls_insecure,
     )
-
-
-def _positive(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
-def _seconds(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value) or None
-    except (TypeError, ValueError):
-        return None
 
 
 def _connection_kwargs(settings: RedisSettings) -> dict[str, Any]:

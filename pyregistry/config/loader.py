@@ -1,5 +1,5 @@
 """Read ``config.yml`` (or the built-in defaults), apply ``REGISTRY_*`` overrides, check
-it against the schema and build the typed :class:`Config`."""
+it against the shape the section classes declare and build the typed :class:`Config`."""
 
 from __future__ import annotations
 
@@ -11,19 +11,24 @@ from typing import Any
 
 import yaml
 
-from pyregistry.config.duration import parse_duration
+from pyregistry.config.declare import build
 from pyregistry.config.env import apply_env_overrides
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import (
+    SCHEMA,
+    AuthConfig,
+    CatalogConfig,
     Config,
-    DebugConfig,
+    HealthConfig,
     HTTPConfig,
+    IndexConfig,
     LogConfig,
+    NotificationsSection,
     RedisConfig,
-    StorageConfig,
-    TLSConfig,
+    ValidationConfig,
 )
-from pyregistry.config.schema import SCHEMA, check
+from pyregistry.config.schema import check
+from pyregistry.config.sections.storage import storage_config
 from pyregistry.config.support import refuse_unsupported
 from pyregistry.config.validation import validation_policy
 
@@ -95,11 +100,12 @@ def config_from_document(
             key="version",
             source=source,
         )
-    validation_policy(_section(checked, "validation"), source)  # patterns must compile
     _check_http_limits(_section(checked, "http"), source)
     if supported_only:
         refuse_unsupported(checked, source)
-    return _build(checked, source)
+    config = _build(checked, source)
+    validation_policy(config.validation, source)  # patterns must compile
+    return config
 
 
 def _check_http_limits(http: dict[str, Any], source: str) -> None:
@@ -129,14 +135,6 @@ def _read(path: str) -> dict[str, Any]:
     return document
 
 
-def _get(document: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(document, dict):
-            return None
-        document = document.get(key)
-    return document
-
-
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -145,154 +143,35 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _seconds(value: Any, default: float | None) -> float | None:
-    return default if value is None else parse_duration(value)
-
-
 def _section(document: dict[str, Any], key: str) -> dict[str, Any]:
     value = document.get(key)
     return value if isinstance(value, dict) else {}
 
 
 def _build(doc: dict[str, Any], source: str) -> Config:
-    return Config(
+    """The checked document -> Config: each typed section by its declaration."""
+    log = build(LogConfig, _section(doc, "log"))
+    if not _section(doc, "log").get("level") and doc.get("loglevel"):
+        log.level = str(doc["loglevel"]).lower()
+    redis = _section(doc, "redis")
+    config = Config(
         version=_text(doc.get("version")) or SUPPORTED_VERSION,
-        log=_build_log(doc),
-        storage=_build_storage(doc, source),
-        http=_build_http(doc),
-        redis=_build_redis(doc.get("redis")),
-        auth=_section(doc, "auth"),
-        notifications=_section(doc, "notifications"),
-        health=_section(doc, "health"),
+        log=log,
+        storage=storage_config(_section(doc, "storage"), source),
+        http=build(HTTPConfig, _section(doc, "http")),
+        redis=build(RedisConfig, redis) if redis else None,
+        notifications=build(NotificationsSection, _section(doc, "notifications")),
+        validation=build(ValidationConfig, _section(doc, "validation")),
+        catalog=build(CatalogConfig, _section(doc, "catalog")),
+        index=build(IndexConfig, _section(doc, "index")),
+        auth=AuthConfig.read(_section(doc, "auth"), source),
+        health=build(HealthConfig, _section(doc, "health")),
         proxy=_section(doc, "proxy"),
-        validation=_section(doc, "validation"),
         middleware=_section(doc, "middleware"),
         compatibility=_section(doc, "compatibility"),
         reporting=_section(doc, "reporting"),
-        catalog=_section(doc, "catalog"),
         policy=_section(doc, "policy"),
-        raw=doc,
         source=source,
     )
-
-
-def _build_log(doc: dict[str, Any]) -> LogConfig:
-    log = _section(doc, "log")
-    level = log.get("level") or doc.get("loglevel") or "info"
-    return LogConfig(
-        level=str(level).lower(),
-        formatter=str(log.get("formatter") or "text").lower(),
-        fields=dict(log.get("fields") or {}),
-        accesslog_disabled=bool(_get(log, "accesslog", "disabled")),
-        reportcaller=bool(log.get("reportcaller")),
-        hooks=list(log.get("hooks") or []),
-    )
-
-
-def _build_storage(doc: dict[str, Any], source: str) -> StorageConfig:
-    storage = _section(doc, "storage")
-    fixed = {"delete", "redirect", "cache", "maintenance", "tag"}
-    drivers = [key for key in storage if key not in fixed]
-    if not drivers:
-        raise ConfigError("no storage driver configured", key="storage", source=source)
-    driver = drivers[0]
-    cache = _section(storage, "cache")
-    purge = _get(storage, "maintenance", "uploadpurging") or {}
-    defaults = StorageConfig()
-    size = cache.get("blobdescriptorsize")
-    return StorageConfig(
-        driver=driver,
-        parameters=dict(storage.get(driver) or {}),
-        delete_enabled=bool(_get(storage, "delete", "enabled")),
-        redirect_disable=bool(_get(storage, "redirect", "disable")),
-        readonly=bool(_get(storage, "maintenance", "readonly", "enabled")),
-        cache_blobdescriptor=_text(cache.get("blobdescriptor") or cache.get("layerinfo")),
-        cache_blobdescriptorsize=defaults.cache_blobdescriptorsize if size is None else size,
-        uploadpurging_enabled=purge.get("enabled", True) is not False,
-        uploadpurging_age_seconds=_seconds(purge.get("age"), defaults.uploadpurging_age_seconds)
-        or 0.0,
-        uploadpurging_interval_seconds=_seconds(
-            purge.get("interval"), defaults.uploadpurging_interval_seconds
-        )
-        or 0.0,
-        uploadpurging_dryrun=bool(purge.get("dryrun")),
-        tag_concurrencylimit=_get(storage, "tag", "concurrencylimit") or 0,
-    )
-
-
-def _build_http(doc: dict[str, Any]) -> HTTPConfig:
-    http = _section(doc, "http")
-    tls = _section(http, "tls")
-    debug = _section(http, "debug")
-    prometheus = _section(debug, "prometheus")
-    defaults = HTTPConfig()
-    return HTTPConfig(
-        addr=_text(http.get("addr")) or defaults.addr,
-        net=_text(http.get("net")) or defaults.net,
-        host=_text(http.get("host")) or None,
-        prefix=_text(http.get("prefix")) or defaults.prefix,
-        secret=_text(http.get("secret")) or None,
-        relativeurls=bool(http.get("relativeurls")),
-        draintimeout_seconds=_seconds(http.get("draintimeout"), 0.0) or 0.0,
-        headers={
-            str(name): [_text(v) or "" for v in values or []]
-            for name, values in (http.get("headers") or {}).items()
-        },
-        tls=TLSConfig(
-            certificate=_text(tls.get("certificate")) or None,
-            key=_text(tls.get("key")) or None,
-            clientcas=[str(ca) for ca in tls.get("clientcas") or []],
-            minimumtls=_text(tls.get("minimumtls")) or None,
-            ciphersuites=[str(c) for c in tls.get("ciphersuites") or []],
-            clientauth=_text(tls.get("clientauth")) or None,
-            letsencrypt=dict(tls.get("letsencrypt") or {}),
-        ),
-        debug=DebugConfig(
-            addr=_text(debug.get("addr")) or None,
-            prometheus_enabled=bool(prometheus.get("enabled")),
-            prometheus_path=_text(prometheus.get("path")) or "/metrics",
-        ),
-        http2_disabled=bool(_get(http, "http2", "disabled")),
-        h2c_enabled=bool(_get(http, "h2c", "enabled")),
-        timeouts_header_seconds=_seconds(_get(http, "timeouts", "header"), 0.0) or 0.0,
-        timeouts_idle_seconds=_seconds(_get(http, "timeouts", "idle"), 0.0) or 0.0,
-        maxconnections=http.get("maxconnections") or 0,
-        ratelimit_rate=_get(http, "ratelimit", "rate"),
-        ratelimit_methods={
-            str(item["method"]).upper(): item["rate"]
-            for item in _get(http, "ratelimit", "methods") or []
-        },
-    )
-
-
-def _build_redis(section: Any) -> RedisConfig | None:
-    if not isinstance(section, dict) or not section:
-        return None
-    pool = _section(section, "pool")
-    tls = _section(section, "tls")
-    addrs = [str(a) for a in section.get("addrs") or []]
-    if section.get("addr"):
-        addrs = [str(section["addr"])] + [a for a in addrs if a != str(section["addr"])]
-    return RedisConfig(
-        addrs=addrs,
-        username=_text(section.get("username")) or None,
-        password=_text(section.get("password")) or None,
-        db=section.get("db") or 0,
-        dialtimeout_seconds=_seconds(section.get("dialtimeout"), None),
-        readtimeout_seconds=_seconds(section.get("readtimeout"), None),
-        writetimeout_seconds=_seconds(section.get("writetimeout"), None),
-        pool_maxidle=_first(pool.get("maxidle"), section.get("maxidleconns")),
-        pool_maxactive=_first(pool.get("maxactive"), section.get("poolsize")),
-        pool_idletimeout_seconds=_seconds(
-            _first(pool.get("idletimeout"), section.get("connmaxidletime")), None
-        ),
-        tls_enabled=bool(tls.get("enabled")) or bool(tls.get("certificate")),
-        tls_certificate=_text(tls.get("certificate")) or None,
-        tls_key=_text(tls.get("key")) or None,
-        tls_clientcas=[str(ca) for ca in tls.get("clientcas") or []],
-        raw=section,
-    )
-
-
-def _first(*values: Any) -> Any:
-    return next((value for value in values if value is not None), None)
+    config.raw = doc
+    return config

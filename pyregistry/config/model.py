@@ -1,113 +1,86 @@
-"""Typed view of distribution's ``config.yml``.
+"""The whole ``config.yml`` as typed settings, and its shape (``SCHEMA``), derived from the
+section classes in :mod:`pyregistry.config.sections`.
 
-Only what pyregistry acts on is typed; every section is also kept raw (``raw``) so that
-later features (auth, notifications, proxy, ...) parse their own part without this
-module growing a field for each option. Defaults follow distribution's. Raw sections hold
-the values as written (after environment overrides): durations stay strings such as
-``"10s"``, to be read with :func:`pyregistry.config.parse_duration`. Redis's 2.8 and 3.x
-spellings (``pool.maxactive`` / ``poolsize`` ...) end up in the same typed fields.
+Sections pyregistry acts on are typed (``config.http.tls.certificate``,
+``config.notifications.endpoints[0].timeout`` in seconds...); the sections it refuses
+when they ask for something stay checked mappings
+(:mod:`pyregistry.config.sections.accepted`). Defaults follow distribution's.
+
+A Config built in code may give a typed section as the mapping ``config.yml`` would hold
+(``Config(catalog={"maxentries": 5})``): it is checked and converted like a file's.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyregistry.config.declare import Section, build, shape_of
+from pyregistry.config.schema import LEVEL, STR, Node, Struct, check
+from pyregistry.config.sections.accepted import SHAPES as ACCEPTED
+from pyregistry.config.sections.auth import SHAPE as AUTH_SHAPE
+from pyregistry.config.sections.auth import AuthConfig
+from pyregistry.config.sections.health import HealthConfig
+from pyregistry.config.sections.http import DebugConfig, HTTPConfig, TLSConfig
+from pyregistry.config.sections.log import LogConfig
+from pyregistry.config.sections.notifications import EndpointSettings, NotificationsSection
+from pyregistry.config.sections.redis import RedisConfig
+from pyregistry.config.sections.small import CatalogConfig, IndexConfig
+from pyregistry.config.sections.storage import SHAPE as STORAGE_SHAPE
+from pyregistry.config.sections.storage import StorageConfig
+from pyregistry.config.sections.validation import ValidationConfig
 
-@dataclass
-class LogConfig:
-    level: str = "info"
-    formatter: str = "text"  # text | json | logstash
-    fields: dict[str, Any] = field(default_factory=dict)
-    accesslog_disabled: bool = False
-    reportcaller: bool = False
-    #: ``log.hooks`` as written (mail hooks; not acted on).
-    hooks: list[dict[str, Any]] = field(default_factory=list)
+__all__ = [
+    "SCHEMA",
+    "AuthConfig",
+    "CatalogConfig",
+    "Config",
+    "DebugConfig",
+    "EndpointSettings",
+    "HealthConfig",
+    "HTTPConfig",
+    "IndexConfig",
+    "LogConfig",
+    "NotificationsSection",
+    "RedisConfig",
+    "StorageConfig",
+    "TLSConfig",
+    "ValidationConfig",
+]
 
-
-@dataclass
-class StorageConfig:
-    driver: str = "filesystem"
-    parameters: dict[str, Any] = field(default_factory=dict)
-    delete_enabled: bool = False
-    redirect_disable: bool = False
-    readonly: bool = False
-    #: ``cache.blobdescriptor`` (or the old ``cache.layerinfo``): None, "inmemory" or "redis"
-    cache_blobdescriptor: str | None = None
-    cache_blobdescriptorsize: int = 10000
-    #: ``maintenance.uploadpurging``
-    uploadpurging_enabled: bool = True
-    uploadpurging_age_seconds: float = 168 * 3600
-    uploadpurging_interval_seconds: float = 24 * 3600
-    uploadpurging_dryrun: bool = False
-    #: ``tag.concurrencylimit`` (0: pick a default)
-    tag_concurrencylimit: int = 0
-
-
-@dataclass
-class TLSConfig:
-    certificate: str | None = None
-    key: str | None = None
-    clientcas: list[str] = field(default_factory=list)
-    minimumtls: str | None = None
-    #: Go cipher suite names (``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``)
-    ciphersuites: list[str] = field(default_factory=list)
-    #: distribution 3's ``clientauth`` mode; None means require-and-verify when clientcas set
-    clientauth: str | None = None
-    letsencrypt: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class DebugConfig:
-    addr: str | None = None
-    prometheus_enabled: bool = False
-    prometheus_path: str = "/metrics"
-
-
-@dataclass
-class HTTPConfig:
-    addr: str = ":5000"
-    net: str = "tcp"
-    host: str | None = None
-    prefix: str = "/"
-    secret: str | None = None
-    relativeurls: bool = False
-    draintimeout_seconds: float = 0.0
-    headers: dict[str, list[str]] = field(default_factory=dict)
-    tls: TLSConfig = field(default_factory=TLSConfig)
-    debug: DebugConfig = field(default_factory=DebugConfig)
-    http2_disabled: bool = False
-    h2c_enabled: bool = False
-    #: pyregistry: ``http.timeouts.header`` / ``.idle`` (0: the built-in defaults)
-    timeouts_header_seconds: float = 0.0
-    timeouts_idle_seconds: float = 0.0
-    #: pyregistry: ``http.maxconnections`` per process (0: below the open-file limit)
-    maxconnections: int = 0
-    #: pyregistry: ``http.ratelimit`` as zot spells it: requests per second, overall
-    #: (``rate``) and per method (``methods``); None/empty: no limit
-    ratelimit_rate: int | None = None
-    ratelimit_methods: dict[str, int] = field(default_factory=dict)
+#: Sections read into a settings class by :func:`pyregistry.config.declare.build`.
+TYPED: dict[str, type] = {
+    "log": LogConfig,
+    "http": HTTPConfig,
+    "redis": RedisConfig,
+    "notifications": NotificationsSection,
+    "validation": ValidationConfig,
+    "catalog": CatalogConfig,
+    "index": IndexConfig,
+    "health": HealthConfig,
+    "auth": AuthConfig,
+}
+_SHAPES: dict[str, Node] = {
+    "version": STR,
+    "loglevel": LEVEL,
+    "storage": STORAGE_SHAPE,
+    **{name: shape_of(cls) for name, cls in TYPED.items() if name != "auth"},
+    "auth": AUTH_SHAPE,
+    **ACCEPTED,
+}
+#: Every key distribution knows (2.8 and 3.x spellings), plus pyregistry's own.
+SCHEMA = Struct(_SHAPES)
 
 
-@dataclass
-class RedisConfig:
-    #: 2.8 ``addr`` and 3.x ``addrs`` both end up here.
-    addrs: list[str] = field(default_factory=list)
-    username: str | None = None
-    password: str | None = None
-    db: int = 0
-    dialtimeout_seconds: float | None = None
-    readtimeout_seconds: float | None = None
-    writetimeout_seconds: float | None = None
-    pool_maxidle: int | None = None
-    pool_maxactive: int | None = None
-    pool_idletimeout_seconds: float | None = None
-    tls_enabled: bool = False
-    #: 3.x ``tls`` client certificate settings
-    tls_certificate: str | None = None
-    tls_key: str | None = None
-    tls_clientcas: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict)
+def typed_section(name: str, section: Mapping[str, Any], source: str = "<document>") -> Any:
+    """A section as written (not yet checked) -> its settings class; ConfigError if bad."""
+    cls = TYPED[name]
+    if issubclass(cls, Section):
+        return cls.read(section, source)
+    checked = check(_SHAPES[name], copy.deepcopy(dict(section)), name, source)
+    return build(TYPED[name], checked)
 
 
 @dataclass
@@ -117,18 +90,19 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     http: HTTPConfig = field(default_factory=HTTPConfig)
     redis: RedisConfig | None = None
-    #: Raw sections, parsed by the features that own them.
-    auth: dict[str, Any] = field(default_factory=dict)
-    notifications: dict[str, Any] = field(default_factory=dict)
-    health: dict[str, Any] = field(default_factory=dict)
+    notifications: NotificationsSection = field(default_factory=NotificationsSection)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    #: Checked mappings, parsed by the features that own them.
     proxy: dict[str, Any] = field(default_factory=dict)
-    validation: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)
     compatibility: dict[str, Any] = field(default_factory=dict)
     reporting: dict[str, Any] = field(default_factory=dict)
-    catalog: dict[str, Any] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)
-    #: The whole document after environment overrides.
+    #: The whole document after environment overrides (for tools that rewrite it).
     raw: dict[str, Any] = field(default_factory=dict)
     #: Where it came from, for error messages.
     source: str = "<defaults>"
@@ -136,3 +110,20 @@ class Config:
     path: str | None = None
     #: Things worth logging once logging is set up (ignored environment variables...).
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for name in TYPED:
+            value = getattr(self, name)
+            if isinstance(value, Mapping) and not isinstance(value, Section):
+                setattr(self, name, typed_section(name, value, self.source))
+            elif self._unset(name, value) and name in self.raw:
+                # a Config given only its document: read the section from it
+                section = self.raw.get(name)
+                if isinstance(section, Mapping) and section:
+                    setattr(self, name, typed_section(name, section, self.source))
+
+    @staticmethod
+    def _unset(name: str, value: Any) -> bool:
+        if value is None or (isinstance(value, Section) and not value):
+            return True
+        return value == TYPED[name]()

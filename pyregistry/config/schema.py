@@ -1,10 +1,13 @@
-"""The shape of ``config.yml`` as one table, and the check that walks it.
+"""The vocabulary of shapes (``Scalar``, ``Struct``, ``ListOf``...) and the check that walks
+a document against a shape.
 
-Each key distribution knows (2.8 and 3.x spellings) is listed once below; ``check``
-walks a parsed document against the table, normalises the few short forms
-(``storage: inmemory``) and raises :class:`ConfigError` naming the key path. Storage driver
-parameters, auth provider parameters, middleware options and ``log.fields`` are free-form:
-their owners check them.
+The shape of ``config.yml`` itself is not written here: each section's typed settings
+class declares its keys (:mod:`pyregistry.config.declare`, :mod:`pyregistry.config.sections`)
+and the table is derived from those declarations. ``check`` walks a parsed document
+against it, normalises the few short forms (``storage: inmemory``) and raises
+:class:`ConfigError` naming the key path, with a "did you mean" hint for unknown keys.
+Storage driver parameters, auth provider parameters, middleware options and ``log.fields``
+are free-form: their owners check them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pyregistry.config.errors import ConfigError
 
 @dataclass(frozen=True)
 class Scalar:
-    """A leaf: ``str``, ``bool``, ``int``, ``duration``, or a choice among ``choices``."""
+    """A leaf: ``str``, ``bool``, ``int``, ``count`` (an int >= 0), ``duration``, or a
+    choice among ``choices``."""
 
     kind: str
     choices: tuple[str, ...] = ()
@@ -35,11 +39,15 @@ class Struct:
     env_names: Mapping[str, str] = field(default_factory=dict)
     #: Keys that must be present when the mapping is (a health check's ``file``...).
     required: tuple[str, ...] = ()
+    #: The typed settings class this mapping is read into (None: kept as a mapping).
+    model: Any = None
 
 
 @dataclass(frozen=True)
 class ListOf:
     item: Node
+    #: What the error says is expected instead of a non-list ("a list" when empty).
+    what: str = "a list"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,8 @@ class OneOf:
     what: str
     fixed: Mapping[str, Node] = field(default_factory=dict)
     required: bool = False
+    #: Providers whose parameters have a shape (others are free-form).
+    known: Mapping[str, Node] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,214 +83,13 @@ INT = Scalar("int")
 DURATION = Scalar("duration")
 LEVEL = Scalar("choice", ("error", "warn", "info", "debug"))
 STRLIST = ListOf(STR)
-HEADERS = MapOf(STRLIST)
+COUNT = Scalar("count")
+HEADERS = MapOf(ListOf(STR, "a list of values (headers: {Name: [value, ...]})"))
 
 
-def _s(**fields: Node) -> Struct:
+def struct(**fields: Node) -> Struct:
+    """Fixed keys, written as keyword arguments."""
     return Struct(fields)
-
-
-_CHECK_TIMING = {"interval": DURATION, "threshold": INT, "timeout": DURATION}
-_REDIS_TLS = _s(enabled=BOOL, certificate=STR, key=STR, clientcas=STRLIST, insecure=BOOL)
-
-SCHEMA = _s(
-    version=STR,
-    loglevel=LEVEL,
-    log=_s(
-        accesslog=_s(disabled=BOOL),
-        level=LEVEL,
-        formatter=Scalar("choice", ("text", "json", "logstash")),
-        fields=MapOf(ANY),
-        reportcaller=BOOL,
-        hooks=ListOf(
-            Struct(
-                {
-                    "disabled": BOOL,
-                    "type": STR,
-                    "levels": STRLIST,
-                    "options": _s(
-                        smtp=_s(addr=STR, username=STR, password=STR, insecure=BOOL),
-                        **{"from": STR},
-                        to=STRLIST,
-                    ),
-                },
-                env_names={"MAILOPTIONS": "options"},
-            )
-        ),
-    ),
-    storage=OneOf(
-        "storage driver",
-        required=True,
-        fixed={
-            "delete": _s(enabled=BOOL),
-            "redirect": _s(disable=BOOL),
-            "cache": _s(blobdescriptor=STR, layerinfo=STR, blobdescriptorsize=INT),
-            "maintenance": _s(
-                uploadpurging=_s(enabled=BOOL, age=DURATION, interval=DURATION, dryrun=BOOL),
-                readonly=_s(enabled=BOOL),
-            ),
-            "tag": _s(concurrencylimit=INT),
-        },
-    ),
-    auth=OneOf("auth provider"),
-    middleware=_s(
-        **{
-            point: ListOf(
-                Struct({"name": STR, "disabled": BOOL, "options": MapOf(ANY)}, required=("name",))
-            )
-            for point in ("registry", "repository", "storage")
-        }
-    ),
-    reporting=_s(
-        bugsnag=_s(apikey=STR, releasestage=STR, endpoint=STR),
-        newrelic=_s(licensekey=STR, name=STR, verbose=BOOL),
-    ),
-    http=_s(
-        addr=STR,
-        net=Scalar("choice", ("tcp", "tcp4", "tcp6", "unix")),
-        host=STR,
-        prefix=STR,
-        secret=STR,
-        relativeurls=BOOL,
-        draintimeout=DURATION,
-        tls=_s(
-            certificate=STR,
-            key=STR,
-            clientcas=STRLIST,
-            clientauth=Scalar(
-                "choice",
-                (
-                    "request-client-cert",
-                    "require-any-client-cert",
-                    "verify-client-cert-if-given",
-                    "require-and-verify-client-cert",
-                ),
-            ),
-            minimumtls=Scalar("choice", ("tls1.0", "tls1.1", "tls1.2", "tls1.3")),
-            ciphersuites=STRLIST,
-            letsencrypt=_s(cachefile=STR, email=STR, hosts=STRLIST, directoryurl=STR),
-        ),
-        headers=HEADERS,
-        debug=_s(addr=STR, prometheus=_s(enabled=BOOL, path=STR)),
-        http2=_s(disabled=BOOL),
-        h2c=_s(enabled=BOOL),
-        # pyregistry: connection limits, and zot's request-rate limit
-        timeouts=_s(header=DURATION, idle=DURATION),
-        maxconnections=INT,
-        ratelimit=_s(
-            rate=INT,
-            methods=ListOf(Struct({"method": STR, "rate": INT}, required=("method", "rate"))),
-        ),
-    ),
-    notifications=Struct(
-        {
-            "events": _s(includereferences=BOOL),
-            # pyregistry: where the durable delivery queue lives
-            "queue": _s(directory=STR),
-            "endpoints": ListOf(
-                Struct(
-                    {
-                        "name": STR,
-                        "disabled": BOOL,
-                        "url": STR,
-                        "headers": HEADERS,
-                        "timeout": DURATION,
-                        "threshold": INT,
-                        "backoff": DURATION,
-                        "ignoredmediatypes": STRLIST,
-                        "ignore": _s(mediatypes=STRLIST, actions=STRLIST),
-                    },
-                    required=("name", "url"),
-                )
-            ),
-        },
-        env_names={"EVENTCONFIG": "events"},
-    ),
-    redis=_s(
-        # 2.8
-        addr=STR,
-        pool=_s(maxidle=INT, maxactive=INT, idletimeout=DURATION),
-        # both
-        password=STR,
-        db=INT,
-        dialtimeout=DURATION,
-        readtimeout=DURATION,
-        writetimeout=DURATION,
-        tls=_REDIS_TLS,
-        # 3.x (go-redis UniversalOptions, inlined)
-        addrs=STRLIST,
-        username=STR,
-        clientname=STR,
-        protocol=INT,
-        sentinelusername=STR,
-        sentinelpassword=STR,
-        mastername=STR,
-        maxretries=INT,
-        minretrybackoff=DURATION,
-        maxretrybackoff=DURATION,
-        poolfifo=BOOL,
-        poolsize=INT,
-        pooltimeout=DURATION,
-        minidleconns=INT,
-        maxidleconns=INT,
-        maxactiveconns=INT,
-        connmaxidletime=DURATION,
-        connmaxlifetime=DURATION,
-        maxredirects=INT,
-        readonly=BOOL,
-        routebylatency=BOOL,
-        routerandomly=BOOL,
-    ),
-    health=Struct(
-        {
-            "storagedriver": _s(enabled=BOOL, interval=DURATION, threshold=INT),
-            "file": ListOf(
-                Struct({"file": STR, "interval": DURATION, "threshold": INT}, required=("file",))
-            ),
-            "http": ListOf(
-                Struct(
-                    {"uri": STR, "headers": HEADERS, "statuscode": INT, **_CHECK_TIMING},
-                    required=("uri",),
-                )
-            ),
-            "tcp": ListOf(Struct({"addr": STR, **_CHECK_TIMING}, required=("addr",))),
-        },
-        env_names={"FILECHECKERS": "file", "HTTPCHECKERS": "http", "TCPCHECKERS": "tcp"},
-    ),
-    catalog=_s(maxentries=INT),
-    proxy=_s(
-        remoteurl=STR,
-        username=STR,
-        password=STR,
-        ttl=DURATION,
-        remotenamespace=STR,
-        exec=_s(command=STR, lifetime=DURATION),
-        # in distribution's own config-cache.yml example; no such option exists (the TTL is
-        # ``ttl``) and distribution ignores it: accepted, ignored, warned about
-        cacheTTL=DURATION,
-    ),
-    compatibility=_s(
-        schema1=Struct(
-            {"signingkeyfile": STR, "enabled": BOOL}, env_names={"TRUSTKEY": "signingkeyfile"}
-        )
-    ),
-    validation=_s(
-        enabled=BOOL,
-        disabled=BOOL,
-        manifests=_s(
-            # pyregistry: accept manifests whose blobs or children are absent
-            sparse=BOOL,
-            urls=_s(allow=STRLIST, deny=STRLIST),
-            indexes=_s(
-                platforms=Scalar("choice", ("all", "none", "list")),
-                platformlist=ListOf(_s(architecture=STR, os=STR, variant=STR)),
-            ),
-        ),
-    ),
-    policy=_s(repository=_s(classes=STRLIST)),
-    # pyregistry: the metadata index (docs/index.md)
-    index=_s(enabled=BOOL, path=STR),
-)
 
 
 def join(path: str, key: str | int) -> str:
@@ -303,7 +112,7 @@ def check(node: Node, value: Any, path: str, source: str) -> Any:
         return value
     if isinstance(node, ListOf):
         if not isinstance(value, list):
-            raise fail(f"expected a list, got {_describe(value)}")
+            raise fail(f"expected {node.what}, got {_describe(value)}")
         return [check(node.item, item, join(path, i), source) for i, item in enumerate(value)]
     if isinstance(value, str) and isinstance(node, OneOf):
         value = {value: None}
@@ -339,7 +148,9 @@ def _check_one_of(node: OneOf, value: dict[Any, Any], path: str, source: str, fa
         if item is not None and not isinstance(item, dict):
             raise fail(f"expected a mapping of parameters, got {_describe(item)}", join(path, key))
         providers.append(key)
-        out[key] = item
+        out[key] = (
+            check(node.known[key], item, join(path, key), source) if key in node.known else item
+        )
     if len(providers) > 1:
         raise fail(f"must provide exactly one {node.what}, got: {', '.join(sorted(providers))}")
     if node.required and not providers:
@@ -358,6 +169,8 @@ def _check_scalar(node: Scalar, value: Any, fail: Any) -> None:
         raise fail(f"expected true or false, got {value!r}")
     if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
         raise fail(f"expected an integer, got {value!r}")
+    if kind == "count" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise fail(f"expected a non-negative integer, got {value!r}")
     if kind == "duration":
         try:
             parse_duration(value)

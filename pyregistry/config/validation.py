@@ -26,11 +26,11 @@ the storage layer enforces it behind every manifest put, whoever makes it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from pyregistry.config.errors import ConfigError
-from pyregistry.storage.policy import INDEXES_ALL, ManifestPolicy
+from pyregistry.config.sections.validation import ValidationConfig
+from pyregistry.storage.policy import ManifestPolicy
 
 
 def _patterns(values: Any, key: str, source: str | None) -> re.Pattern[str] | None:
@@ -49,29 +49,20 @@ def _patterns(values: Any, key: str, source: str | None) -> re.Pattern[str] | No
     return re.compile("|".join(parts))
 
 
-def _section(document: Any, *keys: str) -> Mapping[str, Any]:
-    for key in keys:
-        document = document.get(key) if isinstance(document, Mapping) else None
-    return document if isinstance(document, Mapping) else {}
-
-
-def validation_policy(section: Mapping[str, Any], source: str | None = None) -> ManifestPolicy:
-    """The policy a (schema-checked) ``validation`` section describes; ConfigError for
-    patterns that do not compile."""
-    enabled = bool(section.get("enabled")) or not section.get("disabled")
-    urls = _section(section, "manifests", "urls")
-    indexes = _section(section, "manifests", "indexes")
-    platforms = str(indexes.get("platforms") or INDEXES_ALL).lower()
+def validation_policy(
+    section: ValidationConfig | None = None, source: str | None = None
+) -> ManifestPolicy:
+    """The policy a ``validation`` section describes; ConfigError for patterns that do not
+    compile."""
+    section = section or ValidationConfig()
     platform_list = tuple(
-        (str(p.get("architecture")), str(p.get("os")))
-        for p in indexes.get("platformlist") or []
-        if isinstance(p, Mapping)
+        (str(p.get("architecture")), str(p.get("os"))) for p in section.platformlist
     )
     return ManifestPolicy(
-        enabled=enabled,
-        url_allow=_patterns(urls.get("allow"), "validation.manifests.urls.allow", source),
-        url_deny=_patterns(urls.get("deny"), "validation.manifests.urls.deny", source),
-        index_platforms=platforms,
+        enabled=section.enabled or not section.disabled,
+        url_allow=_patterns(section.url_allow, "validation.manifests.urls.allow", source),
+        url_deny=_patterns(section.url_deny, "validation.manifests.urls.deny", source),
+        index_platforms=section.platforms,
         platform_list=platform_list,
-        sparse=_section(section, "manifests").get("sparse") is True,
+        sparse=section.sparse,
     )

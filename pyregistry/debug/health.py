@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pyregistry.api.errors import ServiceUnavailable, error_response
-from pyregistry.config.duration import parse_duration
+from pyregistry.config.model import HealthConfig, typed_section
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
 
@@ -225,32 +225,30 @@ def tcp_check(addr: str, timeout: float) -> CheckFn:
 
 def register_configured_checks(
     checks: HealthChecks,
-    health: dict[str, Any],
+    health: HealthConfig | Mapping[str, Any],
     storage_driver_name: str,
     get_driver: Callable[[], StorageDriver],
 ) -> None:
     """Register the checks of a config's ``health`` section (names as distribution's),
     replacing those of an earlier configuration."""
+    section: HealthConfig = (
+        health if isinstance(health, HealthConfig) else typed_section("health", health)
+    )
 
-    def seconds(entry: dict[str, Any], key: str) -> float:
-        value = entry.get(key)
-        return parse_duration(value) if value is not None else 0.0
-
-    def add(name: str, check: CheckFn, entry: dict[str, Any]) -> None:
-        interval, threshold = seconds(entry, "interval"), entry.get("threshold") or 0
+    def add(name: str, check: CheckFn, interval: float, threshold: int) -> None:
         checks.register(name, check, interval=interval, threshold=threshold, replace=True)
 
-    storage = health.get("storagedriver") or {}
-    if storage.get("enabled"):
-        add(f"storagedriver_{storage_driver_name}", storage_driver_check(get_driver), storage)
-    for entry in health.get("file") or []:
-        add(entry["file"], file_check(entry["file"]), entry)
-    for entry in health.get("http") or []:
-        status, headers = entry.get("statuscode") or 200, entry.get("headers") or {}
-        timeout = seconds(entry, "timeout")
-        add(entry["uri"], http_check(entry["uri"], status, timeout, headers), entry)
-    for entry in health.get("tcp") or []:
-        add(entry["addr"], tcp_check(entry["addr"], seconds(entry, "timeout")), entry)
+    storage = section.storagedriver
+    if storage.enabled:
+        check = storage_driver_check(get_driver)
+        add(f"storagedriver_{storage_driver_name}", check, storage.interval, storage.threshold)
+    for file in section.file:
+        add(file.file, file_check(file.file), file.interval, file.threshold)
+    for http in section.http:
+        check = http_check(http.uri, http.statuscode or 200, http.timeout, http.headers)
+        add(http.uri, check, http.interval, http.threshold)
+    for tcp in section.tcp:
+        add(tcp.addr, tcp_check(tcp.addr, tcp.timeout), tcp.interval, tcp.threshold)
 
 
 class HealthGate:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pyregistry.config import Config, config_from_document, load_config
+from pyregistry.config.model import AuthConfig, typed_section
 from pyregistry.embedding.auth_files import with_private_auth_files
 from pyregistry.embedding.server import LOOPBACK
 
@@ -114,9 +115,10 @@ def _resolve(
 ) -> ResolvedOptions:
     if isinstance(config, Config):
         patched = _patch_config(config, storage, auth, notifications, delete, temp_dirs)
-        patched.auth = with_private_auth_files(patched.auth, credentials, temp_dirs)
+        written = with_private_auth_files(dict(patched.auth), credentials, temp_dirs)
+        patched.auth = AuthConfig.read(written, patched.source)
         if patched.raw and "auth" in patched.raw:
-            patched.raw["auth"] = patched.auth
+            patched.raw["auth"] = written
         return ResolvedOptions(patched, temp_dirs)
     if isinstance(config, str | os.PathLike):
         base: dict[str, Any] = copy.deepcopy(load_config(os.fspath(config), environ={}).raw)
@@ -150,14 +152,13 @@ def _private_queue(config: Config, temp_dirs: list[str]) -> None:
     """Notifications without ``queue.directory`` would queue in the working directory
     (storage not on local disk): give them a temporary one instead."""
     section = config.notifications
-    if not section or not section.get("endpoints") or config.storage.driver == "filesystem":
+    if not section.endpoints or config.storage.driver == "filesystem":
         return
-    queue = section.get("queue")
-    if isinstance(queue, dict) and queue.get("directory"):
+    if section.queue_directory:
         return
     directory = tempfile.mkdtemp(prefix="pyregistry-embedded-events-")
     temp_dirs.append(directory)
-    section["queue"] = {**(queue if isinstance(queue, dict) else {}), "directory": directory}
+    section["queue"] = {**(section.get("queue") or {}), "directory": directory}
 
 
 def _patch_config(
@@ -182,15 +183,13 @@ def _patch_config(
         result.storage.parameters = {**result.storage.parameters, "rootdirectory": root}
     if delete is not None:
         result.storage.delete_enabled = delete
-    sections: tuple[tuple[str, Mapping[str, Any] | None], ...] = (
-        ("auth", auth),
-        ("notifications", notifications),
-    )
-    for name, given in sections:
-        if given is not None:
-            setattr(result, name, _plain(given))
-            if result.raw:
-                result.raw[name] = _plain(given)
+    if auth is not None:
+        result.auth = AuthConfig.read(_plain(auth), result.source)
+    if notifications is not None:
+        result.notifications = typed_section("notifications", _plain(notifications), result.source)
+    for name, given in (("auth", auth), ("notifications", notifications)):
+        if given is not None and result.raw:
+            result.raw[name] = _plain(given)
     result.http.addr = f"{LOOPBACK}:0"
     _private_queue(result, temp_dirs)
     return result

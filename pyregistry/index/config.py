@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
 
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
@@ -47,13 +46,9 @@ def default_directory(config: Config) -> str:
 
 
 def index_settings(config: Config) -> IndexSettings:
-    section: Any = config.raw.get(SECTION) if isinstance(config.raw, dict) else None
-    section = section if isinstance(section, dict) else {}
-    enabled = section.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ConfigError("expected true or false", key="index.enabled", source=config.source)
-    path = section.get("path")
-    if path is not None and (not isinstance(path, str) or not path.strip()):
+    enabled = config.index.enabled
+    path = config.index.path
+    if path is not None and not path.strip():
         raise ConfigError("expected a directory path", key="index.path", source=config.source)
     directory = os.path.abspath(path or default_directory(config))
     shared = path is None and config.redis is not None and bool(config.redis.addrs)

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from pyregistry.config import config_from_document
 from pyregistry.config.validation import validation_policy
 from pyregistry.storage import (
     DigestInvalid,
@@ -74,7 +75,10 @@ async def test_platform_list_from_config_section_applies_to_a_direct_put() -> No
             }
         }
     }
-    policy = validation_policy(section)
+    config = config_from_document(
+        {"version": "0.1", "storage": {"inmemory": None}, "validation": section}
+    )
+    policy = validation_policy(config.validation)
     assert policy.index_platforms == INDEXES_LIST
     repo = Registry(InMemoryDriver(), policy=policy).repository("multi")
     content, amd64 = await push_image(repo, "amd64")
