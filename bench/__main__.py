@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.content import MIB
 from bench.memory import RSS_TARGET_MIB, format_memory, measure_memory
 from bench.rates import WRK_ENV
 from bench.report import figures_json, format_table, write_json
@@ -32,7 +31,8 @@ from bench.servers import DISTRIBUTION_ENV, BenchSetupError, distribution_versio
 from bench.servers import distribution_binary as find_distribution
 from bench.startup import run_startup
 from bench.targets import S3Pool, describe, parse_targets, start_target
-from bench.workload import BenchFailure, Figure
+from bench.workload import RUN_ERRORS, Figure
+from pyregistry.client.sources import MIB
 
 _UNITS = {"": MIB, "k": 1024, "m": MIB, "g": 1024 * MIB}
 
@@ -213,7 +213,7 @@ def _run_target(
                     figures = asyncio.run(
                         run_rows(registry.url, params, server_pid=registry.pid, wrk=args.wrk)
                     )
-                except (BenchFailure, OSError, TimeoutError) as exc:
+                except RUN_ERRORS as exc:
                     return f"{type(exc).__name__}: {exc}\n--- log ---\n{registry.log_tail()}"
         except BenchSetupError as exc:
             return f"setup: {exc}"
@@ -244,7 +244,7 @@ def run_memory(args: argparse.Namespace, targets: list[str]) -> int:
                         distribution=args.distribution,
                     ) as registry:
                         result = measure_memory(registry, size, chunk_size)
-                except (BenchSetupError, BenchFailure, OSError, TimeoutError) as exc:
+                except (BenchSetupError, *RUN_ERRORS) as exc:
                     print(f"{target}: error: {exc}")
                     status = 1
                     continue

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bench.content import MIB, BigBlob
 from bench.rss import RssReport, RssSampler, process_tree, status_kib
 from bench.servers import RunningRegistry
 from bench.workload import Figure, new_client, pull, push_chunked, push_monolithic, throughput
 from bench.workload import timed as timed_op
+from pyregistry.client import RepeatedBlob
+from pyregistry.client.sources import MIB
 
 RSS_TARGET_MIB = 150.0
 MEMORY_REPO = "bench/memory"
@@ -31,15 +32,15 @@ class MemoryResult:
 
 
 async def _transfers(base: str, size: int, chunk_size: int, seed: int) -> dict[str, Figure]:
-    mono, chunked = BigBlob(size, seed), BigBlob(size, seed + 1)
+    mono, chunked = RepeatedBlob(size, seed), RepeatedBlob(size, seed + 1)
     mono.digest, chunked.digest  # noqa: B018 - hash before the clock starts
     figures = {}
-    async with new_client(1) as client:
-        seconds = await timed_op(push_monolithic(client, base, MEMORY_REPO, mono))
+    async with new_client(base, 1) as client:
+        seconds = await timed_op(push_monolithic(client, MEMORY_REPO, mono))
         figures["monolithic"] = throughput(size, seconds)
-        seconds = await timed_op(push_chunked(client, base, MEMORY_REPO, chunked, chunk_size))
+        seconds = await timed_op(push_chunked(client, MEMORY_REPO, chunked, chunk_size))
         figures["chunked"] = throughput(size, seconds)
-        seconds = await timed_op(pull(client, base, MEMORY_REPO, mono, verify=False))
+        seconds = await timed_op(pull(client, MEMORY_REPO, mono, verify=False))
         figures["pull"] = throughput(size, seconds)
     return figures
 

@@ -13,11 +13,11 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bench.content import MANIFEST_ACCEPT, MIB, BigBlob, small_image
 from bench.fixtures import fill_catalog, tag_count, tag_many
 from bench.rates import RateRequest, request_rate
 from bench.rss import tree_cpu_seconds
 from bench.workload import (
+    MANIFEST_ACCEPT,
     Figure,
     check_loopback,
     new_client,
@@ -26,8 +26,11 @@ from bench.workload import (
     push_image,
     push_images,
     push_monolithic,
+    small_image,
     throughput,
 )
+from pyregistry.client import RepeatedBlob
+from pyregistry.client.sources import MIB
 
 ROW_TIMEOUT = 900.0
 MANIFEST_REPO = "bench/manifest"
@@ -121,14 +124,15 @@ async def _measured(
 def rate_requests(params: Params, seed: int) -> dict[str, RateRequest]:
     """The request each requests-per-second row repeats, and how its answer is checked."""
     image = small_image(seed - 1_000_000)
-    layer, layer_content = image.blobs[0]
+    layer = image.layers[0]
+    layer_path = f"/v2/{MANIFEST_REPO}/blobs/{layer.digest}"
 
     def manifest_ok(status: int, headers: dict[str, str], body: bytes) -> str | None:
         return None if status == 200 and body and "content-type" in headers else f"{status}"
 
     def head_ok(status: int, headers: dict[str, str], body: bytes) -> str | None:
         length = headers.get("content-length")
-        return None if status == 200 and length == str(len(layer_content)) else f"{status}"
+        return None if status == 200 and length == str(len(layer.gzipped)) else f"{status}"
 
     def tags_ok(status: int, headers: dict[str, str], body: bytes) -> str | None:
         return None if status == 200 and tag_count(body) == params.tags else f"{status} {body!r}"
@@ -145,7 +149,7 @@ def rate_requests(params: Params, seed: int) -> dict[str, RateRequest]:
             "GET", f"/v2/{MANIFEST_REPO}/manifests/latest", {"Accept": MANIFEST_ACCEPT},
             manifest_ok, manifest_ok,
         ),
-        "head": RateRequest("HEAD", f"/v2/{MANIFEST_REPO}/blobs/{layer}", {}, head_ok, head_ok),
+        "head": RateRequest("HEAD", layer_path, {}, head_ok, head_ok),
         "tags": RateRequest("GET", f"/v2/{TAGS_REPO}/tags/list", {}, tags_ok, ok),
         "catalog": RateRequest("GET", f"/v2/_catalog?n={params.catalog_page}", {}, page_ok, ok),
     }  # fmt: skip
@@ -167,30 +171,28 @@ async def run_rows(
     check_loopback(base)
     rows = set(params.rows)
     figures: dict[str, Figure] = {}
-    mono = BigBlob(params.size, seed)
-    chunked = BigBlob(params.size, seed + 1)
-    shared = BigBlob(params.parallel_size, seed + 2)
+    mono = RepeatedBlob(params.size, seed)
+    chunked = RepeatedBlob(params.size, seed + 1)
+    shared = RepeatedBlob(params.parallel_size, seed + 2)
     if rows & {"monolithic", "chunked", "pull"}:
         mono.digest, chunked.digest  # noqa: B018 - hash before the clock starts
 
-    async with new_client(1) as client:
+    async with new_client(base, 1) as client:
         if rows & {"monolithic", "pull"}:  # pull reads the monolithic row's blob
-            _, wall, cpu = await _measured(
-                server_pid, push_monolithic(client, base, BIG_REPO, mono)
-            )
+            _, wall, cpu = await _measured(server_pid, push_monolithic(client, BIG_REPO, mono))
             figures["monolithic"] = throughput(params.size, wall, cpu)
         if "chunked" in rows:
-            push = push_chunked(client, base, BIG_REPO, chunked, params.chunk_size)
+            push = push_chunked(client, BIG_REPO, chunked, params.chunk_size)
             _, wall, cpu = await _measured(server_pid, push)
             figures["chunked"] = throughput(params.size, wall, cpu)
         if "pull" in rows:
-            get = pull(client, base, BIG_REPO, mono, verify=params.verify)
+            get = pull(client, BIG_REPO, mono, verify=params.verify)
             _, wall, cpu = await _measured(server_pid, get)
             figures["pull"] = throughput(params.size, wall, cpu)
         if "parallel" in rows:
-            await push_monolithic(client, base, BIG_REPO, shared)
+            await push_monolithic(client, BIG_REPO, shared)
         if rows & {"manifest", "head"}:
-            await push_image(client, base, MANIFEST_REPO, "latest", small_image(seed - 1_000_000))
+            await push_image(client, MANIFEST_REPO, "latest", small_image(seed - 1_000_000))
 
     if "parallel" in rows:
         _, wall, cpu = await _measured(server_pid, _parallel_pulls(base, shared, params))
@@ -213,11 +215,11 @@ async def run_rows(
     return {row: figure for row, figure in figures.items() if row in rows}
 
 
-async def _parallel_pulls(base: str, blob: BigBlob, params: Params) -> None:
+async def _parallel_pulls(base: str, blob: RepeatedBlob, params: Params) -> None:
     """``parallel_pulls`` clients GET the same blob at once, each on its own connection."""
 
     async def one() -> None:
-        async with new_client(1) as client:
-            await pull(client, base, BIG_REPO, blob, verify=params.verify)
+        async with new_client(base, 1) as client:
+            await pull(client, BIG_REPO, blob, verify=params.verify)
 
     await asyncio.gather(*(one() for _ in range(params.parallel_pulls)))

@@ -45,6 +45,7 @@ from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
 from pyregistry.events import EventSink, FanOutEventSink
+from pyregistry.front import RegistryApp
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
@@ -141,9 +142,12 @@ def create_app(
             if owns_registry:
                 await state.registry.close()
 
-    app = Starlette(
+    dispatcher = ApiDispatcher(state)
+    app = RegistryApp(
+        api=dispatcher,
+        api_path=prefix + "/v2",
         routes=[
-            PrefixRoute(prefix + "/v2", ApiDispatcher(state)),
+            PrefixRoute(prefix + "/v2", dispatcher),
             *auth_routes,
             PrefixRoute("/", NotFoundEndpoint(), param="path"),
         ],

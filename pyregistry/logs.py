@@ -168,6 +168,7 @@ class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
         self.app = app
         self.logger = logger or logging.getLogger(ACCESS_LOGGER)
+        self._clock = _SecondClock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.logger.disabled:
@@ -189,34 +190,63 @@ class AccessLogMiddleware:
             self._log(scope, state["status"] or 500, state["bytes"], time.perf_counter() - start)
 
     def _log(self, scope: Scope, status: int, size: int, seconds: float) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host_header = agent = referer = ""
+        for name, value in scope["headers"]:  # only the three it prints
+            name = name.lower()
+            if name == b"user-agent":
+                agent = value.decode("latin-1")
+            elif name == b"host":
+                host_header = value.decode("latin-1")
+            elif name == b"referer":
+                referer = value.decode("latin-1")
         client = scope.get("client")
-        remote = f"{client[0]}:{client[1]}" if client else "-"
         uri = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         if scope.get("query_string"):
             uri += "?" + scope["query_string"].decode("latin-1")
-        agent = headers.get("user-agent", "")
-        fields = {
-            "http.request.method": scope["method"],
-            "http.request.uri": uri,
-            "http.request.host": headers.get("host", ""),
-            "http.request.useragent": agent,
-            "http.request.remoteaddr": remote,
-            "http.response.status": status,
-            "http.response.written": size,
-            "http.response.duration": format_duration(seconds),
-        }
-        handler_is_text = all(
-            isinstance(h.formatter, CombinedFormatter) for h in self.logger.handlers
-        )
-        if not handler_is_text:
+        if not self._text_handlers():
+            remote = f"{client[0]}:{client[1]}" if client else "-"
+            fields = {
+                "http.request.method": scope["method"],
+                "http.request.uri": uri,
+                "http.request.host": host_header,
+                "http.request.useragent": agent,
+                "http.request.remoteaddr": remote,
+                "http.response.status": status,
+                "http.response.written": size,
+                "http.response.duration": format_duration(seconds),
+            }
             self.logger.info("response completed", extra=fields)
             return
-        when = datetime.now().astimezone().strftime("%d/%b/%Y:%H:%M:%S %z")
         host = client[0] if client else "-"
         line = (
-            f'{host} - - [{when}] "{scope["method"]} {uri} HTTP/{scope.get("http_version", "1.1")}"'
-            f" {status} {size} {json.dumps(headers.get('referer', ''))} {json.dumps(agent)}"
-            f" {format_duration(seconds)}"
+            f'{host} - - [{self._clock.now()}] "{scope["method"]} {uri} '
+            f'HTTP/{scope.get("http_version", "1.1")}" {status} {size} {json.dumps(referer)} '
+            f"{json.dumps(agent)} {format_duration(seconds)}"
         )
-        self.logger.info(line)
+        logger = self.logger
+        if logger.isEnabledFor(logging.INFO):
+            # The line says everything: no caller lookup (a stack walk) for the record.
+            record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None)
+            logger.handle(record)
+
+    def _text_handlers(self) -> bool:
+        """Whether every handler prints the Combined Log Format line as it is."""
+        for handler in self.logger.handlers:
+            if not isinstance(handler.formatter, CombinedFormatter):
+                return False
+        return True
+
+
+class _SecondClock:
+    """The Combined Log Format's local time, formatted once per second (not per line)."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        second = int(time.time())
+        if second != self._second:
+            when = datetime.fromtimestamp(second).astimezone()
+            self._second, self._text = second, when.strftime("%d/%b/%Y:%H:%M:%S %z")
+        return self._text

@@ -13,6 +13,9 @@ from pyregistry.api.ranges import parse_range
 from pyregistry.api.state import ApiCall
 from pyregistry.storage import Digest
 
+#: Blob bodies up to this size are read whole and sent in one response.
+SMALL_BODY_BYTES = 64 * 1024
+
 
 def etag_matches(if_none_match: str | None, digest: str) -> bool:
     """``If-None-Match`` names this digest (quoted or not, possibly in a list)."""
@@ -75,6 +78,11 @@ async def get_blob(call: ApiCall) -> Response:
         return make_response(status, headers, content_length=length)
 
     chunks = await open_stream(blobs.open(desc.digest, start, length))
+    if length <= SMALL_BODY_BYTES:
+        # A config or a small layer: one plain response, without the streaming machinery
+        # (a task per response watching for the client leaving) that costs more than it.
+        body = b"".join([chunk async for chunk in _closing(chunks)])
+        return make_response(status, headers, body)
     response = StreamingResponse(_closing(chunks), status_code=status)
     response.raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers] + [
         (b"content-length", str(length).encode())

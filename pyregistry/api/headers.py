@@ -45,10 +45,16 @@ def make_response(
     return response
 
 
+#: Set in the scope by the outermost instance, so that an inner one (the app's own, when
+#: the server wraps the health gate in another) lets the request through untouched.
+_APPLIED = "pyregistry.response_headers"
+
+
 class ResponseHeadersMiddleware:
     """Adds the API version header and the configured headers to every HTTP response.
 
     A header the handler already set wins over the configured default, as in distribution.
+    Nested instances add them once: the outermost does it.
     """
 
     def __init__(self, app: ASGIApp, headers: Mapping[str, list[str]] | None = None) -> None:
@@ -64,9 +70,10 @@ class ResponseHeadersMiddleware:
         self.extra = extra
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or _APPLIED in scope:
             await self.app(scope, receive, send)
             return
+        scope[_APPLIED] = True
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

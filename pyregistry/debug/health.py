@@ -102,6 +102,14 @@ class HealthChecks:
             if (error := check.current()) is not None and (check.gate or not gating_only)
         }
 
+    def gate_closed(self) -> bool:
+        """Whether a gating check fails now (:meth:`status` without building it: the
+        health gate asks on every request)."""
+        for check in self._checks.values():
+            if check.gate and check.current() is not None:
+                return True
+        return False
+
     async def run_once(self) -> dict[str, str]:
         """Run every check now (tests, start-up) and return :meth:`status`."""
         await asyncio.gather(*(self._run(check) for check in self._checks.values()))
@@ -264,7 +272,7 @@ class HealthGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.checks.status(gating_only=True):
+        if self.checks.gate_closed():
             unavailable = ServiceUnavailable(detail="health check failed: please see /debug/health")
             head = scope.get("method") == "HEAD"
             await error_response(unavailable, head=head)(scope, receive, send)

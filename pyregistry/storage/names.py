@@ -16,9 +16,19 @@ UPLOAD_ID_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 MAX_NAME_LENGTH = 255
 
 
+#: Names already found valid (every path builder checks the name again); dropped when full.
+_VALID_NAMES: set[str] = set()
+_VALID_NAMES_MAX = 4096
+
+
 def check_name(name: str) -> str:
+    if name in _VALID_NAMES:
+        return name
     if not name or len(name) > MAX_NAME_LENGTH or not NAME_PATTERN.fullmatch(name):
         raise NameInvalid(f"invalid repository name: {name!r}", detail={"name": name})
+    if len(_VALID_NAMES) >= _VALID_NAMES_MAX:
+        _VALID_NAMES.clear()
+    _VALID_NAMES.add(name)
     return name
 
 

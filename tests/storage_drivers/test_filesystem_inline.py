@@ -1,0 +1,170 @@
+"""Where the filesystem driver's blocking calls run: small reads on the event loop while
+they are fast, everything else (and everything with ``inlinereads: false``) on its pool."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage_drivers.errors import PathNotFound
+from storage_drivers.filesystem import FilesystemDriver
+from storage_drivers.filesystem.inline import INLINE_MAX_BYTES, InlineGate
+from storage_drivers.testsuite.data import leave_pending, read_all, walk_paths
+
+_AUDIT: dict[str, object] = {"root": None, "events": []}
+_AUDITED = {"open", "os.rename", "os.remove", "os.scandir", "os.mkdir", "shutil.rmtree"}
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    root = _AUDIT["root"]
+    if root is None or event not in _AUDITED or not args:
+        return
+    target = args[0]
+    if isinstance(target, str) and target.startswith(str(root)):
+        events = _AUDIT["events"]
+        assert isinstance(events, list)
+        events.append((event, target.rsplit("/", 1)[-1], threading.get_ident()))
+
+
+_hook_installed = False
+
+
+def install_audit_hook() -> None:
+    global _hook_installed
+    if not _hook_installed:  # audit hooks cannot be removed: install once, switch by root
+        sys.addaudithook(_audit)
+        _hook_installed = True
+
+
+async def _on_loop(fs: FilesystemDriver, calls: AsyncIterator[None]) -> list[tuple[str, str]]:
+    """(event, file name) of the audited calls made on the event loop's thread."""
+    install_audit_hook()
+    events: list[tuple[str, str, int]] = []
+    _AUDIT.update(root=fs.root_directory, events=events)
+    try:
+        async for _ in calls:
+            pass
+    finally:
+        _AUDIT.update(root=None)
+    assert events, "nothing was audited"
+    loop_thread = threading.get_ident()
+    return [(kind, name) for kind, name, ident in events if ident == loop_thread]
+
+
+async def _everything(fs: FilesystemDriver) -> AsyncIterator[None]:
+    await fs.put_content("/a/b", b"x" * 10)
+    yield
+    await fs.put_content("/a/big", b"z" * (INLINE_MAX_BYTES + 1))
+    assert await fs.get_content("/a/b") == b"x" * 10
+    assert await fs.get_content("/a/big") == b"z" * (INLINE_MAX_BYTES + 1)
+    await read_all(fs, "/a/b")
+    await leave_pending(fs, "/a/w", b"y" * 3_000_000)
+    w = await fs.writer("/a/w", append=True)
+    await w.commit()
+    await fs.list("/a")
+    await walk_paths(fs, "/")
+    await fs.stat("/a/b")
+    await fs.move("/a/b", "/c/d")
+    await fs.put_content("/e/f", b"1")
+    await fs.move("/c/d", "/e")
+    await fs.delete("/a")
+    yield
+
+
+async def test_no_file_io_on_the_event_loop_without_inline_reads(tmp_path: Path) -> None:
+    fs = FilesystemDriver.from_parameters(
+        {"rootdirectory": str(tmp_path / "root"), "inlinereads": "false"}
+    )
+    try:
+        assert await _on_loop(fs, _everything(fs)) == []
+    finally:
+        await fs.close()
+
+
+async def test_only_small_reads_run_on_the_event_loop(fs: FilesystemDriver) -> None:
+    # The small file is read on the loop, whole and streamed; the big one is opened there
+    # to learn its size and read on the pool; writes, listings, walks, moves and deletes
+    # never touch the loop.
+    on_loop = await _on_loop(fs, _everything(fs))
+    assert on_loop == [("open", "b"), ("open", "big"), ("open", "b")]
+
+
+async def test_slow_inline_reads_send_small_reads_back_to_the_pool(
+    fs: FilesystemDriver,
+) -> None:
+    await fs.put_content("/s/link", b"sha256:" + b"a" * 64)
+    fs.inline.slow_seconds = -1.0  # every call counts as slow ...
+    fs.inline.debt_limit_seconds = 0.0
+    fs.inline.sleeps = iter(range(1_000_000)).__next__  # ... and as having blocked
+    on_loop = await _on_loop(fs, _reads(fs, "/s/link", 3))
+    assert on_loop == [("open", "link")]  # the first one; the others went to the pool
+    assert not fs.inline.open()
+
+
+async def _reads(fs: FilesystemDriver, path: str, count: int) -> AsyncIterator[None]:
+    for _ in range(count):
+        await fs.get_content(path)
+        await fs.stat(path)
+        yield
+
+
+async def test_inline_reads_report_missing_paths_as_the_pool_does(
+    fs: FilesystemDriver,
+) -> None:
+    await fs.put_content("/d/file", b"1")
+    for path in ("/d/missing", "/d"):
+        with pytest.raises(PathNotFound):
+            await fs.get_content(path)
+    with pytest.raises(PathNotFound):
+        await fs.stat("/d/missing")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_gate_counts_only_slow_calls_that_blocked() -> None:
+    clock, sleeps = FakeClock(), [0]
+    gate = InlineGate(
+        slow_seconds=0.002, debt_limit_seconds=0.010, backoff_seconds=5.0, clock=clock
+    )
+    gate.sleeps = lambda: sleeps[0]
+
+    def call(seconds: float, blocked: bool) -> None:
+        mark = gate.start()
+        clock.now += seconds
+        sleeps[0] += 1 if blocked else 0
+        gate.took(mark)
+
+    call(0.5, blocked=False)  # preempted for half a second: not the filesystem's fault
+    call(0.001, blocked=True)  # blocked, but fast
+    assert gate.open()
+    call(0.006, blocked=True)
+    assert gate.open()  # one slow call is below the limit
+    clock.now += 10.0  # the debt halves every second: long forgotten
+    call(0.006, blocked=True)
+    assert gate.open()
+    call(0.006, blocked=True)
+    assert not gate.open()  # two in a row pass it
+    clock.now += 4.9
+    assert not gate.open()
+    clock.now += 0.2
+    assert gate.open()  # after the back-off the loop tries again
+
+
+def test_gate_can_be_turned_off() -> None:
+    assert not InlineGate(enabled=False).open()
+
+
+@pytest.mark.parametrize("value", ["maybe", 3])
+def test_bad_inlinereads(tmp_path: Path, value: object) -> None:
+    with pytest.raises(ValueError, match="inlinereads"):
+        FilesystemDriver.from_parameters({"rootdirectory": str(tmp_path), "inlinereads": value})
