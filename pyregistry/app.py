@@ -8,8 +8,11 @@ Extension points for later features (all optional, all explicit):
   handler, on the access the router computed (``context.access``); they may set
   ``context.actor`` or raise ``Unauthorized``/``Denied``. Configured ``auth`` is the
   first of them, and its token service a route of the app;
-* ``event_sink`` - receives ``emit(kind, context=..., **details)`` after every successful
-  blob/manifest push, pull, mount and delete (notifications).
+* ``event_sink`` - receives ``emit(kind, context=..., repository=..., **details)`` after
+  every successful blob/manifest push, pull, mount and delete. Events come from the
+  storage side: the API gets the registry wrapped by
+  :class:`~pyregistry.notifications.listener.NotifyingNamespace` (with this sink and the
+  webhook notifier), and ``context`` is the request's, passed as the current caller.
 
 While the app runs (its lifespan), the scheduler (``app.state.scheduler``,
 ``pyregistry.tasks``) runs background jobs, each on one instance of those sharing the
@@ -20,23 +23,22 @@ applies retention policies (``app.state.retention``), and every ``pyregistry.job
 (``register(scheduler, config)``) may add its own.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
-up after the app can still append a hook or swap the sink.
-
-With ``proxy`` or ``mirrors`` configured, the API's registry is the core wrapped by
-:class:`pyregistry.proxy.MirrorNamespace` (``app.state.registry`` stays the core).
+up after the app can still append a hook or wrap ``registry`` once more.
+``app.state.registry`` is the unwrapped core (tooling, health checks). With ``proxy`` or
+``mirrors`` configured, the core is wrapped by :class:`pyregistry.proxy.MirrorNamespace`
+first, and the notifications wrapper goes around that (proxied pulls are pulls).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from pyregistry.api.context import AccessHook, EventSink, FanOutEventSink, NullEventSink
+from pyregistry.api.context import AccessHook
 from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
 from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.middleware import ErrorTrapMiddleware
@@ -46,14 +48,17 @@ from pyregistry.api.urls import UrlBuilder, normalize_prefix
 from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
+from pyregistry.events import EventSink, FanOutEventSink
 from pyregistry.front import RegistryApp
 from pyregistry.gc.online import OnlineCollector
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
+from pyregistry.notifications.listener import NotifyingNamespace
 from pyregistry.proxy import mirror_namespace
 from pyregistry.retention.job import RetentionJob
 from pyregistry.storage import Registry
+from pyregistry.storage.interfaces import Namespace
 from pyregistry.tasks.leases import lease_factory
 from pyregistry.tasks.plugins import register_plugin_jobs
 from pyregistry.tasks.scheduler import Scheduler
@@ -62,18 +67,17 @@ from storage_drivers import create_driver
 
 
 def build_registry(config: Config) -> Registry:
-    """The storage stack the config describes."""
+    """The storage stack the config describes, with the manifest policy of its
+    ``validation`` section (checked by every manifest put, whoever makes it)."""
     driver = create_driver(config.storage.driver, config.storage.parameters)
-    validation = validation_policy(config.validation, config.source)
     return Registry(
         driver,
         delete_enabled=config.storage.delete_enabled,
         redirect=not config.storage.redirect_disable,
         readonly=config.storage.readonly,
         blob_descriptor_cache=build_blob_descriptor_cache(config),
-        validate_index_children=validation.index_children_required,
+        policy=validation_policy(config.validation, config.source),
         upload_locks=UploadLeases(lease_factory(config, driver)),
-        validate_manifest_blobs=validation.blobs_required,
         index=build_index(config),
     )
 
@@ -109,20 +113,20 @@ def create_app(
         registry = build_registry(config)
     notifier = build_notifier(config, registry)
     sinks: list[EventSink] = [s for s in (event_sink, notifier) if s is not None]
-    events: EventSink = (
-        NullEventSink() if not sinks else sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
-    )
+    namespace: Namespace = registry
     mirrors = mirror_namespace(registry, config)
+    if mirrors is not None:
+        namespace = mirrors  # proxied pulls are pulls: events wrap the mirror
+    if sinks:
+        sink = sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
+        namespace = NotifyingNamespace(namespace, sink)
     auth_routes, auth_hooks = _auth(config)
     state = ApiState(
         config=config,
-        # the wrapper has the registry's public API (a Protocol once storage has one)
-        registry=registry if mirrors is None else cast(Registry, mirrors),
+        registry=namespace,
         urls=UrlBuilder(config.http),
-        events=events,
         access_hooks=[*auth_hooks, *access_hooks],
         catalog_max_entries=_catalog_max_entries(config),
-        validation=validation_policy(config.validation, config.source),
     )
     prefix = normalize_prefix(config.http.prefix)
 
@@ -178,5 +182,7 @@ def create_app(
     app.state.upload_purger = purger
     app.state.collector = collector
     app.state.retention = retention
+    #: The webhook notifier (None without endpoints), one of the wrapper's sinks.
+    app.state.notifier = notifier
     app.state.scheduler = scheduler
     return app

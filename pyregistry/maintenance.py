@@ -18,7 +18,7 @@ import random
 from pyregistry.clock import when_in_words
 from pyregistry.config.duration import format_duration
 from pyregistry.config.model import StorageConfig
-from pyregistry.storage import Registry
+from pyregistry.storage.interfaces import Namespace
 from pyregistry.tasks.scheduler import Job, JobRun, Scheduler
 
 log = logging.getLogger("pyregistry.maintenance")
@@ -34,7 +34,7 @@ class UploadPurger:
 
     def __init__(
         self,
-        registry: Registry,
+        registry: Namespace,
         *,
         age_seconds: float,
         interval_seconds: float,
@@ -55,7 +55,7 @@ class UploadPurger:
         self.runs = 0
 
     @classmethod
-    def from_config(cls, registry: Registry, storage: StorageConfig) -> UploadPurger | None:
+    def from_config(cls, registry: Namespace, storage: StorageConfig) -> UploadPurger | None:
         """The purger the config asks for; None when purging is off or storage read-only."""
         if not storage.uploadpurging_enabled or storage.readonly or registry.readonly:
             return None

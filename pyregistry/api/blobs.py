@@ -8,12 +8,10 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from pyregistry.api.context import BLOB_DELETE, BLOB_PULL
 from pyregistry.api.headers import CONTENT_DIGEST, OCTET_STREAM, make_response
 from pyregistry.api.ranges import parse_range
 from pyregistry.api.state import ApiCall
 from pyregistry.storage import Digest
-from pyregistry.storage.errors import Unsupported
 
 #: Blob bodies up to this size are read whole and sent in one response.
 SMALL_BODY_BYTES = 64 * 1024
@@ -56,9 +54,6 @@ async def get_blob(call: ApiCall) -> Response:
     if request.method == "GET":
         url = await blobs.redirect_url(desc.digest)
         if url:
-            await call.emit(
-                BLOB_PULL, digest=dgst, size=desc.size, media_type=desc.media_type, redirect=True
-            )
             return make_response(307, [("Location", url), (CONTENT_DIGEST, dgst)])
 
     common = [
@@ -83,7 +78,6 @@ async def get_blob(call: ApiCall) -> Response:
         return make_response(status, headers, content_length=length)
 
     chunks = await open_stream(blobs.open(desc.digest, start, length))
-    await call.emit(BLOB_PULL, digest=dgst, size=desc.size, media_type=desc.media_type)
     if length <= SMALL_BODY_BYTES:
         # A config or a small layer: one plain response, without the streaming machinery
         # (a task per response watching for the client leaving) that costs more than it.
@@ -98,8 +92,5 @@ async def get_blob(call: ApiCall) -> Response:
 
 async def delete_blob(call: ApiCall) -> Response:
     digest = Digest.parse(call.route.reference or "")
-    if not call.state.registry.delete_enabled:
-        raise Unsupported("deletes are disabled on this registry")
     await call.repository.blobs.delete(digest)
-    await call.emit(BLOB_DELETE, digest=str(digest))
     return make_response(202, [])

@@ -8,22 +8,37 @@ Auth, notifications and metrics plug in here instead of patching handlers:
 * :data:`AccessHook` callables run after routing and before the handler; they may set
   ``context.actor`` or raise a ``RegistryError`` (``Unauthorized``/``Denied`` from
   :mod:`pyregistry.api.errors`, whose ``headers`` go on the response);
-* an :class:`EventSink` hears of every blob/manifest push, pull, mount and delete once it
-  has succeeded. Sink failures are logged, never turned into request failures.
+* an :class:`~pyregistry.events.EventSink` hears of every blob/manifest push, pull, mount
+  and delete once it has succeeded; the events come from the storage side (a wrapper
+  around the repository), and the context travels there as the current caller
+  (:mod:`pyregistry.events`). Sink failures are logged, never turned into request failures.
 
-This module imports only the access vocabulary from the API, so that extensions can
-depend on it alone.
+This module imports only the access vocabulary from the API (and the event names of
+:mod:`pyregistry.events`, re-exported), so that extensions can depend on it alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
 
 from pyregistry.api.access import RequiredAccess
+from pyregistry.events import (  # re-exported: extensions import them from here
+    BLOB_DELETE,
+    BLOB_MOUNT,
+    BLOB_PULL,
+    BLOB_PUSH,
+    MANIFEST_DELETE,
+    MANIFEST_PULL,
+    MANIFEST_PUSH,
+    TAG_DELETE,
+    EventSink,
+    FanOutEventSink,
+    NullEventSink,
+)
 
 # Endpoints, as the router names them.
 BASE = "base"
@@ -34,16 +49,6 @@ BLOB = "blob"
 UPLOAD_START = "upload_start"
 UPLOAD = "upload"
 REFERRERS = "referrers"
-
-# Event kinds passed to EventSink.emit.
-BLOB_PUSH = "blob.push"
-BLOB_PULL = "blob.pull"
-BLOB_MOUNT = "blob.mount"
-BLOB_DELETE = "blob.delete"
-MANIFEST_PUSH = "manifest.push"
-MANIFEST_PULL = "manifest.pull"
-MANIFEST_DELETE = "manifest.delete"
-TAG_DELETE = "tag.delete"
 
 
 @dataclass
@@ -83,25 +88,18 @@ class RequestContext:
 AccessHook = Callable[[Request, RequestContext], Awaitable[None]]
 
 
-class EventSink(Protocol):
-    """Receives registry events; ``details`` always include ``context`` (RequestContext)."""
-
-    async def emit(self, event_kind: str, **details: Any) -> None: ...
-
-
-class NullEventSink:
-    """The default sink: events go nowhere."""
-
-    async def emit(self, event_kind: str, **details: Any) -> None:
-        return None
-
-
-class FanOutEventSink:
-    """Delivers each event to several sinks, in order."""
-
-    def __init__(self, sinks: list[EventSink]) -> None:
-        self.sinks = list(sinks)
-
-    async def emit(self, event_kind: str, **details: Any) -> None:
-        for sink in self.sinks:
-            await sink.emit(event_kind, **details)
+__all__ = [
+    "BLOB_DELETE",
+    "BLOB_MOUNT",
+    "BLOB_PULL",
+    "BLOB_PUSH",
+    "MANIFEST_DELETE",
+    "MANIFEST_PULL",
+    "MANIFEST_PUSH",
+    "TAG_DELETE",
+    "AccessHook",
+    "EventSink",
+    "FanOutEventSink",
+    "NullEventSink",
+    "RequestContext",
+]

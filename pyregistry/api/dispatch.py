@@ -33,6 +33,7 @@ from pyregistry.api.routes import (
     required_access,
 )
 from pyregistry.api.state import ApiCall, ApiState
+from pyregistry.events import acting_as
 from pyregistry.storage.errors import RegistryError, StorageError
 
 log = logging.getLogger("pyregistry.api")
@@ -134,7 +135,8 @@ class ApiDispatcher:
         if request.method in WRITE_METHODS and self.state.registry.readonly:
             raise MethodNotAllowed("the registry is in read-only mode")
         call = ApiCall(request, self.state, route, ctx, repository)
-        return await _handler(route.endpoint, request.method)(call)
+        with acting_as(ctx):  # events from the storage side name this request
+            return await _handler(route.endpoint, request.method)(call)
 
 
 class NotFoundEndpoint:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from pyregistry import json_input
 from pyregistry.api.blobs import etag_matches
 from pyregistry.api.bodies import read_bounded
-from pyregistry.api.context import MANIFEST_DELETE, MANIFEST_PULL, MANIFEST_PUSH, TAG_DELETE
 from pyregistry.api.headers import CONTENT_DIGEST, OCI_SUBJECT, OCI_TAG, make_response
 from pyregistry.api.negotiation import manifest_content_type
 from pyregistry.api.state import ApiCall
-from pyregistry.api.validation import check_manifest
 from pyregistry.storage import Digest
-from pyregistry.storage.errors import DigestInvalid, Unsupported
 from pyregistry.storage.names import check_tag
 
 
@@ -25,35 +21,19 @@ def parse_reference(reference: str) -> tuple[Digest | None, str | None]:
     return None, check_tag(reference)
 
 
-def _media_type_of(content: bytes) -> str | None:
-    """The manifest's own ``mediaType`` (the storage layer has validated the JSON)."""
-    try:
-        value = json_input.loads(content).get("mediaType")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
-
-
 async def get_manifest(call: ApiCall) -> Response:
     digest, tag = parse_reference(call.route.reference or "")
     repo = call.repository
     if tag is not None:
         digest = await repo.tags.get(tag)
     assert digest is not None
-    manifest = await repo.manifests.get(digest)
+    manifest = await repo.manifests.get(digest, tag=tag)
     dgst = str(manifest.digest)
     headers = [(CONTENT_DIGEST, dgst), ("ETag", f'"{dgst}"')]
     if etag_matches(call.request.headers.get("if-none-match"), dgst):
         return make_response(304, headers)
     content_type = manifest_content_type(call.request, manifest.media_type)
     headers.insert(0, ("Content-Type", content_type))
-    await call.emit(
-        MANIFEST_PULL,
-        digest=dgst,
-        size=len(manifest.content),
-        media_type=manifest.media_type,
-        tag=tag,
-    )
     body = b"" if call.head else manifest.content
     return make_response(200, headers, body, content_length=len(manifest.content))
 
@@ -66,19 +46,10 @@ async def put_manifest(call: ApiCall) -> Response:
 
     content = await read_bounded(request, call.state.max_manifest_size)
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip() or None
-    if ref_digest is not None:
-        actual = Digest.from_bytes(content, ref_digest.algorithm)
-        if actual != ref_digest:
-            raise DigestInvalid(
-                "manifest does not match the digest in the URL",
-                detail={"expected": str(ref_digest), "actual": str(actual)},
-            )
-
-    repo = call.repository
-    await check_manifest(call.state.validation, repo, content)
-    result = await repo.manifests.put(content, content_type, digest=ref_digest)
-    for tag in tags:
-        await repo.tags.tag(tag, result.digest)
+    # Every rule (digest, size, media type, references, policy) is checked behind put.
+    result = await call.repository.manifests.put(
+        content, content_type, digest=ref_digest, tags=tags
+    )
 
     dgst = str(result.digest)
     headers = [
@@ -88,27 +59,15 @@ async def put_manifest(call: ApiCall) -> Response:
     if result.subject is not None:
         headers.append((OCI_SUBJECT, str(result.subject)))
     headers.extend((OCI_TAG, tag) for tag in query_tags)
-    await call.emit(
-        MANIFEST_PUSH,
-        digest=dgst,
-        size=len(content),
-        media_type=_media_type_of(content) or content_type,
-        tag=tags[0] if tags else None,
-        tags=tags,
-    )
     return make_response(201, headers)
 
 
 async def delete_manifest(call: ApiCall) -> Response:
     digest, tag = parse_reference(call.route.reference or "")
-    if not call.state.registry.delete_enabled:
-        raise Unsupported("deletes are disabled on this registry")
     repo = call.repository
     if tag is not None:
         await repo.tags.untag(tag)
-        await call.emit(TAG_DELETE, tag=tag)
     else:
         assert digest is not None
         await repo.manifests.delete(digest)
-        await call.emit(MANIFEST_DELETE, digest=str(digest))
     return make_response(202, [])

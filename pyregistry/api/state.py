@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.requests import Request
 
-from pyregistry.api.context import AccessHook, EventSink, NullEventSink, RequestContext
+from pyregistry.api.context import AccessHook, RequestContext
 from pyregistry.api.routes import RouteMatch
 from pyregistry.api.urls import UrlBuilder
 from pyregistry.config.model import Config
-from pyregistry.config.validation import ValidationPolicy
-from pyregistry.storage import Registry, Repository
+from pyregistry.storage.interfaces import Namespace, RepositoryService
+from pyregistry.storage.policy import MAX_MANIFEST_SIZE
 
 log = logging.getLogger("pyregistry.api")
-
-#: Manifests larger than this are refused with 413 (the spec asks for at least 4 MiB).
-MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 #: distribution's ``catalog.maxentries`` default, and its page size when ``n`` is absent.
 DEFAULT_CATALOG_MAX_ENTRIES = 1000
 DEFAULT_CATALOG_PAGE = 100
@@ -29,14 +25,13 @@ class ApiState:
     """Everything the handlers share for the lifetime of the app."""
 
     config: Config
-    registry: Registry
+    #: The storage namespace (wrapped for events; the API sees only the Protocol).
+    registry: Namespace
     urls: UrlBuilder
-    events: EventSink = field(default_factory=NullEventSink)
     access_hooks: list[AccessHook] = field(default_factory=list)
+    #: How much of a manifest body is read at most (the storage policy checks the limit).
     max_manifest_size: int = MAX_MANIFEST_SIZE
     catalog_max_entries: int = DEFAULT_CATALOG_MAX_ENTRIES
-    #: The config's ``validation`` rules for manifest pushes.
-    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
 
 
 @dataclass
@@ -47,10 +42,10 @@ class ApiCall:
     state: ApiState
     route: RouteMatch
     context: RequestContext
-    _repository: Repository | None = None
+    _repository: RepositoryService | None = None
 
     @property
-    def repository(self) -> Repository:
+    def repository(self) -> RepositoryService:
         """The repository the path names (only for repository-scoped endpoints)."""
         if self._repository is None:
             raise RuntimeError(f"endpoint {self.route.endpoint} has no repository")
@@ -63,10 +58,3 @@ class ApiCall:
     @property
     def head(self) -> bool:
         return self.request.method == "HEAD"
-
-    async def emit(self, event_kind: str, **details: Any) -> None:
-        """Tell the event sink; a failing sink is logged, the request still succeeds."""
-        try:
-            await self.state.events.emit(event_kind, context=self.context, **details)
-        except Exception:
-            log.exception("event sink failed for %s", event_kind)

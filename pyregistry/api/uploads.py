@@ -13,12 +13,11 @@ import logging
 from starlette.responses import Response
 
 from pyregistry.api.bodies import body_chunks, declared_length, has_body
-from pyregistry.api.context import BLOB_MOUNT, BLOB_PUSH
 from pyregistry.api.errors import UploadRangeInvalid
 from pyregistry.api.headers import CONTENT_DIGEST, OCI_CHUNK_MIN_LENGTH, UPLOAD_UUID, make_response
 from pyregistry.api.ranges import parse_content_range
 from pyregistry.api.state import ApiCall
-from pyregistry.storage import BlobDescriptor, Digest, UploadSession
+from pyregistry.storage import BlobDescriptor, Digest
 from pyregistry.storage.digest import ALGORITHMS
 from pyregistry.storage.errors import (
     BlobUnknown,
@@ -30,6 +29,7 @@ from pyregistry.storage.errors import (
     SizeInvalid,
     UnsupportedDigestAlgorithm,
 )
+from pyregistry.storage.interfaces import BlobUpload
 
 log = logging.getLogger("pyregistry.api")
 
@@ -112,13 +112,6 @@ async def start_upload(call: ApiCall) -> Response:
         source = query.get("from") or None
         desc = await _try_mount(call, digest, source)
         if desc is not None:
-            await call.emit(
-                BLOB_MOUNT,
-                digest=str(desc.digest),
-                size=desc.size,
-                media_type=desc.media_type,
-                from_repository=source,
-            )
             return _blob_created(call, desc)
 
     digest_param = query.get("digest")
@@ -132,20 +125,17 @@ async def start_upload(call: ApiCall) -> Response:
         except BaseException:
             await _cancel_quietly(session)
             raise
-        await call.emit(
-            BLOB_PUSH, digest=str(desc.digest), size=desc.size, media_type=desc.media_type
-        )
         return _blob_created(call, desc)
 
     session = await repo.uploads.create()
     headers = _session_headers(call, session.id, 0)
-    min_chunk = int(getattr(call.state.registry.driver, "min_chunk_size", 0) or 0)
+    min_chunk = call.state.registry.min_chunk_size
     if min_chunk > 0:
         headers.append((OCI_CHUNK_MIN_LENGTH, str(min_chunk)))
     return make_response(202, headers)
 
 
-async def _cancel_quietly(session: UploadSession) -> None:
+async def _cancel_quietly(session: BlobUpload) -> None:
     try:
         await session.cancel()
     except RegistryError:
@@ -154,7 +144,7 @@ async def _cancel_quietly(session: UploadSession) -> None:
         log.warning("could not cancel a failed single-request upload", exc_info=True)
 
 
-async def _out_of_order(call: ApiCall, session: UploadSession, exc: RangeInvalid) -> RegistryError:
+async def _out_of_order(call: ApiCall, session: BlobUpload, exc: RangeInvalid) -> RegistryError:
     """A 416 that also tells the client where the session stands (Range, Location)."""
     try:
         current = await session.size()
@@ -191,7 +181,6 @@ async def complete_upload(call: ApiCall) -> Response:
         desc = await session.commit(digest, chunks, offset)
     except RangeInvalid as exc:
         raise await _out_of_order(call, session, exc) from exc
-    await call.emit(BLOB_PUSH, digest=str(desc.digest), size=desc.size, media_type=desc.media_type)
     return _blob_created(call, desc)
 
 

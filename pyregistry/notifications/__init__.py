@@ -3,7 +3,8 @@ made durable: events are queued in a local SQLite file and delivered at least on
 order, per endpoint (see ``docs/notifications.md``).
 
 Wiring (done by :func:`pyregistry.app.create_app`): ``notifier = build_notifier(config,
-registry)`` (None without active endpoints) is one of the API's event sinks;
+registry)`` (None without active endpoints) is one of the sinks of the storage-side
+wrapper :class:`~pyregistry.notifications.listener.NotifyingNamespace`;
 ``await notifier.start()`` once the app has started and ``await notifier.stop()`` on
 shutdown.
 """
@@ -22,10 +23,10 @@ from pyregistry.notifications.config import (
 from pyregistry.notifications.events import EVENTS_MEDIA_TYPE, EventBuilder
 from pyregistry.notifications.notifier import Notifier
 from pyregistry.notifications.queue import EventQueue
-from pyregistry.storage import Registry
+from pyregistry.storage.interfaces import Namespace
 
 
-def build_notifier(config: Config, registry: Registry | None = None) -> Notifier | None:
+def build_notifier(config: Config, registry: Namespace | None = None) -> Notifier | None:
     """The notifier ``config`` asks for, its queue opened; None without active endpoints.
 
     Raises :class:`ConfigError` for a bad ``notifications`` section or a queue directory

@@ -1,6 +1,7 @@
-"""Turning what the API reports (``emit(kind, context=..., **details)``) into distribution's
-event records: ``id``, ``timestamp``, ``action``, ``target``, ``request``, ``actor``,
-``source``.
+"""Turning what the storage side reports (``emit(kind, context=..., repository=...,
+**details)``, see :mod:`pyregistry.notifications.listener`) into distribution's event
+records: ``id``, ``timestamp``, ``action``, ``target``, ``request``, ``actor``, ``source``.
+
 
 Empty fields are left out, as Go's ``omitempty`` does, so delete events carry only the
 digest (or tag) and the repository. An event is built once, when it happens, and stored
@@ -17,7 +18,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pyregistry import json_input
-from pyregistry.api.context import (
+from pyregistry.config.model import HTTPConfig
+from pyregistry.events import (
     BLOB_DELETE,
     BLOB_MOUNT,
     BLOB_PULL,
@@ -26,10 +28,12 @@ from pyregistry.api.context import (
     MANIFEST_PULL,
     MANIFEST_PUSH,
     TAG_DELETE,
-    RequestContext,
+    Caller,
+    InternalCaller,
 )
-from pyregistry.config.model import HTTPConfig
-from pyregistry.storage import Digest, Registry
+from pyregistry.storage import Digest
+from pyregistry.storage.interfaces import Namespace
+from pyregistry.storage.manifest_format import raw_references
 
 #: The envelope's media type, sent as the request's Content-Type.
 EVENTS_MEDIA_TYPE = "application/vnd.docker.distribution.events.v2+json"
@@ -77,7 +81,7 @@ class EventBuilder:
         self,
         http: HTTPConfig,
         *,
-        registry: Registry | None = None,
+        registry: Namespace | None = None,
         include_references: bool = False,
         instance_id: str | None = None,
     ) -> None:
@@ -104,10 +108,8 @@ class EventBuilder:
         if kind not in KINDS:
             return []
         action, what = KINDS[kind]
-        context = details.get("context")
-        if not isinstance(context, RequestContext):
-            context = RequestContext(request_id="", method="", endpoint="")
-        repository = context.repository or str(details.get("repository") or "")
+        context: Caller = details.get("context") or InternalCaller()
+        repository = str(details.get("repository") or getattr(context, "repository", "") or "")
         target: dict[str, Any] = {}
         digest = details.get("digest")
         if what == "tag":
@@ -138,7 +140,7 @@ class EventBuilder:
         return event
 
     def _content_target(
-        self, what: str, repository: str, context: RequestContext, details: dict[str, Any]
+        self, what: str, repository: str, context: Caller, details: dict[str, Any]
     ) -> dict[str, Any]:
         digest = str(details.get("digest") or "")
         size = details.get("size")
@@ -156,7 +158,7 @@ class EventBuilder:
             target["tag"] = str(details["tag"])
         return target
 
-    def _url(self, context: RequestContext, suffix: str) -> str:
+    def _url(self, context: Caller, suffix: str) -> str:
         path = f"{self._prefix}/v2/{quote(suffix, safe='/:@')}"
         if self._relative:
             return path
@@ -164,7 +166,7 @@ class EventBuilder:
         return root + path
 
     @staticmethod
-    def _request(context: RequestContext) -> dict[str, Any]:
+    def _request(context: Caller) -> dict[str, Any]:
         record: dict[str, Any] = {"id": context.request_id}
         if context.remote_addr:
             record["addr"] = context.remote_addr
@@ -178,7 +180,10 @@ class EventBuilder:
         self, repository: str, digest: str, details: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """The descriptors a manifest points at: an index's manifests, an image's config
-        and layers. Read from storage when the API did not pass the content."""
+        and layers. From the push itself when it passed them, else read from storage."""
+        passed = details.get("references")
+        if isinstance(passed, list):
+            return _descriptor_fields(passed)
         content = details.get("content")
         if not isinstance(content, (bytes, str)):
             if self.registry is None:
@@ -205,10 +210,10 @@ def manifest_references(content: bytes | str) -> list[dict[str, Any]]:
         return []
     if not isinstance(doc, dict):
         return []
-    if isinstance(doc.get("manifests"), list):
-        found = list(doc["manifests"])
-    else:
-        found = [doc.get("config")] + list(doc.get("layers") or [])
+    return _descriptor_fields(list(raw_references(doc)))
+
+
+def _descriptor_fields(found: list[Any]) -> list[dict[str, Any]]:
     return [
         {key: item[key] for key in _DESCRIPTOR_KEYS if key in item}
         for item in found

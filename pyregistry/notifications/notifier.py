@@ -27,7 +27,7 @@ _SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|password|key", r
 
 
 class Notifier:
-    """An :class:`~pyregistry.api.context.EventSink` posting events to webhook endpoints."""
+    """An :class:`~pyregistry.events.EventSink` posting events to webhook endpoints."""
 
     def __init__(
         self,

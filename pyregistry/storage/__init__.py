@@ -1,6 +1,8 @@
 """Registry semantics over any storage driver, on exactly distribution's on-disk layout.
 
-The HTTP layer uses only what is exported here (see ``docs/storage-api.md``).
+The HTTP layer and every capability are typed against the Protocols of
+:mod:`pyregistry.storage.interfaces` (``Namespace``, ``RepositoryService``, ...); the
+concrete classes are constructed once, at start-up (see ``docs/storage-api.md``).
 """
 
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
@@ -27,12 +29,38 @@ from pyregistry.storage.errors import (
     Unsupported,
     UnsupportedDigestAlgorithm,
 )
+from pyregistry.storage.interfaces import (
+    BlobEnumerator,
+    BlobService,
+    BlobUpload,
+    GlobalBlobStore,
+    ManifestEnumerator,
+    ManifestService,
+    Namespace,
+    RepositoryEnumerator,
+    RepositoryService,
+    TagService,
+    UploadService,
+)
 from pyregistry.storage.manifests import ManifestStore
+from pyregistry.storage.policy import ManifestPolicy
 from pyregistry.storage.registry import Registry, Repository
 from pyregistry.storage.tags import TagStore
 from pyregistry.storage.uploads import UploadSession, UploadStore
 
 __all__ = [
+    "BlobEnumerator",
+    "BlobService",
+    "BlobUpload",
+    "GlobalBlobStore",
+    "ManifestEnumerator",
+    "ManifestPolicy",
+    "ManifestService",
+    "Namespace",
+    "RepositoryEnumerator",
+    "RepositoryService",
+    "TagService",
+    "UploadService",
     "BlobDescriptor",
     "BlobDescriptorCache",
     "BlobStore",

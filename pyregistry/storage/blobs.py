@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import BlobDescriptor
@@ -100,6 +101,10 @@ class BlobStore:
         self._ctx.check_writable()
         await delete_blob_path(self._ctx, path, None, digest)
 
+    def enumerate(self) -> AsyncIterator[Digest]:
+        """Every blob in the store, read from the driver's tree (garbage collection)."""
+        return guarded_stream(blob.digest async for blob in stored.blobs(self._ctx.driver))
+
     @guarded
     async def redirect_url(self, digest: Digest) -> str | None:
         if not self._ctx.redirect:
@@ -147,6 +152,10 @@ class LinkedBlobStore:
         """Stream a linked blob; BlobUnknown / RangeInvalid are raised before the first chunk."""
         await self.stat(digest)
         return await self._global.open(digest, offset, length)
+
+    async def get(self, digest: Digest) -> bytes:
+        """A linked blob's whole content (for small blobs: configs, manifests' references)."""
+        return b"".join([chunk async for chunk in await self.open(digest)])
 
     async def redirect_url(self, digest: Digest) -> str | None:
         """A direct URL from the driver (e.g. a presigned S3 URL), or None."""

@@ -11,6 +11,7 @@ from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import READONLY_MESSAGE, DigestInvalid, Unsupported
 from pyregistry.storage.metadata import NO_CHANGE, IndexChange, MetadataIndex
+from pyregistry.storage.policy import ManifestPolicy
 from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
@@ -50,8 +51,7 @@ class StorageContext:
     redirect: bool = True
     readonly: bool = False
     cache: BlobDescriptorCache | None = None
-    validate_index_children: bool = True
-    validate_manifest_blobs: bool = True
+    policy: ManifestPolicy = field(default_factory=ManifestPolicy)
     index: MetadataIndex | None = None
     uploads: OrderedDict[tuple[str, str], UploadProgress] = field(default_factory=OrderedDict)
     upload_locks: UploadLocks = field(default_factory=LocalUploadLocks)

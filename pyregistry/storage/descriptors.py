@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pyregistry.storage.digest import Digest
 
@@ -29,7 +30,15 @@ class StoredManifest:
 
 @dataclass(frozen=True, slots=True)
 class PutManifestResult:
-    """The digest a manifest was stored under, and its subject (for ``OCI-Subject``)."""
+    """The digest a manifest was stored under, its subject (for ``OCI-Subject``), and what
+    the one parse of the push found (media type, descriptors) for whoever reports it."""
 
     digest: Digest
     subject: Digest | None
+    #: Its own ``mediaType``, else the one it was pushed with (what events report).
+    media_type: str | None = None
+    size: int = 0
+    #: The tags now pointing at it (those named by the push).
+    tags: tuple[str, ...] = ()
+    #: ``manifests`` of an index, else ``config`` and ``layers``: the raw descriptor objects.
+    references: tuple[dict[str, Any], ...] = ()

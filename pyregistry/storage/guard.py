@@ -10,8 +10,8 @@ messages) goes to the log, never into the client's error body.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from pyregistry.storage.errors import StorageError, StorageFull
 from storage_drivers.errors import StorageDriverError
@@ -27,7 +27,9 @@ def _wrap(exc: StorageDriverError) -> StorageError:
     return StorageFull() if isinstance(exc, DriverStorageFull) else StorageError()
 
 
-def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def guarded(
+    fn: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
     """Decorate a public async method: leftover driver errors become StorageError."""
 
     @functools.wraps(fn)
@@ -40,7 +42,7 @@ def guarded(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     return wrapper
 
 
-async def guarded_stream(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def guarded_stream(chunks: AsyncIterator[T]) -> AsyncIterator[T]:
     """Re-yield a driver stream, turning mid-stream driver errors into StorageError."""
     try:
         async for chunk in chunks:

@@ -45,6 +45,8 @@ class Descriptor:
     digest: Digest
     size: int
     urls: tuple[str, ...] = ()
+    #: An index child's ``platform`` object, when it has one (platform rules read it).
+    platform: dict[str, Any] | None = None
 
     @property
     def is_external(self) -> bool:
@@ -107,7 +109,10 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise _invalid(f"{where}.urls must be a list of strings", digest=raw_digest)
     _annotations(value, where)
-    return Descriptor(media_type, digest, size, tuple(urls))
+    platform = value.get("platform")
+    return Descriptor(
+        media_type, digest, size, tuple(urls), platform if isinstance(platform, dict) else None
+    )
 
 
 def _annotations(value: dict[str, Any], where: str) -> dict[str, str]:
@@ -253,6 +258,16 @@ def parse_manifest(content: bytes, content_type: str | None) -> ParsedManifest:
         artifact_type=artifact_type,
         annotations=annotations,
     )
+
+
+def raw_references(document: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The descriptor objects a manifest points at, as pushed: an index's ``manifests``,
+    else an image's ``config`` then ``layers`` (for event ``references``)."""
+    if isinstance(document.get("manifests"), list):
+        found = list(document["manifests"])
+    else:
+        found = [document.get("config"), *list(document.get("layers") or [])]
+    return tuple(item for item in found if isinstance(item, dict))
 
 
 def referrer_descriptor(

@@ -6,6 +6,10 @@ revision link (the commit point). Delete removes the revision link first.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
 from pyregistry.storage.content_cache import ContentCache
@@ -19,21 +23,20 @@ from pyregistry.storage.errors import (
     ManifestTooLarge,
     ManifestUnknown,
 )
-from pyregistry.storage.guard import guarded
+from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.manifest_format import (
     OCI_MANIFEST,
     ParsedManifest,
     infer_media_type,
     media_type_of,
     parse_manifest,
+    raw_references,
     subject_of,
 )
+from pyregistry.storage.names import check_tag
 from pyregistry.storage.referrers import add_referrer, remove_referrer
 from pyregistry.storage.tags import TagStore
 from storage_drivers.errors import PathNotFound
-
-#: distribution 3's default limit; larger manifests are refused before parsing.
-MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 
 
 class ManifestStore:
@@ -79,10 +82,16 @@ class ManifestStore:
         return content
 
     @guarded
-    async def get(self, digest: Digest) -> StoredManifest:
-        """The exact bytes pushed and the media type to serve them with."""
+    async def get(self, digest: Digest, *, tag: str | None = None) -> StoredManifest:
+        """The exact bytes pushed and the media type to serve them with (``tag``: the tag
+        it was asked by, for wrappers that report pulls; unused here)."""
         content = await self._content(digest)
         return StoredManifest(digest, media_type_of(content), content)
+
+    def enumerate(self) -> AsyncIterator[Digest]:
+        """Every manifest revision stored here, tagged or not (garbage collection)."""
+        revisions = stored.manifest_revisions(self._ctx.driver, self.repository, False)
+        return guarded_stream(entry.digest async for entry in revisions)
 
     @guarded
     async def exists(self, digest: Digest) -> bool:
@@ -91,28 +100,41 @@ class ManifestStore:
 
     @guarded
     async def put(
-        self, content: bytes, media_type: str | None, *, digest: Digest | None = None
+        self,
+        content: bytes,
+        media_type: str | None,
+        *,
+        digest: Digest | None = None,
+        tags: Sequence[str] = (),
     ) -> PutManifestResult:
-        """Validate and store a manifest.
+        """Validate and store a manifest, then point ``tags`` at it.
 
-        ``digest`` (an addition to the contract) is the digest reference it was pushed by,
-        if any: the content must match it, and it may be sha512.
+        Every rule is checked here, on one parse: size, the digest it was pushed by (which
+        may be sha512), JSON and media type, the policy's layer URLs, and the references it
+        needs (blobs; index children as the policy says). Tags are checked before anything
+        is written.
         """
         self._ctx.check_writable()
+        policy = self._ctx.policy
+        tags = tuple(dict.fromkeys(check_tag(tag) for tag in tags))
         if digest is not None:
             paths.check_digest(digest)
-        if len(content) > MAX_MANIFEST_SIZE:
+        if len(content) > policy.max_manifest_size:
+            limit = policy.max_manifest_size
             raise ManifestTooLarge(
-                f"manifest is {len(content)} bytes, the limit is {MAX_MANIFEST_SIZE}",
-                detail={"size": len(content), "limit": MAX_MANIFEST_SIZE},
+                f"manifest is {len(content)} bytes, the limit is {limit}",
+                detail={"size": len(content), "limit": limit},
             )
-        parsed = parse_manifest(content, media_type)
-        await self._check_references(parsed)
         actual = Digest.from_bytes(content, digest.algorithm if digest else "sha256")
         if digest is not None and actual != digest:
             raise DigestInvalid(
-                f"manifest has digest {actual}, not {digest}", detail={"digest": str(digest)}
+                f"manifest has digest {actual}, not {digest}",
+                detail={"digest": str(digest), "expected": str(digest), "actual": str(actual)},
             )
+        parsed = parse_manifest(content, media_type)
+        if policy.enabled:
+            policy.check_layer_urls(parsed)
+        await self._check_references(parsed)
         await self._global.put(content, actual.algorithm)
         subject = parsed.subject.digest if parsed.subject is not None else None
         async with self._ctx.change(self.repository) as change:
@@ -123,21 +145,31 @@ class ManifestStore:
             change.manifest_stored(actual, served_as, len(content))
         if self._cache is not None:
             self._cache.put(actual, content)
-        return PutManifestResult(actual, subject)
+        for tag in tags:
+            await self._tags.tag(tag, actual)
+        own = parsed.document.get("mediaType")
+        return PutManifestResult(
+            actual,
+            subject,
+            media_type=own if isinstance(own, str) and own else media_type or parsed.media_type,
+            size=len(content),
+            tags=tags,
+            references=raw_references(parsed.document),
+        )
 
     async def _check_references(self, parsed: ParsedManifest) -> None:
         """Everything the manifest needs must already be in this repository."""
         if parsed.is_index:
-            if not self._ctx.validate_index_children:
-                return
-            for child in parsed.manifests:
+            for child in self._ctx.policy.required_children(parsed):
                 if not await self.exists(child.digest):
+                    detail: dict[str, Any] = {"digest": str(child.digest)}
+                    if child.platform is not None:
+                        detail["platform"] = child.platform
                     raise ManifestBlobUnknown(
-                        f"manifest {child.digest} is unknown to this repository",
-                        detail={"digest": str(child.digest)},
+                        f"manifest {child.digest} is unknown to this repository", detail=detail
                     )
             return
-        if not self._ctx.validate_manifest_blobs:
+        if not self._ctx.policy.blobs_required:
             return
         required = [parsed.config] if parsed.config is not None else []
         required += [layer for layer in parsed.layers if not layer.is_external]

@@ -76,8 +76,12 @@ def manifests_path(name: str) -> str:
     return f"{repository_path(name)}/_manifests"
 
 
+def manifest_revisions_path(name: str) -> str:
+    return f"{manifests_path(name)}/revisions"
+
+
 def manifest_revision_link_path(name: str, digest: Digest) -> str:
-    return f"{manifests_path(name)}/revisions/{_digest_dirs(digest)}/link"
+    return f"{manifest_revisions_path(name)}/{_digest_dirs(digest)}/link"
 
 
 def tags_path(name: str) -> str:

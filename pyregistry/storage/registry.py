@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pyregistry.storage import catalog as _catalog
@@ -12,10 +13,11 @@ from pyregistry.storage.content_cache import ContentCache
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
-from pyregistry.storage.guard import guarded
+from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.manifests import ManifestStore
 from pyregistry.storage.metadata import MetadataIndex
 from pyregistry.storage.names import check_name
+from pyregistry.storage.policy import INDEXES_ALL, INDEXES_NONE, ManifestPolicy
 from pyregistry.storage.purge import purge_uploads as _purge_uploads
 from pyregistry.storage.referrers import list_referrers
 from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
@@ -27,12 +29,13 @@ from storage_drivers.base import StorageDriver
 class Registry:
     """Registry semantics (distribution's) over any storage driver.
 
-    ``validate_index_children`` (an addition): when False, an index may name child
-    manifests this repository does not have (a sparse index); ``validate_manifest_blobs``
-    (an addition): when False, an image manifest may name a config and layers this
-    repository does not have (a sparse image manifest). ``upload_locks`` keeps
-    writers of one upload session apart; the default covers this process only (see
-    ``session_lock.py``), the served app passes one that reaches across processes.
+    ``policy``: the deployment's manifest rules (the config's ``validation`` section),
+    checked by every manifest put. ``validate_index_children=False`` and
+    ``validate_manifest_blobs=False`` are shorthands for a policy accepting sparse indexes
+    and sparse manifests (children, config and layers this repository does not have).
+    ``upload_locks`` keeps writers of one upload session apart; the default covers this
+    process only (see ``session_lock.py``), the served app passes one that reaches across
+    processes. ``index``: the metadata index told of every write (``metadata.py``).
     """
 
     def __init__(
@@ -43,20 +46,25 @@ class Registry:
         redirect: bool = True,
         readonly: bool = False,
         blob_descriptor_cache: BlobDescriptorCache | None = None,
+        policy: ManifestPolicy | None = None,
         validate_index_children: bool = True,
         upload_locks: UploadLocks | None = None,
         validate_manifest_blobs: bool = True,
         index: MetadataIndex | None = None,
     ) -> None:
+        if policy is None:
+            policy = ManifestPolicy(
+                index_platforms=INDEXES_ALL if validate_index_children else INDEXES_NONE,
+                sparse=not validate_manifest_blobs,
+            )
         self._ctx = StorageContext(
             driver=driver,
             delete_enabled=delete_enabled,
             redirect=redirect,
             readonly=readonly,
             cache=blob_descriptor_cache,
-            validate_index_children=validate_index_children,
+            policy=policy,
             upload_locks=upload_locks if upload_locks is not None else LocalUploadLocks(),
-            validate_manifest_blobs=validate_manifest_blobs,
             index=index,
         )
         if index is not None:
@@ -81,6 +89,10 @@ class Registry:
         return self._ctx.redirect
 
     @property
+    def policy(self) -> ManifestPolicy:
+        return self._ctx.policy
+
+    @property
     def blob_descriptor_cache(self) -> BlobDescriptorCache | None:
         return self._ctx.cache
 
@@ -88,6 +100,15 @@ class Registry:
     def blob_store(self) -> BlobStore:
         """The global blob store (for garbage collection and tooling)."""
         return self._blob_store
+
+    @property
+    def min_chunk_size(self) -> int:
+        """The smallest chunk the driver takes in a chunked upload (0: any)."""
+        return int(getattr(self._ctx.driver, "min_chunk_size", 0) or 0)
+
+    def repositories(self, after: str | None = None) -> AsyncIterator[str]:
+        """Every repository name in catalog order after ``after`` (GC, replication)."""
+        return guarded_stream(_catalog.iter_repositories(self._ctx, after))
 
     def repository(self, name: str) -> Repository:
         """The repository ``name`` (it need not exist yet); NameInvalid on bad grammar."""

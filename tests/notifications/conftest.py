@@ -59,7 +59,7 @@ def notifying_app(config: Config) -> Any:
     """The registry app as ``pyregistry serve`` builds it: ``create_app`` wires the
     notifier itself."""
     app = create_app(config)
-    sink = app.state.api.events
+    sink = app.state.notifier
     assert isinstance(sink, Notifier), "the app has no notifier"
     return app
 
