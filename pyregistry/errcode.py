@@ -119,6 +119,9 @@ TOKEN_REQUEST_DENIED = register("TOKEN_REQUEST_DENIED", "DENIED", "token request
 TOO_MANY_CONNECTIONS = register(
     "TOO_MANY_CONNECTIONS", "UNAVAILABLE", "too many connections, try again", 503
 )
+#: A request HTTP itself cannot parse (bad framing, a control byte in a header): answered by
+#: the connection before any route; no OCI code names it, so UNSUPPORTED as a JSON body.
+MALFORMED_REQUEST = register("MALFORMED_REQUEST", "UNSUPPORTED", "malformed HTTP request", 400)
 
 
 class RegistryError(Exception):

@@ -30,7 +30,7 @@ from pyregistry import http_stack
 from pyregistry.connections.accept_log import LogLimiter
 from pyregistry.connections.guard import ConnectionGuard
 from pyregistry.connections.limits import ConnectionLimits, default_max_connections
-from pyregistry.connections.refusal import refusal_bytes
+from pyregistry.connections.refusal import malformed_bytes, refusal_bytes
 
 log = logging.getLogger("pyregistry.connections")
 _INVALID = "Invalid HTTP request received"
@@ -40,6 +40,7 @@ _NO_WEBSOCKETS = "No supported WebSocket library detected"
 #: A TLS record carrying a handshake: content type 22, protocol major version 3.
 _TLS_HANDSHAKE = b"\x16\x03"
 _REFUSED = refusal_bytes()
+_MALFORMED = malformed_bytes()
 _MAX_REMEMBERED = 1024
 _tls_clients: OrderedDict[str, None] = OrderedDict()
 _timeout_notes = LogLimiter()
@@ -198,7 +199,8 @@ class GuardedH11Protocol(GuardedConnection, H11Protocol):
         if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             self.transport.close()
             return
-        super().send_400_response(msg)
+        self.transport.write(_MALFORMED)  # JSON, as every other error; then close
+        self.transport.close()
 
 
 if http_stack.http_implementation() == "httptools":  # installed and importable
@@ -213,7 +215,8 @@ if http_stack.http_implementation() == "httptools":  # installed and importable
             if cycle is not None and cycle.response_started and not cycle.response_complete:
                 self.transport.close()
                 return
-            super().send_400_response(msg)
+            self.transport.write(_MALFORMED)  # JSON, as every other error; then close
+            self.transport.close()
 
 
 def protocol_path(http: str = "auto") -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 import uvicorn
 
+from pyregistry.connections import protocol_path
 from pyregistry.listeners import bind, parse_addr
 
 LOOPBACK = "127.0.0.1"
@@ -82,6 +83,9 @@ class BackgroundServer:
                 access_log=False,
                 server_header=False,
                 ws="none",
+                # the guarded protocols `pyregistry serve` uses: header and idle timeouts,
+                # the connection cap, JSON answers to requests HTTP cannot parse
+                http=protocol_path(),
                 lifespan="on",
                 timeout_graceful_shutdown=DRAIN_SECONDS,
             )
