@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import shutil
@@ -35,17 +34,21 @@ import signal
 import socket
 import tempfile
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from pyregistry import http_stack
-from pyregistry.api.headers import ResponseHeadersMiddleware
-from pyregistry.api.ratelimit import rate_limited
-from pyregistry.cache import build_redis_health_check
+from pyregistry.assembly import (
+    APP_FACTORY,
+    ChecksLifespan,
+    assemble,
+    driver_getter,
+    register_redis_check,
+)
 from pyregistry.cache.generation import GENERATION_FILE_ENV, create_generation_file
 from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.config.model import TLSConfig
@@ -57,17 +60,14 @@ from pyregistry.connections import (
     protocol_path,
 )
 from pyregistry.debug.app import create_debug_app
-from pyregistry.debug.health import HealthChecks, HealthGate, default_checks
+from pyregistry.debug.health import HealthChecks, default_checks
 from pyregistry.debug.health import register_configured_checks as register_checks
-from pyregistry.debug.metrics import MetricsMiddleware
 from pyregistry.listeners import Listener, bind, harden, parse_addr, tls_options
-from pyregistry.logs import AccessLogMiddleware, setup_logging
+from pyregistry.logs import setup_logging
 from pyregistry.preflight import check_in_child
 from pyregistry.workers import default_workers
-from storage_drivers.base import StorageDriver
-from storage_drivers.factory import available_drivers, create_driver
+from storage_drivers.factory import available_drivers
 
-APP_FACTORY = "pyregistry.app:create_app"
 WORKERS_ENV = "PYREGISTRY_WORKERS"
 #: The HTTP parser (h11, httptools, auto) and event loop (asyncio, uvloop, auto).
 HTTP_IMPL_ENV = "PYREGISTRY_HTTP"
@@ -79,33 +79,6 @@ _WORKER_FACTORY_ENV = "PYREGISTRY_WORKER_APP_FACTORY"
 _MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 log = logging.getLogger("pyregistry.server")
-
-
-class ChecksLifespan:
-    """Pure ASGI: start the health checks once the app has started, stop them first on
-    shutdown (so they run in the serving event loop, in every worker)."""
-
-    def __init__(self, app: ASGIApp, checks: HealthChecks) -> None:
-        self.app = app
-        self.checks = checks
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-
-        async def on_receive() -> Message:
-            message: Message = await receive()
-            if message["type"] == "lifespan.shutdown":
-                await self.checks.stop()
-            return message
-
-        async def on_send(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete":
-                await self.checks.start()
-            await send(message)
-
-        await self.app(scope, on_receive, on_send)
 
 
 class _UvicornConfig(uvicorn.Config):
@@ -137,51 +110,6 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
-
-
-def load_factory(spec: str) -> Callable[[Config], ASGIApp]:
-    """``module:function`` -> the function (the API's ``create_app`` by default)."""
-    module, _, name = spec.partition(":")
-    factory: Callable[[Config], ASGIApp] = getattr(importlib.import_module(module), name)
-    return factory
-
-
-def _driver_getter(app: Any, config: Config) -> Callable[[], StorageDriver]:
-    """The API's own driver (``app.state.registry.driver``), else one made for the checks."""
-    own: list[StorageDriver] = []
-
-    def get() -> StorageDriver:
-        registry = getattr(getattr(app, "state", None), "registry", None)
-        driver = getattr(registry, "driver", None)
-        if isinstance(driver, StorageDriver):
-            return driver
-        if not own:
-            own.append(create_driver(config.storage.driver, config.storage.parameters))
-        return own[0]
-
-    return get
-
-
-def _register_redis_check(checks: HealthChecks, config: Config) -> None:
-    """Redis shows on /debug/health but never gates the API: without the cache, requests
-    are answered from storage."""
-    check = build_redis_health_check(config)
-    if check is not None:
-        checks.register("redis", check, replace=True, gate=False)
-
-
-def assemble(config: Config, checks: HealthChecks, app_factory: str = APP_FACTORY) -> ASGIApp:
-    """The API app with the access log, metrics, health gate and checks around it."""
-    app = load_factory(app_factory)(config)
-    register_checks(checks, config.health, config.storage.driver, _driver_getter(app, config))
-    _register_redis_check(checks, config)
-    # The configured headers go on the health gate's answers too (503, the ``/`` probe).
-    wrapped: ASGIApp = ResponseHeadersMiddleware(HealthGate(app, checks), config.http.headers)
-    wrapped = rate_limited(wrapped, config.http.ratelimit_rate, config.http.ratelimit_methods)
-    if config.http.debug.prometheus_enabled:
-        wrapped = MetricsMiddleware(wrapped, prefix=config.http.prefix)
-    wrapped = AccessLogMiddleware(wrapped)
-    return ChecksLifespan(wrapped, checks)
 
 
 def worker_app() -> ASGIApp:
@@ -392,8 +320,8 @@ def _serve_workers(
 def _start_debug_thread(config: Config, sock: socket.socket) -> tuple[_Server, threading.Thread]:
     """The supervisor's debug server, with its own health checks, in its own loop."""
     checks = HealthChecks()
-    register_checks(checks, config.health, config.storage.driver, _driver_getter(None, config))
-    _register_redis_check(checks, config)
+    register_checks(checks, config.health, config.storage.driver, driver_getter(None, config))
+    register_redis_check(checks, config)
     app = ChecksLifespan(create_debug_app(checks, config.http.debug), checks)
     server = _Server(_UvicornConfig(app, **_uvicorn_options(config)))
     thread = threading.Thread(

@@ -23,8 +23,8 @@ def build_app(config: Config) -> Any:
     """The ASGI app ``pyregistry serve`` runs for ``config`` (access log, metrics, health
     gate around the API, auth and notifications as configured), with its own health
     checks so that registries in one process stay independent."""
+    from pyregistry.assembly import assemble
     from pyregistry.debug.health import HealthChecks
-    from pyregistry.server import assemble
 
     return assemble(config, HealthChecks())
 

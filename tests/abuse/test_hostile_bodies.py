@@ -11,7 +11,7 @@ import pytest
 
 from pyregistry.app import create_app
 from pyregistry.json_input import MAX_DEPTH, JSONTooDeep, loads
-from pyregistry.storage.manifests import MAX_MANIFEST_SIZE
+from pyregistry.storage.policy import MAX_MANIFEST_SIZE
 from tests.abuse.hostile import no_logged_errors, raw_exchange
 from tests.api.helpers import OCI_MANIFEST, error_codes, push_blob
 from tests.support.server import inmemory_config, run_server
