@@ -45,9 +45,9 @@ from pyregistry.api.middleware import ErrorTrapMiddleware
 from pyregistry.api.prefix_route import PrefixRoute
 from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
-from pyregistry.cache import build_blob_descriptor_cache
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
+from pyregistry.descriptor_cache import build_blob_descriptor_cache
 from pyregistry.events import EventSink, FanOutEventSink
 from pyregistry.front import RegistryApp
 from pyregistry.gc.online import OnlineCollector

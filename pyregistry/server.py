@@ -49,7 +49,6 @@ from pyregistry.assembly import (
     driver_getter,
     register_redis_check,
 )
-from pyregistry.cache.generation import GENERATION_FILE_ENV, create_generation_file
 from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.config.model import TLSConfig
 from pyregistry.connections import (
@@ -62,9 +61,10 @@ from pyregistry.connections import (
 from pyregistry.debug.app import create_debug_app
 from pyregistry.debug.health import HealthChecks, default_checks
 from pyregistry.debug.health import register_configured_checks as register_checks
-from pyregistry.listeners import Listener, bind, harden, parse_addr, tls_options
+from pyregistry.descriptor_cache.generation import GENERATION_FILE_ENV, create_generation_file
 from pyregistry.logs import setup_logging
 from pyregistry.preflight import check_in_child
+from pyregistry.sockets import Listener, bind, harden, parse_addr, tls_options
 from pyregistry.workers import default_workers
 from storage_drivers.factory import available_drivers
 

@@ -22,9 +22,9 @@ from pyregistry.auth.throttle_redis import RedisCounts
 from pyregistry.auth.token_auth import TokenAccessController, TokenVerifier
 from pyregistry.auth.token_service import TokenService
 from pyregistry.auth.trust import TrustStore, load_certificates, load_jwks
-from pyregistry.cache.connection import create_client, settings_from_config
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config, RedisConfig
+from pyregistry.descriptor_cache.connection import create_client, settings_from_config
 
 log = logging.getLogger("pyregistry.auth")
 

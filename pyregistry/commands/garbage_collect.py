@@ -80,7 +80,7 @@ def register(subparsers: Any) -> None:
 
 def _caches(config: Config) -> list[BlobDescriptorCache]:
     """The shared caches a running registry consults; an in-process one is not reachable."""
-    from pyregistry.cache.factory import build_blob_descriptor_cache
+    from pyregistry.descriptor_cache.factory import build_blob_descriptor_cache
 
     cache = build_blob_descriptor_cache(config)
     if cache is None or isinstance(cache, InMemoryBlobDescriptorCache):

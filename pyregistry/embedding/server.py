@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 
 from pyregistry.connections import protocol_path
-from pyregistry.listeners import bind, parse_addr
+from pyregistry.sockets import bind, parse_addr
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT = 15.0

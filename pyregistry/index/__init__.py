@@ -36,7 +36,7 @@ def build_index(config: Config, *, build_in_background: bool = True) -> IndexSer
         return None
     backend: Backend
     if settings.backend == "redis" and config.redis is not None:
-        from pyregistry.cache.connection import settings_from_config
+        from pyregistry.descriptor_cache.connection import settings_from_config
         from pyregistry.index.redis_backend import RedisBackend  # redis only when configured
 
         backend = RedisBackend(settings_from_config(config.redis))

@@ -18,7 +18,7 @@ from typing import Any
 from redis.asyncio.client import Redis
 from redis.exceptions import RedisError
 
-from pyregistry.cache.connection import RedisSettings, close_client, create_client
+from pyregistry.descriptor_cache.connection import RedisSettings, close_client, create_client
 from pyregistry.index.backend import IndexUnavailable, Op, TagRow, TagsAnswer
 from pyregistry.index.redis_scripts import PREAMBLE, SCRIPTS
 from pyregistry.storage.catalog import path_order

@@ -73,7 +73,7 @@ class LeaseFactory:
     async def close(self) -> None:
         client, self.redis = self.redis, None
         if client is not None:
-            from pyregistry.cache.connection import close_client
+            from pyregistry.descriptor_cache.connection import close_client
 
             await close_client(client)
 
@@ -82,6 +82,6 @@ def lease_factory(config: Config, driver: StorageDriver) -> LeaseFactory:
     """The factory for ``config``: Redis when the ``redis`` section names an address."""
     if config.redis is None or not config.redis.addrs:
         return LeaseFactory(driver)
-    from pyregistry.cache.connection import create_client, settings_from_config
+    from pyregistry.descriptor_cache.connection import create_client, settings_from_config
 
     return LeaseFactory(driver, create_client(settings_from_config(config.redis)))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pyregistry.config import load_config
-from pyregistry.listeners import parse_addr
+from pyregistry.sockets import parse_addr
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_PATH = "/etc/docker/registry/config.yml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyregistry.cache.connection import RedisSettings
+from pyregistry.descriptor_cache.connection import RedisSettings
 from pyregistry.index import Backend, IndexService, SqliteBackend
 from pyregistry.index.redis_backend import RedisBackend
 from pyregistry.storage import Digest, Registry

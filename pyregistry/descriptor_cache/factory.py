@@ -15,9 +15,9 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from pyregistry.cache.generation import GENERATION_FILE_ENV, FileGeneration
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
+from pyregistry.descriptor_cache.generation import GENERATION_FILE_ENV, FileGeneration
 from pyregistry.storage.cache import (
     DEFAULT_CACHE_SIZE,
     BlobDescriptorCache,
@@ -27,12 +27,12 @@ from pyregistry.storage.cache import (
 )
 
 if TYPE_CHECKING:
-    from pyregistry.cache.connection import RedisSettings
+    from pyregistry.descriptor_cache.connection import RedisSettings
 
 # The redis client library is imported only where Redis is configured: an embedded or
 # cache-less registry starts without paying for it.
 
-log = logging.getLogger("pyregistry.cache")
+log = logging.getLogger("pyregistry.descriptor_cache")
 
 
 def build_blob_descriptor_cache(config: Config) -> BlobDescriptorCache | None:
@@ -55,7 +55,7 @@ def build_blob_descriptor_cache(config: Config) -> BlobDescriptorCache | None:
                 key="storage.cache.blobdescriptor",
                 source=config.source,
             )
-        from pyregistry.cache.redis import RedisBlobDescriptorCache
+        from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache
 
         return RedisBlobDescriptorCache.from_config(config.redis)
     log.warning(f"unknown blob descriptor cache type {kind!r}, caching disabled")
@@ -87,7 +87,7 @@ def build_redis_health_check(config: Config) -> Callable[[], Awaitable[None]] | 
     """
     if config.redis is None or not config.redis.addrs:
         return None
-    from pyregistry.cache.connection import settings_from_config
+    from pyregistry.descriptor_cache.connection import settings_from_config
 
     return redis_ping_check(settings_from_config(config.redis))
 
@@ -96,8 +96,8 @@ def redis_ping_check(settings: RedisSettings) -> Callable[[], Awaitable[None]]:
     """A check that raises :class:`RedisUnavailable` unless Redis answers PING."""
     from redis.exceptions import RedisError
 
-    from pyregistry.cache.connection import close_client, create_client
-    from pyregistry.cache.redis import RedisUnavailable
+    from pyregistry.descriptor_cache.connection import close_client, create_client
+    from pyregistry.descriptor_cache.redis import RedisUnavailable
 
     async def check() -> None:
         client = create_client(settings)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 DEFAULT_RETRY_INTERVAL = 2.0
 
-log = logging.getLogger("pyregistry.cache")
+log = logging.getLogger("pyregistry.descriptor_cache")
 
 
 class Availability:

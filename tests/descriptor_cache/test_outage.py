@@ -12,12 +12,12 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from pyregistry.cache import RedisUnavailable, redis_ping_check
-from pyregistry.cache.connection import RedisSettings
-from pyregistry.cache.redis import RedisBlobDescriptorCache
 from pyregistry.config.model import DebugConfig
 from pyregistry.debug.app import create_debug_app
 from pyregistry.debug.health import HealthChecks
+from pyregistry.descriptor_cache import RedisUnavailable, redis_ping_check
+from pyregistry.descriptor_cache.connection import RedisSettings
+from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache
 from pyregistry.storage import Registry
 from storage_drivers.inmemory import InMemoryDriver
 from tests.storage.helpers import RecordingDriver, upload
@@ -28,7 +28,9 @@ RETRY = 0.3
 
 
 def cache_records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "pyregistry.cache" and r.levelno == level]
+    return [
+        r for r in caplog.records if r.name == "pyregistry.descriptor_cache" and r.levelno == level
+    ]
 
 
 async def test_outage_and_recovery(
@@ -36,7 +38,7 @@ async def test_outage_and_recovery(
     redis_server: RedisServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="pyregistry.cache")
+    caplog.set_level(logging.INFO, logger="pyregistry.descriptor_cache")
     cache = make_cache(retry_interval=RETRY)
     backend = RecordingDriver(InMemoryDriver())
     registry = Registry(backend, blob_descriptor_cache=cache)

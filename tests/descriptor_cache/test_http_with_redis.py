@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from pyregistry.app import create_app
-from pyregistry.cache.connection import RedisSettings
-from pyregistry.cache.redis import RedisBlobDescriptorCache
+from pyregistry.descriptor_cache.connection import RedisSettings
+from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache
 from pyregistry.storage import Registry
 from storage_drivers.inmemory import InMemoryDriver
 from tests.storage.helpers import RecordingDriver

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from pyregistry.cache.connection import RedisSettings
-from pyregistry.cache.redis import RedisBlobDescriptorCache
+from pyregistry.descriptor_cache.connection import RedisSettings
+from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache
 from tests.support.redis import RedisServer
 
 MakeCache = Callable[..., RedisBlobDescriptorCache]

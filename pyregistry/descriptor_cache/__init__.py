@@ -5,14 +5,14 @@ The Redis classes load on first use, so importing this package does not import r
 
 from typing import TYPE_CHECKING, Any
 
-from pyregistry.cache.factory import (
+from pyregistry.descriptor_cache.factory import (
     build_blob_descriptor_cache,
     build_redis_health_check,
     redis_ping_check,
 )
 
 if TYPE_CHECKING:
-    from pyregistry.cache.redis import RedisBlobDescriptorCache, RedisUnavailable
+    from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache, RedisUnavailable
 
 __all__ = [
     "RedisBlobDescriptorCache",
@@ -25,7 +25,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in ("RedisBlobDescriptorCache", "RedisUnavailable"):
-        from pyregistry.cache import redis as module
+        from pyregistry.descriptor_cache import redis as module
 
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

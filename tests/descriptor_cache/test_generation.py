@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pyregistry.cache.factory import worker_generation
-from pyregistry.cache.generation import GENERATION_FILE_ENV, FileGeneration, create_generation_file
+from pyregistry.descriptor_cache.factory import worker_generation
+from pyregistry.descriptor_cache.generation import (
+    GENERATION_FILE_ENV,
+    FileGeneration,
+    create_generation_file,
+)
 from pyregistry.storage.cache import InMemoryBlobDescriptorCache, LocalGeneration
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
@@ -24,7 +28,7 @@ def test_counter_file_is_shared_between_processes(tmp_path: Path) -> None:
     assert generation.value() == 0
     assert generation.bump() == 1
     script = (
-        "import sys; from pyregistry.cache.generation import FileGeneration;"
+        "import sys; from pyregistry.descriptor_cache.generation import FileGeneration;"
         "g = FileGeneration(sys.argv[1]); print(g.value()); [g.bump() for _ in range(5)]"
     )
     child = subprocess.run(

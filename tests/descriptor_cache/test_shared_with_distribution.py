@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from pyregistry.cache.redis import RedisBlobDescriptorCache
+from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache
 from pyregistry.storage import BlobDescriptor, Digest, Registry
 from storage_drivers import create_driver
 from tests.storage.helpers import RecordingDriver, upload

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyregistry.cache.redis import RedisBlobDescriptorCache
+from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache
 from pyregistry.storage import Registry
 from pyregistry.storage.errors import BlobUnknown, DigestInvalid
 from storage_drivers.inmemory import InMemoryDriver

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 import yaml
 
-from pyregistry.cache import (
+from pyregistry.config import Config, ConfigError, load_config
+from pyregistry.descriptor_cache import (
     RedisBlobDescriptorCache,
     build_blob_descriptor_cache,
     build_redis_health_check,
 )
-from pyregistry.cache.connection import (
+from pyregistry.descriptor_cache.connection import (
     DEFAULT_CONNECT_TIMEOUT,
     parse_address,
     settings_from_config,
 )
-from pyregistry.config import Config, ConfigError, load_config
 from pyregistry.storage import BlobDescriptor, Digest, InMemoryBlobDescriptorCache
 from tests.support.redis import RedisServer
 
@@ -100,7 +100,7 @@ def test_no_cache(tmp_path: Path) -> None:
 def test_unknown_cache_type_disables_caching(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="pyregistry.cache")
+    caplog.set_level(logging.WARNING, logger="pyregistry.descriptor_cache")
     assert (
         build_blob_descriptor_cache(config_from(tmp_path, {"blobdescriptor": "memcache"})) is None
     )

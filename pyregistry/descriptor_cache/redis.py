@@ -17,7 +17,7 @@ membership, so a later refill of the global hash would make the unlinked blob lo
 present again; dropping it as well keeps both registries from serving that stale hit.
 
 Redis trouble never fails a request: any error is a miss (``get``) or a no-op (``set``,
-``delete``), and :class:`~pyregistry.cache.availability.Availability` keeps an outage to
+``delete``), and :class:`~pyregistry.descriptor_cache.availability.Availability` keeps an outage to
 one log line and no per-request connection attempts.
 """
 
@@ -33,20 +33,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from pyregistry.cache.availability import DEFAULT_RETRY_INTERVAL, Availability
-from pyregistry.cache.connection import (
+from pyregistry.config.model import RedisConfig
+from pyregistry.descriptor_cache.availability import DEFAULT_RETRY_INTERVAL, Availability
+from pyregistry.descriptor_cache.connection import (
     RedisSettings,
     close_client,
     create_client,
     settings_from_config,
 )
-from pyregistry.config.model import RedisConfig
 from pyregistry.storage.descriptors import DEFAULT_BLOB_MEDIA_TYPE, BlobDescriptor
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import DigestInvalid
 
 T = TypeVar("T")
-log = logging.getLogger("pyregistry.cache")
+log = logging.getLogger("pyregistry.descriptor_cache")
 
 #: Errors meaning "Redis cannot be reached" (as opposed to a bad reply for one key).
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (

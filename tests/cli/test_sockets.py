@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pyregistry.config import ConfigError, TLSConfig
-from pyregistry.listeners import Listener, bind, harden, parse_addr, tls_options
+from pyregistry.sockets import Listener, bind, harden, parse_addr, tls_options
 from tests.support.registry_process import RegistryProcess, free_port
 
 

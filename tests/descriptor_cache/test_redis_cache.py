@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from pyregistry.cache.redis import RedisBlobDescriptorCache
+from pyregistry.descriptor_cache.redis import RedisBlobDescriptorCache
 from pyregistry.storage import BlobDescriptor, Digest
 from tests.support.redis import RedisServer
 
