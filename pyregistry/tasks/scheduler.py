@@ -59,6 +59,8 @@ class Job:
     lease: Lease | None = field(default=None, repr=False)
     #: When this process last took or renewed the lease (monotonic).
     confirmed_at: float = 0.0
+    #: A run is in progress (shutdown lets it finish; an idle loop is cancelled at once).
+    running: bool = False
 
     def next_delay(self) -> float:
         return self.interval + (random.uniform(0, self.jitter) if self.jitter > 0 else 0.0)
@@ -71,7 +73,7 @@ class Scheduler:
         self.leases = leases
         self.grace = grace
         self.jobs: dict[str, Job] = {}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[asyncio.Task[None], Job] = {}
         self._stopping: asyncio.Event | None = None
 
     def every(
@@ -101,7 +103,7 @@ class Scheduler:
         )
         self.jobs[name] = job
         if self._stopping is not None:
-            self._tasks.append(self._spawn(job))
+            self._tasks[self._spawn(job)] = job
         return job
 
     def _spawn(self, job: Job) -> asyncio.Task[None]:
@@ -110,14 +112,20 @@ class Scheduler:
     async def start(self) -> None:
         if self._stopping is None:
             self._stopping = asyncio.Event()
-            self._tasks = [self._spawn(job) for job in self.jobs.values()]
+            self._tasks = {self._spawn(job): job for job in self.jobs.values()}
 
     async def stop(self) -> None:
         stopping, self._stopping = self._stopping, None
         if stopping is None:
             return
         stopping.set()
-        tasks, self._tasks = self._tasks, []
+        tasks, self._tasks = self._tasks, {}
+        # A loop that is not running its job is waiting or taking its lease (a storage
+        # lease settles for about a second): nothing to finish, so it is cancelled at
+        # once, and a lease record it may have left expires after its TTL.
+        for task, job in tasks.items():
+            if not job.running:
+                task.cancel()
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=self.grace)
             for task in pending:
@@ -178,6 +186,7 @@ class Scheduler:
     async def _run(self, job: Job) -> None:
         fence = job.lease.fence if job.lease is not None else 0
         log.debug(f"job {job.name} starting (fence {fence})")
+        job.running = True
         try:
             if job.lease is not None:
                 await self._run_leased(job, job.lease, JobRun(job.name, fence))
@@ -193,6 +202,8 @@ class Scheduler:
             log.exception(f"job {job.name} failed; it runs again in {job.interval:g}s")
         else:
             job.runs += 1
+        finally:
+            job.running = False
 
     async def _run_leased(self, job: Job, lease: Lease, run: JobRun) -> None:
         """Run in a task of its own, cancelled if a renewal finds the lease taken."""
