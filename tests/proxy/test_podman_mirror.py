@@ -41,5 +41,7 @@ def test_podman_pulls_through_a_prefix_mirror(
     assert image.config_digest.removeprefix("sha256:") in image_id
     assert "up/team/app" in httpx.get(f"{mirror}/v2/_catalog").json()["repositories"]
     stop_process(distribution_registry.process)
-    for layer in image.layer_digests:  # cached: the mirror answers without the upstream
-        assert httpx.head(f"{mirror}/v2/up/team/app/blobs/{layer}").status_code == 200
+    # Cached: the mirror answers without the upstream. Only the blobs unique to this image:
+    # podman skips a busybox layer its own store already holds from other tests.
+    for blob in (image.config_digest, image.layer_digests[-1]):
+        assert httpx.head(f"{mirror}/v2/up/team/app/blobs/{blob}").status_code == 200
