@@ -49,7 +49,26 @@ def _window(chunk: bytes, pos: int, offset: int, end: int | None) -> bytes:
     return chunk[lo:hi] if hi > lo else b""
 
 
-class MirroredBlobs:
+class MirroredPart:
+    """What every part of a mirrored repository shares: the local cache, the local-first
+    repository (None: writes are refused), the upstream and the name there."""
+
+    def __init__(
+        self, cache: Repository, local: Repository | None, upstream: Upstream, remote: str
+    ) -> None:
+        self._cache = cache
+        self._local = local
+        self._upstream = upstream
+        self._remote = remote
+        self.repository = cache.name
+
+    def _writable(self) -> Repository:
+        if self._local is None:
+            raise Unsupported(MIRROR_WRITE)
+        return self._local
+
+
+class MirroredBlobs(MirroredPart):
     """The blobs of one mirrored repository (``remote`` upstream), read-through cached in
     ``cache``; writes go to ``local`` when the upstream is local-first, else are refused."""
 
@@ -61,17 +80,8 @@ class MirroredBlobs:
         remote: str,
         flights: Flights,
     ) -> None:
-        self._cache = cache
-        self._local = local
-        self._upstream = upstream
-        self._remote = remote
+        super().__init__(cache, local, upstream, remote)
         self._flights = flights
-        self.repository = cache.name
-
-    def _writable(self) -> Repository:
-        if self._local is None:
-            raise Unsupported(MIRROR_WRITE)
-        return self._local
 
     def _unknown(self, digest: Digest) -> BlobUnknown:
         return BlobUnknown(detail={"digest": str(digest)})

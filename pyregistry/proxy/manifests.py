@@ -18,7 +18,7 @@ from typing import Any
 
 from pyregistry.client.errors import NotFoundError
 from pyregistry.proxy import metrics
-from pyregistry.proxy.blobs import MIRROR_WRITE
+from pyregistry.proxy.blobs import MirroredPart
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
 from pyregistry.proxy.flights import Flights
 from pyregistry.proxy.upstream import Upstream
@@ -31,14 +31,13 @@ from pyregistry.storage import (
     Repository,
     StoredManifest,
 )
-from pyregistry.storage.errors import Unsupported
 from pyregistry.storage.manifest_format import media_type_of
 from pyregistry.storage.tags import TagInfo, paginate
 
 log = logging.getLogger("pyregistry.proxy")
 
 
-class MirroredManifests:
+class MirroredManifests(MirroredPart):
     """Manifests by digest, fetched from the upstream on a miss and cached."""
 
     def __init__(
@@ -49,17 +48,8 @@ class MirroredManifests:
         remote: str,
         flights: Flights,
     ) -> None:
-        self._cache = cache
-        self._local = local
-        self._upstream = upstream
-        self._remote = remote
+        super().__init__(cache, local, upstream, remote)
         self._flights = flights
-        self.repository = cache.name
-
-    def _writable(self) -> Repository:
-        if self._local is None:
-            raise Unsupported(MIRROR_WRITE)
-        return self._local
 
     async def get(self, digest: Digest, *, tag: str | None = None) -> StoredManifest:
         key = f"manifest:{self.repository}@{digest}"
@@ -124,7 +114,7 @@ def _age_seconds(info: TagInfo) -> float:
     return (datetime.now(UTC) - pushed).total_seconds()
 
 
-class MirroredTags:
+class MirroredTags(MirroredPart):
     """Tags of a mirrored repository, re-checked upstream after the tag ``ttl``."""
 
     def __init__(
@@ -135,17 +125,8 @@ class MirroredTags:
         remote: str,
         manifests: MirroredManifests,
     ) -> None:
-        self._cache = cache
-        self._local = local
-        self._upstream = upstream
-        self._remote = remote
+        super().__init__(cache, local, upstream, remote)
         self._manifests = manifests
-        self.repository = cache.name
-
-    def _writable(self) -> Repository:
-        if self._local is None:
-            raise Unsupported(MIRROR_WRITE)
-        return self._local
 
     async def get(self, tag: str) -> Digest:
         info = await self._cache.tags.describe(tag)
