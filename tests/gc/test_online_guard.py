@@ -7,6 +7,7 @@ storage layer, then lets the sweep go on: what the push needs must survive.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -45,6 +46,20 @@ async def _sweep(registry: Registry, guard: Guard, marked: MarkResult) -> None:
     assert report.ok, report.errors
 
 
+async def _guard_starting_now(registry: Registry) -> Guard:
+    """A guard for a collection that starts now, with no grace and no skew.
+
+    A file's modification time comes from the kernel's coarse clock, which lags
+    ``time.time()`` by up to a tick (1-10 ms): a file written right after ``started``
+    may look older than it. So the writes so far are let age past a tick, and the
+    collection is said to start half-way: earlier writes stay before it, later ones
+    after it.
+    """
+    await asyncio.sleep(0.1)
+    started = time.time() - 0.05
+    return Guard(registry.driver, grace=0, started=started, delete_untagged=True, skew=0)
+
+
 def _collector(registry: Registry, grace: float, delete_untagged: bool = True) -> OnlineCollector:
     collector = OnlineCollector(
         registry, GCSettings(enabled=True, grace_seconds=grace, delete_untagged=delete_untagged)
@@ -70,7 +85,7 @@ async def test_a_manifest_pushed_while_marking_keeps_its_blobs(registry: Registr
     image = build_image(seed="late")
     for data in image.blobs().values():
         await repo.blobs.put(data)
-    guard = Guard(registry.driver, grace=0, started=time.time(), delete_untagged=True, skew=0)
+    guard = await _guard_starting_now(registry)
     marked = await mark(registry.driver, delete_untagged=True)
     assert not {_d(d) for d in image.blobs()} & marked.marked  # unreferenced when marked
     await repo.manifests.put(image.manifest, image.media_type)  # pushed after marking
@@ -88,7 +103,7 @@ async def test_an_index_pushed_while_marking_keeps_its_untagged_children(
     amd, arm = build_image(seed="amd"), build_image(seed="arm", architecture="arm64")
     for child in (amd, arm):
         await push(repo, child)  # by digest: untagged, collectable with deleteuntagged
-    guard = Guard(registry.driver, grace=0, started=time.time(), delete_untagged=True, skew=0)
+    guard = await _guard_starting_now(registry)
     marked = await mark(registry.driver, delete_untagged=True)
     assert {r.digest for r in marked.removals} == {_d(amd.digest), _d(arm.digest)}
     index = build_index([amd, arm])
@@ -113,7 +128,7 @@ async def test_a_link_removed_under_a_committing_manifest_is_restored(tmp_path: 
         for data in image.blobs().values():
             await repo.blobs.put(data)
         collector = _collector(registry, grace=0)
-        guard = Guard(registry.driver, grace=0, started=time.time(), delete_untagged=True, skew=0)
+        guard = await _guard_starting_now(registry)
         marked = await mark(registry.driver, delete_untagged=True)
         sweeper = Sweeper(registry.driver, Report(), spare=guard.spare)
         await sweeper.layer_links(marked.repositories, marked.marked)
