@@ -16,13 +16,13 @@ _LINK_RE = re.compile(r'^\s*<([^>]+)>\s*;\s*rel="?next"?\s*$')
 
 def next_link(resp: httpx.Response) -> str | None:
     """The RFC 5988 ``rel="next"`` target, absolute; None when there is no next page."""
-    value = resp.headers.get("Link")
+    value: str | None = resp.headers.get("Link")
     if value is None:
         return None
     match = _LINK_RE.match(value)
     expect(match is not None, f"Link header {value!r} is not '<url>; rel=\"next\"'")
     assert match is not None
-    return urljoin(str(resp.request.url), match.group(1))
+    return urljoin(str(resp.request.url), str(match.group(1)))
 
 
 def _tagged_repo(ctx: Context, tags: list[str]) -> str:

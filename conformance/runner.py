@@ -142,7 +142,7 @@ def run_one(case: TestCase, ctx: Context) -> str | None:
         return str(exc) or "check failed"
     except httpx.HTTPError as exc:
         return f"HTTP error: {type(exc).__name__}: {exc}"
-    except Exception as exc:  # a crash in a test is a failure to report, not to propagate
+    except Exception as exc:  # noqa: BLE001 - a crash in a test is a failure to report, not to propagate
         return f"error: {type(exc).__name__}: {exc}"
     return None
 

@@ -36,7 +36,7 @@ def check_in_child(config: Config, build: Callable[[Config], Any]) -> None:
         except ConfigError as exc:
             status = _CONFIG_ERROR
             report = {"message": exc.message, "key": exc.key, "source": exc.source}
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - anything the app raises is reported to the parent
             status = _OTHER_ERROR
             report = {"traceback": traceback.format_exc()}
         finally:

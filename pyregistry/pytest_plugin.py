@@ -125,7 +125,7 @@ def registry_factory() -> Iterator[Callable[..., EmbeddedRegistry]]:
         for reg in reversed(started):
             try:
                 reg.stop()
-            except Exception as exc:  # stop them all, then report
+            except Exception as exc:  # noqa: BLE001 - stop them all, then report
                 errors.append(exc)
         if errors:
             raise errors[0]

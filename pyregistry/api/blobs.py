@@ -29,7 +29,8 @@ async def open_stream(opened: Any) -> AsyncIterator[bytes]:
     """Resolve the storage's ``open`` (an awaitable or an async iterator) to an iterator."""
     if inspect.isawaitable(opened):
         opened = await opened
-    return opened
+    stream: AsyncIterator[bytes] = opened
+    return stream
 
 
 async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

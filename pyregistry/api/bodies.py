@@ -82,7 +82,7 @@ async def drain_unread(request: Request) -> None:
         if not has_body(request) or (expected is not None and expected > DRAIN_LIMIT):
             return
         await _discard(request.stream(), DRAIN_LIMIT)
-    except Exception:  # a broken or vanished body: the answer is all we still owe
+    except Exception:  # noqa: BLE001 - a broken or vanished body: the answer is all we still owe
         return
 
 

@@ -252,7 +252,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _command(
-    parent: argparse._SubParsersAction,
+    parent: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     func: Callable[[argparse.Namespace], int],
     help_text: str,
@@ -263,7 +263,7 @@ def _command(
     return parser
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``user``, ``project`` and ``token-server`` to the ``pyregistry`` command."""
     user = subparsers.add_parser("user", help="manage registry users (htpasswd, bcrypt)")
     users = user.add_subparsers(dest="user_command", metavar="COMMAND", required=True)

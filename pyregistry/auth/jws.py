@@ -92,7 +92,7 @@ class CompactJWS:
             return False
         try:
             return bool(_IMPLEMENTATIONS[self.alg].verify(self.signing_input, key, self.signature))
-        except Exception:  # a malformed signature for this key type is just "no"
+        except Exception:  # noqa: BLE001 - a malformed signature for this key type is just "no"
             return False
 
     def payload(self) -> dict[str, Any]:

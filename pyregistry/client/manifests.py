@@ -131,7 +131,7 @@ class ManifestOperations:
 
 def _media_type(response: httpx.Response, content: bytes) -> str:
     """``Content-Type``, or the body's own ``mediaType`` when the header is generic."""
-    header = response.headers.get("content-type", "").partition(";")[0].strip()
+    header = str(response.headers.get("content-type", "")).partition(";")[0].strip()
     if header and header not in ("application/json", "text/plain"):
         return header
     try:

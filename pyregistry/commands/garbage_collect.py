@@ -96,7 +96,7 @@ async def _unreachable(caches: list[BlobDescriptorCache]) -> str | None:
             continue
         try:
             await check()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure of a check is its answer
             return str(exc)
     return None
 

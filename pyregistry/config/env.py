@@ -138,7 +138,10 @@ def _parse(payload: str, node: Node, name: str) -> Any:
         value = yaml.safe_load(payload) if payload.strip() else None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML value: {exc}", key=name, source="environment") from None
-    if isinstance(node, Scalar) and node.kind == "str" and not isinstance(value, (str, type(None))):
-        if not isinstance(value, (dict, list)):
-            return payload.strip()
+    if (
+        isinstance(node, Scalar)
+        and node.kind == "str"
+        and not isinstance(value, (str, type(None), dict, list))
+    ):
+        return payload.strip()
     return value

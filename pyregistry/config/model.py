@@ -156,4 +156,4 @@ class Config:
     def _unset(name: str, value: Any) -> bool:
         if value is None or (isinstance(value, Section) and not value):
             return True
-        return value == TYPED[name]()
+        return bool(value == TYPED[name]())

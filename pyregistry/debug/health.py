@@ -105,10 +105,7 @@ class HealthChecks:
     def gate_closed(self) -> bool:
         """Whether a gating check fails now (:meth:`status` without building it: the
         health gate asks on every request)."""
-        for check in self._checks.values():
-            if check.gate and check.current() is not None:
-                return True
-        return False
+        return any(check.gate and check.current() is not None for check in self._checks.values())
 
     async def run_once(self) -> dict[str, str]:
         """Run every check now (tests, start-up) and return :meth:`status`."""
@@ -175,10 +172,8 @@ def storage_driver_check(get_driver: Callable[[], StorageDriver]) -> CheckFn:
     """Lists the storage root; a missing root is fine (the backend answered)."""
 
     async def check() -> None:
-        try:
+        with contextlib.suppress(PathNotFound):
             await get_driver().list("/")
-        except PathNotFound:
-            pass
 
     return check
 

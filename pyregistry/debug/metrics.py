@@ -166,7 +166,7 @@ def render(registry: CollectorRegistry | None = None) -> tuple[bytes, str]:
     if registry is None:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             registry.register(UsageCollector())
         else:
             registry = REGISTRY

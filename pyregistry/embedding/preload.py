@@ -282,7 +282,7 @@ def preload(
     if not path.is_file():
         raise PreloadError(f"{path}: no such file or directory")
     try:
-        tar = tarfile.open(path, mode="r:*")
+        tar = tarfile.open(path, mode="r:*")  # noqa: SIM115 - closed by the `with tar` below
     except tarfile.TarError as exc:
         raise PreloadError(f"{path}: not a directory or a tar archive ({exc})") from None
     with tar:

@@ -96,7 +96,7 @@ class BackgroundServer:
         def run() -> None:
             try:
                 asyncio.run(server.serve(sockets=[sock]))
-            except BaseException as exc:  # SystemExit when the app's startup fails
+            except BaseException as exc:  # noqa: BLE001 - SystemExit when the app's startup fails
                 failure.append(exc)
 
         thread = threading.Thread(target=run, name=f"{self.name}-{self._port}", daemon=True)

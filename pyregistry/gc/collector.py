@@ -55,7 +55,7 @@ async def collect(
         )
     except ManifestUnreadable as exc:
         report.fail(f"manifest {exc}; nothing was deleted")
-    except Exception as exc:  # storage trouble while marking: stop before any removal
+    except Exception as exc:  # noqa: BLE001 - storage trouble while marking: stop before any removal
         report.fail(f"marking failed: {exc}; nothing was deleted")
     else:
         sweeper = Sweeper(
@@ -76,7 +76,7 @@ async def collect(
             await before_blobs(sweeper)
         try:
             candidates = await sweeper.unmarked_blobs(result.marked)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any storage failure: reported, nothing removed
             report.fail(f"listing blobs failed: {exc}")
         else:
             await sweeper.blobs(candidates)

@@ -78,7 +78,7 @@ class OnlineCollector:
             return None
         try:
             await check()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any storage failure: reported, the collector goes on
             return str(exc)
         return None
 
@@ -145,7 +145,7 @@ class OnlineCollector:
                     await self._restore_manifest(repository, digest)
                 else:
                     await restore_link(self.registry.driver, kind, repository, digest)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any storage failure: reported, the collector goes on
                 sweeper.report.fail(f"cannot restore {kind} {repository}@{digest}: {exc}")
                 continue
             sweeper.report.warn(f"restored {kind} {repository}@{digest}: pushed meanwhile")

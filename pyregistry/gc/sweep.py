@@ -140,7 +140,7 @@ class Sweeper:
             await _forget(self.caches, removal.repository, removal.digest)
             if self.forget is not None:
                 self.forget(removal.digest)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any driver failure: reported, the sweep goes on
             self.report.fail(f"cannot delete manifest {name}: {exc}")
             return
         if found:
@@ -173,7 +173,7 @@ class Sweeper:
         try:
             found = await remove_layer_link(self.driver, repository, digest)
             await _forget(self.caches, repository, digest)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any driver failure: reported, the sweep goes on
             self.report.fail(f"cannot delete layer link {repository}@{digest}: {exc}")
             return
         self.report.layer_links_deleted += int(found)
@@ -210,7 +210,7 @@ class Sweeper:
             await _forget(self.caches, None, blob.digest)
             if self.forget is not None:
                 self.forget(blob.digest)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any driver failure: reported, the sweep goes on
             self.report.fail(f"cannot delete blob {blob.digest}: {exc}")
             return
         if found:

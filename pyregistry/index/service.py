@@ -9,6 +9,7 @@ cannot answer (a damaged SQLite file is replaced by a fresh one, which is then b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -156,10 +157,8 @@ class IndexService:
         if existing:
             names = sorted({*names, *existing}, key=path_order)
             names = names if n is None else names[:n]
-            try:
+            with contextlib.suppress(IndexUnavailable):
                 await self.backend.mark_present(existing)
-            except IndexUnavailable:
-                pass
         return names
 
     async def close(self) -> None:

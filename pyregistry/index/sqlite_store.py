@@ -113,7 +113,8 @@ class IndexStore:
     def _row(self, name: str) -> tuple[int, int, int] | None:
         """(present, dirty, generation) of a repository."""
         sql = "SELECT present, dirty, generation FROM repositories WHERE key = ?"
-        return self.db.execute(sql, (repository_key(name),)).fetchone()
+        row: tuple[int, int, int] | None = self.db.execute(sql, (repository_key(name),)).fetchone()
+        return row
 
     def _ensure(self, name: str, generation: int) -> None:
         self.db.execute(

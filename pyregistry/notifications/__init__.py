@@ -37,7 +37,7 @@ def build_notifier(config: Config, registry: Namespace | None = None) -> Notifie
         return None
     try:
         queue = EventQueue(settings.queue_directory)
-    except Exception as exc:  # OSError, or sqlite3.Error for a file that is not a queue
+    except Exception as exc:  # noqa: BLE001 - OSError, or sqlite3.Error for a file that is not a queue
         where = os.path.abspath(settings.queue_directory)
         raise ConfigError(
             f"cannot open the notification queue in {where}: {exc}",

@@ -196,5 +196,5 @@ class MirroredBlobs(MirroredPart):
 async def _cancel_quietly(session: object) -> None:
     try:
         await session.cancel()  # type: ignore[attr-defined]
-    except Exception as exc:  # the purger removes what is left
+    except Exception as exc:  # noqa: BLE001 - the purger removes what is left
         log.warning("could not cancel the cache's upload session: %s", exc)

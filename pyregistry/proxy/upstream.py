@@ -9,14 +9,16 @@ only the caller knows whether a cached copy can stand in.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
 from pyregistry.client import AsyncRegistryClient, Descriptor, Manifest
 from pyregistry.client.errors import NotFoundError
 from pyregistry.proxy import metrics
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, is_unknown
 from pyregistry.proxy.settings import UpstreamSettings
+
+T = TypeVar("T")
 
 
 class Upstream:
@@ -40,7 +42,7 @@ class Upstream:
         if not is_unknown(exc):
             metrics.UPSTREAM_ERRORS.labels(self.label).inc()
 
-    async def _timed(self, kind: str, call: Any) -> Any:
+    async def _timed(self, kind: str, call: Awaitable[T]) -> T:
         started = time.monotonic()
         try:
             return await call

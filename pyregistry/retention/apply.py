@@ -99,7 +99,7 @@ async def run_retention(
                     say(line)
             if not dry_run:
                 await _apply(registry, plan, result)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one repository failing must not stop the rest
             result.errors.append(f"{repository}: {exc}")
             log.error(f"retention of {repository} failed: {exc}")
     return result

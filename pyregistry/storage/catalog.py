@@ -46,9 +46,9 @@ async def _walk(
     except PathNotFound:
         return
     bases = [child.rsplit("/", 1)[-1] for child in children]
-    if prefix and any(base in REPOSITORY_MARKERS for base in bases):
-        if after is None or path_order(prefix) > path_order(after):
-            yield prefix
+    is_repository = prefix and any(base in REPOSITORY_MARKERS for base in bases)
+    if is_repository and (after is None or path_order(prefix) > path_order(after)):
+        yield prefix
     for child, base in zip(children, bases, strict=True):
         if base.startswith("_"):
             continue

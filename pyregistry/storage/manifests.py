@@ -6,6 +6,7 @@ revision link (the commit point). Delete removes the revision link first.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -205,8 +206,6 @@ class ManifestStore:
             if subject is not None:
                 await remove_referrer(self._ctx, self.repository, subject, digest)
             for tag in await self._tags.lookup(digest):
-                try:
+                with contextlib.suppress(PathNotFound):
                     await self._ctx.driver.delete(paths.tag_path(self.repository, tag))
-                except PathNotFound:
-                    pass
             change.manifest_deleted(digest)

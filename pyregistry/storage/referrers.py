@@ -8,6 +8,7 @@ revision link exists, so a half-finished push or delete never shows up.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pyregistry.storage import paths
@@ -27,10 +28,8 @@ async def add_referrer(
 async def remove_referrer(
     ctx: StorageContext, repository: str, subject: Digest, digest: Digest
 ) -> None:
-    try:
+    with contextlib.suppress(PathNotFound):
         await ctx.driver.delete(paths.referrer_entry_path(repository, subject, digest))
-    except PathNotFound:
-        pass
 
 
 def _base(path: str) -> str:

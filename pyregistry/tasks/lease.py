@@ -66,7 +66,7 @@ async def keep_renewing(lease: Lease, on_lost: asyncio.Task[object] | None = Non
         await asyncio.sleep(lease.renew_interval)
         try:
             renewed = await lease.renew()
-        except Exception as exc:  # a backend hiccup: the next renewal may still succeed
+        except Exception as exc:  # noqa: BLE001 - a backend hiccup: the next renewal may still succeed
             log.warning(f"could not renew lease {lease.name}: {exc}")
             continue
         if not renewed:
@@ -88,5 +88,5 @@ async def renewing(lease: Lease) -> AsyncIterator[Lease]:
             await renewer
         try:
             await lease.release()
-        except Exception as exc:  # it expires on its own
+        except Exception as exc:  # noqa: BLE001 - it expires on its own
             log.warning(f"could not release lease {lease.name}: {exc}")

@@ -176,7 +176,7 @@ class Scheduler:
             return True
         try:
             held = await lease.acquire()  # renews when already held
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a lease backend failure: retried next tick
             log.warning(f"job {job.name}: lease unavailable: {exc}")
             return False
         if held:
@@ -220,7 +220,7 @@ class Scheduler:
     async def _release(lease: Lease) -> None:
         try:
             await lease.release()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a lease backend failure: retried next tick
             log.warning(f"could not release lease {lease.name}: {exc}")
 
 

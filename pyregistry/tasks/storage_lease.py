@@ -144,8 +144,8 @@ class StorageLease(Lease):
             return
         self._held = False
         current = await self._read()
-        if current is not None and current.token == self._token:
-            if current.expires > time.time() + self.settle:
-                expired = LeaseRecord(self._token, self.fence, 0.0, current.holder)
-                await self.driver.put_content(self.path, expired.encode())
+        mine = current is not None and current.token == self._token
+        if mine and current is not None and current.expires > time.time() + self.settle:
+            expired = LeaseRecord(self._token, self.fence, 0.0, current.holder)
+            await self.driver.put_content(self.path, expired.encode())
         self._token = new_token()

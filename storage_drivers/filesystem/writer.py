@@ -7,6 +7,7 @@ at most a sidecar behind, never a partially written file at the target path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
@@ -46,10 +47,8 @@ def _commit(path: str, fd: int, pending: bytes | bytearray, partial: str, os_pat
 
 def _cancel(fd: int, partial: str) -> None:
     os.close(fd)
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(partial)
-    except FileNotFoundError:
-        pass
 
 
 def _close(fd: int, pending: bytes | bytearray) -> None:
@@ -144,7 +143,5 @@ class FilesystemWriter(FileWriter):
         # A writer dropped without close must not leak its descriptor.
         fd, self._fd = getattr(self, "_fd", None), None
         if fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass

@@ -8,6 +8,7 @@ layer moves in parallel and never passes through this process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from storage_drivers.errors import StorageDriverError
@@ -58,7 +59,5 @@ async def multipart_copy(backend: S3Backend, source: str, dest: str, size: int) 
 
 async def _abort_quietly(backend: S3Backend, path: str, key: str, upload_id: str) -> None:
     """Abort the copy's upload; any failure to do so must not hide the copy's own error."""
-    try:
+    with contextlib.suppress(StorageDriverError):
         await backend.call("abort_multipart_upload", path, Key=key, UploadId=upload_id)
-    except StorageDriverError:
-        pass

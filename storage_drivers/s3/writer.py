@@ -25,6 +25,7 @@ an ``upload-id`` in a state object) are not resumed.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,14 +222,12 @@ class S3FileWriter(FileWriter):
         """Delete the state object (best effort: one left behind only makes the path look
         resumable until the next fresh writer or delete)."""
         keys = [self._backend.tail_key(self._path)]  # a flat directory: no folders to prune
-        try:
+        with contextlib.suppress(StorageDriverError):
             await self._backend.call(
                 "delete_objects",
                 self._path,
                 Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
             )
-        except StorageDriverError:
-            pass
         self._stored_base = None
         self._state_exists = False
 
@@ -287,10 +286,8 @@ class S3FileWriter(FileWriter):
 
 async def abort_quietly(backend: S3Backend, path: str, key: str, upload_id: str) -> None:
     """Abort a multipart upload; one already gone is fine."""
-    try:
+    with contextlib.suppress(PathNotFound):
         await backend.call("abort_multipart_upload", path, Key=key, UploadId=upload_id)
-    except PathNotFound:
-        pass
 
 
 async def read_state(backend: S3Backend, path: str) -> tuple[str | None, int] | None:
@@ -387,7 +384,5 @@ async def _list_parts(backend: S3Backend, path: str, key: str, upload_id: str) -
 def _release(buffer: bytearray) -> None:
     """Free a shipped part now: botocore's request objects sit in reference cycles, so
     without this each part would linger until the cyclic GC runs."""
-    try:
+    with contextlib.suppress(BufferError):  # still exported somewhere: leave it to the GC
         buffer.clear()
-    except BufferError:  # still exported somewhere: leave it to the GC
-        pass

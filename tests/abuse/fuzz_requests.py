@@ -42,7 +42,7 @@ class Known:
 class FuzzRequest:
     method: str
     path: str  # already percent-encoded
-    params: list[tuple[str, str]]
+    params: tuple[tuple[str, str], ...]
     headers: dict[str, str]
     body: bytes
 
@@ -216,7 +216,7 @@ class RequestGenerator:
             headers["Accept"] = rng.choice((OCI_MANIFEST, "*/*", "x/y;q=abc"))
         return {k: _header_safe(v) for k, v in headers.items()}
 
-    def query(self) -> list[tuple[str, str]]:
+    def query(self) -> tuple[tuple[str, str], ...]:
         rng = self.rng
         params: list[tuple[str, str]] = []
         for key in ("n", "last", "digest", "mount", "from", "tag", "artifactType"):
@@ -235,7 +235,7 @@ class RequestGenerator:
             params.append(("digest-algorithm", self.maybe("sha256")))
         if rng.random() < 0.1:
             params.append(("tag", self.reference()))
-        return params
+        return tuple(params)
 
     # -- requests -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pyregistry.auth.htpasswd import set_user
-from pyregistry.config.model import Config, StorageConfig
+from pyregistry.config.model import Config, StorageConfig, typed_section
 
 #: Appended to, or put inside, a valid value: control characters, DEL, space, non-ASCII.
 BAD_CHARACTERS = ("\n", "\r", "\t", "\x00", "\x7f", " ", "\u00e9", "\u0100", "\U0001f600")
@@ -88,7 +88,10 @@ def token_config(directory: Path) -> Config:
     auth: dict[str, Any] = {
         "token": {"service": "pyregistry", "issuer": "pyregistry-issuer", "issue": issue}
     }
-    return Config(storage=StorageConfig(driver="inmemory", delete_enabled=True), auth=auth)
+    return Config(
+        storage=StorageConfig(driver="inmemory", delete_enabled=True),
+        auth=typed_section("auth", auth),
+    )
 
 
 def raw_exchange(

@@ -3,6 +3,7 @@ optional open-file limit, several workers; logs kept in files for the assertions
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -90,10 +91,8 @@ class Registry:
         self.proc.kill()
         self.proc.wait(timeout=10)
         for pid in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def stop(self) -> int:
         return stop_process(self.proc, timeout=20) if self.proc is not None else 0

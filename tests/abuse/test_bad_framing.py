@@ -4,6 +4,7 @@ plain-HTTP port (skopeo and podman probe HTTPS first) is explained once per clie
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from pathlib import Path
@@ -43,10 +44,8 @@ def _exchange(port: int, first: bytes, second: bytes) -> bytes:
         sock.sendall(first)
         time.sleep(0.3)
         if second:
-            try:
+            with contextlib.suppress(OSError):
                 sock.sendall(second)
-            except OSError:
-                pass
         received = b""
         try:
             while chunk := sock.recv(65536):

@@ -101,7 +101,9 @@ def fuzz(
                     request.method,
                     request.path,
                     params=request.params,
-                    headers={k: v.encode("latin-1") for k, v in request.headers.items()},
+                    headers={
+                        k.encode("latin-1"): v.encode("latin-1") for k, v in request.headers.items()
+                    },
                     content=request.body,
                 )
             except httpx.TransportError as exc:

@@ -231,10 +231,13 @@ def test_hostile_last_and_artifact_type_are_harmless(
 def test_fs_root_is_untouched_by_hostile_names(tmp_path: Path) -> None:
     """Nothing a refused request names is created on disk."""
     root = tmp_path / "storage"
-    with run_server(create_app(filesystem_config(root))) as url, no_logged_errors():
-        with httpx.Client(base_url=url, timeout=30) as http:
-            for bad in variants("app"):
-                http.post(f"/v2/{path_quote(bad)}/blobs/uploads/")
-                http.put(f"/v2/app/manifests/{path_quote(bad)}", content=b"{}")
+    with (
+        run_server(create_app(filesystem_config(root))) as url,
+        no_logged_errors(),
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        for bad in variants("app"):
+            http.post(f"/v2/{path_quote(bad)}/blobs/uploads/")
+            http.put(f"/v2/app/manifests/{path_quote(bad)}", content=b"{}")
     created = [p.name for p in root.rglob("*")] if root.exists() else []
     assert not any(ch in name for name in created for ch in "\n\r\t\x00\x7f \u00e9"), created

@@ -77,7 +77,7 @@ def test_loader_limits() -> None:
     assert loads(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
     with pytest.raises(JSONTooDeep):
         loads(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="nests deeper"):
         loads("[" * 50000 + "]" * 50000)
     # brackets inside strings do not count
     assert loads(json.dumps({"a": "[" * 1000})) == {"a": "[" * 1000}

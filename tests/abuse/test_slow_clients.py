@@ -4,6 +4,7 @@ with h11 on asyncio and httptools on uvloop."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import selectors
@@ -43,8 +44,8 @@ def _count_closed(socks: list[socket.socket], wait: float = 0.1) -> int:
             else:
                 selector.register(sock, selectors.EVENT_READ)
         for key, _ in selector.select(timeout=wait):
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
+            ready = key.fileobj
+            assert isinstance(ready, socket.socket)
             sock.setblocking(False)
             try:
                 while data := sock.recv(65536):
@@ -79,10 +80,8 @@ def test_slow_headers_are_closed_after_the_header_timeout(
             open_after = len(socks)
             while time.monotonic() - started < 6 and open_after:
                 for sock in socks:  # one more header line each round: never complete
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.sendall(b"X-Slow: 1\r\n")
-                    except OSError:
-                        pass
                 time.sleep(0.25)
                 open_after = len(socks) - _count_closed(socks)
             elapsed = time.monotonic() - started

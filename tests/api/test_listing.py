@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pyregistry.app import create_app
-from pyregistry.config.model import Config, StorageConfig
+from pyregistry.config.model import CatalogConfig, Config, StorageConfig
 from tests.api.helpers import (
     OCI_INDEX,
     OCI_MANIFEST,
@@ -143,7 +143,7 @@ def test_catalog_invalid_n_is_400(client: TestClient, n: str) -> None:
 @pytest.mark.parametrize(
     "config",
     [
-        Config(storage=StorageConfig(driver="inmemory"), catalog={"maxentries": 5}),
+        Config(storage=StorageConfig(driver="inmemory"), catalog=CatalogConfig(maxentries=5)),
         Config(storage=StorageConfig(driver="inmemory"), raw={"catalog": {"maxentries": 5}}),
     ],
     ids=["typed", "raw"],

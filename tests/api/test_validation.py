@@ -101,7 +101,7 @@ def _index(children: list[tuple[str, bytes, str]]) -> bytes:
 
 def push_index(client: TestClient, *, missing: str) -> tuple[int, list[str]]:
     """An amd64 + arm64 index whose ``missing`` child was never pushed."""
-    children = []
+    children: list[tuple[str, bytes, str]] = []
     for arch in ("amd64", "arm64"):
         manifest = image_manifest(b"{}", [arch.encode()])
         if arch == missing:

@@ -15,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from pyregistry.config.model import typed_section
+
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its TestClient; httpx is what the project ships.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+    from starlette.testclient import TestClient as TestClient  # re-exported for the tests
 
 from pyregistry.auth import wrap_app
 from pyregistry.auth.access import AuthResult
@@ -30,7 +32,10 @@ REALM = "https://auth.example.test/token"
 
 
 def make_config(auth: dict[str, Any], **http: Any) -> Config:
-    config = Config(storage=StorageConfig(driver="inmemory", delete_enabled=True), auth=auth)
+    config = Config(
+        storage=StorageConfig(driver="inmemory", delete_enabled=True),
+        auth=typed_section("auth", auth),
+    )
     for key, value in http.items():
         setattr(config.http, key, value)
     return config

@@ -27,7 +27,7 @@ def fetch_token(
     extra_scopes: tuple[str, ...] = (),
     offline: bool = False,
 ) -> httpx.Response:
-    params: list[tuple[str, str]] = [("service", challenge["service"])]
+    params: list[tuple[str, Any]] = [("service", challenge["service"])]
     for scope in [*challenge.get("scope", "").split(), *extra_scopes]:
         params.append(("scope", scope))
     if credentials:

@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from pyregistry.auth.htpasswd import remove_user, set_user
 from pyregistry.auth.jwk import rfc7638_thumbprint
@@ -37,10 +38,9 @@ def creds(user: str) -> tuple[str, str]:
 
 def decode(token: str, issuer_files: IssuerFiles) -> dict[str, Any]:
     """Verify with PyJWT and the generated certificate, as an outside party would."""
-    cert = x509.load_pem_x509_certificate(issuer_files.certificate.read_bytes())
-    return jwt.decode(
-        token, cert.public_key(), algorithms=["ES256"], audience=ISSUE_SERVICE, issuer=ISSUE_ISSUER
-    )
+    key = x509.load_pem_x509_certificate(issuer_files.certificate.read_bytes()).public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    return jwt.decode(token, key, algorithms=["ES256"], audience=ISSUE_SERVICE, issuer=ISSUE_ISSUER)
 
 
 def get_token(client, user: str | None, *scopes: str, **params: str) -> dict[str, Any]:
@@ -68,8 +68,9 @@ def test_get_answer_fields(client, issuer_files: IssuerFiles) -> None:
     assert claims["exp"] - claims["iat"] == 300
     header = jwt.get_unverified_header(body["token"])
     assert header["alg"] == "ES256" and len(header["x5c"]) == 1
-    cert = x509.load_pem_x509_certificate(issuer_files.certificate.read_bytes())
-    assert header["kid"] == rfc7638_thumbprint(cert.public_key())
+    key = x509.load_pem_x509_certificate(issuer_files.certificate.read_bytes()).public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    assert header["kid"] == rfc7638_thumbprint(key)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import jwt
 import pytest
@@ -244,7 +245,7 @@ def test_alg_none(token_client, pki: Pki) -> None:
         assert_refused(response, "repository:team/app:pull", "invalid_token")
 
 
-def _hs256(header: dict, payload: dict, secret: bytes) -> str:
+def _hs256(header: dict[str, Any], payload: Any, secret: bytes) -> str:
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
     sig = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64url(sig)}"
@@ -257,7 +258,7 @@ def test_hs256_signed_with_the_public_key(token_client, pki: Pki) -> None:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     cert_der = signer.chain[0].public_bytes(serialization.Encoding.DER)
-    headers = [
+    headers: list[dict[str, Any]] = [
         {"alg": "HS256", "typ": "JWT", "x5c": signer.x5c()},
         {"alg": "HS256", "kid": signer.thumbprint},
         {"alg": "HS256", "kid": signer.libtrust_id},
@@ -328,10 +329,10 @@ def test_garbage_claims_after_valid_signature(token_client, pki: Pki) -> None:
     signer = pki.signers["ec"]
     for payload in (
         claims([{"type": "repository", "name": "team/app", "actions": "pull"}]),
-        claims(["team/app"]),
+        claims(cast(Any, ["team/app"])),
         claims(_pull(), exp="soon"),
         claims(_pull(), aud=7),
-        claims(_pull(), sub=["x"]),
+        claims(_pull(), sub=cast(Any, ["x"])),
     ):
         token = mint(signer, payload)
         response = token_client.get(MANIFEST, headers={"Authorization": f"Bearer {token}"})

@@ -88,7 +88,7 @@ def test_default_workers_serve_and_drain_on_sigterm(tmp_path: Path) -> None:
                     headers={"content-type": "application/octet-stream"},
                     timeout=30,
                 )
-            except BaseException as exc:  # reported below
+            except BaseException as exc:  # noqa: BLE001 - reported below
                 result["response"] = exc
 
         uploader = threading.Thread(target=put)

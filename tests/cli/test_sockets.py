@@ -81,7 +81,7 @@ def test_bind_refuses_a_port_in_use() -> None:
     first = bind(parse_addr("127.0.0.1:0"))
     first.listen()
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="in use"):
             bind(parse_addr(f"127.0.0.1:{first.getsockname()[1]}")).close()
     finally:
         first.close()
@@ -129,7 +129,7 @@ def test_harden_sets_minimum_version_and_ciphers() -> None:
     names = {c["name"] for c in context.get_ciphers() if c["protocol"] == "TLSv1.2"}
     assert names == {"ECDHE-RSA-AES128-GCM-SHA256"}
     harden(context, TLSConfig(minimumtls="tls1.3"))
-    assert context.minimum_version == ssl.TLSVersion.TLSv1_3
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_3  # type: ignore[comparison-overlap]
 
 
 def test_serve_on_a_unix_socket(tmp_path: Path) -> None:

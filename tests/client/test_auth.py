@@ -126,6 +126,5 @@ def test_basic_auth_with_the_sync_client(basic_registry: EmbeddedRegistry) -> No
         with pytest.raises(UnauthorizedError) as refused:
             wrong.get_manifest("basic/app", "v1")
         assert refused.value.code == "UNAUTHORIZED"
-    with RegistryClient(basic_registry.url) as anonymous:
-        with pytest.raises(UnauthorizedError):
-            anonymous.tags("basic/app")
+    with RegistryClient(basic_registry.url) as anonymous, pytest.raises(UnauthorizedError):
+        anonymous.tags("basic/app")

@@ -45,16 +45,17 @@ def test_durations_are_seconds_and_defaults_fill_the_rest() -> None:
 
 
 def test_a_section_given_in_code_is_checked_like_a_file() -> None:
-    config = Config(catalog={"maxentries": 5}, index={"enabled": False})
+    # a mapping in place of a section is accepted on purpose: the type says section
+    config = Config(catalog={"maxentries": 5}, index={"enabled": False})  # type: ignore[arg-type]
     assert config.catalog.maxentries == 5 and config.index.enabled is False
     with pytest.raises(ConfigError) as caught:
-        Config(catalog={"maxentrys": 5})
+        Config(catalog={"maxentrys": 5})  # type: ignore[arg-type]
     assert caught.value.key == "catalog.maxentrys"
     assert "did you mean 'maxentries'" in caught.value.message
 
 
 def test_a_section_reads_as_written_and_rereads_when_changed() -> None:
-    config = Config(notifications={"endpoints": [], "queue": {"directory": "/q"}})
+    config = Config(notifications={"endpoints": [], "queue": {"directory": "/q"}})  # type: ignore[arg-type]
     assert config.notifications["queue"] == {"directory": "/q"}
     assert config.notifications.queue_directory == "/q"
     config.notifications.pop("queue")

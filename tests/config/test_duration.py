@@ -36,7 +36,7 @@ def test_integers_are_nanoseconds_like_go_yaml() -> None:
 
 @pytest.mark.parametrize("bad", ["10", "ten seconds", "1d", "s", "", "1h 30m", 1.5, True, None])
 def test_rejects_what_go_rejects(bad: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="duration"):
         parse_duration(bad)
 
 

@@ -39,7 +39,7 @@ def test_defaults_follow_the_open_file_limit() -> None:
     limits = limits_from_config(_http({}).http)
     assert limits.header_timeout == DEFAULT_HEADER_TIMEOUT
     assert limits.idle_timeout == DEFAULT_IDLE_TIMEOUT
-    assert 0 < limits.max_connections
+    assert limits.max_connections > 0
     assert default_max_connections(1024) == 768
     assert default_max_connections(100) == 36  # at least 64 descriptors of headroom
 

@@ -94,11 +94,8 @@ def test_reference_example_every_section(tmp_path: Path) -> None:
     r = c.redis
     assert r is not None
     assert (r.addrs, r.password, r.db) == (["localhost:6379"], "redispass", 2)
-    assert (r.dialtimeout_seconds, r.readtimeout_seconds, r.writetimeout_seconds) == (
-        pytest.approx(0.01),
-        pytest.approx(0.02),
-        pytest.approx(0.03),
-    )
+    timeouts = (r.dialtimeout_seconds, r.readtimeout_seconds, r.writetimeout_seconds)
+    assert timeouts == pytest.approx((0.01, 0.02, 0.03))
     assert (r.pool_maxidle, r.pool_maxactive, r.pool_idletimeout_seconds) == (16, 64, 300.0)
     assert (r.tls_enabled, r.tls_certificate) == (True, "/etc/registry/redis/cert.crt")
     assert r.tls_clientcas == ["/etc/registry/redis/ca.pem"]

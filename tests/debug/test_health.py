@@ -65,7 +65,7 @@ async def test_no_threshold_reports_the_first_failure() -> None:
 async def test_duplicate_names_are_refused() -> None:
     checks = HealthChecks()
     checks.register("a", Flaky())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="already registered"):
         checks.register("a", Flaky())
 
 

@@ -145,7 +145,7 @@ def test_parse_address(text: str, expected: tuple[str, int]) -> None:
 
 @pytest.mark.parametrize("text", ["", ":6379", "host:port", "host:70000", "[::1"])
 def test_parse_address_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid redis address"):
         parse_address(text)
 
 

@@ -46,30 +46,29 @@ def test_push_and_head_use_redis(redis_server: RedisServer) -> None:
     driver = RecordingDriver(InMemoryDriver())
     registry = Registry(driver, blob_descriptor_cache=cache)
     app = CloseCacheOnShutdown(create_app(inmemory_config(), registry=registry), cache)
-    with run_server(app) as url:
-        with httpx.Client(base_url=url) as client:
-            started = client.post("/v2/team/app/blobs/uploads/")
-            assert started.status_code == 202, started.text
-            location = started.headers["location"]
-            separator = "&" if "?" in location else "?"
-            done = client.put(
-                f"{location}{separator}digest={digest}",
-                content=BLOB,
-                headers={"content-type": "application/octet-stream"},
-            )
-            assert done.status_code == 201, done.text
+    with run_server(app) as url, httpx.Client(base_url=url) as client:
+        started = client.post("/v2/team/app/blobs/uploads/")
+        assert started.status_code == 202, started.text
+        location = started.headers["location"]
+        separator = "&" if "?" in location else "?"
+        done = client.put(
+            f"{location}{separator}digest={digest}",
+            content=BLOB,
+            headers={"content-type": "application/octet-stream"},
+        )
+        assert done.status_code == 201, done.text
 
-            with redis_server.client() as r:
-                assert r.sismember("repository::team/app::blobs", digest)
-                assert r.hgetall(f"blobs::{digest}")["size"] == str(len(BLOB))
-                assert r.hget(f"repository::team/app::blobs::{digest}", "mediatype")
+        with redis_server.client() as r:
+            assert r.sismember("repository::team/app::blobs", digest)
+            assert r.hgetall(f"blobs::{digest}")["size"] == str(len(BLOB))
+            assert r.hget(f"repository::team/app::blobs::{digest}", "mediatype")
 
-            driver.calls.clear()
-            head = client.head(f"/v2/team/app/blobs/{digest}")
-            assert head.status_code == 200
-            assert head.headers["content-length"] == str(len(BLOB))
-            assert head.headers["docker-content-digest"] == digest
-            assert driver.calls == [], "HEAD was answered from Redis"
+        driver.calls.clear()
+        head = client.head(f"/v2/team/app/blobs/{digest}")
+        assert head.status_code == 200
+        assert head.headers["content-length"] == str(len(BLOB))
+        assert head.headers["docker-content-digest"] == digest
+        assert driver.calls == [], "HEAD was answered from Redis"
 
-            missing = client.head(f"/v2/other/app/blobs/{digest}")
-            assert missing.status_code == 404
+        missing = client.head(f"/v2/other/app/blobs/{digest}")
+        assert missing.status_code == 404

@@ -48,9 +48,11 @@ def test_htpasswd_auth_with_only_credentials() -> None:
 
 
 def test_without_credentials_nobody_logs_in() -> None:
-    with pyregistry.serve(auth=TOKEN) as reg:
-        with pytest.raises(pyregistry.RegistryResponseError, match="401"):
-            reg.push_random_image("team/app", "v1")
+    with (
+        pyregistry.serve(auth=TOKEN) as reg,
+        pytest.raises(pyregistry.RegistryResponseError, match="401"),
+    ):
+        reg.push_random_image("team/app", "v1")
 
 
 def test_named_users_file_is_created_with_the_user_or_used_as_it_is(tmp_path: Path) -> None:
@@ -63,8 +65,10 @@ def test_named_users_file_is_created_with_the_user_or_used_as_it_is(tmp_path: Pa
     existing = tmp_path / "htpasswd"
     set_user(str(existing), "dave", "pw")
     auth = {"htpasswd": {"realm": "r", "path": str(existing)}}
-    with pyregistry.serve(auth=auth, credentials=("erin", "pw")) as reg:
-        with pytest.raises(pyregistry.RegistryResponseError, match="401"):
-            reg.push_random_image("team/app", "v1")
+    with (
+        pyregistry.serve(auth=auth, credentials=("erin", "pw")) as reg,
+        pytest.raises(pyregistry.RegistryResponseError, match="401"),
+    ):
+        reg.push_random_image("team/app", "v1")
     assert list(parse_htpasswd(existing.read_bytes())) == ["dave"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["htpasswd", "new-htpasswd"]

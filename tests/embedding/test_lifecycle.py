@@ -158,12 +158,16 @@ def test_config_file_path(tmp_path: Path) -> None:
 
 
 def test_bad_options_raise_at_start() -> None:
-    with pytest.raises(StorageDriverError, match="nosuchdriver"):
-        with pyregistry.serve(storage="nosuchdriver"):
-            pass
-    with pytest.raises(ConfigError, match="auth"):
-        with pyregistry.serve(auth={"token": {"service": "x"}}):
-            pass
+    with (
+        pytest.raises(StorageDriverError, match="nosuchdriver"),
+        pyregistry.serve(storage="nosuchdriver"),
+    ):
+        pass
+    with (
+        pytest.raises(ConfigError, match="auth"),
+        pyregistry.serve(auth={"token": {"service": "x"}}),
+    ):
+        pass
 
 
 def test_start_and_stop_without_with() -> None:
@@ -208,8 +212,8 @@ def test_temporary_directories_never_leak() -> None:
     unreadable = {"realm": "r", "service": "s", "issuer": "i", "rootcertbundle": "/nonexistent"}
     with pytest.raises(ConfigError):  # failed at start: the root goes with it
         pyregistry.serve(storage="filesystem", auth={"token": unreadable}).start()
+    auth = {"token": {**unreadable, "issue": {}}}
     with pytest.raises(ConfigError):  # the same with a temporary users file and key made
-        auth = {"token": {**unreadable, "issue": {}}}
         pyregistry.serve(storage="filesystem", auth=auth, credentials=("a", "b")).start()
     unused = pyregistry.serve(storage="filesystem")  # made, never started, dropped
     root = Path(unused.config.storage.parameters["rootdirectory"])

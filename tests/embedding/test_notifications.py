@@ -18,7 +18,7 @@ import pyregistry
 class _Receiver(BaseHTTPRequestHandler):
     envelopes: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:  # http.server's naming
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         type(self).envelopes.append(json.loads(body))
         self.send_response(200)

@@ -6,7 +6,7 @@ from pyregistry.gc import CollectOptions, Report, Sweeper, collect
 from pyregistry.storage import Digest, InMemoryBlobDescriptorCache, Registry, paths
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.enumerate import StoredBlob
-from storage_drivers.errors import StorageDriverError
+from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.inmemory import InMemoryDriver
 from tests.gc.conftest import snapshot
 from tests.gc.scenario import Scenario, build_scenario
@@ -77,7 +77,7 @@ async def test_delete_untagged_keeps_index_children_and_referrers(
 async def driver_exists(driver: InMemoryDriver, path: str) -> bool:
     try:
         await driver.stat(path)
-    except Exception:
+    except PathNotFound:
         return False
     return True
 

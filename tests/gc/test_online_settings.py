@@ -33,7 +33,7 @@ def test_keys_and_defaults(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "gc, key",
+    ("gc", "key"),
     [
         ("      enabled: yes-please\n", "storage.maintenance.gc.enabled"),
         ("      grace: ten\n", "storage.maintenance.gc.grace"),

@@ -58,9 +58,11 @@ def wait_until(directory: Path, condition: str, timeout: float = 20.0) -> IndexV
             current = view(directory)
         except sqlite3.Error:
             current = None
-        if current is not None and current.ready:
-            if condition == "ready" or (not current.intents and not current.dirty):
-                return current
+        settled = condition == "ready" or (
+            current is not None and not current.intents and not current.dirty
+        )
+        if current is not None and current.ready and settled:
+            return current
         time.sleep(0.05)
     raise AssertionError(f"index in {directory} not {condition} after {timeout}s: {current}")
 

@@ -12,7 +12,10 @@ from tests.index.helpers import index_directory, view
 
 
 def _config(tmp_path: Path, **sections: object) -> Path:
-    document = {"version": "0.1", "storage": {"filesystem": {"rootdirectory": str(tmp_path)}}}
+    document: dict[str, object] = {
+        "version": "0.1",
+        "storage": {"filesystem": {"rootdirectory": str(tmp_path)}},
+    }
     document.update(sections)
     path = tmp_path / "config.yml"
     path.write_text(yaml.safe_dump(document))

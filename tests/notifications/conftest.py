@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from pyregistry.app import create_app
-from pyregistry.config.model import Config, StorageConfig
+from pyregistry.config.model import Config, StorageConfig, typed_section
 from pyregistry.notifications import Notifier
 from tests.notifications.receiver import Behaviour, Receiver
 from tests.support.server import run_server
@@ -51,7 +51,7 @@ def notifying_config(
             parameters={"rootdirectory": str(storage_root)},
             delete_enabled=True,
         ),
-        notifications=section,
+        notifications=typed_section("notifications", section),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pyregistry.config import ConfigError, load_config
-from pyregistry.config.model import Config, StorageConfig
+from pyregistry.config.model import Config, StorageConfig, typed_section
 from pyregistry.notifications import build_notifier, parse_notifications
 from pyregistry.notifications.config import ROOT_QUEUE_SUBDIR
 
@@ -17,7 +17,7 @@ from pyregistry.notifications.config import ROOT_QUEUE_SUBDIR
 def config_with(section: dict[str, Any], root: str = "/tmp/unused-root") -> Config:
     return Config(
         storage=StorageConfig(driver="filesystem", parameters={"rootdirectory": root}),
-        notifications=section,
+        notifications=typed_section("notifications", section, "test.yml"),
         source="test.yml",
     )
 

@@ -65,7 +65,7 @@ def registry_process(config_path: Path, port: int, workers: int = 1) -> Iterator
         try:
             try:
                 wait_for_port(port, 20, proc)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the server log explains any failure
                 log.seek(0)
                 raise AssertionError(f"{exc}\n{log.read().decode(errors='replace')}") from None
             yield proc

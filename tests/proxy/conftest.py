@@ -81,6 +81,7 @@ def start_mirror(tmp_path: Path) -> Iterator[MirrorFactory]:
     storage (a fresh root per test unless ``root`` is given); its base URL. A mirror
     whose upstream is cut mid-blob aborts that response by raising, which the server
     watch would report: such tests pass ``allow_server_errors``."""
+    started: list[int] = []
     with contextlib.ExitStack() as stack:
 
         def start(
@@ -90,7 +91,8 @@ def start_mirror(tmp_path: Path) -> Iterator[MirrorFactory]:
             event_sink: Any = None,
             **sections: Mapping[str, Any] | list[Any],
         ) -> str:
-            storage = root or tmp_path / f"mirror-{len(stack._exit_callbacks)}"
+            started.append(1)
+            storage = root or tmp_path / f"mirror-{len(started)}"
             document: dict[str, Any] = {
                 "storage": {
                     "filesystem": {"rootdirectory": str(storage)},

@@ -44,7 +44,7 @@ def test_upstream_killed_mid_blob_caches_nothing(
         )
         url = f"{mirror}/v2/team/big/blobs/{digest}"
         received = 0
-        with pytest.raises(httpx.HTTPError), httpx.stream("GET", url, timeout=30) as response:
+        with pytest.raises(httpx.HTTPError), httpx.stream("GET", url, timeout=30) as response:  # noqa: PT012 - fails mid-stream
             assert response.status_code == 200
             for chunk in response.iter_raw():
                 received += len(chunk)
@@ -120,9 +120,11 @@ def test_concurrent_cold_pulls_fetch_once(
 def test_upstream_429_is_passed_on(start_mirror: MirrorFactory, tmp_path: Path) -> None:
     image = build_image(seed="faults-429", layers=1)
     root = tmp_path / "upstream"
-    with run_server(create_app(filesystem_config(root))) as open_upstream:
-        with RegistryClient(open_upstream) as client:
-            client.push("team/app", image, "v1")
+    with (
+        run_server(create_app(filesystem_config(root))) as open_upstream,
+        RegistryClient(open_upstream) as client,
+    ):
+        client.push("team/app", image, "v1")
     limited = rate_limited(create_app(filesystem_config(root)), 1, {})
     with run_server(limited) as upstream:
         mirror = start_mirror(proxy={"remoteurl": upstream})

@@ -172,7 +172,7 @@ def test_a_tag_pushed_again_after_planning_stays(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "policy, key",
+    ("policy", "key"),
     [
         ('        - repositories: ["a"]\n          keeppatterns: ["("]\n', "policies[0]"),
         ("        - keeptags: 2\n", "repositories"),

@@ -8,7 +8,7 @@ Then the reverse: content written by ``Registry`` is served by distribution.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,7 +92,7 @@ def _fetch(client: httpx.Client, repository: str, tag: str, digest: str) -> Serv
 
 
 @pytest.fixture(scope="module")
-def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushed]:
+def pushed(tmp_path_factory: pytest.TempPathFactory) -> Pushed:
     work = tmp_path_factory.mktemp("distribution-layout")
     image = build_image(seed="layout", layers=2)
     layout = write_oci_layout(work / "oci", image)
@@ -119,7 +119,7 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushed]:
                 repository: client.get(f"/v2/{repository}/tags/list").json()["tags"]
                 for repository in catalog
             }
-    yield Pushed(root, image, multi, refs, catalog, tags)
+    return Pushed(root, image, multi, refs, catalog, tags)
 
 
 @pytest.fixture

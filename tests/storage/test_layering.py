@@ -54,9 +54,9 @@ def test_api_emits_no_event() -> None:
     for path, tree in modules("api"):
         where = path.relative_to(PACKAGE)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                if node.func.attr == "emit":
-                    offenders.append(f"{where}:{node.lineno}: .emit(...)")
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and func.attr == "emit":
+                offenders.append(f"{where}:{func.lineno}: .emit(...)")
         offenders += [
             f"{where}: imports {name}"
             for name in imported(tree)

@@ -55,7 +55,7 @@ async def test_session_on_disk(driver: InMemoryDriver, repo: Repository) -> None
     desc = await session.commit(sha256(b""))
     assert desc.size == 0
     assert await driver.get_content(paths.blob_data_path(desc.digest)) == b""
-    with pytest.raises(Exception):  # noqa: B017 - the whole session directory is gone
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the whole session directory is gone
         await driver.list(paths.upload_path(repo.name, session.id))
 
 

@@ -127,5 +127,5 @@ async def test_a_garbled_lease_object_counts_as_free(tmp_path: Path) -> None:
 
 def test_lease_names_cannot_escape() -> None:
     for bad in ("../x", "a/b", "", "A", "x\n"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="invalid lease name"):
             paths.lease_path(bad)

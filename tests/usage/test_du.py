@@ -28,7 +28,7 @@ def _sizes(*images: Built) -> dict[str, int]:
 def _setup(tmp_path: Path) -> tuple[Path, dict[str, Built], int, int]:
     root = tmp_path / "root"
     shared = random_layer("du-shared", size=5000)
-    images = {
+    images: dict[str, Built] = {
         name: build_image(seed=name, base_layers=[shared], layers=1, layer_size=700)
         for name in ("proj/a", "proj/b", "other/c")
     }
