@@ -78,10 +78,13 @@ def _remove_orphans(directory: str, keep: str) -> None:
 
 class IndexFile:
     """This process's connection to the current database, reopened whenever ``current``
-    or the database file changes. Used from one thread only."""
+    or the database file changes. Used from one thread at a time."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, busy_ms: int = BUSY_MS, *, create: bool = True) -> None:
         self.directory = directory
+        self.busy_ms = busy_ms
+        #: Whether a missing or unreadable database may be replaced from here.
+        self.create = create
         self.name: str | None = None
         self.store: IndexStore | None = None
         self._pointer: tuple[int, int, int] | None = None
@@ -105,6 +108,8 @@ class IndexFile:
         process switched it meanwhile, this one follows rather than keep a stale file."""
         self.close()
         for _ in range(MAX_OPEN_ATTEMPTS):
+            if replace and not self.create:
+                raise OSError(f"no usable metadata index in {self.directory}")
             if replace:
                 create_database(self.directory)
                 replace = False
@@ -116,6 +121,8 @@ class IndexFile:
             try:
                 store = self._connect(name)
             except sqlite3.Error as exc:
+                if not self.create:
+                    raise
                 log.warning("metadata index %s is unreadable (%s): replacing it", name, exc)
                 replace = True
                 continue
@@ -127,7 +134,7 @@ class IndexFile:
         raise OSError(f"the metadata index pointer in {self.directory} keeps changing")
 
     def _connect(self, name: str) -> IndexStore:
-        store = IndexStore(connect(os.path.join(self.directory, name), BUSY_MS))
+        store = IndexStore(connect(os.path.join(self.directory, name), self.busy_ms))
         try:
             store.ready()  # a file that is not a database fails here
         except sqlite3.Error:

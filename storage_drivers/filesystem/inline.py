@@ -20,76 +20,13 @@ Writes, listings, walks, moves, deletes and big reads always run on the pool, an
 from __future__ import annotations
 
 import os
-import resource
-import time
-from collections.abc import Callable
 
 from storage_drivers.filesystem.ops import open_regular, os_errors
 from storage_drivers.filesystem.root import Root
+from storage_drivers.inline_gate import InlineGate as InlineGate  # re-exported: the driver's gate
 
 #: Files up to this size are read whole on the loop (links, most manifests).
 INLINE_MAX_BYTES = 64 * 1024
-#: An inline call slower than this counts against the loop.
-SLOW_SECONDS = 0.002
-#: Slow time (halving every second) after which the small reads go back to the pool.
-DEBT_LIMIT_SECONDS = 0.010
-DEBT_HALF_LIFE_SECONDS = 1.0
-#: How long they stay there.
-BACKOFF_SECONDS = 5.0
-
-
-def thread_sleeps() -> int:
-    """How often this thread has blocked so far (where the OS says; else always more)."""
-    if _RUSAGE_THREAD is None:
-        return time.perf_counter_ns()
-    return resource.getrusage(_RUSAGE_THREAD).ru_nvcsw
-
-
-_RUSAGE_THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
-
-
-class InlineGate:
-    """Whether small reads may run on the loop now, learnt from how long they took."""
-
-    def __init__(
-        self,
-        enabled: bool = True,
-        *,
-        slow_seconds: float = SLOW_SECONDS,
-        debt_limit_seconds: float = DEBT_LIMIT_SECONDS,
-        backoff_seconds: float = BACKOFF_SECONDS,
-        clock: Callable[[], float] = time.perf_counter,
-        sleeps: Callable[[], int] = thread_sleeps,
-    ) -> None:
-        self.enabled = enabled
-        self.slow_seconds = slow_seconds
-        self.debt_limit_seconds = debt_limit_seconds
-        self.backoff_seconds = backoff_seconds
-        self.clock = clock
-        self.sleeps = sleeps
-        self._pool_until = 0.0
-        self._debt = 0.0
-        self._debt_at = 0.0
-
-    def open(self) -> bool:
-        return self.enabled and self.clock() >= self._pool_until
-
-    def start(self) -> tuple[float, int]:
-        """Mark the start of an inline call (hand the mark to :meth:`took`)."""
-        return self.clock(), self.sleeps()
-
-    def took(self, mark: tuple[float, int]) -> None:
-        """Record an inline call that began at ``mark``."""
-        now = self.clock()
-        elapsed = now - mark[0]
-        if elapsed <= self.slow_seconds or self.sleeps() == mark[1]:
-            return  # fast, or only preempted
-        decay = 0.5 ** ((now - self._debt_at) / DEBT_HALF_LIFE_SECONDS)
-        self._debt = self._debt * decay + elapsed
-        self._debt_at = now
-        if self._debt > self.debt_limit_seconds:
-            self._pool_until = now + self.backoff_seconds
-            self._debt = 0.0
 
 
 def read_small(root: Root, path: str, limit: int = INLINE_MAX_BYTES) -> bytes | None:
