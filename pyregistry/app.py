@@ -22,6 +22,10 @@ garbage online (``app.state.collector``; None when off), ``storage.maintenance.r
 applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
 (``register(scheduler, config)``) may add its own.
 
+With ``management.enabled``, the management API (``pyregistry.management_api``) is
+mounted under its prefix, its audit log is one of the event sinks, and its service layer
+is ``app.state.management`` (None when off), for the web UI.
+
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or wrap ``registry`` once more.
 ``app.state.registry`` is the unwrapped core (tooling, health checks). With ``proxy`` or
