@@ -16,9 +16,12 @@ Public names (stable; the web UI relies on them):
   ``users`` (:class:`Users`: ``list``, ``create``, ``set_password``, ``delete``,
   ``set_admin``), ``usage`` (:class:`StorageUsage`: ``report(who)``),
   ``audit`` (:class:`AuditLog`: ``record``, ``record_login``, ``page``), and
-  ``Management.audit_page(who, before=, limit=, action=, actor=)`` and
-  ``Management.whoami(who)``; ``Management.authority`` (:class:`Authority`:
-  ``is_system_admin``, ``role``, ``visible_projects``, ``may``, ``actions``).
+  ``Management.audit_page(who, before=, limit=, action=, actor=)``,
+  ``Management.whoami(who)``, ``Management.passwords`` (:class:`PasswordCheck`:
+  ``await login(user, password, address, via="session")`` -> :class:`Principal`, under
+  the registry's login throttle, logins and failures in the audit log; raises
+  :class:`Unauthenticated` or :class:`TooManyAttempts`); ``Management.authority``
+  (:class:`Authority`: ``is_system_admin``, ``role``, ``visible_projects``, ``may``, ``actions``).
 * :class:`Principal` (``user``, ``address``, ``via``), ``Principal.anonymous()``.
 * Views (``views``): :class:`Page`, :class:`RepositorySummary`, :class:`TagSummary`,
   :class:`ManifestDetail`, :class:`Descriptor`, :class:`Platform`, :class:`HistoryStep`,
@@ -26,7 +29,8 @@ Public names (stable; the web UI relies on them):
   :class:`UsageReport`; each has ``as_dict()``.
 * Errors (``errors``): :class:`ManagementError` and its kinds :class:`Unauthenticated`
   (401), :class:`Forbidden` (403), :class:`NotFound` (404), :class:`Invalid` (400),
-  :class:`Conflict` (409), :class:`Unsupported` (405), :class:`Unavailable` (503).
+  :class:`Conflict` (409), :class:`Unsupported` (405), :class:`TooManyAttempts` (429),
+  :class:`Unavailable` (503).
 
 Who may do what (``authority``): anonymous callers see public projects only; guests
 pull, developers push, maintainers and admins delete; only a project's admins (and
@@ -49,6 +53,7 @@ from pyregistry.management.errors import (
     Unsupported,
 )
 from pyregistry.management.images import Images
+from pyregistry.management.logins import PasswordCheck, TooManyAttempts
 from pyregistry.management.principal import Principal
 from pyregistry.management.projects import Projects
 from pyregistry.management.repositories import Repositories
@@ -87,6 +92,7 @@ __all__ = [
     "Member",
     "NotFound",
     "Page",
+    "PasswordCheck",
     "Platform",
     "Principal",
     "ProjectSummary",
@@ -95,6 +101,7 @@ __all__ = [
     "RepositorySummary",
     "StorageUsage",
     "TagSummary",
+    "TooManyAttempts",
     "Unauthenticated",
     "Unavailable",
     "Unsupported",

@@ -7,7 +7,8 @@ Each entry is one small JSON object at ``/_pyregistry/audit/<day>/<hour>/<id>.js
 time in nanoseconds, so names sort by time and two instances never write the same
 name; an entry is written whole by the driver's ``put_content`` or not at all. Paging
 is newest first, by cursor (``before`` an entry id): it lists the newest directories
-only, as far as one page needs.
+only, as far as one page needs, and a filtered page reads at most ``MAX_SCAN`` entries
+(its ``next`` then resumes the search).
 
 Pushes and deletes are heard through the notifications listener (``AuditSink``, an
 :class:`~pyregistry.events.EventSink`), whoever makes them: ``/v2/``, this API, a
@@ -118,11 +119,12 @@ class AuditLog:
                         continue
                     scanned += 1
                     entry = await self._read(f"{self.root}/{day}/{hour}/{name}")
-                    if entry is None or not _wanted(entry, action, actor):
-                        continue
-                    found.append(entry)
-                    if len(found) > limit or scanned >= MAX_SCAN:
+                    if entry is not None and _wanted(entry, action, actor):
+                        found.append(entry)
+                    if len(found) > limit:
                         return _paged(found, limit)
+                    if scanned >= MAX_SCAN:  # a sparse filter: resume after this entry
+                        return Page(found, None, 0, limit, entry_id)
         return _paged(found, limit)
 
     async def _read(self, path: str) -> AuditEntry | None:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pyregistry.auth.files import WatchedFile
 from pyregistry.auth.htpasswd import Htpasswd
 from pyregistry.auth.rules import Rules
+from pyregistry.auth.throttle import LoginThrottle
 from pyregistry.index.service import IndexService
 from pyregistry.management.audit import AuditLog
 from pyregistry.management.authority import OPEN, RULES, USERS, Authority
 from pyregistry.management.errors import Invalid
 from pyregistry.management.facts import FactsCache
 from pyregistry.management.images import Images
+from pyregistry.management.logins import PasswordCheck
 from pyregistry.management.principal import Principal
 from pyregistry.management.projects import Projects
 from pyregistry.management.repositories import Repositories, UsageSource
@@ -39,8 +41,10 @@ class Management:
     users: Users
     usage: StorageUsage
     audit: AuditLog
-    #: The users file, for front ends that check passwords (None: no users configured).
+    #: The users file (None: no users configured).
     user_file: Htpasswd | None
+    #: ``await passwords.login(user, password, address)`` -> Principal (throttled, audited).
+    passwords: PasswordCheck
 
     async def audit_page(
         self,
@@ -78,6 +82,7 @@ def build_management(
     auth_configured: bool = True,
     usage: UsageSource = gauges.latest,
     audit: AuditLog | None = None,
+    throttle: LoginThrottle | None = None,
 ) -> Management:
     """The service layer over ``registry`` (reads) and ``writer`` (deletes).
 
@@ -97,4 +102,5 @@ def build_management(
         usage=StorageUsage(authority, usage),
         audit=audit,
         user_file=users,
+        passwords=PasswordCheck(users, audit, throttle),
     )

@@ -4,41 +4,24 @@ token of the registry's token service, or of the issuer ``auth.token`` trusts: i
 subject is the user). No header: an anonymous caller, who still sees public projects.
 
 Wrong credentials are refused (401), never downgraded to anonymous, so a client
-learns that its password is wrong. Failed basic logins go to the audit log (through the
-same login observers the token service and ``/v2/`` use).
+learns that its password is wrong. Passwords are checked by the service layer
+(``PasswordCheck``: the login throttle, failures in the audit log).
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.requests import HTTPConnection
 
 from pyregistry.auth.basic_auth import basic_credentials, client_address
-from pyregistry.auth.htpasswd import Htpasswd
-from pyregistry.auth.logins import LoginObservers
-from pyregistry.auth.throttle import LoginThrottle
 from pyregistry.auth.token_auth import InvalidToken, TokenVerifier, bearer_token
 from pyregistry.management import Principal, Unauthenticated
-from pyregistry.management.errors import ManagementError
-
-
-class TooManyAttempts(ManagementError):
-    code, status = "TOOMANYREQUESTS", 429
+from pyregistry.management.logins import PasswordCheck
 
 
 class Authenticator:
-    def __init__(
-        self,
-        users: Htpasswd | None = None,
-        verifier: TokenVerifier | None = None,
-        throttle: LoginThrottle | None = None,
-        logins: LoginObservers | None = None,
-    ) -> None:
-        self.users = users
+    def __init__(self, passwords: PasswordCheck, verifier: TokenVerifier | None = None) -> None:
+        self.passwords = passwords
         self.verifier = verifier
-        self.throttle = throttle or LoginThrottle()
-        self.logins = logins or LoginObservers()
 
     async def principal(self, request: HTTPConnection) -> Principal:
         address = client_address(request)
@@ -66,14 +49,6 @@ class Authenticator:
         return Principal(claims.subject, address, "bearer", agent)
 
     async def _basic(self, user: str, password: str, address: str, agent: str | None) -> Principal:
-        if self.users is None:
-            raise Unauthenticated("basic authentication is not configured (no users file)")
-        wait = await self.throttle.retry_after(user, address)
-        if wait:
-            raise TooManyAttempts(f"too many failed logins, retry in {wait}s", {"retry": wait})
-        if not await asyncio.to_thread(self.users.verify, user, password):
-            await self.throttle.failed(user, address)
-            await self.logins.notify(user, address, "basic", False)
-            raise Unauthenticated("wrong user name or password")
-        await self.throttle.succeeded(user, address)
-        return Principal(user, address, "basic", agent)
+        return await self.passwords.login(
+            user, password, address, via="basic", user_agent=agent, record_success=False
+        )

@@ -16,7 +16,8 @@ from pyregistry.api.prefix_route import PrefixRoute
 from pyregistry.api.urls import normalize_prefix
 from pyregistry.auth.basic_auth import HtpasswdAccessController
 from pyregistry.auth.setup import AuthSetup
-from pyregistry.auth.token_auth import TokenAccessController
+from pyregistry.auth.throttle import LoginThrottle
+from pyregistry.auth.token_auth import TokenAccessController, TokenVerifier
 from pyregistry.config.model import Config
 from pyregistry.management import AuditLog, AuditSink, Management, build_management
 from pyregistry.management_api.asgi import ManagementApi
@@ -51,9 +52,11 @@ class ManagementFeature:
             rules=setup.rules if setup else None,
             auth_configured=setup is not None,
             audit=self.audit,
+            throttle=self._throttle(),
         )
         prefix = api_prefix(self.config)
-        app: ASGIApp = ManagementApi(management, self._authenticator(), prefix)
+        authenticator = Authenticator(management.passwords, self._verifier())
+        app: ASGIApp = ManagementApi(management, authenticator, prefix)
         cors = self.config.management.cors
         if cors.allowedorigins:
             app = CORSMiddleware(
@@ -66,15 +69,15 @@ class ManagementFeature:
             )
         return management, PrefixRoute(prefix, app)
 
-    def _authenticator(self) -> Authenticator:
+    def _verifier(self) -> TokenVerifier | None:
+        controller = self.setup.controller if self.setup is not None else None
+        return controller.verifier if isinstance(controller, TokenAccessController) else None
+
+    def _throttle(self) -> LoginThrottle | None:
+        """The registry's own login throttle, so lock-outs count every way in."""
         setup = self.setup
         if setup is None:
-            return Authenticator()
-        controller = setup.controller
-        verifier = controller.verifier if isinstance(controller, TokenAccessController) else None
-        throttle = None
-        if isinstance(controller, HtpasswdAccessController):
-            throttle = controller.throttle
-        elif setup.token_service is not None:
-            throttle = setup.token_service.throttle
-        return Authenticator(setup.users, verifier, throttle, setup.logins)
+            return None
+        if isinstance(setup.controller, HtpasswdAccessController):
+            return setup.controller.throttle
+        return setup.token_service.throttle if setup.token_service is not None else None

@@ -30,6 +30,7 @@ from pyregistry.management.images import ActingCaller
 from pyregistry.notifications.listener import NotifyingNamespace
 from pyregistry.storage.registry import Registry
 from tests.management.helpers import (
+    PASSWORD,
     push_image,
     push_multiarch,
     push_signature,
@@ -198,3 +199,18 @@ async def test_audit_pages_newest_first(env: Env) -> None:
     await audit.record_login("gus", "127.0.0.1", "token", False)
     newest = (await env.management.audit_page(ROOT, limit=1)).items[0]
     assert (newest.action, newest.actor) == ("login.failed", "gus")
+
+
+async def test_password_logins_are_throttled_and_audited(env: Env) -> None:
+    passwords = env.management.passwords
+    who = await passwords.login("gus", PASSWORD, "10.9.9.9", user_agent="ui")
+    assert (who.user, who.via, who.address) == ("gus", "session", "10.9.9.9")
+    with pytest.raises(Unauthenticated):
+        await passwords.login("gus", "wrong-password", "10.9.9.9")
+    quiet = await passwords.login("gus", PASSWORD, "10.9.9.9", record_success=False)
+    assert quiet.user == "gus"
+    page = await env.management.audit_page(ROOT, action="login")
+    assert [(e.action, e.address) for e in page.items] == [
+        ("login.failed", "10.9.9.9"),
+        ("login", "10.9.9.9"),
+    ]
