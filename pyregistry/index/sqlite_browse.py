@@ -3,7 +3,7 @@
 Search and project filters run in SQL over the ``repositories`` table (one row per
 repository, its tag count kept by every write), so a page costs one indexed range or one
 pass over the names, never a pass over the tags; only sorting by last push reads each
-matching repository's newest tag (through the ``tags`` primary key).
+matching repository's newest tag (one probe each of the ``tags_by_push`` index).
 """
 
 from __future__ import annotations
