@@ -1,11 +1,14 @@
 """What a principal may do, decided from the registry's own access control, so the
 management API and the UI enforce exactly what the token service grants.
 
-Three modes, from the ``auth`` configuration:
+Four modes, from the ``auth`` configuration:
 
 * ``open`` (no ``auth``): the registry lets anyone do anything, and so does this;
-* ``users`` (htpasswd or token auth without a rules file): any authenticated user may do
-  everything (as the registry grants them), anonymous callers nothing;
+* ``users`` (htpasswd or the built-in token service, without a rules file): any
+  authenticated user may do everything (as the registry grants them), anonymous callers
+  nothing;
+* ``nobody`` (tokens of another issuer, or ``silly``, and no rules file): who is an
+  admin cannot be told, so nobody may do anything here (``/v2/`` is unaffected);
 * ``rules`` (a rules file, ``pyregistry.auth.rules``): system admins everything; a
   project's members by role (guest pulls, developer pushes, maintainer deletes, admin
   also manages members); anyone pulls a public project. A repository of a project the
@@ -23,7 +26,7 @@ from pyregistry.auth.rules import Rules
 from pyregistry.management.errors import Forbidden, ManagementError, Unauthenticated
 from pyregistry.management.principal import Principal
 
-OPEN, USERS, RULES = "open", "users", "rules"
+OPEN, USERS, RULES, NOBODY = "open", "users", "rules", "nobody"
 
 
 class Authority:
@@ -46,7 +49,7 @@ class Authority:
     def is_system_admin(self, who: Principal) -> bool:
         if self.mode == OPEN:
             return True
-        if who.user is None:
+        if who.user is None or self.mode == NOBODY:
             return False
         rules = self.rules()
         return rules is None or who.user in rules.admins

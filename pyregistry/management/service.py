@@ -16,7 +16,7 @@ from pyregistry.auth.rules import Rules
 from pyregistry.auth.throttle import LoginThrottle
 from pyregistry.index.service import IndexService
 from pyregistry.management.audit import AuditLog
-from pyregistry.management.authority import OPEN, RULES, USERS, Authority
+from pyregistry.management.authority import NOBODY, OPEN, RULES, USERS, Authority
 from pyregistry.management.errors import Invalid
 from pyregistry.management.facts import FactsCache
 from pyregistry.management.images import Images
@@ -87,8 +87,12 @@ def build_management(
     """The service layer over ``registry`` (reads) and ``writer`` (deletes).
 
     Without ``auth`` (``auth_configured`` false) everyone may do everything, as on the
-    registry; with auth but no rules file, any authenticated user may."""
-    mode = RULES if rules is not None else USERS if auth_configured else OPEN
+    registry; with auth and a users file but no rules file, any of its users may; with
+    neither file, nobody may (see ``authority``)."""
+    if not auth_configured:
+        mode = OPEN
+    else:
+        mode = RULES if rules is not None else USERS if users is not None else NOBODY
     authority = Authority(mode, rules)
     audit = audit or AuditLog(registry.driver)
     facts = FactsCache()

@@ -214,3 +214,13 @@ async def test_password_logins_are_throttled_and_audited(env: Env) -> None:
         ("login.failed", "10.9.9.9"),
         ("login", "10.9.9.9"),
     ]
+
+
+async def test_foreign_tokens_without_rules_let_nobody_in(env: Env) -> None:
+    """No users file and no rules (tokens of another issuer): no one is an admin."""
+    blind = build_management(env.registry, env.writer, auth_configured=True)
+    assert (await blind.repositories.list(Principal("someone"))).items == []
+    with pytest.raises(Forbidden):
+        await blind.images.delete_tag(Principal("someone"), "library/app0", "v1")
+    with pytest.raises(Forbidden):
+        await blind.audit_page(Principal("someone"))
