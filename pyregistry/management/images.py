@@ -97,6 +97,9 @@ class Images:
         digest = await self.resolve(name, reference)
         repository = self.reader.repository(name)
         try:
+            # The facts are cached per digest, across repositories: check this one has it.
+            if not await repository.manifests.exists(digest):
+                raise NotFound(f"manifest {name}@{digest} not found")
             facts = await self.facts.get(repository, str(digest))
             tags = await repository.tags.lookup(digest)
             referrers = await repository.referrers(digest)

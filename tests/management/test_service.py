@@ -123,6 +123,8 @@ async def test_tags_and_image_detail(env: Env) -> None:
     assert detail.platforms[0].architecture == "amd64"
     assert [r.digest for r in detail.referrers] == [env.digests["sig"]]
     assert detail.tags == ["v1"]
+    with pytest.raises(NotFound):  # cached from team/api, but library/app0 does not hold it
+        await env.management.images.manifest(ROOT, "library/app0", env.digests["team/api"])
 
 
 async def test_deletes_need_maintainer(env: Env) -> None:
