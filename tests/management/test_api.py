@@ -187,6 +187,11 @@ def test_errors_are_json(site: Site) -> None:
         assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
         wrong = client.post(f"{API}/repositories")
         assert wrong.status_code == 405 and wrong.json()["code"] == "METHOD_NOT_ALLOWED"
+        for odd in ("/repositories/Team/API/tags", "/repositories/team/../x/tags"):
+            assert client.get(API + odd).status_code in (400, 404), odd
+        assert client.get(f"{API}/repositories/team/api/manifests/sha256:zz").status_code == 400
+        assert client.delete(f"{API}/repositories/team/api/tags/-bad-").status_code in (400, 404)
+        assert client.get(f"{API}/repositories", params={"sort": "size"}).status_code == 400
         garbage = client.post(f"{API}/projects", content=b"{not json")
         assert garbage.status_code == 400 and garbage.json()["code"] == "INVALID"
     with site.client() as client:
