@@ -22,6 +22,10 @@ garbage online (``app.state.collector``; None when off), ``storage.maintenance.r
 applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
 (``register(scheduler, config)``) may add its own.
 
+With ``management.enabled``, the management API (``pyregistry.management_api``) is
+mounted under its prefix, its audit log is one of the event sinks, and its service layer
+is ``app.state.management`` (None when off), for the web UI.
+
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or wrap ``registry`` once more.
 ``app.state.registry`` is the unwrapped core (tooling, health checks). With ``proxy`` or
@@ -33,10 +37,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from pyregistry.api.context import AccessHook
 from pyregistry.api.dispatch import ApiDispatcher, NotFoundEndpoint
@@ -65,6 +70,11 @@ from pyregistry.tasks.scheduler import Scheduler
 from pyregistry.tasks.upload_leases import UploadLeases
 from storage_drivers import create_driver
 
+if TYPE_CHECKING:
+    from pyregistry.auth.setup import AuthSetup
+    from pyregistry.management import Management
+    from pyregistry.management_api import ManagementFeature
+
 
 def build_registry(config: Config) -> Registry:
     """The storage stack the config describes, with the manifest policy of its
@@ -88,14 +98,26 @@ def _catalog_max_entries(config: Config) -> int:
     return value if value is not None and value > 0 else DEFAULT_CATALOG_MAX_ENTRIES
 
 
-def _auth(config: Config) -> tuple[list[Route], list[AccessHook]]:
-    """Access control when ``auth`` is configured (imported only then: it is heavy): the
-    token route and the hook that authorizes each request after routing."""
+def _auth(config: Config) -> tuple[AuthSetup | None, list[Route], list[AccessHook]]:
+    """Access control when ``auth`` is configured (imported only then: it is heavy): its
+    setup, the token route and the hook that authorizes each request after routing."""
     if not config.auth:
-        return [], []
-    from pyregistry.auth import registry_auth
+        return None, [], []
+    from pyregistry.auth import build_setup, setup_routes
 
-    return registry_auth(config)
+    setup = build_setup(config)
+    return (setup, *setup_routes(setup))
+
+
+def _management(
+    config: Config, registry: Registry, setup: AuthSetup | None
+) -> ManagementFeature | None:
+    """The management API feature when ``management.enabled`` (imported only then)."""
+    if not config.management.enabled:
+        return None
+    from pyregistry.management_api import ManagementFeature
+
+    return ManagementFeature(config, registry, setup)
 
 
 def create_app(
@@ -112,7 +134,10 @@ def create_app(
     if registry is None:
         registry = build_registry(config)
     notifier = build_notifier(config, registry)
-    sinks: list[EventSink] = [s for s in (event_sink, notifier) if s is not None]
+    setup, auth_routes, auth_hooks = _auth(config)
+    management = _management(config, registry, setup)
+    audit_sink = management.sink if management is not None else None
+    sinks: list[EventSink] = [s for s in (event_sink, notifier, audit_sink) if s is not None]
     namespace: Namespace = registry
     mirrors = mirror_namespace(registry, config)
     if mirrors is not None:
@@ -120,7 +145,11 @@ def create_app(
     if sinks:
         sink = sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
         namespace = NotifyingNamespace(namespace, sink)
-    auth_routes, auth_hooks = _auth(config)
+    service: Management | None = None
+    management_routes: list[BaseRoute] = []
+    if management is not None:
+        service, management_route = management.build(namespace)
+        management_routes.append(management_route)
     state = ApiState(
         config=config,
         registry=namespace,
@@ -167,6 +196,7 @@ def create_app(
         routes=[
             PrefixRoute(prefix + "/v2", dispatcher),
             *auth_routes,
+            *management_routes,
             PrefixRoute("/", NotFoundEndpoint(), param="path"),
         ],
         middleware=[
@@ -185,4 +215,6 @@ def create_app(
     #: The webhook notifier (None without endpoints), one of the wrapper's sinks.
     app.state.notifier = notifier
     app.state.scheduler = scheduler
+    #: The management service layer (``pyregistry.management``; None unless enabled).
+    app.state.management = service
     return app

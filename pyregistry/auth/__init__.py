@@ -42,6 +42,7 @@ __all__ = [
     "build_auth",
     "build_setup",
     "registry_auth",
+    "setup_routes",
     "token_routes",
     "wrap_app",
 ]
@@ -69,7 +70,11 @@ def token_routes(config: Config) -> list[Route]:
 def registry_auth(config: Config) -> tuple[list[Route], list[AccessHook]]:
     """For ``create_app``: the token route (if any) and the access hook that authorizes
     each API request; nothing when the registry is open."""
-    setup = build_setup(config)
+    return setup_routes(build_setup(config))
+
+
+def setup_routes(setup: AuthSetup | None) -> tuple[list[Route], list[AccessHook]]:
+    """:func:`registry_auth` for a setup already built (shared with other features)."""
     if setup is None:
         return [], []
     return _token_routes(setup), [Authorizer(setup.controller)]

@@ -26,6 +26,7 @@ from pyregistry.auth.access import (
 from pyregistry.auth.challenge import basic_challenge, bearer_challenge
 from pyregistry.auth.files import WatchedFile
 from pyregistry.auth.htpasswd import Htpasswd
+from pyregistry.auth.logins import LoginObservers
 from pyregistry.auth.rules import Rules
 from pyregistry.auth.throttle import LoginThrottle
 
@@ -77,11 +78,13 @@ class HtpasswdAccessController:
         realm: str,
         rules: WatchedFile[Rules] | None = None,
         throttle: LoginThrottle | None = None,
+        logins: LoginObservers | None = None,
     ) -> None:
         self.htpasswd = htpasswd
         self.realm = realm
         self.rules = rules
         self.throttle = throttle or LoginThrottle()
+        self.logins = logins or LoginObservers()
 
     def _challenge(self, required: Sequence[Access], message: str) -> AuthChallenge:
         return AuthChallenge(message, challenge=basic_challenge(self.realm), required=required)
@@ -102,10 +105,13 @@ class HtpasswdAccessController:
         if not await asyncio.to_thread(self.htpasswd.verify, user, password):
             lockout = await self.throttle.failed(user, address)
             log.info("authentication failed for user %r from %s", user, address)
+            await self.logins.notify(user, address, "basic", False)
             if lockout:
                 raise locked_out(user, address, lockout, required)
             raise self._challenge(required, "authentication required")
         await self.throttle.succeeded(user, address)
+        if not required:  # `GET /v2/`: docker login
+            await self.logins.notify(user, address, "basic", True)
         if rules is None:
             return AuthResult(actor=user, method="htpasswd", grants=AllowAll(), global_pull=True)
         if not _allowed(rules, user, required):

@@ -8,13 +8,14 @@ failure on the first request.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyregistry.auth.access import AccessController
 from pyregistry.auth.basic_auth import HtpasswdAccessController, SillyAccessController
 from pyregistry.auth.files import WatchedFile
 from pyregistry.auth.htpasswd import Htpasswd, ensure_htpasswd
 from pyregistry.auth.issuer import TokenSigner
+from pyregistry.auth.logins import LoginObservers
 from pyregistry.auth.options import AuthOptions, IssueOptions, TokenOptions, parse_auth
 from pyregistry.auth.rules import Rules, parse_rules
 from pyregistry.auth.throttle import LoginThrottle, ThrottleOptions
@@ -34,6 +35,11 @@ class AuthSetup:
     controller: AccessController
     token_service: TokenService | None = None
     token_path: str | None = None
+    #: The users and rules files (None: not configured), for the management API.
+    users: Htpasswd | None = None
+    rules: WatchedFile[Rules] | None = None
+    #: Told of every password check (``pyregistry.auth.logins``).
+    logins: LoginObservers = field(default_factory=LoginObservers)
 
 
 def _read(path: str, key: str, source: str | None) -> bytes:
@@ -147,8 +153,11 @@ def _token_setup(token: TokenOptions, source: str | None, redis: RedisConfig | N
         return AuthSetup(controller)
     users = load_users(issue.users, "auth.token.issue.users", source)
     rules = load_rules(issue.rules, "auth.token.issue.rules", source) if issue.rules else None
-    service = TokenService(signer, users, rules, login_throttle(issue.throttle, redis))
-    return AuthSetup(controller, service, issue.path.rstrip("/") or "/")
+    logins = LoginObservers()
+    throttle = login_throttle(issue.throttle, redis)
+    service = TokenService(signer, users, rules, throttle, logins)
+    path = issue.path.rstrip("/") or "/"
+    return AuthSetup(controller, service, path, users=users, rules=rules, logins=logins)
 
 
 def login_throttle(options: ThrottleOptions, redis: RedisConfig | None) -> LoginThrottle:
@@ -171,8 +180,10 @@ def build_setup(config: Config) -> AuthSetup | None:
         rules_path = options.htpasswd.rules
         rules = load_rules(rules_path, "auth.htpasswd.rules", source) if rules_path else None
         throttle = login_throttle(options.htpasswd.throttle, config.redis)
-        controller = HtpasswdAccessController(users, options.htpasswd.realm, rules, throttle)
-        return AuthSetup(controller)
+        logins = LoginObservers()
+        realm = options.htpasswd.realm
+        controller = HtpasswdAccessController(users, realm, rules, throttle, logins)
+        return AuthSetup(controller, users=users, rules=rules, logins=logins)
     if options.silly is not None:
         log.warning("auth.silly accepts any Authorization header: never use it in production")
         return AuthSetup(SillyAccessController(options.silly.realm, options.silly.service))

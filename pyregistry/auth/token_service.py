@@ -30,6 +30,7 @@ from pyregistry.auth.challenge import basic_challenge
 from pyregistry.auth.files import WatchedFile
 from pyregistry.auth.htpasswd import Htpasswd
 from pyregistry.auth.issuer import TokenSigner
+from pyregistry.auth.logins import LoginObservers
 from pyregistry.auth.rules import Rules, grant
 from pyregistry.auth.scopes import ScopeError, parse_scopes
 from pyregistry.auth.throttle import LoginThrottle
@@ -71,11 +72,13 @@ class TokenService:
         users: Htpasswd,
         rules: WatchedFile[Rules] | None,
         throttle: LoginThrottle | None = None,
+        logins: LoginObservers | None = None,
     ) -> None:
         self.signer = signer
         self.users = users
         self.rules = rules
         self.throttle = throttle or LoginThrottle()
+        self.logins = logins or LoginObservers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -114,7 +117,9 @@ class TokenService:
             raise locked_out(user, address, wait, ())
         if await asyncio.to_thread(self.users.verify, user, password):
             await self.throttle.succeeded(user, address)
+            await self.logins.notify(user, address, "token", True)
             return True
+        await self.logins.notify(user, address, "token", False)
         lockout = await self.throttle.failed(user, address)
         if lockout:
             raise locked_out(user, address, lockout, ())

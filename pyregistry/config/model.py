@@ -35,6 +35,7 @@ from pyregistry.config.sections.auth import AuthConfig
 from pyregistry.config.sections.health import HealthConfig
 from pyregistry.config.sections.http import DebugConfig, HTTPConfig, TLSConfig
 from pyregistry.config.sections.log import LogConfig
+from pyregistry.config.sections.management import ManagementConfig
 from pyregistry.config.sections.notifications import EndpointSettings, NotificationsSection
 from pyregistry.config.sections.redis import RedisConfig
 from pyregistry.config.sections.small import CatalogConfig, IndexConfig
@@ -53,6 +54,7 @@ __all__ = [
     "HTTPConfig",
     "IndexConfig",
     "LogConfig",
+    "ManagementConfig",
     "NotificationsSection",
     "RedisConfig",
     "StorageConfig",
@@ -71,6 +73,7 @@ TYPED: dict[str, type] = {
     "index": IndexConfig,
     "health": HealthConfig,
     "auth": AuthConfig,
+    "management": ManagementConfig,
 }
 _SHAPES: dict[str, Node] = {
     "version": STR,
@@ -126,6 +129,7 @@ class Config:
     index: IndexConfig = field(default_factory=IndexConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    management: ManagementConfig = field(default_factory=ManagementConfig)
     #: Checked mappings, parsed by the features that own them.
     proxy: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 
 #: A write's effect: ("tag", tag, digest), ("untag", tag), ("manifest", digest, media
 #: type, size) or ("unmanifest", digest).
@@ -54,6 +57,14 @@ class Backend(Protocol):
     ) -> tuple[list[str], list[str]] | None: ...
 
     async def media_types(self, name: str) -> dict[str, str]: ...
+
+    async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
+        """A page of repositories for people (``browse``); None: no complete build."""
+        ...
+
+    async def tag_rows(self, name: str) -> list[TagRow] | None:
+        """A repository's tags, newest push first; None: the index cannot say."""
+        ...
 
     async def begin(self, name: str, token: str, now: float) -> bool: ...
 

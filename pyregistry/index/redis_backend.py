@@ -19,7 +19,9 @@ from redis.asyncio.client import Redis
 from redis.exceptions import RedisError
 
 from pyregistry.descriptor_cache.connection import RedisSettings, close_client, create_client
+from pyregistry.index import redis_browse
 from pyregistry.index.backend import IndexUnavailable, Op, TagRow, TagsAnswer
+from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 from pyregistry.index.redis_scripts import PREAMBLE, SCRIPTS
 from pyregistry.storage.catalog import path_order
 
@@ -93,6 +95,18 @@ class RedisBackend:
         except (RedisError, OSError) as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
         return {str(digest): str(media) for digest, media in found.items()}
+
+    async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
+        try:
+            return await redis_browse.list_repositories(self._client, self._prefix, query)
+        except (RedisError, OSError, UnicodeError) as exc:
+            raise IndexUnavailable(f"{self.location}: {exc}") from exc
+
+    async def tag_rows(self, name: str) -> list[TagRow] | None:
+        try:
+            return await redis_browse.tag_rows(self._client, self._prefix, name)
+        except (RedisError, OSError, UnicodeError) as exc:
+            raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
     async def begin(self, name: str, token: str, now: float) -> bool:
         return bool(await self._eval("begin", name, path_order(name), token, repr(now)))

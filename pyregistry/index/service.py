@@ -16,7 +16,8 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from pyregistry.index.backend import Backend, IndexUnavailable
+from pyregistry.index.backend import Backend, IndexUnavailable, TagRow
+from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 from pyregistry.index.changes import RecordedChange
 from pyregistry.index.progress import Progress, log_progress
 from pyregistry.index.scan import rebuild, repair
@@ -160,6 +161,24 @@ class IndexService:
             with contextlib.suppress(IndexUnavailable):
                 await self.backend.mark_present(existing)
         return names
+
+    # -- for people (``browse``): None when the index cannot answer -------------------------
+
+    async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
+        if not self._started:
+            self._start()
+        try:
+            return await self.backend.list_repositories(query)
+        except IndexUnavailable:
+            return None
+
+    async def tag_rows(self, repository: str) -> list[TagRow] | None:
+        if not self._started:
+            self._start()
+        try:
+            return await self.backend.tag_rows(repository)
+        except IndexUnavailable:
+            return None
 
     async def close(self) -> None:
         self._closed = True

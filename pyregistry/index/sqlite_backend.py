@@ -20,7 +20,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from pyregistry.index import sqlite_browse
 from pyregistry.index.backend import IndexUnavailable, Op, TagRow, TagsAnswer
+from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 from pyregistry.index.files import IndexFile
 from pyregistry.index.sqlite_store import IndexStore
 from storage_drivers.inline_gate import InlineGate
@@ -112,6 +114,12 @@ class SqliteBackend:
 
     async def media_types(self, name: str) -> dict[str, str]:
         return await self._read(lambda s: s.media_types(name))
+
+    async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
+        return await self._run(lambda s: sqlite_browse.list_repositories(s.db, query))
+
+    async def tag_rows(self, name: str) -> list[TagRow] | None:
+        return await self._run(lambda s: sqlite_browse.tag_rows(s.db, name))
 
     async def begin(self, name: str, token: str, now: float) -> bool:
         return await self._run(lambda s: s.begin(name, token, now))

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS tags (
     repository TEXT NOT NULL, tag BLOB NOT NULL, digest TEXT NOT NULL, media_type TEXT,
     pushed_at REAL, size INTEGER, PRIMARY KEY (repository, tag)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tags_by_digest ON tags (repository, digest);
+CREATE INDEX IF NOT EXISTS tags_by_push ON tags (repository, pushed_at);
 CREATE TABLE IF NOT EXISTS manifests (
     repository TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL, size INTEGER,
     PRIMARY KEY (repository, digest)) WITHOUT ROWID;
