@@ -14,7 +14,8 @@ T = TypeVar("T")
 
 class View:
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        fields: dict[str, Any] = asdict(self)  # type: ignore[call-overload]
+        return fields
 
 
 @dataclass(frozen=True)

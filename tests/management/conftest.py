@@ -32,7 +32,7 @@ class Site:
         return httpx.Client(base_url=self.url, auth=auth, timeout=30, **kwargs)  # type: ignore[arg-type]
 
     def token(self, user: str, *scopes: str) -> str:
-        params = [("service", SERVICE), *(("scope", s) for s in scopes)]
+        params = (("service", SERVICE), *(("scope", s) for s in scopes))
         with self.client(user) as client:
             answer = client.get("/auth/token", params=params)
         assert answer.status_code == 200, answer.text
