@@ -20,7 +20,8 @@ storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
 (``app.state.upload_purger``; None when off), ``storage.maintenance.gc`` collects
 garbage online (``app.state.collector``; None when off), ``storage.maintenance.retention``
 applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
-(``register(scheduler, config)``) may add its own.
+(``register(scheduler, config)``) may add its own. ``replication`` policies
+(``app.state.replication``, :mod:`pyregistry.replication`) add an event sink and jobs.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or wrap ``registry`` once more.
@@ -56,6 +57,7 @@ from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
 from pyregistry.notifications.listener import NotifyingNamespace
 from pyregistry.proxy import mirror_namespace
+from pyregistry.replication import build_replication
 from pyregistry.retention.job import RetentionJob
 from pyregistry.storage import Registry
 from pyregistry.storage.interfaces import Namespace
@@ -112,7 +114,9 @@ def create_app(
     if registry is None:
         registry = build_registry(config)
     notifier = build_notifier(config, registry)
-    sinks: list[EventSink] = [s for s in (event_sink, notifier) if s is not None]
+    replication = build_replication(config, registry)
+    replication_sink = replication.sink if replication is not None else None
+    sinks: list[EventSink] = [s for s in (event_sink, notifier, replication_sink) if s is not None]
     namespace: Namespace = registry
     mirrors = mirror_namespace(registry, config)
     if mirrors is not None:
@@ -120,6 +124,8 @@ def create_app(
     if sinks:
         sink = sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
         namespace = NotifyingNamespace(namespace, sink)
+    if replication is not None:
+        replication.attach(namespace)  # pulled content is validated and announced
     auth_routes, auth_hooks = _auth(config)
     state = ApiState(
         config=config,
@@ -141,6 +147,8 @@ def create_app(
     retention = RetentionJob.from_config(registry, config)
     if retention is not None:
         retention.register(scheduler)
+    if replication is not None:
+        replication.register(scheduler)
     register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager
@@ -153,6 +161,8 @@ def create_app(
         finally:
             await scheduler.stop()
             await job_leases.close()
+            if replication is not None:
+                await replication.aclose()
             if notifier is not None:
                 await notifier.stop()
             if owns_registry:
@@ -185,4 +195,6 @@ def create_app(
     #: The webhook notifier (None without endpoints), one of the wrapper's sinks.
     app.state.notifier = notifier
     app.state.scheduler = scheduler
+    #: Replication (None without policies): ``run``, ``status``, its event sink.
+    app.state.replication = replication
     return app

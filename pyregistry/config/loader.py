@@ -25,6 +25,7 @@ from pyregistry.config.model import (
     LogConfig,
     NotificationsSection,
     RedisConfig,
+    ReplicationSection,
     ValidationConfig,
 )
 from pyregistry.config.schema import check
@@ -166,6 +167,7 @@ def _build(doc: dict[str, Any], source: str) -> Config:
         index=build(IndexConfig, _section(doc, "index")),
         auth=AuthConfig.read(_section(doc, "auth"), source),
         health=build(HealthConfig, _section(doc, "health")),
+        replication=build(ReplicationSection, _section(doc, "replication")),
         proxy=_section(doc, "proxy"),
         middleware=_section(doc, "middleware"),
         compatibility=_section(doc, "compatibility"),

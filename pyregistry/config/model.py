@@ -37,6 +37,7 @@ from pyregistry.config.sections.http import DebugConfig, HTTPConfig, TLSConfig
 from pyregistry.config.sections.log import LogConfig
 from pyregistry.config.sections.notifications import EndpointSettings, NotificationsSection
 from pyregistry.config.sections.redis import RedisConfig
+from pyregistry.config.sections.replication import ReplicationSection
 from pyregistry.config.sections.small import CatalogConfig, IndexConfig
 from pyregistry.config.sections.storage import SHAPE as STORAGE_SHAPE
 from pyregistry.config.sections.storage import StorageConfig
@@ -55,6 +56,7 @@ __all__ = [
     "LogConfig",
     "NotificationsSection",
     "RedisConfig",
+    "ReplicationSection",
     "StorageConfig",
     "TLSConfig",
     "ValidationConfig",
@@ -71,6 +73,7 @@ TYPED: dict[str, type] = {
     "index": IndexConfig,
     "health": HealthConfig,
     "auth": AuthConfig,
+    "replication": ReplicationSection,
 }
 _SHAPES: dict[str, Node] = {
     "version": STR,
@@ -126,6 +129,7 @@ class Config:
     index: IndexConfig = field(default_factory=IndexConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    replication: ReplicationSection = field(default_factory=ReplicationSection)
     #: Checked mappings, parsed by the features that own them.
     proxy: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)
