@@ -39,9 +39,6 @@ from storage_drivers.base import StorageDriver
 
 log = logging.getLogger("pyregistry.replication")
 
-#: How long a dead instance's hold on a policy's job outlives it.
-LEASE_SECONDS = 10.0
-
 
 class ReplicationService:
     def __init__(
@@ -163,7 +160,7 @@ class ReplicationService:
                     0.0,
                     self._push_job(policy),
                     first_delay=0.0,
-                    lease_ttl=LEASE_SECONDS,
+                    lease_ttl=self.settings.lease,
                 )
             if policy.on_interval:
                 scheduler.every(
@@ -171,7 +168,7 @@ class ReplicationService:
                     policy.settings.interval,
                     self._sync_job(policy),
                     first_delay=0.0,
-                    lease_ttl=LEASE_SECONDS,
+                    lease_ttl=self.settings.lease,
                 )
 
     def _push_job(self, policy: Policy) -> Any:

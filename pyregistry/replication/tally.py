@@ -47,4 +47,4 @@ class Tally:
 
     @property
     def changed(self) -> bool:
-        return bool(self.copied or self.deleted or self.failed)
+        return bool(self.copied or self.skipped or self.deleted or self.failed)

@@ -101,5 +101,7 @@ class ReplicationSection(Section):
     )
     #: how often the push queue is looked at when no local event woke it
     poll: float = setting(DURATION, "queue.poll", default=0.5)
+    #: how long a policy's job stays with an instance that died holding it
+    lease: float = setting(DURATION, "queue.lease", default=10.0)
     #: how many execution records are kept per policy (in storage, shared by instances)
     history: int = setting(COUNT, "history.keep", default=20)
