@@ -13,9 +13,10 @@ semaphore: the target's concurrency bound, across every policy using it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pyregistry.client import Manifest
@@ -27,11 +28,29 @@ MOUNT_MEMORY = 10_000
 
 
 class BlobLocations:
-    """Where blobs were last seen at one destination: the ``from`` of a mount."""
+    """Where blobs were last seen at one destination: the ``from`` of a mount; and which
+    blobs are on their way there now, so two repositories sending one blob at once send
+    it once and mount it for the second."""
 
     def __init__(self, limit: int = MOUNT_MEMORY) -> None:
         self.limit = limit
         self._seen: OrderedDict[str, str] = OrderedDict()
+        self._claims: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def claim(self, digest: str) -> AsyncIterator[None]:
+        """Hold ``digest`` while it is checked and sent (waiters then find it there)."""
+        lock, users = self._claims.get(digest, (asyncio.Lock(), 0))
+        self._claims[digest] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._claims[digest]
+            if users <= 1:
+                del self._claims[digest]
+            else:
+                self._claims[digest] = (lock, users - 1)
 
     def other(self, digest: str, repository: str) -> str | None:
         where = self._seen.get(digest)
@@ -122,7 +141,7 @@ class Copier:
 
     async def _blob(self, source_repo: str, destination_repo: str, desc: dict[str, Any]) -> None:
         digest = str(desc.get("digest", ""))
-        async with self.limit:
+        async with self.locations.claim(digest), self.limit:
             present = await self.destination.blob_size(destination_repo, digest)
             if present is not None:
                 self.locations.saw(digest, destination_repo)

@@ -15,6 +15,8 @@ from pyregistry.errcode import RegistryError
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.interfaces import Namespace
 
+CATALOG_PAGE = 1000
+
 
 def _is_digest(reference: str) -> bool:
     return ":" in reference
@@ -122,7 +124,15 @@ class LocalEndpoint:
             raise
 
     async def repositories(self) -> list[str]:
-        return [name async for name in self.reader.repositories()]
+        """The catalog, a page at a time (from the metadata index when there is one)."""
+        names: list[str] = []
+        last: str | None = None
+        while page := await self.reader.catalog(CATALOG_PAGE, last):
+            names += page
+            if len(page) < CATALOG_PAGE:
+                break
+            last = page[-1]
+        return names
 
     async def referrers(self, repository: str, digest: str) -> list[dict[str, Any]]:
         try:

@@ -1,12 +1,13 @@
 """The push worker of one event-driven policy: sends its queue to the target, in order.
 
 It runs as a scheduler job (so one instance of the cluster drains each queue) and sends
-the oldest change first; a change leaves the queue only once the target has it. When the
-target cannot be reached (connection refused, 5xx, 429) the worker stops at that change
-and tries again with growing waits, however long the target stays away: nothing behind
-it, deletes included, overtakes it. A change the target refuses for good (4xx) is tried
-``retries`` times, then recorded as failed and dropped, so one bad image cannot stall
-the queue.
+the oldest change first; a change leaves the queue only once the target has it. Changes
+of one repository go in order, several repositories side by side. When the target
+cannot be reached (connection refused, 5xx, 429) the worker stops at that change and
+tries again with growing waits, however long the target stays away: nothing of that
+repository behind it, deletes included, overtakes it. A change the target refuses for
+good (4xx) is tried ``retries`` times, then recorded as failed and dropped, so one bad
+image cannot stall the queue.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ class PushWorker:
         return count, oldest
 
     async def _send(self, batch: list[Queued], tally: Tally) -> bool:
+        """Send a batch: each repository's changes in order, repositories side by side
+        (at most the target's concurrency); False when one stopped at a failure."""
         copier = Copier(
             self.source,
             self.destination,
@@ -99,16 +102,27 @@ class PushWorker:
             locations=self.locations,
             referrers=self.policy.settings.referrers,
         )
+        by_repository: dict[str, list[Queued]] = {}
         for item in batch:
-            try:
-                await self.apply(copier, item)
-            except Exception as exc:
-                if not self._failed(item, exc, tally):
-                    return False
-            await self.queue.remove(item.path)
-            self._attempts.pop(item.path, None)
+            by_repository.setdefault(item.change.repository, []).append(item)
+        gate = asyncio.Semaphore(max(self.policy.target.concurrency, 1))
+
+        async def in_order(items: list[Queued]) -> bool:
+            async with gate:
+                for item in items:
+                    try:
+                        await self.apply(copier, item)
+                    except Exception as exc:
+                        if not self._failed(item, exc, tally):
+                            return False
+                    await self.queue.remove(item.path)
+                    self._attempts.pop(item.path, None)
+                return True
+
+        results = await asyncio.gather(*(in_order(items) for items in by_repository.values()))
+        if all(results):
             self._delay = 0.0
-        return True
+        return all(results)
 
     def _failed(self, item: Queued, exc: Exception, tally: Tally) -> bool:
         """Wait before the next try (False), or give the change up (True)."""
