@@ -58,7 +58,8 @@ async def _main(args: argparse.Namespace) -> int:
                 print(f"pyregistry replication: no policy named {args.policy!r}", file=sys.stderr)
                 return 2
             execution = await service.run(args.policy)
-            print(json.dumps({"status": execution.status, **execution.tally}))
+            seconds = round((execution.ended or execution.started) - execution.started, 3)
+            print(json.dumps({"status": execution.status, "seconds": seconds, **execution.tally}))
             return 0 if execution.status == "succeeded" else 1
         status = await service.status()
         print(json.dumps(status, indent=2) if args.json else _text(status))

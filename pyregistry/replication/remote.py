@@ -3,7 +3,8 @@
 token cache per target, however many policies use it).
 
 Blobs go up in resumable chunks when they are at least the target's ``chunksize`` (a
-cut connection continues from the offset the target reports), else in one streamed PUT;
+cut connection continues from the offset the target reports, and so does the next
+process after a crash: :mod:`sessions`), else in one streamed PUT;
 either way they are read from the source as they are sent, so memory stays flat.
 """
 
@@ -12,10 +13,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+
 from pyregistry.client import AsyncRegistryClient, BlobSource, Manifest
 from pyregistry.client.errors import NotFoundError, RegistryResponseError
 from pyregistry.client.sources import ChunkReader
 from pyregistry.config.sections.replication import TargetSettings
+from pyregistry.replication.sessions import UploadSessions
 
 
 def client_for(target: TargetSettings) -> AsyncRegistryClient:
@@ -34,10 +38,16 @@ def client_for(target: TargetSettings) -> AsyncRegistryClient:
 
 
 class RemoteEndpoint:
-    def __init__(self, target: TargetSettings, client: AsyncRegistryClient) -> None:
+    def __init__(
+        self,
+        target: TargetSettings,
+        client: AsyncRegistryClient,
+        sessions: UploadSessions | None = None,
+    ) -> None:
         self.label = target.name
         self.client = client
         self.chunk_size = target.chunksize
+        self.sessions = sessions
 
     async def get_manifest(self, repository: str, reference: str) -> Manifest | None:
         try:
@@ -82,13 +92,24 @@ class RemoteEndpoint:
         self, repository: str, digest: str, size: int, read: ChunkReader, mount_from: str | None
     ) -> None:
         chunked = self.chunk_size if 0 < self.chunk_size <= size else None
+        sessions = self.sessions if chunked else None
+        resume_from = await sessions.find(repository, digest) if sessions else None
+
+        async def progress(location: httpx.URL, offset: int) -> None:
+            if sessions is not None:
+                await sessions.save(repository, digest, location)
+
         await self.client.push_blob(
             repository,
             BlobSource(digest, size, read),
             chunk_size=chunked,
-            mount_from=mount_from,
+            mount_from=mount_from if resume_from is None else None,
             check_exists=False,
+            resume_from=resume_from,
+            on_progress=progress if sessions is not None else None,
         )
+        if sessions is not None:
+            await sessions.forget(repository, digest)
 
     async def put_manifest(
         self, repository: str, reference: str, content: bytes, media_type: str

@@ -30,6 +30,7 @@ from pyregistry.replication.push import PushWorker
 from pyregistry.replication.queue import ChangeQueue
 from pyregistry.replication.records import Execution, ExecutionRecords
 from pyregistry.replication.remote import RemoteEndpoint, client_for
+from pyregistry.replication.sessions import UploadSessions
 from pyregistry.replication.sink import ReplicationSink
 from pyregistry.replication.sync import SeenState, full_sync
 from pyregistry.replication.tally import Tally
@@ -83,7 +84,7 @@ class ReplicationService:
             client = self._clients[target.name] = client_for(target)
             self._limits[target.name] = asyncio.Semaphore(max(target.concurrency, 1))
             self._locations[target.name] = BlobLocations()
-        return RemoteEndpoint(target, client)
+        return RemoteEndpoint(target, client, UploadSessions(self.driver, target.name))
 
     def _ends(self, policy: Policy) -> tuple[Endpoint, Endpoint]:
         remote = self.remote(policy)

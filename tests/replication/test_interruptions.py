@@ -1,7 +1,8 @@
 """Failures in the middle of replication: a connection cut mid-chunk (the upload resumes
 at the target's offset), a target stopped and started again (the queue waits, then
 catches up in order, deletes included), and the source killed with SIGKILL mid-blob (the
-queue on its storage survives; the restarted source finishes the copy)."""
+queue and the upload session's URL on its storage survive; the restarted source asks the
+target where the session stands and sends the rest)."""
 
 from __future__ import annotations
 
@@ -137,16 +138,22 @@ def test_source_killed_mid_blob_finishes_after_restart(root: Path) -> None:
         with RegistryProcess(["serve", str(config)], port=port) as source:
             with RegistryClient(source_url) as client:
                 digest = client.push("big/kill", image, tag="v1")
-            wait_until(lambda: proxy.paths("PATCH"), what="the blob upload to start")
+            wait_until(lambda: len(proxy.paths("PATCH")) >= 3, what="the blob upload to start")
             source.send_signal(signal.SIGKILL)
             source.wait()
         assert digest_at(target.url, "big/kill", "v1") is None  # killed mid-blob
+        sent_before = len(proxy.paths("PATCH"))
         with RegistryProcess(["serve", str(config)], port=port):
             wait_until(
                 lambda: digest_at(target.url, "big/kill", "v1") == digest,
                 timeout=30,
                 what="the copy after the restart",
             )
+        layer = image.layers[0].gzipped
         with RegistryClient(target.url) as client:
-            assert client.get_blob("big/kill", image.layer_digests[0]) == image.layers[0].gzipped
+            assert client.get_blob("big/kill", image.layer_digests[0]) == layer
         assert target.counter.counts["PUT manifests"] == 1
+        # the restarted source asked the session where it stood and sent only the rest
+        chunks = math.ceil(len(layer) / (256 * 1024))
+        assert any("/blobs/uploads/" in path for path in proxy.paths("GET"))
+        assert len(proxy.paths("PATCH")) <= chunks + 1 < sent_before + chunks
