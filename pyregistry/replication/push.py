@@ -117,6 +117,7 @@ class PushWorker:
                             return False
                     await self.queue.remove(item.path)
                     self._attempts.pop(item.path, None)
+                    tally.waited(time.time() - item.change.at)
                 return True
 
         results = await asyncio.gather(*(in_order(items) for items in by_repository.values()))

@@ -18,6 +18,8 @@ class Tally:
     deleted: int = 0
     failed: int = 0
     last_error: str = ""
+    #: push: the longest a change sent in this execution waited since it happened
+    lag_seconds: float = 0.0
 
     def copy(self, size: int) -> None:
         self.copied += 1
@@ -39,6 +41,9 @@ class Tally:
         self.failed += 1
         self.last_error = str(error)[:1000] or type(error).__name__
         metrics.ITEMS.labels(self.policy, "failed").inc()
+
+    def waited(self, seconds: float) -> None:
+        self.lag_seconds = round(max(self.lag_seconds, seconds), 3)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -116,6 +116,8 @@ def test_a_stopped_target_catches_up_in_order(root: Path) -> None:
         assert second.counter.counts["PUT manifests"] == 2
         assert second.counter.counts["DELETE manifests"] == 1
         wait_until(lambda: service.snapshot()["policies"]["to-t"]["pending"] == 0, what="empty")
+        caught_up = service.snapshot()["policies"]["to-t"]["executions"][0]
+        assert caught_up["tally"]["lag_seconds"] >= waiting_policy["lag_seconds"]
 
 
 def test_source_killed_mid_blob_finishes_after_restart(root: Path) -> None:
