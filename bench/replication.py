@@ -7,7 +7,8 @@ storage) on loopback:
   2 layers of 4 KiB each) and one large image (``--large-mib``, 1 GiB in the issue) is
   copied to an empty target by ``pyregistry replication run`` (a full sync of a
   manual push policy), and to another empty target by ``skopeo sync`` (a YAML source
-  listing the same repositories); wall-clock seconds of each command, target: at most
+  listing the same repositories; skopeo names them by their last path part at the
+  target, which does not change the work); wall-clock seconds of each command, target: at most
   skopeo's (the run's own figure without Python's start-up is shown too);
 * ``lag``: with an event-driven push policy, the seconds from the end of a push at the
   source to the manifest answering at the target (``--lag-samples`` pushes, one at a
