@@ -20,7 +20,8 @@ storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
 (``app.state.upload_purger``; None when off), ``storage.maintenance.gc`` collects
 garbage online (``app.state.collector``; None when off), ``storage.maintenance.retention``
 applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
-(``register(scheduler, config)``) may add its own.
+(``register(scheduler, config)``) may add its own. ``replication`` policies
+(``app.state.replication``, :mod:`pyregistry.replication`) add an event sink and jobs.
 
 With ``management.enabled``, the management API (``pyregistry.management_api``) is
 mounted under its prefix, its audit log is one of the event sinks, and its service layer
@@ -61,6 +62,7 @@ from pyregistry.maintenance import UploadPurger
 from pyregistry.notifications import build_notifier
 from pyregistry.notifications.listener import NotifyingNamespace
 from pyregistry.proxy import mirror_namespace
+from pyregistry.replication import build_replication
 from pyregistry.retention.job import RetentionJob
 from pyregistry.storage import Registry
 from pyregistry.storage.interfaces import Namespace
@@ -137,7 +139,11 @@ def create_app(
     setup, auth_routes, auth_hooks = _auth(config)
     management = _management(config, registry, setup)
     audit_sink = management.sink if management is not None else None
-    sinks: list[EventSink] = [s for s in (event_sink, notifier, audit_sink) if s is not None]
+    replication = build_replication(config, registry)
+    replication_sink = replication.sink if replication is not None else None
+    sinks: list[EventSink] = [
+        s for s in (event_sink, notifier, audit_sink, replication_sink) if s is not None
+    ]
     namespace: Namespace = registry
     mirrors = mirror_namespace(registry, config)
     if mirrors is not None:
@@ -150,6 +156,8 @@ def create_app(
     if management is not None:
         service, management_route = management.build(namespace)
         management_routes.append(management_route)
+    if replication is not None:
+        replication.attach(namespace)  # pulled content is validated and announced
     state = ApiState(
         config=config,
         registry=namespace,
@@ -170,6 +178,8 @@ def create_app(
     retention = RetentionJob.from_config(registry, config)
     if retention is not None:
         retention.register(scheduler)
+    if replication is not None:
+        replication.register(scheduler)
     register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager
@@ -182,6 +192,8 @@ def create_app(
         finally:
             await scheduler.stop()
             await job_leases.close()
+            if replication is not None:
+                await replication.aclose()
             if notifier is not None:
                 await notifier.stop()
             if owns_registry:
@@ -217,4 +229,6 @@ def create_app(
     app.state.scheduler = scheduler
     #: The management service layer (``pyregistry.management``; None unless enabled).
     app.state.management = service
+    #: Replication (None without policies): ``run``, ``status``, its event sink.
+    app.state.replication = replication
     return app

@@ -9,7 +9,7 @@ registry has dropped the session, it starts a new one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 
@@ -23,6 +23,8 @@ from pyregistry.client.transport import Transport
 UPLOAD_CHUNK_SIZE = 16 * 1024 * 1024
 #: How many failed chunks an upload survives (each resumed from the registry's offset).
 UPLOAD_RETRIES = 3
+#: Told the session URL and the bytes it holds after each chunk (to resume it later).
+ProgressCallback = Callable[[httpx.URL, int], Awaitable[None]]
 
 
 def _pull(repository: str) -> str:
@@ -113,24 +115,34 @@ class BlobOperations:
         chunk_size: int | None = None,
         mount_from: str | None = None,
         check_exists: bool = True,
+        resume_from: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> str:
         """Upload ``data`` unless the repository has it; its digest.
 
         ``chunk_size`` uploads in PATCHes of that size (resumed after failures), else one
         streamed PUT. ``mount_from`` tries a cross-repository mount first and uploads
-        when the registry answers with an upload session instead.
+        when the registry answers with an upload session instead. A chunked upload
+        reports each chunk to ``on_progress``; ``resume_from`` (a session URL it
+        reported, e.g. before the process died) continues that session where the
+        registry says it stands (a new one when the registry has dropped it).
         """
         source = BlobSource.from_bytes(data) if isinstance(data, bytes) else data
         if check_exists and await self.blob_exists(repository, source.digest):
             return source.digest
-        query = {"mount": source.digest, "from": mount_from} if mount_from else {}
-        location = await self._start_upload(repository, query)
-        if location is None:
-            return source.digest
+        offset = 0
+        if resume_from is not None and chunk_size is not None:
+            location, offset = await self._resume(repository, self.transport.url(resume_from))
+        else:
+            query = {"mount": source.digest, "from": mount_from} if mount_from else {}
+            started = await self._start_upload(repository, query)
+            if started is None:
+                return source.digest
+            location = started
         if chunk_size is None:
             await self._put_whole(repository, location, source)
         else:
-            await self._put_chunks(repository, location, source, chunk_size)
+            await self._put_chunks(repository, location, source, chunk_size, offset, on_progress)
         return source.digest
 
     async def upload_status(
@@ -173,11 +185,19 @@ class BlobOperations:
         )
 
     async def _put_chunks(
-        self, repository: str, location: httpx.URL, source: BlobSource, chunk_size: int
+        self,
+        repository: str,
+        location: httpx.URL,
+        source: BlobSource,
+        chunk_size: int,
+        offset: int = 0,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")
-        offset, failures = 0, 0
+        failures = 0
+        if on_progress is not None:
+            await on_progress(location, offset)
         while offset < source.size:
             length = min(chunk_size, source.size - offset)
             try:
@@ -187,6 +207,8 @@ class BlobOperations:
                 if not _resumable(exc) or failures > UPLOAD_RETRIES:
                     raise
                 location, offset = await self._resume(repository, location)
+            if on_progress is not None:
+                await on_progress(location, offset)
         await self.transport.request(
             "PUT",
             location,

@@ -9,10 +9,12 @@ are opened streaming, so a blob is never read whole unless the caller asks for t
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -25,6 +27,20 @@ Body = bytes | Callable[[], AsyncIterator[bytes]] | None
 #: The most of an error body read into an exception.
 ERROR_BODY_LIMIT = 64 * 1024
 USER_AGENT = "pyregistry-client"
+#: Headers added to every request made in the current context (see :func:`sending_headers`).
+_context_headers: ContextVar[Mapping[str, str] | None] = ContextVar("client_headers", default=None)
+
+
+@contextlib.contextmanager
+def sending_headers(headers: Mapping[str, str]) -> Iterator[None]:
+    """Add ``headers`` to every request the block (and the tasks it starts) sends, whichever
+    client sends it: replication names the origin of one change in ``User-Agent`` while
+    one client per target carries many changes at once."""
+    token = _context_headers.set({**(_context_headers.get() or {}), **headers})
+    try:
+        yield
+    finally:
+        _context_headers.reset(token)
 
 
 def tls_verify(ca_file: str | None, insecure: bool) -> ssl.SSLContext | bool:
@@ -107,7 +123,7 @@ class Transport:
         body: Body,
         follow_redirects: bool,
     ) -> httpx.Response:
-        request_headers = dict(headers or {})
+        request_headers = {**(_context_headers.get() or {}), **(headers or {})}
         if authorization is not None:
             request_headers["Authorization"] = authorization
         content = body() if callable(body) else body  # a fresh stream for every attempt

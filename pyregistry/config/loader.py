@@ -26,6 +26,7 @@ from pyregistry.config.model import (
     ManagementConfig,
     NotificationsSection,
     RedisConfig,
+    ReplicationSection,
     ValidationConfig,
 )
 from pyregistry.config.schema import check
@@ -168,6 +169,7 @@ def _build(doc: dict[str, Any], source: str) -> Config:
         auth=AuthConfig.read(_section(doc, "auth"), source),
         health=build(HealthConfig, _section(doc, "health")),
         management=build(ManagementConfig, _section(doc, "management")),
+        replication=build(ReplicationSection, _section(doc, "replication")),
         proxy=_section(doc, "proxy"),
         middleware=_section(doc, "middleware"),
         compatibility=_section(doc, "compatibility"),

@@ -38,6 +38,7 @@ from pyregistry.config.sections.log import LogConfig
 from pyregistry.config.sections.management import ManagementConfig
 from pyregistry.config.sections.notifications import EndpointSettings, NotificationsSection
 from pyregistry.config.sections.redis import RedisConfig
+from pyregistry.config.sections.replication import ReplicationSection
 from pyregistry.config.sections.small import CatalogConfig, IndexConfig
 from pyregistry.config.sections.storage import SHAPE as STORAGE_SHAPE
 from pyregistry.config.sections.storage import StorageConfig
@@ -57,6 +58,7 @@ __all__ = [
     "ManagementConfig",
     "NotificationsSection",
     "RedisConfig",
+    "ReplicationSection",
     "StorageConfig",
     "TLSConfig",
     "ValidationConfig",
@@ -74,6 +76,7 @@ TYPED: dict[str, type] = {
     "health": HealthConfig,
     "auth": AuthConfig,
     "management": ManagementConfig,
+    "replication": ReplicationSection,
 }
 _SHAPES: dict[str, Node] = {
     "version": STR,
@@ -130,6 +133,7 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     management: ManagementConfig = field(default_factory=ManagementConfig)
+    replication: ReplicationSection = field(default_factory=ReplicationSection)
     #: Checked mappings, parsed by the features that own them.
     proxy: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)
