@@ -19,7 +19,8 @@ While the app runs (its lifespan), the scheduler (``app.state.scheduler``,
 storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
 (``app.state.upload_purger``; None when off), ``storage.maintenance.gc`` collects
 garbage online (``app.state.collector``; None when off), ``storage.maintenance.retention``
-applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
+applies retention policies (``app.state.retention``), a mirror expires content nobody
+pulled (``pyregistry.proxy.expiry``), and every ``pyregistry.jobs`` entry point
 (``register(scheduler, config)``) may add its own.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
@@ -141,6 +142,8 @@ def create_app(
     retention = RetentionJob.from_config(registry, config)
     if retention is not None:
         retention.register(scheduler)
+    if mirrors is not None:
+        mirrors.register_jobs(scheduler)  # pull times, expiry of unpulled content
     register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager

@@ -5,9 +5,8 @@ upstreams, each under its own repository-name prefix, beside normal repositories
 ``proxy.ttl`` keeps distribution's meaning (how long cached content is kept unpulled;
 168h by default); tags are re-checked upstream on every pull there, as distribution does.
 In ``mirrors``, ``ttl`` is how long a cached tag is trusted before it is re-checked (0: on
-every pull) and ``expire`` is the unpulled-content lifetime. Both lifetimes are read
-and kept on :class:`UpstreamSettings` for a collector of unpulled content; nothing acts
-on them yet.
+every pull) and ``expire`` is the unpulled-content lifetime, which
+:mod:`pyregistry.proxy.expiry` acts on.
 """
 
 from __future__ import annotations
@@ -53,6 +52,12 @@ class UpstreamSettings:
     def label(self) -> str:
         """The name metrics and logs use for this upstream."""
         return self.prefix or self.url
+
+    @property
+    def expires(self) -> bool:
+        """Whether unpulled cached content of this upstream is removed (never for a
+        local-first upstream, whose repositories also hold pushed content)."""
+        return self.expire > 0 and not self.local_first
 
     def covers(self, name: str) -> bool:
         """Whether the local repository ``name`` belongs to this upstream."""

@@ -1,0 +1,248 @@
+"""Mirrored content nobody pulled within its upstream's ``expire`` (distribution's
+``proxy.ttl``) is removed: the manifest and the tags on it, then the repository's links
+to blobs no remaining manifest there names, then the data of blobs nothing links.
+
+A job of the scheduler (``mirror-expiry``), so of the instances sharing one storage only
+the lease holder runs it. A manifest's last pull is the latest of the processes' pull
+records (:mod:`pyregistry.proxy.pulls`) and its revision link's modification time (when
+it was cached). Removals are re-checked right before each one by the garbage
+collector's :class:`~pyregistry.gc.guard.Guard` (written within the grace period,
+referenced by a manifest cached since the run began, linked by any repository) and go
+through the storage layer's deletes and the collector's sweeper (metadata index, blob
+descriptor caches). A pull that races a removal is served (open files stay readable) and
+the next pull fetches from the upstream again: this is a cache.
+
+A process killed mid-run (kill -9) leaves at most links and blob data that nothing names
+any more; their digests are written to a pending record before any removal, and the next
+run (by whichever instance holds the lease then) finishes them first.
+
+Repositories of a *local-first* upstream are left alone: pushed and cached content share
+them, and only a push knows which is which.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from pyregistry.gc.guard import CLOCK_SKEW_SECONDS, Guard
+from pyregistry.gc.mark import read_revisions
+from pyregistry.gc.references import ManifestUnreadable
+from pyregistry.gc.report import Report
+from pyregistry.gc.sweep import Sweeper
+from pyregistry.proxy.pulls import RECORDS_ROOT, PullClock
+from pyregistry.proxy.settings import UpstreamSettings, upstream_for
+from pyregistry.storage import Digest, ManifestUnknown, Registry
+from pyregistry.storage import enumerate as stored
+from pyregistry.storage.enumerate import StoredBlob
+from pyregistry.tasks.scheduler import JobRun, Scheduler
+from storage_drivers.errors import PathNotFound
+
+log = logging.getLogger("pyregistry.proxy")
+
+JOB_NAME = "mirror-expiry"
+FLUSH_JOB_NAME = "mirror-pull-records"
+PENDING_PATH = f"{RECORDS_ROOT}/_expiry-pending"
+#: The grace period never exceeds the garbage collector's default.
+MAX_GRACE_SECONDS = 3600.0
+
+
+def run_interval(lifetime: float) -> float:
+    """How often expiry runs: a quarter of the shortest lifetime, within [0.5s, 1h]."""
+    return min(max(lifetime / 4, 0.5), 3600.0)
+
+
+def flush_interval(lifetime: float) -> float:
+    """How often pull times are written: a tenth of the shortest lifetime, within
+    [0.1s, 60s] (one small write per repository pulled meanwhile)."""
+    return min(max(lifetime / 10, 0.1), 60.0)
+
+
+class MirrorExpiry:
+    """Expires the cached content of ``upstreams`` in ``cache`` (the mirror's view of the
+    core registry's storage)."""
+
+    def __init__(
+        self,
+        core: Registry,
+        cache: Registry,
+        upstreams: Sequence[UpstreamSettings],
+        pulls: PullClock,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.core = core
+        self.cache = cache
+        self.upstreams = list(upstreams)
+        self.pulls = pulls
+        self.clock = clock
+        self.runs = 0
+        self.last: Report | None = None
+
+    @property
+    def shortest(self) -> float:
+        """The shortest lifetime of an expiring upstream (0: none expires)."""
+        return min((u.expire for u in self.upstreams if u.expires), default=0.0)
+
+    def register(self, scheduler: Scheduler) -> None:
+        """Flush pull times in every process; expire once per cluster."""
+        shortest = self.shortest
+        if shortest <= 0 or self.core.readonly:
+            return
+
+        async def flush(run: JobRun) -> None:
+            await self.pulls.flush()
+
+        scheduler.every(FLUSH_JOB_NAME, flush_interval(shortest), flush, once_per_cluster=False)
+        interval = run_interval(shortest)
+        scheduler.every(JOB_NAME, interval, self._run, jitter=min(interval / 10, 60.0))
+
+    async def _run(self, run: JobRun) -> None:
+        report = await self.expire_once()
+        if report.manifests_deleted or report.blobs_deleted or report.errors:
+            log.info(f"mirror expiry: {report.summary().replace(chr(10), '; ')}")
+        for error in report.errors:
+            log.error(f"mirror expiry: {error}")
+
+    async def expire_once(self) -> Report:
+        """One pass over every expiring mirrored repository; problems go in the report."""
+        started = self.clock()
+        report = Report()
+        grace = min(self.shortest, MAX_GRACE_SECONDS)
+        guard = Guard(
+            self.cache.driver,
+            grace=grace,
+            started=started,
+            delete_untagged=False,
+            skew=min(CLOCK_SKEW_SECONDS, grace / 4),
+            clock=self.clock,
+            list_repositories=self.cache.catalog,
+        )
+        cache = self.cache.blob_descriptor_cache
+        index = self.cache.index
+        sweeper = Sweeper(
+            self.cache.driver,
+            report,
+            caches=[cache] if cache is not None else [],
+            spare=guard.spare,
+            change=index.change if index is not None else None,
+            forget=self._forget_content,
+        )
+        pending = await self._read_pending()
+        try:
+            names = [name async for name in self.cache.repositories()]
+        except Exception as exc:
+            report.fail(f"listing repositories failed: {exc}")
+            names = []
+        for name in names:
+            settings = upstream_for(self.upstreams, name)
+            if settings is None or not settings.expires:
+                continue
+            report.repositories += 1
+            try:
+                await self._expire_repository(name, settings, started, guard, sweeper, pending)
+            except Exception as exc:
+                report.fail(f"{name}: {exc}")
+        await self._remove_blobs(pending, sweeper)
+        if not report.errors and pending:
+            await self._clear_pending()
+        report.finish()
+        self.runs += 1
+        self.last = report
+        return report
+
+    def _forget_content(self, digest: Digest) -> None:
+        self.core.forget_content(digest)
+        self.cache.forget_content(digest)
+
+    async def _expire_repository(
+        self,
+        name: str,
+        settings: UpstreamSettings,
+        started: float,
+        guard: Guard,
+        sweeper: Sweeper,
+        pending: set[Digest],
+    ) -> None:
+        cutoff = started - settings.expire
+        pulled = await self.pulls.read(name)
+        expired = [
+            entry.digest
+            async for entry in stored.manifest_revisions(self.cache.driver, name, False)
+            if max(entry.modified, pulled.get(str(entry.digest), 0.0)) < cutoff
+        ]
+        await self.pulls.remove_stale(name, cutoff)
+        if not expired:
+            return
+        await self._add_pending(pending, expired)  # a manifest's bytes are a blob too
+        repository = self.cache.repository(name)
+        removed: list[Digest] = []
+        for digest in expired:
+            if await guard.spare("manifest", name, digest):
+                continue
+            try:
+                await repository.manifests.delete(digest)  # and the tags on it
+            except ManifestUnknown:
+                continue
+            self._forget_content(digest)
+            removed.append(digest)
+        sweeper.report.manifests_deleted += len(removed)
+        self.pulls.forget(name, (str(d) for d in removed))
+        if removed:
+            await self._unlink_blobs(name, sweeper, pending)
+
+    async def _unlink_blobs(self, name: str, sweeper: Sweeper, pending: set[Digest]) -> None:
+        """Remove ``name``'s links to blobs none of its remaining manifests names."""
+        driver = self.cache.driver
+        try:
+            revisions = await read_revisions(driver, name, sweeper.report)
+        except ManifestUnreadable as exc:
+            sweeper.report.warn(f"{exc}; links of {name} left in place")
+            return
+        keep: set[Digest] = set(revisions)
+        for refs in revisions.values():
+            keep.update(refs.blobs)
+            keep.update(refs.children)
+        doomed = [
+            link.digest
+            async for link in stored.layer_links(driver, name)
+            if link.digest not in keep
+        ]
+        if doomed:
+            await self._add_pending(pending, doomed)
+            await sweeper.layer_links([name], keep)
+
+    async def _remove_blobs(self, candidates: Iterable[Digest], sweeper: Sweeper) -> None:
+        """Remove the data of candidates nothing links any more (the guard re-checks)."""
+        found = []
+        for digest in sorted(candidates, key=str):
+            descriptor = await self.cache.stat_blob(digest)
+            if descriptor is not None:
+                found.append(StoredBlob(digest, descriptor.size))
+        if found:
+            await sweeper.blobs(found)
+
+    async def _read_pending(self) -> set[Digest]:
+        try:
+            content = await self.cache.driver.get_content(PENDING_PATH)
+        except PathNotFound:
+            return set()
+        try:
+            return {Digest.parse(str(d)) for d in json.loads(content)}
+        except Exception as exc:  # unreadable: the garbage collector reclaims what is left
+            log.warning(f"mirror expiry: pending record unreadable ({exc}); dropped")
+            return set()
+
+    async def _add_pending(self, pending: set[Digest], digests: Iterable[Digest]) -> None:
+        """Record candidates before anything that would leave them unnamed is removed."""
+        pending.update(digests)
+        content = json.dumps(sorted(str(d) for d in pending)).encode()
+        await self.cache.driver.put_content(PENDING_PATH, content)
+
+    async def _clear_pending(self) -> None:
+        try:
+            await self.cache.driver.delete(PENDING_PATH)
+        except PathNotFound:
+            pass

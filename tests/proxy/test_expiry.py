@@ -1,0 +1,89 @@
+"""Cached content nobody pulls within ``expire`` is removed (manifest and tag, then links,
+then blob data nothing else names); content pulled meanwhile stays, and a pull of expired
+content fetches it from the upstream again. Real mirror and upstream over sockets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import pyregistry
+from pyregistry import EmbeddedRegistry
+from pyregistry.client import RegistryClient
+from pyregistry.client.content import build_image, random_layer
+from pyregistry.proxy.pulls import RECORDS_ROOT
+from pyregistry.storage import Digest, paths
+from tests.proxy.conftest import MirrorFactory
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[EmbeddedRegistry]:
+    with pyregistry.serve() as registry:
+        yield registry
+
+
+def _exists(root: Path, path: str) -> bool:
+    return (root / path.lstrip("/")).exists()
+
+
+def _revision(root: Path, name: str, digest: str) -> bool:
+    return _exists(root, paths.manifest_revision_link_path(name, Digest.parse(digest)))
+
+
+def _blob(root: Path, digest: str) -> bool:
+    return _exists(root, paths.blob_data_path(Digest.parse(digest)))
+
+
+def test_unpulled_content_expires_and_pulled_content_stays(
+    upstream: EmbeddedRegistry, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    base = random_layer("expiry-shared-base")
+    kept = build_image(seed="expiry-kept", layers=1, base_layers=[base])
+    gone = build_image(seed="expiry-gone", layers=1, base_layers=[base])
+    with RegistryClient(upstream.url) as up:
+        up.push("team/kept", kept, "v1")
+        up.push("team/gone", gone, "v1")
+    root = tmp_path / "mirror"
+    mirror = start_mirror(root, mirrors=[{"prefix": "up", "url": upstream.url, "expire": "2s"}])
+    with RegistryClient(mirror) as client:
+        for name, image in (("up/team/kept", kept), ("up/team/gone", gone)):
+            assert client.get_manifest(name, "v1").digest == image.digest
+            for digest, data in image.blobs().items():
+                assert client.get_blob(name, digest) == data
+        assert _revision(root, "up/team/gone", gone.digest)
+        gone_layer = gone.layer_digests[-1]
+        deadline = time.monotonic() + 20
+        while _revision(root, "up/team/gone", gone.digest) or _blob(root, gone_layer):
+            assert time.monotonic() < deadline, "unpulled content was not removed"
+            # pulled by tag (HEAD, then GET by digest as clients do): never expires
+            head = httpx.head(f"{mirror}/v2/up/team/kept/manifests/v1", headers=_ACCEPT)
+            assert head.status_code == 200
+            client.get_manifest("up/team/kept", kept.digest)
+            time.sleep(0.2)
+        # gone: tag and manifest unlinked, its own blobs' data removed; the shared base
+        # layer stays (kept names it), as does everything of kept
+        assert not _exists(root, paths.tag_path("up/team/gone", "v1"))
+        assert not _blob(root, gone.config_digest)
+        assert not _exists(root, paths.layer_link_path("up/team/gone", Digest.parse(gone_layer)))
+        assert _revision(root, "up/team/kept", kept.digest)
+        for digest in kept.blobs():
+            assert _blob(root, digest), digest
+        assert _exists(root, paths.tag_path("up/team/kept", "v1"))
+        # the pull records are few small objects, one per repository and process
+        records = list((root / RECORDS_ROOT.lstrip("/") / "up/team/kept").iterdir())
+        assert [p.name[0] for p in records] == ["_"]
+        # expired content is fetched again on the next pull
+        assert client.get_manifest("up/team/gone", "v1").digest == gone.digest
+        for digest, data in gone.blobs().items():
+            assert client.get_blob("up/team/gone", digest) == data
+    assert _revision(root, "up/team/gone", gone.digest)
+
+
+_ACCEPT = {
+    "Accept": "application/vnd.oci.image.manifest.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json"
+}
