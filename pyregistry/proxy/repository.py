@@ -18,6 +18,7 @@ from typing import Any
 from pyregistry.proxy.blobs import MIRROR_WRITE, MirroredBlobs
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, log
 from pyregistry.proxy.expiry import MirrorExpiry
+from pyregistry.proxy.fetch_leases import FetchLeases
 from pyregistry.proxy.flights import Flights
 from pyregistry.proxy.manifests import MirroredManifests, MirroredTags
 from pyregistry.proxy.pulls import PullClock
@@ -25,6 +26,7 @@ from pyregistry.proxy.settings import UpstreamSettings, upstream_for
 from pyregistry.proxy.upstream import Upstream
 from pyregistry.storage import Digest, Registry, Repository
 from pyregistry.storage.errors import Unsupported
+from pyregistry.tasks.leases import LeaseFactory
 from pyregistry.tasks.scheduler import Scheduler
 
 
@@ -48,12 +50,13 @@ class MirroredRepository:
         upstream: Upstream,
         flights: Flights,
         pulls: PullClock | None = None,
+        fetches: FetchLeases | None = None,
     ) -> None:
         self.name = cache.name
         self._cache = cache
         self._upstream = upstream
         self.remote = upstream.settings.remote_name(cache.name)
-        self.blobs = MirroredBlobs(cache, local, upstream, self.remote, flights)
+        self.blobs = MirroredBlobs(cache, local, upstream, self.remote, flights, fetches)
         self.manifests = MirroredManifests(cache, local, upstream, self.remote, flights, pulls)
         self.tags = MirroredTags(cache, local, upstream, self.remote, self.manifests)
         self.uploads: Any = local.uploads if local is not None else _RefusedUploads()
@@ -99,12 +102,18 @@ def cache_registry(core: Registry) -> Registry:
 class MirrorNamespace:
     """The core registry with some repository names mirrored from upstreams."""
 
-    def __init__(self, core: Registry, upstreams: Sequence[UpstreamSettings]) -> None:
+    def __init__(
+        self,
+        core: Registry,
+        upstreams: Sequence[UpstreamSettings],
+        leases: LeaseFactory | None = None,
+    ) -> None:
         self.core = core
         self._cache = cache_registry(core)
         self._settings = list(upstreams)
         self.upstreams = {u.prefix: Upstream(u) for u in self._settings}
         self._flights = Flights()
+        self._fetches = FetchLeases(leases)
         self.pulls = PullClock(core.driver)
         self.expiry = MirrorExpiry(core, self._cache, self._settings, self.pulls)
 
@@ -116,7 +125,7 @@ class MirrorNamespace:
         local = repository if settings.local_first else None
         cache = self._cache.repository(repository.name)
         upstream = self.upstreams[settings.prefix]
-        return MirroredRepository(cache, local, upstream, self._flights, self.pulls)
+        return MirroredRepository(cache, local, upstream, self._flights, self.pulls, self._fetches)
 
     def register_jobs(self, scheduler: Scheduler) -> None:
         """The mirror's background jobs: pull times flushed, unpulled content expired."""
@@ -157,6 +166,7 @@ class MirrorNamespace:
             await self.pulls.flush()
         for upstream in self.upstreams.values():
             await upstream.aclose()
+        await self._fetches.close()
 
     async def close(self) -> None:
         await self.close_upstreams()
