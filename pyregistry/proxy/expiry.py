@@ -22,29 +22,28 @@ them, and only a push knows which is which.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from pyregistry.gc.guard import CLOCK_SKEW_SECONDS, Guard
 from pyregistry.gc.mark import read_revisions
 from pyregistry.gc.references import ManifestUnreadable
 from pyregistry.gc.report import Report
 from pyregistry.gc.sweep import Sweeper
-from pyregistry.proxy.pulls import RECORDS_ROOT, PullClock
+from pyregistry.proxy import metrics
+from pyregistry.proxy.expiry_pending import PendingRemovals
+from pyregistry.proxy.pulls import PullClock
 from pyregistry.proxy.settings import UpstreamSettings, upstream_for
 from pyregistry.storage import Digest, ManifestUnknown, Registry
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.enumerate import StoredBlob
 from pyregistry.tasks.scheduler import JobRun, Scheduler
-from storage_drivers.errors import PathNotFound
 
 log = logging.getLogger("pyregistry.proxy")
 
 JOB_NAME = "mirror-expiry"
 FLUSH_JOB_NAME = "mirror-pull-records"
-PENDING_PATH = f"{RECORDS_ROOT}/_expiry-pending"
 #: The grace period never exceeds the garbage collector's default.
 MAX_GRACE_SECONDS = 3600.0
 
@@ -101,6 +100,8 @@ class MirrorExpiry:
 
     async def _run(self, run: JobRun) -> None:
         report = await self.expire_once()
+        metrics.EXPIRED.labels("manifest").inc(report.manifests_deleted)
+        metrics.EXPIRED.labels("blob").inc(report.blobs_deleted)
         if report.manifests_deleted or report.blobs_deleted or report.errors:
             log.info(f"mirror expiry: {report.summary().replace(chr(10), '; ')}")
         for error in report.errors:
@@ -130,7 +131,8 @@ class MirrorExpiry:
             change=index.change if index is not None else None,
             forget=self._forget_content,
         )
-        pending = await self._read_pending()
+        pending = PendingRemovals(self.cache.driver, self.clock)
+        await pending.load()
         try:
             names = [name async for name in self.cache.repositories()]
         except Exception as exc:
@@ -142,12 +144,16 @@ class MirrorExpiry:
                 continue
             report.repositories += 1
             try:
-                await self._expire_repository(name, settings, started, guard, sweeper, pending)
+                await self._expire_repository(name, settings, started, guard, pending, report)
+                if name in pending.repositories and await self._unlink_blobs(
+                    name, sweeper, pending
+                ):
+                    del pending.repositories[name]
             except Exception as exc:
                 report.fail(f"{name}: {exc}")
         await self._remove_blobs(pending, sweeper)
-        if not report.errors and pending:
-            await self._clear_pending()
+        # past every grace period, what the guard still spares is in use
+        await pending.settle(2 * (grace + guard.skew + run_interval(self.shortest)))
         report.finish()
         self.runs += 1
         self.last = report
@@ -163,9 +169,10 @@ class MirrorExpiry:
         settings: UpstreamSettings,
         started: float,
         guard: Guard,
-        sweeper: Sweeper,
-        pending: set[Digest],
+        pending: PendingRemovals,
+        report: Report,
     ) -> None:
+        """Remove the manifests of ``name`` nobody pulled since ``started - expire``."""
         cutoff = started - settings.expire
         pulled = await self.pulls.read(name)
         expired = [
@@ -176,7 +183,8 @@ class MirrorExpiry:
         await self.pulls.remove_stale(name, cutoff)
         if not expired:
             return
-        await self._add_pending(pending, expired)  # a manifest's bytes are a blob too
+        # a manifest's bytes are a blob too; its links go after it
+        await pending.add(blobs=(str(d) for d in expired), repositories=[name])
         repository = self.cache.repository(name)
         removed: list[Digest] = []
         for digest in expired:
@@ -188,19 +196,18 @@ class MirrorExpiry:
                 continue
             self._forget_content(digest)
             removed.append(digest)
-        sweeper.report.manifests_deleted += len(removed)
+        report.manifests_deleted += len(removed)
         self.pulls.forget(name, (str(d) for d in removed))
-        if removed:
-            await self._unlink_blobs(name, sweeper, pending)
 
-    async def _unlink_blobs(self, name: str, sweeper: Sweeper, pending: set[Digest]) -> None:
-        """Remove ``name``'s links to blobs none of its remaining manifests names."""
+    async def _unlink_blobs(self, name: str, sweeper: Sweeper, pending: PendingRemovals) -> bool:
+        """Remove ``name``'s links to blobs none of its remaining manifests names; True
+        when none is left (the guard spared none)."""
         driver = self.cache.driver
         try:
             revisions = await read_revisions(driver, name, sweeper.report)
         except ManifestUnreadable as exc:
             sweeper.report.warn(f"{exc}; links of {name} left in place")
-            return
+            return False
         keep: set[Digest] = set(revisions)
         for refs in revisions.values():
             keep.update(refs.blobs)
@@ -210,39 +217,26 @@ class MirrorExpiry:
             async for link in stored.layer_links(driver, name)
             if link.digest not in keep
         ]
-        if doomed:
-            await self._add_pending(pending, doomed)
-            await sweeper.layer_links([name], keep)
+        if not doomed:
+            return True
+        await pending.add(blobs=(str(d) for d in doomed))
+        before = len(sweeper.removed)
+        await sweeper.layer_links([name], keep)
+        return len(sweeper.removed) - before == len(doomed)
 
-    async def _remove_blobs(self, candidates: Iterable[Digest], sweeper: Sweeper) -> None:
-        """Remove the data of candidates nothing links any more (the guard re-checks)."""
+    async def _remove_blobs(self, pending: PendingRemovals, sweeper: Sweeper) -> None:
+        """Remove the data of pending blobs nothing links any more (the guard re-checks);
+        those gone are no longer pending."""
         found = []
-        for digest in sorted(candidates, key=str):
-            descriptor = await self.cache.stat_blob(digest)
-            if descriptor is not None:
-                found.append(StoredBlob(digest, descriptor.size))
-        if found:
-            await sweeper.blobs(found)
-
-    async def _read_pending(self) -> set[Digest]:
-        try:
-            content = await self.cache.driver.get_content(PENDING_PATH)
-        except PathNotFound:
-            return set()
-        try:
-            return {Digest.parse(str(d)) for d in json.loads(content)}
-        except Exception as exc:  # unreadable: the garbage collector reclaims what is left
-            log.warning(f"mirror expiry: pending record unreadable ({exc}); dropped")
-            return set()
-
-    async def _add_pending(self, pending: set[Digest], digests: Iterable[Digest]) -> None:
-        """Record candidates before anything that would leave them unnamed is removed."""
-        pending.update(digests)
-        content = json.dumps(sorted(str(d) for d in pending)).encode()
-        await self.cache.driver.put_content(PENDING_PATH, content)
-
-    async def _clear_pending(self) -> None:
-        try:
-            await self.cache.driver.delete(PENDING_PATH)
-        except PathNotFound:
-            pass
+        for digest in sorted(pending.blobs):
+            descriptor = await self.cache.blob_store.stat(Digest.parse(digest))
+            if descriptor is None:
+                del pending.blobs[digest]
+            else:
+                found.append(StoredBlob(descriptor.digest, descriptor.size))
+        if not found:
+            return
+        await sweeper.blobs(found)
+        for blob in found:
+            if await self.cache.blob_store.stat(blob.digest) is None:
+                del pending.blobs[str(blob.digest)]

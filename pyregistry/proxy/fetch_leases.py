@@ -7,11 +7,11 @@ the others find it taken and wait, polling storage, until the blob is committed 
 then serve it from storage) or the lease is free again (that fetch failed: one of them
 takes the lease and fetches). Which lease, as :mod:`pyregistry.tasks.leases` chooses:
 
+* ``redis`` configured: a Redis key that expires unless renewed (exact across hosts);
 * the filesystem driver: an ``flock`` on a file under ``/pyregistry/mirror-fetches``
   (two system calls; the kernel drops it when its holder dies). The file is unlinked on
   release, so none stays behind per blob; a new holder checks that the file it locked is
   still the one at the path;
-* ``redis`` configured: a Redis key that expires unless renewed;
 * otherwise (S3, Swift without Redis): a lease object in storage with a short settle
   time, removed after release. It adds that settle time to a cold fetch.
 """
@@ -135,10 +135,10 @@ class FetchLeases:
         name = f"mirror-fetch-{digest.algorithm}-{digest.hex}"
         path = f"{FETCHES_ROOT}/{digest.algorithm}-{digest.hex}"
         driver = leases.driver
-        if isinstance(driver, FilesystemDriver):
-            return FetchFlock(name, driver.root_directory + path.replace("/", os.sep))
         if leases.redis is not None:
             return RedisLease(name, leases.redis, ttl=FETCH_LEASE_SECONDS, fenced=False)
+        if isinstance(driver, FilesystemDriver):
+            return FetchFlock(name, driver.root_directory + path.replace("/", os.sep))
         return RemovedStorageLease(
             name, driver, path, ttl=FETCH_LEASE_SECONDS, settle=UPLOAD_SETTLE_SECONDS
         )

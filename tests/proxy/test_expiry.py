@@ -4,6 +4,7 @@ content fetches it from the upstream again. Real mirror and upstream over socket
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,12 @@ import pytest
 
 import pyregistry
 from pyregistry import EmbeddedRegistry
+from pyregistry.app import build_registry
 from pyregistry.client import RegistryClient
 from pyregistry.client.content import build_image, random_layer
+from pyregistry.embedding.options import config_from_mapping
+from pyregistry.proxy import mirror_namespace
+from pyregistry.proxy.expiry_pending import PendingRemovals
 from pyregistry.proxy.pulls import RECORDS_ROOT
 from pyregistry.storage import Digest, paths
 from tests.proxy.conftest import MirrorFactory
@@ -81,6 +86,39 @@ def test_unpulled_content_expires_and_pulled_content_stays(
         for digest, data in gone.blobs().items():
             assert client.get_blob("up/team/gone", digest) == data
     assert _revision(root, "up/team/gone", gone.digest)
+
+
+def test_a_run_killed_midway_is_finished_by_the_next(tmp_path: Path) -> None:
+    """A run killed after unlinking leaves blob data nothing names; its digests were
+    recorded as pending first, and the next run removes that data (what any repository
+    still links stays)."""
+    root = tmp_path / "data"
+    config = config_from_mapping(
+        {
+            "storage": {"filesystem": {"rootdirectory": str(root)}},
+            "mirrors": [{"prefix": "up", "url": "http://127.0.0.1:9", "expire": "1s"}],
+        }
+    )
+    registry = build_registry(config)
+    namespace = mirror_namespace(registry, config)
+    assert namespace is not None
+
+    async def scenario() -> None:
+        orphan = await registry.blob_store.put(b"left behind by a killed run")
+        linked = await registry.repository("mine/app").blobs.put(b"still linked")
+        # what a run records before it unlinks, and then was killed
+        await PendingRemovals(registry.driver).add(blobs=[str(orphan.digest), str(linked.digest)])
+        await asyncio.sleep(1.5)  # past the grace period (the shortest expire)
+        report = await namespace.expiry.expire_once()
+        assert report.blobs_deleted == 1, report.summary()
+        assert not _blob(root, str(orphan.digest))
+        assert _blob(root, str(linked.digest))
+        left = PendingRemovals(registry.driver)
+        await left.load()  # the linked one is tried again until past the grace period
+        assert set(left.blobs) == {str(linked.digest)}
+        await namespace.close()
+
+    asyncio.run(scenario())
 
 
 _ACCEPT = {

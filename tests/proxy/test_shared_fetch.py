@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.registry_process import RegistryProcess, free_port, write_config
 from tests.support.server import run_server
@@ -63,17 +64,23 @@ async def _answer(send: Any, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def test_two_instances_fetch_one_blob_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["flock", "redis"])
+def test_two_instances_fetch_one_blob_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     upstream = SlowUpstream()
     storage = {"filesystem": {"rootdirectory": str(tmp_path / "shared")}}
+    sections: dict[str, Any] = {}
+    if backend == "redis":  # the fetch lease is a Redis key then
+        sections["redis"] = {"addr": request.getfixturevalue("redis_server").addr}
     with run_server(upstream) as upstream_url:
-        mirrors = [{"prefix": "up", "url": upstream_url}]
+        sections["mirrors"] = [{"prefix": "up", "url": upstream_url}]
         instances = []
         for i in range(2):
             port = free_port()
             directory = tmp_path / f"instance-{i}"
             directory.mkdir()
-            config = write_config(directory, port, storage=storage, mirrors=mirrors)
+            config = write_config(directory, port, storage=storage, **sections)
             instances.append(RegistryProcess(["serve", str(config)], port=port))
         with instances[0], instances[1]:
             urls = [f"http://127.0.0.1:{p.port}/v2/up/team/app/blobs/{DIGEST}" for p in instances]
