@@ -13,8 +13,9 @@ descriptor caches). A pull that races a removal is served (open files stay reada
 the next pull fetches from the upstream again: this is a cache.
 
 A process killed mid-run (kill -9) leaves at most links and blob data that nothing names
-any more; their digests are written to a pending record before any removal, and the next
-run (by whichever instance holds the lease then) finishes them first.
+any more; what may lose its last name is recorded before any removal
+(:mod:`pyregistry.proxy.expiry_pending`), and later runs (by whichever instance holds the
+lease then) finish it, as they retry what the guard spared for being recent.
 
 Repositories of a *local-first* upstream are left alone: pushed and cached content share
 them, and only a push knows which is which.

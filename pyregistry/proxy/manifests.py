@@ -61,7 +61,6 @@ class MirroredManifests(MirroredPart):
 
     async def get(self, digest: Digest, *, tag: str | None = None) -> StoredManifest:
         key = f"manifest:{self.repository}@{digest}"
-        self.pulled(digest)
         while True:
             try:
                 found = await self._cache.manifests.get(digest)
@@ -70,9 +69,12 @@ class MirroredManifests(MirroredPart):
                     break
             else:
                 metrics.HITS.labels(self._upstream.label, "manifest").inc()
+                self.pulled(digest)
                 return found
         with self._flights.lead(key):
-            return await self.fetch(str(digest), expect=digest)
+            fetched = await self.fetch(str(digest), expect=digest)
+        self.pulled(digest)
+        return fetched
 
     async def fetch(self, reference: str, *, expect: Digest | None = None) -> StoredManifest:
         """Fetch a manifest by tag or digest from the upstream (verified) and cache it."""

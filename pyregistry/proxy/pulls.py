@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -54,10 +55,19 @@ class PullClock:
     def __init__(self, driver: StorageDriver, *, clock: Callable[[], float] = time.time) -> None:
         self.driver = driver
         self.clock = clock
-        self.writer = WRITER_MARK + secrets.token_hex(8)
+        self._writer = ""
+        self._pid = 0
         self._times: dict[str, dict[str, float]] = {}
         self._lifetimes: dict[str, float] = {}
         self._dirty: set[str] = set()
+
+    @property
+    def writer(self) -> str:
+        """This process's record name; a new one after a fork (one writer per record)."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._writer = WRITER_MARK + secrets.token_hex(8)
+        return self._writer
 
     def pulled(self, repository: str, digest: str, lifetime: float) -> None:
         """Note a pull (memory only); ``lifetime`` is how long a time is worth keeping."""

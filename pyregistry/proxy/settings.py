@@ -39,7 +39,7 @@ class UpstreamSettings:
     insecure: bool = False
     #: Seconds a cached tag is served before the upstream is asked again (0: every pull).
     tag_ttl: float = 0.0
-    #: Seconds unpulled cached content is kept (0: forever); for garbage collection.
+    #: Seconds unpulled cached content is kept (0: forever); see proxy.expiry.
     expire: float = DEFAULT_EXPIRE_SECONDS
     #: ``fnmatch`` patterns of upstream repository names that may be mirrored (empty: all).
     allow: tuple[str, ...] = field(default=())
