@@ -5,9 +5,11 @@ content fetches it from the upstream again. Real mirror and upstream over socket
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,10 +21,12 @@ from pyregistry.client import RegistryClient
 from pyregistry.client.content import build_image, random_layer
 from pyregistry.embedding.options import config_from_mapping
 from pyregistry.proxy import mirror_namespace
+from pyregistry.proxy.expiry import JOB_NAME
 from pyregistry.proxy.expiry_pending import PendingRemovals
 from pyregistry.proxy.pulls import RECORDS_ROOT
 from pyregistry.storage import Digest, paths
 from tests.proxy.conftest import MirrorFactory
+from tests.support.registry_process import RegistryProcess, free_port, write_config
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +129,67 @@ _ACCEPT = {
     "Accept": "application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.v2+json"
 }
+
+
+def test_pulls_through_another_instance_keep_content(tmp_path: Path) -> None:
+    """Two instances on one storage: the one holding the expiry lease sees the pulls made
+    through the other (its flushed pull records), and expires only what nobody pulled."""
+    kept = build_image(seed="expiry-shared-kept", layers=1)
+    gone = build_image(seed="expiry-shared-gone", layers=1)
+    root = tmp_path / "shared"
+    with pyregistry.serve() as upstream:
+        with RegistryClient(upstream.url) as up:
+            up.push("team/kept", kept, "v1")
+            up.push("team/gone", gone, "v1")
+        sections = {
+            "storage": {"filesystem": {"rootdirectory": str(root)}},
+            "mirrors": [{"prefix": "up", "url": upstream.url, "expire": "2s"}],
+        }
+        first, second = (_instance(tmp_path / name, sections) for name in ("a", "b"))
+        with first:
+            _wait_for_lease(root, first)  # the first instance runs expiry
+            with second:
+                with RegistryClient(first.url) as client:
+                    client.get_manifest("up/team/kept", "v1")
+                    client.get_manifest("up/team/gone", "v1")
+                deadline = time.monotonic() + 20
+                with RegistryClient(second.url) as client:
+                    while _revision(root, "up/team/gone", gone.digest):
+                        assert time.monotonic() < deadline, "unpulled content was not removed"
+                        client.get_manifest("up/team/kept", "v1")  # only through the second
+                        time.sleep(0.2)
+                assert _revision(root, "up/team/kept", kept.digest)
+                assert json.loads(_lease_record(root))["holder"].endswith(f":{first.pid}")
+
+
+class _Instance(RegistryProcess):
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+
+def _instance(directory: Path, sections: dict[str, Any]) -> _Instance:
+    directory.mkdir()
+    port = free_port()
+    return _Instance(["serve", str(write_config(directory, port, **sections))], port=port)
+
+
+def _lease_record(root: Path) -> str:
+    return (root / paths.lease_path(JOB_NAME).lstrip("/")).read_text()
+
+
+def _wait_for_lease(root: Path, instance: _Instance) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if json.loads(_lease_record(root))["holder"].endswith(f":{instance.pid}"):
+                return
+        except (OSError, ValueError):
+            pass
+        assert time.monotonic() < deadline, "the first instance never took the expiry lease"
+        time.sleep(0.1)
