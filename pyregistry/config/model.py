@@ -124,7 +124,8 @@ class Config:
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        written = self.mirrors or self.raw.get("mirrors")
+        raw = self.raw if isinstance(self.raw, Mapping) else {}
+        written = self.mirrors or raw.get("mirrors")
         if written and any(isinstance(entry, Mapping) for entry in written):
             # given as config.yml holds it (in code, or only in the document)
             checked = check(MIRRORS_SHAPE, copy.deepcopy(list(written)), "mirrors", self.source)
