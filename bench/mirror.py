@@ -52,17 +52,20 @@ def run(size: int, repeat: int, work: Path) -> dict[str, float]:
                 data = os.urandom(size)
                 with RegistryClient(up.url) as client:
                     digest = client.push_blob("team/big", data)
+                mirrored = f"{mirror.url}/v2/up/team/big/blobs/{digest}"
+                for row, url in (
+                    ("direct", f"{up.url}/v2/team/big/blobs/{digest}"),
+                    ("cold", mirrored),
+                    ("warm", mirrored),
+                ):
+                    best[row] = max(best[row], pull_mib_s(url))
+                # pushed only now: a blob the mirror's storage holds is linked, not fetched
                 with RegistryClient(mirror.url) as client:
                     client.push_blob("local/big", data)
                 del data
-                rows = {
-                    "direct": f"{up.url}/v2/team/big/blobs/{digest}",
-                    "cold": f"{mirror.url}/v2/up/team/big/blobs/{digest}",
-                    "warm": f"{mirror.url}/v2/up/team/big/blobs/{digest}",
-                    "local": f"{mirror.url}/v2/local/big/blobs/{digest}",
-                }
-                for row, url in rows.items():
-                    best[row] = max(best[row], pull_mib_s(url))
+                best["local"] = max(
+                    best["local"], pull_mib_s(f"{mirror.url}/v2/local/big/blobs/{digest}")
+                )
     return best
 
 

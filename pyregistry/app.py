@@ -19,7 +19,8 @@ While the app runs (its lifespan), the scheduler (``app.state.scheduler``,
 storage: ``storage.maintenance.uploadpurging`` removes abandoned upload sessions
 (``app.state.upload_purger``; None when off), ``storage.maintenance.gc`` collects
 garbage online (``app.state.collector``; None when off), ``storage.maintenance.retention``
-applies retention policies (``app.state.retention``), and every ``pyregistry.jobs`` entry point
+applies retention policies (``app.state.retention``), a mirror expires content nobody
+pulled (``pyregistry.proxy.expiry``), and every ``pyregistry.jobs`` entry point
 (``register(scheduler, config)``) may add its own. ``replication`` policies
 (``app.state.replication``, :mod:`pyregistry.replication`) add an event sink and jobs.
 
@@ -180,6 +181,8 @@ def create_app(
         retention.register(scheduler)
     if replication is not None:
         replication.register(scheduler)
+    if mirrors is not None:
+        mirrors.register_jobs(scheduler)  # pull times, expiry of unpulled content
     register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from pyregistry.config.declare import build
+from pyregistry.config.declare import build, convert
 from pyregistry.config.env import apply_env_overrides
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import (
@@ -30,6 +30,7 @@ from pyregistry.config.model import (
     ValidationConfig,
 )
 from pyregistry.config.schema import check
+from pyregistry.config.sections.mirrors import MIRRORS_SHAPE
 from pyregistry.config.sections.storage import storage_config
 from pyregistry.config.support import refuse_unsupported
 from pyregistry.config.validation import validation_policy
@@ -170,6 +171,7 @@ def _build(doc: dict[str, Any], source: str) -> Config:
         health=build(HealthConfig, _section(doc, "health")),
         management=build(ManagementConfig, _section(doc, "management")),
         replication=build(ReplicationSection, _section(doc, "replication")),
+        mirrors=convert(MIRRORS_SHAPE, doc.get("mirrors")),
         proxy=_section(doc, "proxy"),
         middleware=_section(doc, "middleware"),
         compatibility=_section(doc, "compatibility"),

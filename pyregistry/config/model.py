@@ -17,14 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyregistry.config.declare import Section, build, shape_of
+from pyregistry.config.declare import Section, build, convert, shape_of
 from pyregistry.config.schema import (
-    BOOL,
-    DURATION,
     LEVEL,
     STR,
-    STRLIST,
-    ListOf,
     Node,
     Struct,
     check,
@@ -36,6 +32,7 @@ from pyregistry.config.sections.health import HealthConfig
 from pyregistry.config.sections.http import DebugConfig, HTTPConfig, TLSConfig
 from pyregistry.config.sections.log import LogConfig
 from pyregistry.config.sections.management import ManagementConfig
+from pyregistry.config.sections.mirrors import MIRRORS_SHAPE, MirrorEntry
 from pyregistry.config.sections.notifications import EndpointSettings, NotificationsSection
 from pyregistry.config.sections.redis import RedisConfig
 from pyregistry.config.sections.replication import ReplicationSection
@@ -56,6 +53,7 @@ __all__ = [
     "IndexConfig",
     "LogConfig",
     "ManagementConfig",
+    "MirrorEntry",
     "NotificationsSection",
     "RedisConfig",
     "ReplicationSection",
@@ -85,26 +83,8 @@ _SHAPES: dict[str, Node] = {
     **{name: shape_of(cls) for name, cls in TYPED.items() if name != "auth"},
     "auth": AUTH_SHAPE,
     **ACCEPTED,
-    # pyregistry: upstreams mirrored under prefixes, read by pyregistry.proxy.settings
-    "mirrors": ListOf(
-        Struct(
-            {
-                "prefix": STR,
-                "url": STR,
-                "username": STR,
-                "password": STR,
-                "ca": STR,
-                "insecure": BOOL,
-                "ttl": DURATION,
-                "expire": DURATION,
-                "allow": STRLIST,
-                "localfirst": BOOL,
-                "library": BOOL,
-                "timeout": DURATION,
-            },
-            required=("prefix", "url"),
-        )
-    ),
+    # pyregistry: upstreams mirrored under prefixes (pyregistry.proxy)
+    "mirrors": MIRRORS_SHAPE,
 }
 #: Every key distribution knows (2.8 and 3.x spellings), plus pyregistry's own.
 SCHEMA = Struct(_SHAPES)
@@ -134,6 +114,8 @@ class Config:
     auth: AuthConfig = field(default_factory=AuthConfig)
     management: ManagementConfig = field(default_factory=ManagementConfig)
     replication: ReplicationSection = field(default_factory=ReplicationSection)
+    #: pyregistry's upstreams under prefixes (distribution's ``proxy`` is below)
+    mirrors: list[MirrorEntry] = field(default_factory=list)
     #: Checked mappings, parsed by the features that own them.
     proxy: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)
@@ -150,6 +132,12 @@ class Config:
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        raw = self.raw if isinstance(self.raw, Mapping) else {}
+        written = self.mirrors or raw.get("mirrors")
+        if written and any(isinstance(entry, Mapping) for entry in written):
+            # given as config.yml holds it (in code, or only in the document)
+            checked = check(MIRRORS_SHAPE, copy.deepcopy(list(written)), "mirrors", self.source)
+            self.mirrors = convert(MIRRORS_SHAPE, checked)
         for name in TYPED:
             value = getattr(self, name)
             if isinstance(value, Mapping) and not isinstance(value, Section):

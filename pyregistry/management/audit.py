@@ -2,7 +2,7 @@
 address and time, kept in the registry's storage so every instance on that storage
 writes to and reads the same log, and it lasts as long as the images do.
 
-Each entry is one small JSON object at ``/_pyregistry/audit/<day>/<hour>/<id>.json``
+Each entry is one small JSON object at ``/pyregistry/audit/<day>/<hour>/<id>.json``
 (UTC; outside ``docker/``, so distribution never sees it). The ``id`` starts with the
 time in nanoseconds, so names sort by time and two instances never write the same
 name; an entry is written whole by the driver's ``put_content`` or not at all. Paging
@@ -28,12 +28,13 @@ from typing import Any
 from pyregistry.events import MANIFEST_DELETE, MANIFEST_PUSH, TAG_DELETE, Caller
 from pyregistry.management.principal import Principal
 from pyregistry.management.views import AuditEntry, Page
+from pyregistry.storage.paths import PYREGISTRY_ROOT
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound, StorageDriverError
 
 log = logging.getLogger("pyregistry.management")
 
-ROOT = "/_pyregistry/audit"
+ROOT = f"{PYREGISTRY_ROOT}/audit"
 _ID = re.compile(r"[0-9]{20}-[0-9a-f]{8}")
 #: At most this many entries are read to fill one filtered page.
 MAX_SCAN = 5000

@@ -11,15 +11,18 @@ blob never reaches a client whole.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from pyregistry.proxy import metrics
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
+from pyregistry.proxy.fetch_leases import FetchLeases
 from pyregistry.proxy.flights import Flights
 from pyregistry.proxy.upstream import Upstream
 from pyregistry.storage import BlobDescriptor, BlobUnknown, Digest, RegistryError, Repository
 from pyregistry.storage.errors import Unsupported
+from pyregistry.tasks.lease import Lease, renewing
 
 log = logging.getLogger("pyregistry.proxy")
 
@@ -79,9 +82,11 @@ class MirroredBlobs(MirroredPart):
         upstream: Upstream,
         remote: str,
         flights: Flights,
+        fetches: FetchLeases | None = None,
     ) -> None:
         super().__init__(cache, local, upstream, remote)
         self._flights = flights
+        self._fetches = fetches if fetches is not None else FetchLeases(None)
 
     def _unknown(self, digest: Digest) -> BlobUnknown:
         return BlobUnknown(detail={"digest": str(digest)})
@@ -110,17 +115,29 @@ class MirroredBlobs(MirroredPart):
     async def open(
         self, digest: Digest, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        """Stream the blob; upstream errors before the first byte are raised here."""
+        """Stream the blob; upstream errors before the first byte are raised here. One
+        fetch per blob however many pull it at once, in this process (flights) or in
+        others sharing the storage (the fetch lease): the others are served once it is
+        committed."""
+        attempt = 0
         while True:
-            if await self._cached(digest) is not None or await self._linked_elsewhere(digest):
+            if await self._present(digest):
                 metrics.HITS.labels(self._upstream.label, "blob").inc()
                 return await self._cache.blobs.open(digest, offset, length)
-            if not await self._flights.wait(str(digest)):
-                break
-        if not self._upstream.settings.allows(self._remote):
-            raise self._unknown(digest)
+            if await self._flights.wait(str(digest)):
+                continue
+            if not self._upstream.settings.allows(self._remote):
+                raise self._unknown(digest)
+            lease = await self._fetches.take(digest)
+            if lease is not None:
+                if not await self._present(digest):
+                    break
+                await lease.release()  # committed by another process just now
+                continue
+            await self._fetches.pause(attempt)  # another process fetches it
+            attempt += 1
         metrics.MISSES.labels(self._upstream.label, "blob").inc()
-        fetch = self._fetch(digest, offset, length)
+        fetch = self._fetch(digest, offset, length, lease)
         try:
             first: bytes | None = await fetch.__anext__()
         except StopAsyncIteration:
@@ -130,6 +147,9 @@ class MirroredBlobs(MirroredPart):
             raise translate(exc, self._upstream.label, self._unknown(digest)) from None
         return _chain(first, fetch)
 
+    async def _present(self, digest: Digest) -> bool:
+        return await self._cached(digest) is not None or await self._linked_elsewhere(digest)
+
     async def _linked_elsewhere(self, digest: Digest) -> bool:
         """A blob another repository fetched is linked here instead of fetched again."""
         try:
@@ -138,39 +158,48 @@ class MirroredBlobs(MirroredPart):
             return False
 
     async def _fetch(
-        self, digest: Digest, offset: int, length: int | None
+        self, digest: Digest, offset: int, length: int | None, lease: Lease
     ) -> AsyncGenerator[bytes]:
-        """Yield ``[offset, offset+length)`` of the upstream's blob, storing all of it."""
+        """Yield ``[offset, offset+length)`` of the upstream's blob, storing all of it,
+        holding (and at the end releasing) the blob's fetch ``lease``."""
         end = None if length is None else offset + length
-        with self._flights.lead(str(digest)):
-            session = None
-            try:
-                session = await self._cache.uploads.create()
-            except RegistryError as exc:  # read-only storage: serve without caching
-                log.warning("not caching %s@%s: %s", self.repository, digest, exc.message)
-            committed = False
-            try:
-                pos, buffer, held = 0, bytearray(), b""
-                async for chunk in self._upstream.stream_blob(self._remote, str(digest)):
-                    if held:
-                        yield held
-                    held = _window(chunk, pos, offset, end)
-                    pos += len(chunk)
-                    if session is not None:
-                        buffer += chunk
-                        if len(buffer) >= FLUSH_BYTES:
-                            await session.append(_once(bytes(buffer)))
-                            buffer.clear()
-                # Verified (the client raises on a mismatch): commit, then let the last
-                # bytes go, so a client never holds the whole blob before it is cached.
-                if session is not None:
-                    await session.commit(digest, _once(bytes(buffer)) if buffer else None)
-                    committed = True
+        async with renewing(lease):
+            with self._flights.lead(str(digest)):
+                async with contextlib.aclosing(self._store(digest, offset, end)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+
+    async def _store(self, digest: Digest, offset: int, end: int | None) -> AsyncGenerator[bytes]:
+        """Stream from the upstream into an upload session of the cache, committed once
+        verified; cancelled however else it ends."""
+        session = None
+        try:
+            session = await self._cache.uploads.create()
+        except RegistryError as exc:  # read-only storage: serve without caching
+            log.warning("not caching %s@%s: %s", self.repository, digest, exc.message)
+        committed = False
+        try:
+            pos, buffer, held = 0, bytearray(), b""
+            async for chunk in self._upstream.stream_blob(self._remote, str(digest)):
                 if held:
                     yield held
-            finally:
-                if session is not None and not committed:
-                    await _cancel_quietly(session)
+                held = _window(chunk, pos, offset, end)
+                pos += len(chunk)
+                if session is not None:
+                    buffer += chunk
+                    if len(buffer) >= FLUSH_BYTES:
+                        await session.append(_once(bytes(buffer)))
+                        buffer.clear()
+            # Verified (the client raises on a mismatch): commit, then let the last
+            # bytes go, so a client never holds the whole blob before it is cached.
+            if session is not None:
+                await session.commit(digest, _once(bytes(buffer)) if buffer else None)
+                committed = True
+            if held:
+                yield held
+        finally:
+            if session is not None and not committed:
+                await _cancel_quietly(session)
 
     async def redirect_url(self, digest: Digest) -> str | None:
         if await self._cached(digest) is None:

@@ -3,7 +3,8 @@
 The first pull leads: it streams from the upstream while storing. Pulls arriving while it
 runs wait for it to end and are then served from storage; if the leader failed (the
 upstream cut the transfer, its client went away), the next one leads a new fetch.
-Instances sharing storage do not see each other's flights; at worst each fetches once.
+Workers and instances sharing storage meet on a blob's fetch lease instead
+(:mod:`pyregistry.proxy.fetch_leases`); flights spare that lease's cost within a process.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from pyregistry.proxy import metrics
 from pyregistry.proxy.blobs import MirroredPart
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
 from pyregistry.proxy.flights import Flights
+from pyregistry.proxy.pulls import PullClock
 from pyregistry.proxy.upstream import Upstream
 from pyregistry.storage import (
     Digest,
@@ -47,9 +48,16 @@ class MirroredManifests(MirroredPart):
         upstream: Upstream,
         remote: str,
         flights: Flights,
+        pulls: PullClock | None = None,
     ) -> None:
         super().__init__(cache, local, upstream, remote)
         self._flights = flights
+        self._pulls = pulls if upstream.settings.expires else None
+
+    def pulled(self, digest: Digest) -> None:
+        """Note a pull of ``digest`` (memory only), which keeps it from expiring."""
+        if self._pulls is not None:
+            self._pulls.pulled(self.repository, str(digest), self._upstream.settings.expire)
 
     async def get(self, digest: Digest, *, tag: str | None = None) -> StoredManifest:
         key = f"manifest:{self.repository}@{digest}"
@@ -61,9 +69,12 @@ class MirroredManifests(MirroredPart):
                     break
             else:
                 metrics.HITS.labels(self._upstream.label, "manifest").inc()
+                self.pulled(digest)
                 return found
         with self._flights.lead(key):
-            return await self.fetch(str(digest), expect=digest)
+            fetched = await self.fetch(str(digest), expect=digest)
+        self.pulled(digest)
+        return fetched
 
     async def fetch(self, reference: str, *, expect: Digest | None = None) -> StoredManifest:
         """Fetch a manifest by tag or digest from the upstream (verified) and cache it."""
@@ -129,6 +140,12 @@ class MirroredTags(MirroredPart):
         self._manifests = manifests
 
     async def get(self, tag: str) -> Digest:
+        """The tag's manifest (a HEAD by tag is a pull too: it keeps the manifest)."""
+        digest = await self._resolve(tag)
+        self._manifests.pulled(digest)
+        return digest
+
+    async def _resolve(self, tag: str) -> Digest:
         info = await self._cache.tags.describe(tag)
         settings = self._upstream.settings
         ttl = settings.tag_ttl

@@ -35,3 +35,8 @@ UPSTREAM_LATENCY = Histogram(
     ["upstream", "kind"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+EXPIRED = Counter(
+    "registry_proxy_expired_total",
+    "Cached manifests and blobs removed because nobody pulled them within expire",
+    ["kind"],
+)

@@ -17,12 +17,17 @@ from typing import Any
 
 from pyregistry.proxy.blobs import MIRROR_WRITE, MirroredBlobs
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, log
+from pyregistry.proxy.expiry import MirrorExpiry
+from pyregistry.proxy.fetch_leases import FetchLeases
 from pyregistry.proxy.flights import Flights
 from pyregistry.proxy.manifests import MirroredManifests, MirroredTags
+from pyregistry.proxy.pulls import PullClock
 from pyregistry.proxy.settings import UpstreamSettings, upstream_for
 from pyregistry.proxy.upstream import Upstream
 from pyregistry.storage import Digest, Registry, Repository
 from pyregistry.storage.errors import Unsupported
+from pyregistry.tasks.leases import LeaseFactory
+from pyregistry.tasks.scheduler import Scheduler
 
 
 class _RefusedUploads:
@@ -39,14 +44,20 @@ class MirroredRepository:
     """One repository under a mirrored prefix: reads fall through to the upstream."""
 
     def __init__(
-        self, cache: Repository, local: Repository | None, upstream: Upstream, flights: Flights
+        self,
+        cache: Repository,
+        local: Repository | None,
+        upstream: Upstream,
+        flights: Flights,
+        pulls: PullClock | None = None,
+        fetches: FetchLeases | None = None,
     ) -> None:
         self.name = cache.name
         self._cache = cache
         self._upstream = upstream
         self.remote = upstream.settings.remote_name(cache.name)
-        self.blobs = MirroredBlobs(cache, local, upstream, self.remote, flights)
-        self.manifests = MirroredManifests(cache, local, upstream, self.remote, flights)
+        self.blobs = MirroredBlobs(cache, local, upstream, self.remote, flights, fetches)
+        self.manifests = MirroredManifests(cache, local, upstream, self.remote, flights, pulls)
         self.tags = MirroredTags(cache, local, upstream, self.remote, self.manifests)
         self.uploads: Any = local.uploads if local is not None else _RefusedUploads()
 
@@ -73,10 +84,12 @@ class MirroredRepository:
 
 
 def cache_registry(core: Registry) -> Registry:
-    """A second view of the core's storage that stores sparse manifests (see above)."""
+    """A second view of the core's storage that stores sparse manifests (see above). It
+    may delete whatever ``storage.delete`` says: only expiry deletes through it (clients'
+    deletes go to the core's repository, or are refused)."""
     return Registry(
         core.driver,
-        delete_enabled=core.delete_enabled,
+        delete_enabled=True,
         redirect=core.redirect,
         readonly=core.readonly,
         blob_descriptor_cache=core.blob_descriptor_cache,
@@ -89,12 +102,20 @@ def cache_registry(core: Registry) -> Registry:
 class MirrorNamespace:
     """The core registry with some repository names mirrored from upstreams."""
 
-    def __init__(self, core: Registry, upstreams: Sequence[UpstreamSettings]) -> None:
+    def __init__(
+        self,
+        core: Registry,
+        upstreams: Sequence[UpstreamSettings],
+        leases: LeaseFactory | None = None,
+    ) -> None:
         self.core = core
         self._cache = cache_registry(core)
         self._settings = list(upstreams)
         self.upstreams = {u.prefix: Upstream(u) for u in self._settings}
         self._flights = Flights()
+        self._fetches = FetchLeases(leases)
+        self.pulls = PullClock(core.driver)
+        self.expiry = MirrorExpiry(core, self._cache, self._settings, self.pulls)
 
     def repository(self, name: str) -> Any:
         repository = self.core.repository(name)  # NAME_INVALID first
@@ -103,7 +124,12 @@ class MirrorNamespace:
             return repository
         local = repository if settings.local_first else None
         cache = self._cache.repository(repository.name)
-        return MirroredRepository(cache, local, self.upstreams[settings.prefix], self._flights)
+        upstream = self.upstreams[settings.prefix]
+        return MirroredRepository(cache, local, upstream, self._flights, self.pulls, self._fetches)
+
+    def register_jobs(self, scheduler: Scheduler) -> None:
+        """The mirror's background jobs: pull times flushed, unpulled content expired."""
+        self.expiry.register(scheduler)
 
     @property
     def readonly(self) -> bool:
@@ -135,8 +161,12 @@ class MirrorNamespace:
         return await self.core.purge_uploads(older_than_seconds, dry_run)
 
     async def close_upstreams(self) -> None:
+        """Write the last pull times, close the upstreams' connections."""
+        if self.expiry.shortest > 0 and not self.core.readonly:
+            await self.pulls.flush()
         for upstream in self.upstreams.values():
             await upstream.aclose()
+        await self._fetches.close()
 
     async def close(self) -> None:
         await self.close_upstreams()

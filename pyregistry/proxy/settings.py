@@ -1,13 +1,13 @@
 """Which upstreams this registry mirrors, read from the config: distribution's ``proxy``
-section (one upstream for every repository) and pyregistry's ``mirrors`` list (several
-upstreams, each under its own repository-name prefix, beside normal repositories).
+section (one upstream for every repository; a checked mapping) and pyregistry's typed
+``mirrors`` section (:mod:`pyregistry.config.sections.mirrors`: several upstreams, each
+under its own repository-name prefix, beside normal repositories).
 
 ``proxy.ttl`` keeps distribution's meaning (how long cached content is kept unpulled;
 168h by default); tags are re-checked upstream on every pull there, as distribution does.
 In ``mirrors``, ``ttl`` is how long a cached tag is trusted before it is re-checked (0: on
-every pull) and ``expire`` is the unpulled-content lifetime. Both lifetimes are read
-and kept on :class:`UpstreamSettings` for a collector of unpulled content; nothing acts
-on them yet.
+every pull) and ``expire`` is the unpulled-content lifetime, which
+:mod:`pyregistry.proxy.expiry` acts on.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from pyregistry.config.duration import parse_duration
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
+from pyregistry.config.sections.mirrors import MirrorEntry
 
 #: distribution's default ``proxy.ttl``: cached content unpulled this long may go.
 DEFAULT_EXPIRE_SECONDS = 168 * 3600.0
@@ -38,7 +39,7 @@ class UpstreamSettings:
     insecure: bool = False
     #: Seconds a cached tag is served before the upstream is asked again (0: every pull).
     tag_ttl: float = 0.0
-    #: Seconds unpulled cached content is kept (0: forever); for garbage collection.
+    #: Seconds unpulled cached content is kept (0: forever); see proxy.expiry.
     expire: float = DEFAULT_EXPIRE_SECONDS
     #: ``fnmatch`` patterns of upstream repository names that may be mirrored (empty: all).
     allow: tuple[str, ...] = field(default=())
@@ -53,6 +54,12 @@ class UpstreamSettings:
     def label(self) -> str:
         """The name metrics and logs use for this upstream."""
         return self.prefix or self.url
+
+    @property
+    def expires(self) -> bool:
+        """Whether unpulled cached content of this upstream is removed (never for a
+        local-first upstream, whose repositories also hold pushed content)."""
+        return self.expire > 0 and not self.local_first
 
     def covers(self, name: str) -> bool:
         """Whether the local repository ``name`` belongs to this upstream."""
@@ -99,38 +106,37 @@ def _from_proxy(section: Mapping[str, Any], source: str) -> UpstreamSettings | N
     )
 
 
-def _from_mirror(i: int, entry: Mapping[str, Any], source: str) -> UpstreamSettings:
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else max(value, 0.0)
+
+
+def _from_mirror(i: int, entry: MirrorEntry, source: str) -> UpstreamSettings:
     at = f"mirrors[{i}]"
-    prefix = str(entry.get("prefix") or "").strip("/")
-    url = _text(entry.get("url"))
+    prefix = entry.prefix.strip("/")
     if not prefix:
         raise ConfigError("required: the repository-name prefix", key=f"{at}.prefix", source=source)
-    if url is None:
+    if not entry.url:
         raise ConfigError("required: the upstream's URL", key=f"{at}.url", source=source)
     return UpstreamSettings(
         prefix=prefix,
-        url=url,
-        username=_text(entry.get("username")),
-        password=_text(entry.get("password")),
-        ca_file=_text(entry.get("ca")),
-        insecure=entry.get("insecure") is True,
-        tag_ttl=_seconds(entry.get("ttl"), 0.0, f"{at}.ttl", source),
-        expire=_seconds(entry.get("expire"), DEFAULT_EXPIRE_SECONDS, f"{at}.expire", source),
-        allow=tuple(str(p) for p in entry.get("allow") or ()),
-        local_first=entry.get("localfirst") is True,
-        library=entry.get("library") is True,
-        timeout=_seconds(entry.get("timeout"), 60.0, f"{at}.timeout", source) or 60.0,
+        url=entry.url,
+        username=entry.username or None,
+        password=entry.password or None,
+        ca_file=entry.ca or None,
+        insecure=entry.insecure,
+        tag_ttl=_or(entry.ttl, 0.0),
+        expire=_or(entry.expire, DEFAULT_EXPIRE_SECONDS),
+        allow=tuple(entry.allow),
+        local_first=entry.localfirst,
+        library=entry.library,
+        timeout=_or(entry.timeout, 60.0) or 60.0,
     )
 
 
 def upstreams_from_config(config: Config) -> list[UpstreamSettings]:
     """Every configured upstream, longest prefix first (so ``a/b`` wins over ``a``)."""
-    found: list[UpstreamSettings] = []
     single = _from_proxy(config.proxy, config.source)
-    raw = config.raw if isinstance(config.raw, dict) else {}
-    entries: Sequence[Any] = raw.get("mirrors") or ()
-    for i, entry in enumerate(entries):
-        found.append(_from_mirror(i, entry if isinstance(entry, Mapping) else {}, config.source))
+    found = [_from_mirror(i, entry, config.source) for i, entry in enumerate(config.mirrors)]
     prefixes = [u.prefix for u in found]
     for prefix in prefixes:
         if prefixes.count(prefix) > 1:

@@ -19,10 +19,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pyregistry.storage.paths import PYREGISTRY_ROOT
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
 
-ROOT = "/_pyregistry/replication"
+ROOT = f"{PYREGISTRY_ROOT}/replication"
 QUEUE_ROOT = f"{ROOT}/queue"
 
 #: Change kinds.

@@ -18,7 +18,8 @@ from pyregistry.storage.errors import DigestInvalid
 from pyregistry.storage.names import check_name, check_tag, check_upload_id
 
 ROOT = "/docker/registry/v2"
-#: pyregistry's own objects (leases), beside distribution's tree: distribution only ever
+#: pyregistry's own objects (leases, replication queues, the audit log, mirror pull times),
+#: beside distribution's tree: distribution only ever
 #: reads and walks under ``ROOT``, so its catalog and garbage-collect never see them.
 PYREGISTRY_ROOT = "/pyregistry"
 LEASES_ROOT = f"{PYREGISTRY_ROOT}/leases"

@@ -1,0 +1,163 @@
+"""Concurrent pulls of one uncached blob on several workers or instances sharing one
+storage fetch it from the upstream once (:mod:`pyregistry.proxy.flights` does so within
+a process, for free).
+
+The first pull takes the blob's fetch lease and streams from the upstream while storing;
+the others find it taken and wait, polling storage, until the blob is committed (they
+then serve it from storage) or the lease is free again (that fetch failed: one of them
+takes the lease and fetches). Which lease, as :mod:`pyregistry.tasks.leases` chooses:
+
+* ``redis`` configured: a Redis key that expires unless renewed (exact across hosts);
+* the filesystem driver: an ``flock`` on a file under ``/pyregistry/mirror-fetches``
+  (two system calls; the kernel drops it when its holder dies). The file is unlinked on
+  release, so none stays behind per blob; a new holder checks that the file it locked is
+  still the one at the path;
+* otherwise (S3, Swift without Redis): a lease object in storage with a short settle
+  time, removed after release. It adds that settle time to a cold fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+
+from pyregistry.storage import Digest, paths
+from pyregistry.tasks.lease import Lease
+from pyregistry.tasks.leases import UPLOAD_SETTLE_SECONDS, LeaseFactory
+from pyregistry.tasks.redis_lease import RedisLease
+from pyregistry.tasks.storage_lease import StorageLease
+from storage_drivers.errors import PathNotFound
+from storage_drivers.filesystem import FilesystemDriver
+
+log = logging.getLogger("pyregistry.proxy")
+
+FETCHES_ROOT = f"{paths.PYREGISTRY_ROOT}/mirror-fetches"
+#: How long a fetch lease outlives a holder that died (Redis and storage leases).
+FETCH_LEASE_SECONDS = 30.0
+#: Waiters poll storage from this interval, doubling up to the next.
+FIRST_POLL_SECONDS = 0.02
+MAX_POLL_SECONDS = 0.25
+#: Tries to lock a file that the previous holder unlinked meanwhile.
+RELOCK_ATTEMPTS = 5
+
+
+class FetchFlock(Lease):
+    """``flock`` on ``os_path``, unlinked by its holder on release."""
+
+    def __init__(self, name: str, os_path: str) -> None:
+        super().__init__(name)
+        self.os_path = os_path
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.os_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(self.os_path), exist_ok=True)
+            return os.open(self.os_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    async def acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        for _ in range(RELOCK_ATTEMPTS):
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            try:
+                current = os.stat(self.os_path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:
+                self._fd = fd
+                return True
+            os.close(fd)  # the holder before us unlinked it: lock the file there now
+        return False
+
+    async def renew(self) -> bool:
+        return self._fd is not None
+
+    async def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.os_path)  # while still locked: a waiter then relocks anew
+            os.close(fd)
+
+
+class RemovedStorageLease(StorageLease):
+    """A storage lease whose record goes on release (one per blob would pile up)."""
+
+    async def release(self) -> None:
+        held = self.held
+        await super().release()
+        if held:
+            with contextlib.suppress(PathNotFound):
+                await self.driver.delete(self.path)
+
+
+class Unshared(Lease):
+    """No lease backend: every process fetches for itself (flights still dedup within)."""
+
+    @property
+    def held(self) -> bool:
+        return True
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def renew(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+class FetchLeases:
+    """The fetch lease of each blob, from the registry's lease factory (None: unshared)."""
+
+    def __init__(self, leases: LeaseFactory | None) -> None:
+        self.leases = leases
+
+    def lease(self, digest: Digest) -> Lease:
+        leases = self.leases
+        if leases is None:
+            return Unshared(str(digest))
+        name = f"mirror-fetch-{digest.algorithm}-{digest.hex}"
+        path = f"{FETCHES_ROOT}/{digest.algorithm}-{digest.hex}"
+        driver = leases.driver
+        if leases.redis is not None:
+            return RedisLease(name, leases.redis, ttl=FETCH_LEASE_SECONDS, fenced=False)
+        if isinstance(driver, FilesystemDriver):
+            return FetchFlock(name, driver.root_directory + path.replace("/", os.sep))
+        return RemovedStorageLease(
+            name, driver, path, ttl=FETCH_LEASE_SECONDS, settle=UPLOAD_SETTLE_SECONDS
+        )
+
+    async def take(self, digest: Digest) -> Lease | None:
+        """The blob's fetch lease, held; None while another process holds it. A backend
+        that fails (Redis down) costs the sharing, not the pull."""
+        lease = self.lease(digest)
+        try:
+            return lease if await lease.acquire() else None
+        except Exception as exc:  # noqa: BLE001 - no lease: fetch unshared
+            log.warning("fetch lease of %s unavailable (%s): fetching unshared", digest, exc)
+            return Unshared(str(digest))
+
+    @staticmethod
+    async def pause(attempt: int) -> None:
+        """Wait before looking again (a little longer each time)."""
+        await asyncio.sleep(min(FIRST_POLL_SECONDS * 2**attempt, MAX_POLL_SECONDS))
+
+    async def close(self) -> None:
+        if self.leases is not None:
+            await self.leases.close()
