@@ -119,8 +119,14 @@ class ReplicationService:
         """One full sync of policy ``name`` (compare, copy what is missing, deletes)."""
         policy = self.policy(name)
         source, destination = self._ends(policy)
-        execution = Execution(policy.name, trigger)
-        await self.records.save(execution)
+        async with self.records.running(Execution(policy.name, trigger), self.settings.lease) as e:
+            await self._sync(policy, source, destination, e)
+        self.last[policy.name] = {"execution": e.id, "status": e.status}
+        return e
+
+    async def _sync(
+        self, policy: Policy, source: Endpoint, destination: Endpoint, execution: Execution
+    ) -> None:
         copier = Copier(
             source,
             destination,
@@ -142,8 +148,6 @@ class ReplicationService:
             tally.fail(exc)
         execution.finish(tally)
         await self.records.save(execution)
-        self.last[policy.name] = {"execution": execution.id, "status": execution.status}
-        return execution
 
     async def drain(self, name: str) -> None:
         await self.worker(self.policy(name)).drain()
