@@ -40,6 +40,9 @@ from storage_drivers.base import StorageDriver
 
 log = logging.getLogger("pyregistry.replication")
 
+#: The longest between two sweeps of a target's stale upload session records.
+SWEEP_EVERY = 600.0
+
 
 class ReplicationService:
     def __init__(
@@ -65,6 +68,7 @@ class ReplicationService:
         self._locations: dict[str, BlobLocations] = {}
         self._workers: dict[str, PushWorker] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
+        self._next_sweep: dict[str, float] = {}
         self.last: dict[str, dict[str, Any]] = {}
 
     def attach(self, namespace: Namespace) -> None:
@@ -150,7 +154,22 @@ class ReplicationService:
         await self.records.save(execution)
 
     async def drain(self, name: str) -> None:
-        await self.worker(self.policy(name)).drain()
+        policy = self.policy(name)
+        await self.sweep_sessions(policy)
+        await self.worker(policy).drain()
+
+    async def sweep_sessions(self, policy: Policy) -> int:
+        """Now and then, remove the target's upload session records that made no
+        progress for ``queue.stalesessions`` (left by a dead process, a stopped sync)."""
+        target, now = policy.target.name, time.monotonic()
+        if not policy.push or now < self._next_sweep.get(target, 0.0):
+            return 0
+        stale = self.settings.stale_sessions
+        self._next_sweep[target] = now + min(max(stale / 2, 0.1), SWEEP_EVERY)
+        removed = await UploadSessions(self.driver, target).sweep(stale)
+        if removed:
+            log.info(f"replication {policy.name}: removed {removed} stale upload session records")
+        return removed
 
     def _wake(self, name: str) -> None:
         event = self._wakeups.get(name)
@@ -188,6 +207,7 @@ class ReplicationService:
 
     def _sync_job(self, policy: Policy) -> Any:
         async def run(job: JobRun) -> None:
+            await self.sweep_sessions(policy)
             await self.run(policy.name, "interval")
 
         return run
