@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pyregistry.config.model import Config
 from pyregistry.debug import expvar
 from pyregistry.replication.service import ReplicationService
-from pyregistry.replication.view import StoredView
+from pyregistry.replication.view import VARS_NAME, StoredView
 from pyregistry.storage import Registry
 from storage_drivers.base import StorageDriver
 
@@ -27,7 +27,7 @@ def build_replication(config: Config, registry: Registry) -> ReplicationService 
     service = ReplicationService(
         config.replication, registry, registry.driver, source=config.source
     )
-    expvar.publish("registry.replication", service.snapshot)
+    expvar.publish(VARS_NAME, service.snapshot)
     publish_vars(config, lambda: registry.driver, service)
     return service
 
@@ -40,9 +40,7 @@ def publish_vars(
     """Show replication on ``/debug/vars`` as storage has it (any process: the supervisor
     of several workers calls this with a driver of its own)."""
     if config.replication.policies:
-        expvar.publish_async(
-            "registry.replication", StoredView(config.replication, driver, service)
-        )
+        expvar.publish_async(VARS_NAME, StoredView(config.replication, driver, service))
 
 
 __all__ = ["ReplicationService", "build_replication", "publish_vars"]

@@ -20,6 +20,7 @@ from typing import Any
 from pyregistry.client import AsyncRegistryClient
 from pyregistry.client.transport import sending_headers
 from pyregistry.config.sections.replication import ReplicationSection
+from pyregistry.debug import expvar
 from pyregistry.events import acting_as
 from pyregistry.replication.copier import BlobLocations, Copier
 from pyregistry.replication.endpoint import Endpoint
@@ -34,6 +35,7 @@ from pyregistry.replication.sessions import UploadSessions
 from pyregistry.replication.sink import ReplicationSink
 from pyregistry.replication.sync import SeenState, full_sync
 from pyregistry.replication.tally import Tally
+from pyregistry.replication.view import VARS_NAME
 from pyregistry.storage.interfaces import Namespace
 from pyregistry.tasks.scheduler import JobRun, Scheduler
 from storage_drivers.base import StorageDriver
@@ -246,6 +248,7 @@ class ReplicationService:
         return {"id": self.own_id, "loops_cut": self.sink.loops_cut, "policies": policies}
 
     async def aclose(self) -> None:
+        expvar.unpublish(VARS_NAME)  # what build_replication published for this process
         clients, self._clients = self._clients, {}
         for client in clients.values():
             await client.aclose()

@@ -19,6 +19,8 @@ from storage_drivers.base import StorageDriver
 if TYPE_CHECKING:
     from pyregistry.replication.service import ReplicationService
 
+#: Where replication shows on ``/debug/vars``.
+VARS_NAME = "registry.replication"
 #: Executions shown per policy.
 SHOWN = 5
 
