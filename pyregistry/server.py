@@ -320,7 +320,12 @@ def _serve_workers(
 def _start_debug_thread(config: Config, sock: socket.socket) -> tuple[_Server, threading.Thread]:
     """The supervisor's debug server, with its own health checks, in its own loop."""
     checks = HealthChecks()
-    register_checks(checks, config.health, config.storage.driver, driver_getter(None, config))
+    driver = driver_getter(None, config)
+    register_checks(checks, config.health, config.storage.driver, driver)
+    if config.replication.policies:  # imported only then: the supervisor stays small
+        from pyregistry.replication import publish_vars
+
+        publish_vars(config, driver)  # read from storage: the workers replicate
     register_redis_check(checks, config)
     app = ChecksLifespan(create_debug_app(checks, config.http.debug), checks)
     server = _Server(_UvicornConfig(app, **_uvicorn_options(config)))

@@ -25,7 +25,7 @@ def create_debug_app(checks: HealthChecks, debug: DebugConfig) -> Starlette:
         return JSONResponse(failing, status_code=503 if failing else 200)
 
     async def debug_vars(request: Request) -> Response:
-        return JSONResponse(expvar.snapshot())
+        return JSONResponse(await expvar.snapshot_async())
 
     async def prometheus(request: Request) -> Response:
         body, content_type = await asyncio.to_thread(metrics.render)

@@ -10,10 +10,14 @@ wrapper, is :meth:`~ReplicationService.attach`-ed to the wrapped namespace and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyregistry.config.model import Config
 from pyregistry.debug import expvar
 from pyregistry.replication.service import ReplicationService
+from pyregistry.replication.view import VARS_NAME, StoredView
 from pyregistry.storage import Registry
+from storage_drivers.base import StorageDriver
 
 
 def build_replication(config: Config, registry: Registry) -> ReplicationService | None:
@@ -23,8 +27,20 @@ def build_replication(config: Config, registry: Registry) -> ReplicationService 
     service = ReplicationService(
         config.replication, registry, registry.driver, source=config.source
     )
-    expvar.publish("registry.replication", service.snapshot)
+    expvar.publish(VARS_NAME, service.snapshot)
+    publish_vars(config, lambda: registry.driver, service)
     return service
 
 
-__all__ = ["ReplicationService", "build_replication"]
+def publish_vars(
+    config: Config,
+    driver: Callable[[], StorageDriver],
+    service: ReplicationService | None = None,
+) -> None:
+    """Show replication on ``/debug/vars`` as storage has it (any process: the supervisor
+    of several workers calls this with a driver of its own)."""
+    if config.replication.policies:
+        expvar.publish_async(VARS_NAME, StoredView(config.replication, driver, service))
+
+
+__all__ = ["ReplicationService", "build_replication", "publish_vars"]

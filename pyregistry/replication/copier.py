@@ -92,6 +92,9 @@ class Copier:
         self.locations = locations
         self.referrers = referrers
         self._done: set[tuple[str, str]] = set()
+        #: (destination repository, digest, size) of uploads that failed part-way: the
+        #: push worker forgets their resume points once their change is done with
+        self.unfinished: set[tuple[str, str, int]] = set()
 
     async def copy(
         self, source_repo: str, destination_repo: str, reference: str, tags: Sequence[str] = ()
@@ -146,13 +149,20 @@ class Copier:
             if present is not None:
                 self.locations.saw(digest, destination_repo)
                 self.tally.skip(present)
+                await self.destination.forget_upload(destination_repo, digest, present)
                 return
             actual = await self.source.blob_size(source_repo, digest)
             if actual is None:
                 raise LookupError(f"{source_repo}@{digest}: a blob is missing at the source")
             reader = self.source.blob_reader(source_repo, digest, actual)
             mount_from = self.locations.other(digest, destination_repo)
-            await self.destination.put_blob(destination_repo, digest, actual, reader, mount_from)
+            try:
+                await self.destination.put_blob(
+                    destination_repo, digest, actual, reader, mount_from
+                )
+            except BaseException:
+                self.unfinished.add((destination_repo, digest, actual))
+                raise
             self.locations.saw(digest, destination_repo)
             self.tally.copy(actual if mount_from is None else 0)
 

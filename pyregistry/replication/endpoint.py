@@ -36,6 +36,10 @@ class Endpoint(Protocol):
         self, repository: str, digest: str, size: int, read: ChunkReader, mount_from: str | None
     ) -> None: ...
 
+    async def forget_upload(self, repository: str, digest: str, size: int) -> None:
+        """Drop what is kept to resume an upload of ``digest`` (it is there, or given up)."""
+        ...
+
     async def put_manifest(
         self, repository: str, reference: str, content: bytes, media_type: str
     ) -> None: ...

@@ -81,6 +81,9 @@ class LocalEndpoint:
 
         return read
 
+    async def forget_upload(self, repository: str, digest: str, size: int) -> None:
+        """Local uploads finish or are cancelled within one call: nothing is kept."""
+
     async def put_blob(
         self, repository: str, digest: str, size: int, read: ChunkReader, mount_from: str | None
     ) -> None:

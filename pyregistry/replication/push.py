@@ -62,6 +62,8 @@ class PushWorker:
         self.locations = locations
         self.records = records
         self._attempts: dict[str, int] = {}
+        #: uploads a change left part-way, by queue path: forgotten when it is done with
+        self._unfinished: dict[str, set[tuple[str, str, int]]] = {}
         self._not_before = 0.0
         self._delay = 0.0
         self.last_error = ""
@@ -113,10 +115,12 @@ class PushWorker:
                     try:
                         await self.apply(copier, item)
                     except Exception as exc:  # noqa: BLE001 - retried with backoff, reported
+                        self._keep_unfinished(item, copier)
                         if not self._failed(item, exc, tally):
                             return False
                     await self.queue.remove(item.path)
                     self._attempts.pop(item.path, None)
+                    await self._forget_unfinished(item)
                     tally.waited(time.time() - item.change.at)
                 return True
 
@@ -124,6 +128,17 @@ class PushWorker:
         if all(results):
             self._delay = 0.0
         return all(results)
+
+    def _keep_unfinished(self, item: Queued, copier: Copier) -> None:
+        repository = self.policy.naming.destination(item.change.repository)
+        mine = {u for u in copier.unfinished if u[0] == repository}
+        copier.unfinished -= mine
+        self._unfinished.setdefault(item.path, set()).update(mine)
+
+    async def _forget_unfinished(self, item: Queued) -> None:
+        """The change is sent or given up: no upload of it will be resumed."""
+        for repository, digest, size in self._unfinished.pop(item.path, set()):
+            await self.destination.forget_upload(repository, digest, size)
 
     def _failed(self, item: Queued, exc: Exception, tally: Tally) -> bool:
         """Wait before the next try (False), or give the change up (True)."""

@@ -111,6 +111,10 @@ class RemoteEndpoint:
         if sessions is not None:
             await sessions.forget(repository, digest)
 
+    async def forget_upload(self, repository: str, digest: str, size: int) -> None:
+        if self.sessions is not None and 0 < self.chunk_size <= size:  # only chunked ones
+            await self.sessions.forget(repository, digest)
+
     async def put_manifest(
         self, repository: str, reference: str, content: bytes, media_type: str
     ) -> None:

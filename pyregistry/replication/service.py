@@ -20,6 +20,7 @@ from typing import Any
 from pyregistry.client import AsyncRegistryClient
 from pyregistry.client.transport import sending_headers
 from pyregistry.config.sections.replication import ReplicationSection
+from pyregistry.debug import expvar
 from pyregistry.events import acting_as
 from pyregistry.replication.copier import BlobLocations, Copier
 from pyregistry.replication.endpoint import Endpoint
@@ -34,11 +35,15 @@ from pyregistry.replication.sessions import UploadSessions
 from pyregistry.replication.sink import ReplicationSink
 from pyregistry.replication.sync import SeenState, full_sync
 from pyregistry.replication.tally import Tally
+from pyregistry.replication.view import VARS_NAME
 from pyregistry.storage.interfaces import Namespace
 from pyregistry.tasks.scheduler import JobRun, Scheduler
 from storage_drivers.base import StorageDriver
 
 log = logging.getLogger("pyregistry.replication")
+
+#: The longest between two sweeps of a target's stale upload session records.
+SWEEP_EVERY = 600.0
 
 
 class ReplicationService:
@@ -65,6 +70,7 @@ class ReplicationService:
         self._locations: dict[str, BlobLocations] = {}
         self._workers: dict[str, PushWorker] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
+        self._next_sweep: dict[str, float] = {}
         self.last: dict[str, dict[str, Any]] = {}
 
     def attach(self, namespace: Namespace) -> None:
@@ -119,8 +125,14 @@ class ReplicationService:
         """One full sync of policy ``name`` (compare, copy what is missing, deletes)."""
         policy = self.policy(name)
         source, destination = self._ends(policy)
-        execution = Execution(policy.name, trigger)
-        await self.records.save(execution)
+        async with self.records.running(Execution(policy.name, trigger), self.settings.lease) as e:
+            await self._sync(policy, source, destination, e)
+        self.last[policy.name] = {"execution": e.id, "status": e.status}
+        return e
+
+    async def _sync(
+        self, policy: Policy, source: Endpoint, destination: Endpoint, execution: Execution
+    ) -> None:
         copier = Copier(
             source,
             destination,
@@ -142,11 +154,24 @@ class ReplicationService:
             tally.fail(exc)
         execution.finish(tally)
         await self.records.save(execution)
-        self.last[policy.name] = {"execution": execution.id, "status": execution.status}
-        return execution
 
     async def drain(self, name: str) -> None:
-        await self.worker(self.policy(name)).drain()
+        policy = self.policy(name)
+        await self.sweep_sessions(policy)
+        await self.worker(policy).drain()
+
+    async def sweep_sessions(self, policy: Policy) -> int:
+        """Now and then, remove the target's upload session records that made no
+        progress for ``queue.stalesessions`` (left by a dead process, a stopped sync)."""
+        target, now = policy.target.name, time.monotonic()
+        if not policy.push or now < self._next_sweep.get(target, 0.0):
+            return 0
+        stale = self.settings.stale_sessions
+        self._next_sweep[target] = now + min(max(stale / 2, 0.1), SWEEP_EVERY)
+        removed = await UploadSessions(self.driver, target).sweep(stale)
+        if removed:
+            log.info(f"replication {policy.name}: removed {removed} stale upload session records")
+        return removed
 
     def _wake(self, name: str) -> None:
         event = self._wakeups.get(name)
@@ -184,6 +209,7 @@ class ReplicationService:
 
     def _sync_job(self, policy: Policy) -> Any:
         async def run(job: JobRun) -> None:
+            await self.sweep_sessions(policy)
             await self.run(policy.name, "interval")
 
         return run
@@ -222,6 +248,7 @@ class ReplicationService:
         return {"id": self.own_id, "loops_cut": self.sink.loops_cut, "policies": policies}
 
     async def aclose(self) -> None:
+        expvar.unpublish(VARS_NAME)  # what build_replication published for this process
         clients, self._clients = self._clients, {}
         for client in clients.values():
             await client.aclose()

@@ -103,5 +103,8 @@ class ReplicationSection(Section):
     poll: float = setting(DURATION, "queue.poll", default=0.5)
     #: how long a policy's job stays with an instance that died holding it
     lease: float = setting(DURATION, "queue.lease", default=10.0)
+    #: an upload session record (a chunked blob's resume point at a target) that made
+    #: no progress for this long is removed by the push job's sweep
+    stale_sessions: float = setting(DURATION, "queue.stalesessions", default=86400.0)
     #: how many execution records are kept per policy (in storage, shared by instances)
     history: int = setting(COUNT, "history.keep", default=20)
