@@ -99,7 +99,7 @@ def test_a_killed_run_reads_interrupted_and_the_next_run_goes_on(
     ]
     assert executions[0]["tally"]["copied"] >= 1
     # the killed run's heartbeat is cleaned up once it is written down as interrupted
-    replication = tmp_path / "data" / "_pyregistry" / "replication"
+    replication = tmp_path / "data" / "pyregistry" / "replication"
     assert (replication / "executions" / "to-t").is_file()
     # (a temporary file the killed process was writing may stay: the driver's litter)
     heartbeats = [p for p in (replication / "running").rglob("*") if p.is_file()]

@@ -22,7 +22,7 @@ CHUNK = 64 * 1024
 
 
 def session_records(site: Site) -> list[Path]:
-    uploads = site.root / "data" / "_pyregistry" / "replication" / "uploads"
+    uploads = site.root / "data" / "pyregistry" / "replication" / "uploads"
     return [path for path in uploads.rglob("*") if path.is_file()]
 
 
