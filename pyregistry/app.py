@@ -26,7 +26,9 @@ pulled (``pyregistry.proxy.expiry``), and every ``pyregistry.jobs`` entry point
 
 With ``management.enabled``, the management API (``pyregistry.management_api``) is
 mounted under its prefix, its audit log is one of the event sinks, and its service layer
-is ``app.state.management`` (None when off), for the web UI.
+is ``app.state.management`` (None when off), for the web UI; ``ui.enabled`` builds the
+service layer and audit log too (the UI is mounted on it by ``pyregistry.ui``), without
+the API's route.
 
 ``app.state.api`` (:class:`pyregistry.api.state.ApiState`) is mutable, so a feature set
 up after the app can still append a hook or wrap ``registry`` once more.
@@ -115,8 +117,9 @@ def _auth(config: Config) -> tuple[AuthSetup | None, list[Route], list[AccessHoo
 def _management(
     config: Config, registry: Registry, setup: AuthSetup | None
 ) -> ManagementFeature | None:
-    """The management API feature when ``management.enabled`` (imported only then)."""
-    if not config.management.enabled:
+    """The management API feature when ``management.enabled`` (imported only then); the
+    web UI (``ui.enabled``) needs its service layer and audit log even without the API."""
+    if not (config.management.enabled or config.ui.enabled):
         return None
     from pyregistry.management_api import ManagementFeature
 
@@ -156,7 +159,8 @@ def create_app(
     management_routes: list[BaseRoute] = []
     if management is not None:
         service, management_route = management.build(namespace)
-        management_routes.append(management_route)
+        if config.management.enabled:
+            management_routes.append(management_route)
     if replication is not None:
         replication.attach(namespace)  # pulled content is validated and announced
     state = ApiState(

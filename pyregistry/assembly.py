@@ -1,6 +1,7 @@
-"""The app ``pyregistry serve`` runs: the API (from an app factory) wrapped, outermost
-first, in the access log, metrics (when Prometheus is on), the request-rate limit, the
-response headers, the health gate, then the API; health checks start with its lifespan.
+"""The app ``pyregistry serve`` runs: the API (from an app factory, with the web UI mounted
+in it when enabled) wrapped, outermost first, in the access log, metrics (when Prometheus
+is on), the request-rate limit, the response headers, the health gate, then the API;
+health checks start with its lifespan.
 
 Split from :mod:`pyregistry.server` so the embedded registry builds the same app without
 the process and socket handling of a server.
@@ -22,6 +23,7 @@ from pyregistry.debug.health import register_configured_checks as register_check
 from pyregistry.debug.metrics import MetricsMiddleware
 from pyregistry.descriptor_cache import build_redis_health_check
 from pyregistry.logs import AccessLogMiddleware
+from pyregistry.ui import mount_ui
 from storage_drivers.base import StorageDriver
 from storage_drivers.factory import create_driver
 
@@ -89,6 +91,7 @@ def register_redis_check(checks: HealthChecks, config: Config) -> None:
 def assemble(config: Config, checks: HealthChecks, app_factory: str = APP_FACTORY) -> ASGIApp:
     """The API app with the access log, metrics, health gate and checks around it."""
     app = load_factory(app_factory)(config)
+    mount_ui(app, config)  # the web UI, when ``ui.enabled``
     register_checks(checks, config.health, config.storage.driver, driver_getter(app, config))
     register_redis_check(checks, config)
     # The configured headers go on the health gate's answers too (503, the ``/`` probe).

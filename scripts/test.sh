@@ -26,6 +26,8 @@ APT_PACKAGES=(
   docker.io
   docker-registry
   busybox-static umoci
+  # the web UI's tests drive the system browser (Playwright never downloads one here)
+  chromium
 )
 
 missing=()

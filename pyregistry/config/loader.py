@@ -27,6 +27,7 @@ from pyregistry.config.model import (
     NotificationsSection,
     RedisConfig,
     ReplicationSection,
+    UIConfig,
     ValidationConfig,
 )
 from pyregistry.config.schema import check
@@ -172,6 +173,7 @@ def _build(doc: dict[str, Any], source: str) -> Config:
         management=build(ManagementConfig, _section(doc, "management")),
         replication=build(ReplicationSection, _section(doc, "replication")),
         mirrors=convert(MIRRORS_SHAPE, doc.get("mirrors")),
+        ui=build(UIConfig, _section(doc, "ui")),
         proxy=_section(doc, "proxy"),
         middleware=_section(doc, "middleware"),
         compatibility=_section(doc, "compatibility"),

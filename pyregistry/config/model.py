@@ -39,6 +39,7 @@ from pyregistry.config.sections.replication import ReplicationSection
 from pyregistry.config.sections.small import CatalogConfig, IndexConfig
 from pyregistry.config.sections.storage import SHAPE as STORAGE_SHAPE
 from pyregistry.config.sections.storage import StorageConfig
+from pyregistry.config.sections.ui import UIConfig
 from pyregistry.config.sections.validation import ValidationConfig
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "ReplicationSection",
     "StorageConfig",
     "TLSConfig",
+    "UIConfig",
     "ValidationConfig",
 ]
 
@@ -75,6 +77,7 @@ TYPED: dict[str, type] = {
     "auth": AuthConfig,
     "management": ManagementConfig,
     "replication": ReplicationSection,
+    "ui": UIConfig,
 }
 _SHAPES: dict[str, Node] = {
     "version": STR,
@@ -116,6 +119,7 @@ class Config:
     replication: ReplicationSection = field(default_factory=ReplicationSection)
     #: pyregistry's upstreams under prefixes (distribution's ``proxy`` is below)
     mirrors: list[MirrorEntry] = field(default_factory=list)
+    ui: UIConfig = field(default_factory=UIConfig)
     #: Checked mappings, parsed by the features that own them.
     proxy: dict[str, Any] = field(default_factory=dict)
     middleware: dict[str, Any] = field(default_factory=dict)
