@@ -6,12 +6,13 @@ garbage-collect`` on identical copies, on the filesystem and on the S3 test serv
 store is built once through the storage layer (:mod:`bench.gcstore`) and copied for each
 collector; each collector runs as its own process on its copy, one after the other.
 
-Per target the table gives each collector's wall time and peak resident memory (the
-process's ``ru_maxrss``: state must stay proportional to the number of digests), the
-speed-up (distribution's time / pyregistry's), and whether both left exactly the same
-files behind. distribution is the binary given with ``--distribution`` (or
-``$PYREGISTRY_BENCH_DISTRIBUTION``), else Debian's 2.8. Figures mean little on a loaded
-machine; ``--manifests 20 --blobs 100`` proves the bench runs.
+Per target the table gives each collector's wall time and peak resident memory (VmHWM:
+state must stay proportional to the number of digests), the speed-up (distribution's
+time / pyregistry's), and whether both left the same blobs, manifests and tags behind
+(layer links aside: distribution 2.8 leaves dangling ones). distribution is the binary
+given with ``--distribution`` (or ``$PYREGISTRY_BENCH_DISTRIBUTION``), else Debian's
+2.8. Figures mean little on a loaded machine; ``--manifests 20 --blobs 110`` proves the
+bench runs.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from bench.gcstore import build_store, copy_tree, listing, upload_tree
+from bench.gcstore import build_store, content_files, copy_tree, listing, upload_tree
 from bench.rss import SAMPLE_SECONDS, status_kib
 from bench.s3server import S3Endpoint, run_s3, unique_root
 from bench.servers import (
@@ -123,7 +124,8 @@ def run_fs(work: Path, source: Path, binary: str, flags: list[str]) -> Row:
         work, binary, filesystem_storage(ours_root), filesystem_storage(theirs_root), flags
     )
     left_ours, left_theirs = listing(ours_root / "docker"), listing(theirs_root / "docker")
-    return Row("fs", ours, theirs, left_ours == left_theirs, len(left_ours))
+    same = content_files(left_ours) == content_files(left_theirs)
+    return Row("fs", ours, theirs, same, len(left_ours))
 
 
 async def _s3_listing(driver: StorageDriver) -> set[str]:
@@ -148,7 +150,8 @@ def run_s3_target(work: Path, source: Path, binary: str, flags: list[str], impl:
         left = [asyncio.run(_s3_listing(driver)) for driver in drivers]
         for driver in drivers:
             asyncio.run(driver.close())
-    return Row("s3", ours, theirs, left[0] == left[1], len(left[0]))
+    same = content_files(left[0]) == content_files(left[1])
+    return Row("s3", ours, theirs, same, len(left[0]))
 
 
 def _s3_params(endpoint: S3Endpoint, root: str) -> dict[str, Any]:

@@ -157,3 +157,10 @@ def listing(root: Path) -> set[str]:
         for directory, _, names in os.walk(root)
         for name in names
     }
+
+
+def content_files(files: set[str]) -> set[str]:
+    """``files`` without layer links: blob data, manifest revisions and tags, which every
+    collector must leave alike. (distribution 2.8 leaves links to collected blobs behind
+    in ``_layers``; 3.x and pyregistry remove them.)"""
+    return {path for path in files if "/_layers/" not in f"/{path}"}
