@@ -76,8 +76,8 @@ async def _still_there(url: str, outcome: Outcome) -> list[tuple[str, str]]:
 #: On the filesystem, pushing lasts until this many collection runs deleted something
 #: while the pushers were at work: proof that sweeps (not only marking) interleaved with
 #: uploads, mounts and manifest pushes. Nothing is deletable before the grace period (plus
-#: the guard's clock-skew allowance) has passed, so that takes some 15 s.
-DELETING_RUNS = 2
+#: the guard's clock-skew allowance) has passed, so that takes some 15-20 s.
+DELETING_RUNS = 1
 #: How long the filesystem variant may push to see them before the test fails.
 MOST_SECONDS = 90.0
 #: Set it (e.g. ``PYREGISTRY_GC_RACE_SECONDS=180``) to push for at least that long.
