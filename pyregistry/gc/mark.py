@@ -10,7 +10,8 @@ global, so a blob stays while any repository's kept manifest names it.
 Marking reads every revision before anything is swept, and stops on the first one it
 cannot read or parse (:class:`ManifestUnreadable`): nothing is ever deleted because the
 manifest that might keep it was unreadable. A revision whose manifest data is missing is
-skipped with a warning and left in place, as distribution leaves it.
+skipped with a warning and left in place, as distribution leaves it; a revision link gone
+between listing and reading was deleted meanwhile and names nothing any more.
 
 These functions take a driver, not a registry: the offline command and a later online
 collector (which adds a grace period at sweep time) share them.
@@ -30,6 +31,7 @@ from pyregistry.storage.digest import Digest
 from pyregistry.storage.enumerate import READ_BATCH
 from pyregistry.storage.removal import read_manifest
 from storage_drivers.base import StorageDriver
+from storage_drivers.errors import PathNotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,14 @@ class MarkResult:
     manifests_kept: int = 0
 
 
+async def _exists(driver: StorageDriver, path: str) -> bool:
+    try:
+        await driver.stat(path)
+    except PathNotFound:
+        return False
+    return True
+
+
 async def read_revisions(
     driver: StorageDriver, repository: str, report: Report
 ) -> dict[Digest, ManifestReferences]:
@@ -71,6 +81,8 @@ async def read_revisions(
         batch.clear()
 
     async for entry in stored.manifest_revisions(driver, repository):
+        if entry.target is None and not await _exists(driver, entry.path):
+            continue  # deleted since it was listed (a DELETE while collecting online)
         if entry.target != entry.digest:
             raise ManifestUnreadable(
                 repository, entry.digest, f"revision link {entry.path} does not name it"

@@ -16,12 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pyregistry.config.duration import parse_duration
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
+from pyregistry.config.sections.maintenance import (
+    DEFAULT_RETENTION_INTERVAL_SECONDS,
+    RetentionPolicyConfig,
+)
 
 KEY = "storage.maintenance.retention"
-DEFAULT_INTERVAL_SECONDS = 24 * 3600.0
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -53,7 +55,7 @@ class RetentionPolicy:
 @dataclass(frozen=True)
 class RetentionSettings:
     enabled: bool = False
-    interval_seconds: float = DEFAULT_INTERVAL_SECONDS
+    interval_seconds: float = DEFAULT_RETENTION_INTERVAL_SECONDS
     dry_run: bool = False
     policies: tuple[RetentionPolicy, ...] = ()
 
@@ -73,52 +75,34 @@ def _strings(value: Any, key: str, config: Config) -> list[str]:
     return value
 
 
-def _seconds(value: Any, key: str, config: Config) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise _fail(str(exc), key, config) from None
-
-
-def _policy(entry: Any, where: str, config: Config) -> RetentionPolicy:
-    if not isinstance(entry, dict) or "repositories" not in entry:
-        raise _fail("expected a mapping with 'repositories'", where, config)
-    keep_tags = entry.get("keeptags")
-    if keep_tags is not None and (not isinstance(keep_tags, int) or keep_tags < 0):
+def _policy(entry: RetentionPolicyConfig, where: str, config: Config) -> RetentionPolicy:
+    keep_tags = entry.keeptags
+    if keep_tags is not None and keep_tags < 0:
         raise _fail("expected a number of tags (0 or more)", f"{where}.keeptags", config)
     patterns = []
-    for text in _strings(entry.get("keeppatterns", []), f"{where}.keeppatterns", config):
+    for text in _strings(entry.keeppatterns or [], f"{where}.keeppatterns", config):
         try:
             patterns.append(re.compile(text))
         except re.error as exc:
             raise _fail(f"bad regular expression {text!r}: {exc}", where, config) from None
-    repositories = _strings(entry["repositories"], f"{where}.repositories", config)
+    repositories = _strings(entry.repositories, f"{where}.repositories", config)
     return RetentionPolicy(
         repositories=tuple(_glob(p) for p in repositories),
         keep_tags=keep_tags,
         keep_patterns=tuple(patterns),
-        keep_within_seconds=_seconds(entry.get("keepwithin"), f"{where}.keepwithin", config),
-        untagged_older_than_seconds=_seconds(
-            entry.get("untaggedolderthan"), f"{where}.untaggedolderthan", config
-        ),
+        keep_within_seconds=entry.keepwithin_seconds,
+        untagged_older_than_seconds=entry.untaggedolderthan_seconds,
     )
 
 
 def retention_settings(config: Config) -> RetentionSettings:
-    storage = config.raw.get("storage") if isinstance(config.raw, dict) else None
-    maintenance = storage.get("maintenance") if isinstance(storage, dict) else None
-    section = maintenance.get("retention") if isinstance(maintenance, dict) else None
-    if not isinstance(section, dict):
-        return RetentionSettings()
-    policies = section.get("policies") or []
-    if not isinstance(policies, list):
-        raise _fail("expected a list of policies", "policies", config)
-    interval = _seconds(section.get("interval"), "interval", config)
+    """The retention job's settings from the configuration's typed ``storage`` section."""
+    section = config.storage.retention
     return RetentionSettings(
-        enabled=section.get("enabled") is True,
-        interval_seconds=DEFAULT_INTERVAL_SECONDS if interval is None else interval,
-        dry_run=section.get("dryrun") is True,
-        policies=tuple(_policy(p, f"policies[{i}]", config) for i, p in enumerate(policies)),
+        enabled=section.enabled,
+        interval_seconds=section.interval_seconds,
+        dry_run=section.dryrun,
+        policies=tuple(
+            _policy(p, f"policies[{i}]", config) for i, p in enumerate(section.policies)
+        ),
     )

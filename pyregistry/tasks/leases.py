@@ -8,7 +8,9 @@
   session's directory (:mod:`flock_lease`): a small push does a few of these, and two
   system calls cost far less than a round trip (see ``docs/background-tasks.md`` for
   shared filesystems). On S3 or Swift without Redis they take a storage lease whose
-  settle time is short, since a client waits for it on every chunk.
+  settle time is short, since a client waits for it on every chunk;
+* upload sessions on the in-memory driver take a lease in a table in memory
+  (:mod:`local_lease`): its content is seen by this process only, so that is exact.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from pyregistry.config.model import Config
 from pyregistry.storage import paths
 from pyregistry.tasks.flock_lease import FlockLease
 from pyregistry.tasks.lease import Lease
+from pyregistry.tasks.local_lease import LocalLease, table_for
 from pyregistry.tasks.redis_lease import RedisLease
 from pyregistry.tasks.storage_lease import DEFAULT_SETTLE_SECONDS, StorageLease
 from storage_drivers.base import StorageDriver
 from storage_drivers.filesystem import FilesystemDriver
+from storage_drivers.inmemory import InMemoryDriver
 
 #: How long an upload session's lease outlives a writer that died holding it.
 UPLOAD_LEASE_SECONDS = 10.0
@@ -68,6 +72,8 @@ class LeaseFactory:
             return FlockLease(name, self.driver.root_directory + path.replace("/", os.sep))
         if self.redis is not None:
             return RedisLease(name, self.redis, ttl=self.upload_ttl, fenced=False)
+        if isinstance(self.driver, InMemoryDriver):
+            return LocalLease(name, table_for(self.driver))
         return StorageLease(name, self.driver, path, ttl=self.upload_ttl, settle=self.upload_settle)
 
     async def close(self) -> None:

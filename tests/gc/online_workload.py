@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyregistry.client import AsyncRegistryClient
@@ -59,12 +59,14 @@ async def _push_image(
     )
 
 
-async def pusher(base_url: str, number: int, base: Layer, until: float, outcome: Outcome) -> None:
+async def pusher(
+    base_url: str, number: int, base: Layer, keep_pushing: Callable[[], bool], outcome: Outcome
+) -> None:
     repository, scratch = f"stress/p{number}", f"stress/scratch{number}"
     rng = random.Random(number)
     async with AsyncRegistryClient(base_url, timeout=120.0) as client:
         step = 0
-        while time.monotonic() < until:
+        while keep_pushing():
             step += 1
             seed = f"p{number}-s{step}-{rng.random()}"
             try:
@@ -96,12 +98,12 @@ async def pusher(base_url: str, number: int, base: Layer, until: float, outcome:
                 outcome.failures.append(f"{repository} step {step}: {exc!r}")
 
 
-async def run_pushers(base_url: str, count: int, seconds: float) -> Outcome:
+async def run_pushers(base_url: str, count: int, keep_pushing: Callable[[], bool]) -> Outcome:
+    """``count`` pushers, each starting a new step while ``keep_pushing()`` says so."""
     outcome = Outcome()
     async with AsyncRegistryClient(base_url) as client:
         base = await push_base(client)
-    until = time.monotonic() + seconds
-    await asyncio.gather(*(pusher(base_url, n, base, until, outcome) for n in range(count)))
+    await asyncio.gather(*(pusher(base_url, n, base, keep_pushing, outcome) for n in range(count)))
     return outcome
 
 

@@ -113,6 +113,36 @@ async def test_an_unreadable_manifest_stops_the_run_before_any_removal(
     assert report.blobs_deleted == report.manifests_deleted == 0
 
 
+class DeletingDriver(InMemoryDriver):
+    """Deletes one path just before it is first read: a DELETE racing the collector."""
+
+    def __init__(self, doomed: str) -> None:
+        super().__init__()
+        self.doomed = doomed
+
+    async def get_content(self, path: str) -> bytes:
+        if path == self.doomed:
+            self.doomed = ""
+            await self.delete(path)
+        return await super().get_content(path)
+
+
+async def test_a_revision_deleted_while_marking_is_not_an_error() -> None:
+    """Online, a manifest DELETE between listing and reading a revision link must not
+    stop the run (it names nothing any more); a link that is there but unreadable does."""
+    driver = DeletingDriver("")
+    registry = Registry(driver)
+    scenario = await build_scenario(registry)
+    driver.doomed = paths.manifest_revision_link_path("scratch", scenario["untagged"])
+    report = await collect(driver, CollectOptions(delete_untagged=True))
+    assert report.ok, report.errors
+    assert scenario["untagged"] not in await _revisions(driver, "scratch")
+    await driver.put_content(paths.manifest_revision_link_path("app", scenario["v1"]), b"junk")
+    report = await collect(driver, CollectOptions(delete_untagged=True))
+    assert not report.ok and "does not name it" in report.errors[0]
+    await registry.close()
+
+
 async def test_a_revision_without_manifest_data_is_reported_and_left(
     driver: InMemoryDriver, scenario: Scenario
 ) -> None:

@@ -1,5 +1,6 @@
 """Lease makers for every backend, each on real components: a local file, storage
-through the filesystem and S3 drivers (SeaweedFS), and a real redis-server."""
+through the filesystem and S3 drivers (SeaweedFS), a real redis-server, and the
+in-memory driver's table in this process."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from redis.asyncio import Redis
 from pyregistry.storage import paths
 from pyregistry.tasks.flock_lease import FlockLease
 from pyregistry.tasks.lease import Lease
+from pyregistry.tasks.local_lease import LocalLease, table_for
 from pyregistry.tasks.redis_lease import RedisLease
 from pyregistry.tasks.storage_lease import StorageLease
 from storage_drivers.base import StorageDriver
 from storage_drivers.filesystem import FilesystemDriver
+from storage_drivers.inmemory import InMemoryDriver
 from storage_drivers.s3 import S3Driver
 from tests.support.redis import RedisServer
 from tests.support.s3 import S3Server
@@ -31,7 +34,7 @@ LEASE_DB = 12
 #: ``await make(name)`` -> a new holder's view of lease ``name`` on one backend.
 MakeLease = Callable[[str], Awaitable[Lease]]
 
-BACKENDS = ["flock", "filesystem", "s3", "redis"]
+BACKENDS = ["flock", "filesystem", "s3", "redis", "memory"]
 
 
 def _storage(driver: StorageDriver) -> MakeLease:
@@ -50,6 +53,13 @@ async def make_lease(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
             return FlockLease(name, str(tmp_path / f"{name}.lock"))
 
         yield make_flock
+    elif kind == "memory":
+        table = table_for(InMemoryDriver())
+
+        async def make_local(name: str) -> Lease:
+            return LocalLease(name, table)
+
+        yield make_local
     elif kind == "filesystem":
         driver = FilesystemDriver(tmp_path / "root")
         yield _storage(driver)

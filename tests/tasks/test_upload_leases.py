@@ -13,12 +13,13 @@ from pyregistry.storage import Registry, StorageError, paths
 from pyregistry.storage.session_lock import UploadSessionBusy
 from pyregistry.tasks.flock_lease import FlockLease
 from pyregistry.tasks.leases import LeaseFactory
+from pyregistry.tasks.local_lease import LocalLease
 from pyregistry.tasks.redis_lease import RedisLease
 from pyregistry.tasks.storage_lease import StorageLease
 from pyregistry.tasks.upload_leases import UploadLeases
 from storage_drivers.filesystem import FilesystemDriver
 from storage_drivers.inmemory import InMemoryDriver
-from tests.storage.helpers import sha256, stream
+from tests.storage.helpers import RecordingDriver, sha256, stream
 from tests.support.command import free_port
 from tests.support.redis import RedisServer
 
@@ -35,9 +36,27 @@ def test_the_filesystem_driver_takes_an_flock_even_with_redis(tmp_path: Path) ->
 
 def test_other_drivers_take_redis_when_configured_else_storage() -> None:
     upload_id = "0" * 8 + "-0000-4000-8000-" + "0" * 12
-    assert isinstance(LeaseFactory(InMemoryDriver()).upload("a", upload_id), StorageLease)
+    other = RecordingDriver(InMemoryDriver())  # a driver that is neither of the two below
+    assert isinstance(LeaseFactory(other).upload("a", upload_id), StorageLease)
     with_redis = LeaseFactory(InMemoryDriver(), redis_client=object())
     assert isinstance(with_redis.upload("a", upload_id), RedisLease)
+
+
+async def test_the_inmemory_driver_keeps_upload_leases_in_memory() -> None:
+    """Its content lives in this process only: a table there is exact, and costs no
+    storage lease's settle time on every chunk. Two factories on one driver (two
+    instances in one process) share the table; another driver has its own."""
+    upload_id = "0" * 8 + "-0000-4000-8000-" + "0" * 12
+    driver = InMemoryDriver()
+    first = LeaseFactory(driver).upload("a", upload_id)
+    assert isinstance(first, LocalLease)
+    assert await first.acquire()
+    assert not await LeaseFactory(driver).upload("a", upload_id).acquire()
+    elsewhere = LeaseFactory(InMemoryDriver()).upload("a", upload_id)
+    assert await elsewhere.acquire()
+    await first.release()
+    assert await LeaseFactory(driver).upload("a", upload_id).acquire()
+    assert [info async for info in driver.walk("/")] == [], "nothing is stored"
 
 
 async def _held_while_writing(

@@ -7,40 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyregistry.config.declare import build, setting, shape_of
+from pyregistry.config.declare import build, section, setting, shape_of
 from pyregistry.config.errors import ConfigError
-from pyregistry.config.schema import ANY, BOOL, DURATION, INT, STR, ListOf, OneOf, Struct
-
-#: pyregistry's own maintenance jobs (docs/garbage-collection.md): checked here, read by
-#: pyregistry.gc.settings and pyregistry.retention.policy.
-GC_SHAPE = Struct(
-    {
-        "enabled": BOOL,
-        "interval": DURATION,
-        "grace": DURATION,
-        "deleteuntagged": BOOL,
-        "dryrun": BOOL,
-    }
-)
-RETENTION_SHAPE = Struct(
-    {
-        "enabled": BOOL,
-        "interval": DURATION,
-        "dryrun": BOOL,
-        "policies": ListOf(
-            Struct(
-                {
-                    "repositories": ANY,
-                    "keeptags": INT,
-                    "keeppatterns": ANY,
-                    "keepwithin": DURATION,
-                    "untaggedolderthan": DURATION,
-                },
-                required=("repositories",),
-            )
-        ),
-    }
-)
+from pyregistry.config.schema import BOOL, DURATION, INT, STR, OneOf
+from pyregistry.config.sections.maintenance import GCConfig, RetentionConfig
 
 WEEK = 168 * 3600.0
 DAY = 24 * 3600.0
@@ -65,8 +35,10 @@ class StorageConfig:
         DURATION, "maintenance.uploadpurging.interval", default=DAY
     )
     uploadpurging_dryrun: bool = setting(BOOL, "maintenance.uploadpurging.dryrun", default=False)
-    gc: Any = setting(GC_SHAPE, "maintenance.gc")
-    retention: Any = setting(RETENTION_SHAPE, "maintenance.retention")
+    gc: GCConfig = setting(section(GCConfig), "maintenance.gc", factory=GCConfig)
+    retention: RetentionConfig = setting(
+        section(RetentionConfig), "maintenance.retention", factory=RetentionConfig
+    )
     #: ``tag.concurrencylimit`` (0: pick a default; accepted, not acted on)
     tag_concurrencylimit: int = setting(INT, "tag.concurrencylimit", default=0)
 
