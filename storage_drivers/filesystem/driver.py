@@ -44,7 +44,7 @@ from storage_drivers.filesystem.ops import (
 )
 from storage_drivers.filesystem.reader import FileChunks
 from storage_drivers.filesystem.root import DRIVER, Root
-from storage_drivers.filesystem.writer import FilesystemWriter, open_sidecar
+from storage_drivers.filesystem.writer import FilesystemWriter, open_sidecar, start_sidecar
 from storage_drivers.paths import check_path
 from storage_drivers.threads import ThreadRunner
 
@@ -171,6 +171,15 @@ class FilesystemDriver(StorageDriver):
     async def writer(self, path: str, append: bool = False) -> FileWriter:
         self._check(path)
         os_path, partial, fd, size = await self._runner.run(open_sidecar, self._root, path, append)
+        return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
+
+    async def start_writer(self, path: str, beside: Mapping[str, bytes]) -> FileWriter:
+        self._check(path)
+        for other in beside:
+            self._check(other)
+        os_path, partial, fd, size = await self._runner.run(
+            start_sidecar, self._root, path, dict(beside)
+        )
         return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
 
     async def stat(self, path: str) -> FileInfo:

@@ -12,7 +12,7 @@ import os
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
 from storage_drivers.errors import StorageDriverError, WriterClosed
-from storage_drivers.filesystem.ops import create_file, os_errors, write_all
+from storage_drivers.filesystem.ops import create_file, os_errors, put_atomic, write_all
 from storage_drivers.filesystem.root import DRIVER, Root
 from storage_drivers.threads import ThreadRunner
 
@@ -28,6 +28,13 @@ def open_sidecar(root: Root, path: str, append: bool) -> tuple[str, str, int, in
             return os_path, partial, fd, os.fstat(fd).st_size
         fd = create_file(path, partial, _OPEN_FLAGS | os.O_TRUNC)
         return os_path, partial, fd, 0
+
+
+def start_sidecar(root: Root, path: str, beside: dict[str, bytes]) -> tuple[str, str, int, int]:
+    """``put_atomic`` each small file of ``beside``, then a fresh sidecar for ``path``."""
+    for other, content in beside.items():
+        put_atomic(root, other, content)
+    return open_sidecar(root, path, append=False)
 
 
 def _commit(path: str, fd: int, pending: bytes | bytearray, partial: str, os_path: str) -> None:
