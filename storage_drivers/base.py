@@ -116,6 +116,16 @@ class StorageDriver(abc.ABC):
     async def writer(self, path: str, append: bool = False) -> FileWriter:
         """Return a writer for ``path``; see the module docstring for append."""
 
+    async def start_writer(self, path: str, beside: Mapping[str, bytes]) -> FileWriter:
+        """``put_content`` each of ``beside``, then return ``writer(path)``: a fresh writer
+        announced by small files (an upload session's marker). One call, so a driver
+        whose every call costs something fixed (a thread hop, a round trip) may do both
+        at once; the default simply makes the calls in order.
+        """
+        for other, content in beside.items():
+            await self.put_content(other, content)
+        return await self.writer(path)
+
     @abc.abstractmethod
     async def stat(self, path: str) -> FileInfo:
         """Return size, modification time and whether ``path`` is a directory."""

@@ -14,6 +14,7 @@ worker and instance: a second concurrent writer is refused, never acknowledged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import uuid
@@ -83,13 +84,16 @@ class UploadStore:
         self._ctx.check_writable()
         upload_id = str(uuid.uuid4())
         started_at = datetime.now(UTC).replace(microsecond=0)
-        driver = self._ctx.driver
+        started = {
+            paths.upload_started_at_path(self.repository, upload_id): format_started_at(
+                started_at
+            ).encode()
+        }
         async with self._ctx.change(self.repository, contents=False):  # it may appear now
-            await driver.put_content(
-                paths.upload_started_at_path(self.repository, upload_id),
-                format_started_at(started_at).encode(),
+            # One driver call for both (one thread hop on the filesystem).
+            writer = await self._ctx.driver.start_writer(
+                paths.upload_data_path(self.repository, upload_id), started
             )
-        writer = await driver.writer(paths.upload_data_path(self.repository, upload_id))
         await writer.close()
         progress = self._ctx.progress(self.repository, upload_id)
         progress.hasher, progress.offset = hashlib.new(DEFAULT_ALGORITHM), 0
@@ -179,29 +183,40 @@ class UploadSession:
         progress: UploadProgress,
         chunks: AsyncIterable[bytes],
         offset: int | None,
-        algorithm: str = DEFAULT_ALGORITHM,
     ) -> int:
         writer, start = await self._pending()
         if writer is None:
             raise self._unknown()  # the data is committed: no more chunks
         try:
-            self._check_offset(offset, start)
-            feeder = _start_hash(progress, start, algorithm)
-            try:
-                async for chunk in chunks:
-                    if chunk:
-                        if feeder is not None:
-                            await feeder.feed(chunk)
-                        await writer.write(chunk)
-                if feeder is not None:
-                    await feeder.finish()
-                    progress.offset += feeder.fed
-            except BaseException:
-                progress.hasher, progress.offset = None, 0  # commit re-reads instead
-                raise
-            return writer.size
+            return await self._fill(writer, start, progress, chunks, offset, DEFAULT_ALGORITHM)
         finally:
             await writer.close()
+
+    async def _fill(
+        self,
+        writer: FileWriter,
+        start: int,
+        progress: UploadProgress,
+        chunks: AsyncIterable[bytes],
+        offset: int | None,
+        algorithm: str,
+    ) -> int:
+        """Write a chunk to the open ``writer`` (which the caller closes or commits)."""
+        self._check_offset(offset, start)
+        feeder = _start_hash(progress, start, algorithm)
+        try:
+            async for chunk in chunks:
+                if chunk:
+                    if feeder is not None:
+                        await feeder.feed(chunk)
+                    await writer.write(chunk)
+            if feeder is not None:
+                await feeder.finish()
+                progress.offset += feeder.fed
+        except BaseException:
+            progress.hasher, progress.offset = None, 0  # commit re-reads instead
+            raise
+        return writer.size
 
     @guarded
     async def commit(
@@ -219,31 +234,48 @@ class UploadSession:
         blob_data = paths.blob_data_path(digest)
         async with self._ctx.upload_locks.exclusive(self.repository, self.id):
             progress = self._progress()
-            if chunks is not None:
-                await self._append(progress, chunks, offset, digest.algorithm)
-            elif offset is not None:
-                self._check_offset(offset, await self.size())
-            size = await self._commit_data()
+            size = await self._commit_data(progress, chunks, offset, digest.algorithm)
             computed = await self._digest_of(size, digest.algorithm, progress)
             if computed != digest:
-                await self._remove()
+                await self._remove_committed()
                 raise DigestInvalid(
                     f"upload has digest {computed}, not {digest}", detail={"digest": str(digest)}
                 )
             if not await self._ctx.exists(blob_data):
                 await self._ctx.driver.move(self._data, blob_data)
-            await self._remove()
+            await self._remove_committed()
         descriptor = BlobDescriptor(digest, size)
         if self._ctx.cache is not None:
             await self._ctx.cache.set(None, descriptor)
         await self._blobs.link(descriptor)
         return descriptor
 
-    async def _commit_data(self) -> int:
-        """Commit the writer so the data is readable at ``_uploads/<id>/data``; its size."""
+    async def _commit_data(
+        self,
+        progress: UploadProgress,
+        chunks: AsyncIterable[bytes] | None,
+        offset: int | None,
+        algorithm: str,
+    ) -> int:
+        """Write the last chunk, if any, and commit the writer so the data is readable at
+        ``_uploads/<id>/data``; its size. The writer stays open from the last chunk to
+        the commit: reopening it would cost two more driver calls per upload.
+        """
         writer, size = await self._pending()
-        if writer is not None:
-            await writer.commit()
+        if writer is None:
+            if chunks is not None:
+                raise self._unknown()  # the data is committed: no more chunks
+            self._check_offset(offset, size)
+            return size
+        try:
+            if chunks is not None:
+                size = await self._fill(writer, size, progress, chunks, offset, algorithm)
+            else:
+                self._check_offset(offset, size)
+        except BaseException:
+            await writer.close()
+            raise
+        await writer.commit()
         return size
 
     async def _digest_of(self, size: int, algorithm: str, progress: UploadProgress) -> Digest:
@@ -254,10 +286,12 @@ class UploadSession:
         chunks = await self._ctx.driver.reader(self._data)
         return Digest(algorithm, await hash_stream(algorithm, chunks))
 
-    async def _remove(self) -> None:
-        """Drop the whole session directory and any uncommitted writer data."""
+    async def _remove_committed(self) -> None:
+        """Drop the session directory once its writer is committed (no writer is left to
+        cancel, so one driver call does it)."""
         self._ctx.forget_upload(self.repository, self.id)
-        await remove_upload(self._ctx, self.repository, self.id)
+        with contextlib.suppress(PathNotFound):
+            await self._ctx.driver.delete(paths.upload_path(self.repository, self.id))
 
     @guarded
     async def cancel(self) -> None:

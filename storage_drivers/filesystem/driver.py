@@ -3,8 +3,8 @@
 Driver path ``/a/b`` is the file ``<rootdirectory>/a/b``, exactly as distribution stores
 it, so an existing ``/var/lib/registry`` is served as is. Blocking calls run on a thread
 pool of at most ``maxthreads`` threads (distribution's option and bounds), except small
-reads (``get_content`` of a small file, ``stat``, opening a file to stream it and reads
-of up to 64 KiB from it), which run on the event loop while they
+reads (``get_content`` of a small file, ``stat``, opening a file to stream it, reads of
+up to 64 KiB from it and the ``stat`` that resumes a writer), which run on the event loop while they
 stay fast (:mod:`storage_drivers.filesystem.inline`; ``inlinereads: false`` stops it). Every
 operation first checks the path grammar, then verifies that the OS path, symlinks
 resolved, stays inside the root (:mod:`storage_drivers.filesystem.root`). Directories
@@ -44,7 +44,13 @@ from storage_drivers.filesystem.ops import (
 )
 from storage_drivers.filesystem.reader import FileChunks
 from storage_drivers.filesystem.root import DRIVER, Root
-from storage_drivers.filesystem.writer import FilesystemWriter, open_sidecar
+from storage_drivers.filesystem.writer import (
+    LAZY,
+    FilesystemWriter,
+    find_sidecar,
+    open_sidecar,
+    start_sidecar,
+)
 from storage_drivers.paths import check_path
 from storage_drivers.threads import ThreadRunner
 
@@ -170,7 +176,25 @@ class FilesystemDriver(StorageDriver):
 
     async def writer(self, path: str, append: bool = False) -> FileWriter:
         self._check(path)
+        gate = self.inline
+        if append and gate.open():
+            # Resuming needs only the sidecar's size now; it is opened by the first write.
+            mark = gate.start()
+            try:
+                os_path, partial, size = find_sidecar(self._root, path)
+            finally:
+                gate.took(mark)
+            return FilesystemWriter(self._runner, path, os_path, partial, LAZY, size)
         os_path, partial, fd, size = await self._runner.run(open_sidecar, self._root, path, append)
+        return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
+
+    async def start_writer(self, path: str, beside: Mapping[str, bytes]) -> FileWriter:
+        self._check(path)
+        for other in beside:
+            self._check(other)
+        os_path, partial, fd, size = await self._runner.run(
+            start_sidecar, self._root, path, dict(beside)
+        )
         return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
 
     async def stat(self, path: str) -> FileInfo:

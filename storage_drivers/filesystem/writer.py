@@ -1,5 +1,10 @@
 """The filesystem driver's writer: data goes to a hidden sidecar, ``commit`` renames it.
 
+A resumed writer (``append=True``) learns its size from a ``stat`` of the sidecar, which
+the driver makes on the event loop while such calls are fast, and opens the sidecar only
+in the thread hop of its first flush, close or commit: a small chunk (a PATCH, the PUT
+that completes a small upload) then costs one hop in all, not two.
+
 All state lives on disk (the sidecar ``.<name>~partial`` next to the target), so an upload
 closed by one process can be resumed with ``append=True`` by another, and a crash leaves
 at most a sidecar behind, never a partially written file at the target path.
@@ -9,10 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat as stat_mod
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
-from storage_drivers.errors import StorageDriverError, WriterClosed
-from storage_drivers.filesystem.ops import create_file, os_errors, write_all
+from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
+from storage_drivers.filesystem.ops import create_file, os_errors, put_atomic, write_all
 from storage_drivers.filesystem.root import DRIVER, Root
 from storage_drivers.threads import ThreadRunner
 
@@ -30,6 +36,44 @@ def open_sidecar(root: Root, path: str, append: bool) -> tuple[str, str, int, in
         return os_path, partial, fd, 0
 
 
+#: The descriptor of a writer whose sidecar is not opened yet (see the docstring).
+LAZY = -1
+
+
+def find_sidecar(root: Root, path: str) -> tuple[str, str, int]:
+    """The sidecar to resume, not opened: (target, sidecar, size); PathNotFound if none."""
+    with os_errors(path):
+        os_path, partial = root.resolve_file(path)
+        st = os.stat(partial)
+        if not stat_mod.S_ISREG(st.st_mode):
+            raise PathNotFound(path, driver=DRIVER)
+        return os_path, partial, st.st_size
+
+
+def _opened(fd: int, partial: str) -> int:
+    """``fd``, or the sidecar opened now when the writer deferred it."""
+    return os.open(partial, _OPEN_FLAGS) if fd == LAZY else fd
+
+
+def _append(fd: int, partial: str, pending: bytes | bytearray) -> int:
+    """Write a flushed buffer (opening the sidecar first if need be); the open fd."""
+    opened = _opened(fd, partial)
+    try:
+        write_all(opened, pending)
+    except BaseException:
+        if opened != fd:
+            os.close(opened)
+        raise
+    return opened
+
+
+def start_sidecar(root: Root, path: str, beside: dict[str, bytes]) -> tuple[str, str, int, int]:
+    """``put_atomic`` each small file of ``beside``, then a fresh sidecar for ``path``."""
+    for other, content in beside.items():
+        put_atomic(root, other, content)
+    return open_sidecar(root, path, append=False)
+
+
 def _commit(path: str, fd: int, pending: bytes | bytearray, partial: str, os_path: str) -> None:
     """Write what is left, sync the data, rename: one thread hop for the whole commit.
 
@@ -37,6 +81,7 @@ def _commit(path: str, fd: int, pending: bytes | bytearray, partial: str, os_pat
     of the process alone is covered by the rename.
     """
     with os_errors(path):
+        fd = _opened(fd, partial)
         try:
             write_all(fd, pending)
             os.fsync(fd)
@@ -46,12 +91,14 @@ def _commit(path: str, fd: int, pending: bytes | bytearray, partial: str, os_pat
 
 
 def _cancel(fd: int, partial: str) -> None:
-    os.close(fd)
+    if fd != LAZY:
+        os.close(fd)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(partial)
 
 
-def _close(fd: int, pending: bytes | bytearray) -> None:
+def _close(fd: int, partial: str, pending: bytes | bytearray) -> None:
+    fd = _opened(fd, partial)
     try:
         write_all(fd, pending)
     finally:
@@ -105,7 +152,9 @@ class FilesystemWriter(FileWriter):
         self._flushed += len(pending)
         self._failed = True  # until the write is known to have completed
         with os_errors(self._path):
-            await self._runner.run(write_all, fd, pending)
+            fd = await self._runner.run(_append, fd, self._partial, pending)
+        if self._fd is not None:
+            self._fd = fd
         self._failed = False
         return len(data)
 
@@ -120,10 +169,11 @@ class FilesystemWriter(FileWriter):
         if fd is None:
             return
         if self._failed or not self._buffer:
-            os.close(fd)
+            if fd != LAZY:
+                os.close(fd)
             return
         with os_errors(self._path):
-            await self._runner.run(_close, fd, self._take_buffer())
+            await self._runner.run(_close, fd, self._partial, self._take_buffer())
 
     async def cancel(self) -> None:
         fd, self._fd = self._fd, None
@@ -142,6 +192,6 @@ class FilesystemWriter(FileWriter):
     def __del__(self) -> None:
         # A writer dropped without close must not leak its descriptor.
         fd, self._fd = getattr(self, "_fd", None), None
-        if fd is not None:
+        if fd is not None and fd != LAZY:
             with contextlib.suppress(OSError):
                 os.close(fd)

@@ -61,6 +61,20 @@ class WriterTests:
         await w.commit()
         assert await driver.get_content("/f") == b"new content, committed"
 
+    async def test_start_writer_puts_the_files_beside(self, driver: StorageDriver) -> None:
+        await leave_pending(driver, "/up/data", b"stale")
+        w = await driver.start_writer("/up/data", {"/up/startedat": b"now"})
+        assert await driver.get_content("/up/startedat") == b"now"
+        assert w.size == 0
+        await w.close()
+        with pytest.raises(PathNotFound):
+            await driver.stat("/up/data")
+        w = await driver.writer("/up/data", append=True)
+        assert w.size == 0
+        await w.write(b"fresh")
+        await w.commit()
+        assert await driver.get_content("/up/data") == b"fresh"
+
     async def test_append_without_writer_is_path_not_found(self, driver: StorageDriver) -> None:
         with pytest.raises(PathNotFound):
             await driver.writer("/nothing", append=True)

@@ -99,6 +99,7 @@ async def test_slow_inline_reads_send_small_reads_back_to_the_pool(
     await fs.put_content("/s/link", b"sha256:" + b"a" * 64)
     fs.inline.slow_seconds = -1.0  # every call counts as slow ...
     fs.inline.debt_limit_seconds = 0.0
+    fs.inline.slow_share_limit = 0.0
     fs.inline.sleeps = iter(range(1_000_000)).__next__  # ... and as having blocked
     on_loop = await _on_loop(fs, _reads(fs, "/s/link", 3))
     assert on_loop == [("open", "link")]  # the first one; the others went to the pool
@@ -134,7 +135,11 @@ class FakeClock:
 def test_gate_counts_only_slow_calls_that_blocked() -> None:
     clock, sleeps = FakeClock(), [0]
     gate = InlineGate(
-        slow_seconds=0.002, debt_limit_seconds=0.010, backoff_seconds=5.0, clock=clock
+        slow_seconds=0.002,
+        debt_limit_seconds=0.010,
+        backoff_seconds=5.0,
+        slow_share_limit=0.0,
+        clock=clock,
     )
     gate.sleeps = lambda: sleeps[0]
 
@@ -158,6 +163,29 @@ def test_gate_counts_only_slow_calls_that_blocked() -> None:
     assert not gate.open()
     clock.now += 0.2
     assert gate.open()  # after the back-off the loop tries again
+
+
+def test_gate_ignores_a_few_slow_calls_among_fast_ones() -> None:
+    # A busy process (the GIL held by the pool's threads) slows some calls; a slow
+    # filesystem slows all of them.
+    clock, sleeps = FakeClock(), [0]
+    gate = InlineGate(clock=clock)
+    gate.sleeps = lambda: sleeps[0]
+
+    def call(seconds: float) -> None:
+        mark = gate.start()
+        clock.now += seconds
+        sleeps[0] += 1
+        gate.took(mark)
+
+    for _ in range(50):
+        for _ in range(3):
+            call(0.0001)
+        call(0.008)
+    assert gate.open()
+    for _ in range(20):
+        call(0.008)
+    assert not gate.open()
 
 
 def test_gate_can_be_turned_off() -> None:
