@@ -37,8 +37,9 @@ def command_modules(command: str | None = None) -> list[ModuleType]:
         for info in pkgutil.iter_modules(pyregistry.commands.__path__)
         if not info.name.startswith("_")
     )
-    if command in names:
-        names = [command]
+    module_name = command.replace("-", "_") if command is not None else None
+    if module_name in names:
+        names = [module_name]  # `garbage-collect` lives in garbage_collect.py
     modules = []
     for name in names:
         module = importlib.import_module(f"pyregistry.commands.{name}")

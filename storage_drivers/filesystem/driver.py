@@ -29,18 +29,19 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
-from storage_drivers.errors import InvalidOffset, PathNotFound
+from storage_drivers.errors import InvalidOffset
 from storage_drivers.filesystem.inline import InlineGate, read_small
 from storage_drivers.filesystem.ops import (
     delete_path,
     list_dir,
     move_file,
+    next_batch,
     open_regular,
     os_errors,
     put_atomic,
     read_whole,
-    scan_dir,
     stat_path,
+    walk_tree,
 )
 from storage_drivers.filesystem.reader import FileChunks
 from storage_drivers.filesystem.root import DRIVER, Root
@@ -58,6 +59,8 @@ DEFAULT_ROOT_DIRECTORY = "/var/lib/registry"
 DEFAULT_MAX_THREADS = 100
 MIN_THREADS = 25
 PARAMETERS = frozenset({"rootdirectory", "maxthreads", "inlinereads"})
+#: Entries of a walk fetched per thread hop.
+WALK_BATCH = 512
 
 
 def parse_max_threads(value: object) -> int:
@@ -223,22 +226,17 @@ class FilesystemDriver(StorageDriver):
 
     async def walk(self, path: str) -> AsyncIterator[FileInfo]:
         self._check(path, allow_root=True)
-        async for info in self._walk(path, top=True):
+        async for info in self._walk(path):
             yield info
 
-    async def _walk(self, path: str, top: bool) -> AsyncIterator[FileInfo]:
-        """One directory listing per thread hop; subtrees removed mid-walk are skipped."""
-        try:
-            children = await self._runner.run(scan_dir, self._root, path)
-        except PathNotFound:
-            if top:
-                raise
-            return
-        for info in children:
-            yield info
-            if info.is_dir:
-                async for sub in self._walk(info.path, top=False):
-                    yield sub
+    async def _walk(self, path: str) -> AsyncIterator[FileInfo]:
+        """Up to :data:`WALK_BATCH` entries per thread hop (a hop per directory cost more
+        than listing it: a third of a garbage collection's CPU went to blob-store hops);
+        subtrees removed mid-walk are skipped."""
+        entries = walk_tree(self._root, path)
+        while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
+            for info in batch:
+                yield info
 
     async def close(self) -> None:
         self._runner.close()

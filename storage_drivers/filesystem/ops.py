@@ -13,6 +13,7 @@ listings skip every entry whose name is not a valid path component.
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import re
 import shutil
@@ -204,6 +205,29 @@ def scan_dir(root: Root, path: str) -> list[FileInfo]:
         return infos
 
 
+def walk_tree(root: Root, path: str) -> Iterator[FileInfo]:
+    """Every descendant of ``path``, depth-first in lexical order, as :func:`scan_dir`
+    lists each level; a subtree removed mid-walk is skipped, a missing ``path`` raises
+    PathNotFound (at the first ``next``)."""
+    levels = [iter(scan_dir(root, path))]
+    while levels:
+        info = next(levels[-1], None)
+        if info is None:
+            levels.pop()
+            continue
+        yield info
+        if info.is_dir:
+            try:
+                levels.append(iter(scan_dir(root, info.path)))
+            except PathNotFound:
+                continue
+
+
+def next_batch(entries: Iterator[FileInfo], size: int) -> list[FileInfo]:
+    """Up to ``size`` more entries of a walk (empty: the walk is over)."""
+    return list(itertools.islice(entries, size))
+
+
 def move_file(root: Root, source: str, dest: str) -> None:
     """Rename a file onto ``dest``, replacing a file or a whole tree already there."""
     with os_errors(source):
@@ -238,8 +262,35 @@ def _is_real_dir(os_path: str) -> bool:
         return False
 
 
+def _remove_flat(os_path: str) -> bool:
+    """Remove a directory that holds only files (a blob's or a link's: the common case)
+    with one listing, an unlink each and an rmdir; False, touching nothing, otherwise.
+
+    ``shutil.rmtree``'s descriptor-based walk costs about ten system calls for such a
+    directory, most of a garbage collection's system time. A symlink is unlinked, never
+    followed; anything unexpected is left to ``rmtree``.
+    """
+    try:
+        files: list[str] = []
+        with os.scandir(os_path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):  # the listing's type: no stat
+                    return False
+                files.append(entry.path)
+        for path in files:
+            os.unlink(path)
+        os.rmdir(os_path)
+    except FileNotFoundError:
+        return not os.path.lexists(os_path)
+    except OSError:
+        return False
+    return True
+
+
 def remove_tree(os_path: str) -> None:
     """``rmtree`` that tolerates entries vanishing or appearing during the removal."""
+    if _remove_flat(os_path):
+        return
     for attempt in range(5):
         try:
             shutil.rmtree(os_path)
