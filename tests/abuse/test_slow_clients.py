@@ -46,9 +46,9 @@ def _count_closed(socks: list[socket.socket], wait: float = 0.1) -> int:
         for key, _ in selector.select(timeout=wait):
             ready = key.fileobj
             assert isinstance(ready, socket.socket)
-            sock.setblocking(False)
+            ready.setblocking(False)
             try:
-                while data := sock.recv(65536):
+                while data := ready.recv(65536):
                     del data
                 closed += 1  # EOF
             except BlockingIOError:
