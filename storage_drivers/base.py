@@ -29,10 +29,12 @@ Contract every driver honours (checked by :mod:`storage_drivers.testsuite`, the 
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
+
+from storage_drivers.errors import PathNotFound
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 
@@ -141,6 +143,21 @@ class StorageDriver(abc.ABC):
     @abc.abstractmethod
     async def delete(self, path: str) -> None:
         """Delete a file or a whole directory tree."""
+
+    async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
+        """:meth:`delete` each of ``paths``; per path, whether it was there (PathNotFound
+        is False, any other error propagates). A driver that can delete many in one call
+        (one thread hop, one batch request) overrides this; a garbage collection deletes
+        tens of thousands of small directories."""
+        found = []
+        for path in paths:
+            try:
+                await self.delete(path)
+            except PathNotFound:
+                found.append(False)
+            else:
+                found.append(True)
+        return found
 
     async def redirect_url(self, path: str, method: str = "GET") -> str | None:
         """A URL the client may fetch ``path`` from directly, or None if unsupported."""

@@ -33,12 +33,20 @@ from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.enumerate import StoredBlob
 from pyregistry.storage.metadata import NO_CHANGE, IndexChange
-from pyregistry.storage.removal import remove_blob, remove_layer_link, remove_manifest_revision
+from pyregistry.storage.removal import (
+    remove_blob,
+    remove_blobs,
+    remove_layer_link,
+    remove_layer_links,
+    remove_manifest_revision,
+)
 from storage_drivers.base import StorageDriver
 
 T = TypeVar("T")
 #: Removals in flight at once (the filesystem driver's threads, object store requests).
 DEFAULT_CONCURRENCY = 8
+#: Objects removed per driver call when nothing must be re-checked first (offline).
+BATCH = 256
 
 Kind = Literal["manifest", "layer", "blob"]
 #: ``spare(kind, repository or None, digest)``: True keeps the object after all.
@@ -54,6 +62,10 @@ def _no_change(repository: str) -> AbstractAsyncContextManager[IndexChange]:
 async def _forget(caches: Sequence[BlobDescriptorCache], repo: str | None, digest: Digest) -> None:
     for cache in caches:
         await cache.delete(repo, digest)
+
+
+def _batches(items: Sequence[T]) -> list[list[T]]:
+    return [list(items[i : i + BATCH]) for i in range(0, len(items), BATCH)]
 
 
 class Sweeper:
@@ -161,8 +173,34 @@ class Sweeper:
             ]
             if doomed:
                 async with self.change(repository):  # the last link may take the repository
-                    await self._each(doomed, functools.partial(self._remove_layer_link, repository))
+                    if self._batched:
+                        await self._each(
+                            _batches(doomed),
+                            functools.partial(self._remove_layer_link_batch, repository),
+                        )
+                    else:
+                        remove = functools.partial(self._remove_layer_link, repository)
+                        await self._each(doomed, remove)
             self.progress.advance()
+
+    @property
+    def _batched(self) -> bool:
+        """Whether removals go in batches: only when no guard re-checks each one (the
+        offline collector; the online one asks ``spare`` object by object)."""
+        return self.spare is None and not self.dry_run
+
+    async def _remove_layer_link_batch(self, repository: str, digests: list[Digest]) -> None:
+        try:
+            found = await remove_layer_links(self.driver, repository, digests)
+        except Exception:  # noqa: BLE001 - retried one by one, which reports each failure
+            for digest in digests:
+                await self._remove_layer_link(repository, digest)
+            return
+        for digest, there in zip(digests, found, strict=True):
+            await _forget(self.caches, repository, digest)
+            self.report.layer_links_deleted += int(there)
+            if there:
+                self.removed.append(("layer", repository, digest))
 
     async def _remove_layer_link(self, repository: str, digest: Digest) -> None:
         if self.dry_run:
@@ -195,7 +233,28 @@ class Sweeper:
         self.progress.phase("sweep blobs", len(candidates))
         for blob in candidates:
             self._say(f"blob eligible for deletion: {blob.digest}")
-        await self._each(candidates, self._remove_blob)
+        if self._batched:
+            await self._each(_batches(candidates), self._remove_blob_batch)
+        else:
+            await self._each(candidates, self._remove_blob)
+
+    async def _remove_blob_batch(self, blobs: list[StoredBlob]) -> None:
+        try:
+            found = await remove_blobs(self.driver, [blob.digest for blob in blobs])
+        except Exception:  # noqa: BLE001 - retried one by one, which reports each failure
+            for blob in blobs:
+                await self._remove_blob(blob)
+            return
+        for blob, there in zip(blobs, found, strict=True):
+            self.progress.advance()
+            await _forget(self.caches, None, blob.digest)
+            if self.forget is not None:
+                self.forget(blob.digest)
+            if there:
+                self.report.blobs_deleted += 1
+                self.report.bytes_freed += blob.size
+            else:
+                self.report.warn(f"blob {blob.digest} was already missing; skipped")
 
     async def _remove_blob(self, blob: StoredBlob) -> None:
         self.progress.advance()

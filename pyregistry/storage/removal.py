@@ -9,7 +9,7 @@ or a client's delete got there first, which is not an error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pyregistry.storage import paths
 from pyregistry.storage.context import StorageContext
@@ -63,6 +63,19 @@ async def remove_manifest_revision(
 async def remove_layer_link(driver: StorageDriver, repository: str, digest: Digest) -> bool:
     """Remove ``repository``'s link to a blob; False when it was already gone."""
     return await _delete(driver, _directory_of(paths.layer_link_path(repository, digest)))
+
+
+async def remove_layer_links(
+    driver: StorageDriver, repository: str, digests: Sequence[Digest]
+) -> Sequence[bool]:
+    """:func:`remove_layer_link` for many, in one driver call (``delete_many``)."""
+    link_dirs = [_directory_of(paths.layer_link_path(repository, d)) for d in digests]
+    return await driver.delete_many(link_dirs)
+
+
+async def remove_blobs(driver: StorageDriver, digests: Sequence[Digest]) -> Sequence[bool]:
+    """:func:`remove_blob` for many, in one driver call (``delete_many``)."""
+    return await driver.delete_many([paths.blob_path(d) for d in digests])
 
 
 async def remove_blob(driver: StorageDriver, digest: Digest) -> bool:

@@ -133,6 +133,13 @@ class TreeTests:
         assert await driver.get_content("/b/a-/x") == b"x"
         assert await driver.list("/b") == ["/b/a-", "/b/z"]
 
+    async def test_delete_many_says_what_was_there(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        found = await driver.delete_many(["/b/a", "/missing", "/b/z", "/b/a"])
+        assert list(found) == [True, False, True, False]
+        assert await driver.list("/b") == ["/b/a-"]
+        assert await walk_paths(driver, "/b") == ["/b/a-", "/b/a-/x"]
+
     async def test_delete_missing_is_path_not_found(self, driver: StorageDriver) -> None:
         await make_tree(driver)
         for path in ["/missing", "/b/missing", "/a/below"]:
