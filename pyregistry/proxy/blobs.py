@@ -28,6 +28,9 @@ log = logging.getLogger("pyregistry.proxy")
 
 #: Bytes gathered before each append to the cache's upload session.
 FLUSH_BYTES = 4 * 1024 * 1024
+#: The upstream's chunks (tens of KiB) are gathered to this size before they go on to the
+#: client and the cache: a write per small chunk made a cold pull 5x slower than direct.
+SEND_BYTES = 1024 * 1024
 MIRROR_WRITE = "this repository mirrors an upstream registry: pushes and deletes are refused"
 
 
@@ -43,6 +46,18 @@ async def _chain(first: bytes | None, rest: AsyncGenerator[bytes]) -> AsyncItera
             yield chunk
     finally:
         await rest.aclose()
+
+
+async def _coalesced(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
+    """``chunks`` regrouped into pieces of at least ``size`` bytes (the last may be less)."""
+    pending = bytearray()
+    async for chunk in chunks:
+        pending += chunk
+        if len(pending) >= size:
+            yield bytes(pending)
+            pending.clear()
+    if pending:
+        yield bytes(pending)
 
 
 def _window(chunk: bytes, pos: int, offset: int, end: int | None) -> bytes:
@@ -178,9 +193,10 @@ class MirroredBlobs(MirroredPart):
         except RegistryError as exc:  # read-only storage: serve without caching
             log.warning("not caching %s@%s: %s", self.repository, digest, exc.message)
         committed = False
+        stream = self._upstream.stream_blob(self._remote, str(digest))
         try:
             pos, buffer, held = 0, bytearray(), b""
-            async for chunk in self._upstream.stream_blob(self._remote, str(digest)):
+            async for chunk in _coalesced(stream, SEND_BYTES):
                 if held:
                     yield held
                 held = _window(chunk, pos, offset, end)
@@ -198,6 +214,7 @@ class MirroredBlobs(MirroredPart):
             if held:
                 yield held
         finally:
+            await stream.aclose()  # the upstream connection, however this ended
             if session is not None and not committed:
                 await _cancel_quietly(session)
 

@@ -9,7 +9,7 @@ only the caller knows whether a cached copy can stand in.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any, TypeVar
 
 from pyregistry.client import AsyncRegistryClient, Descriptor, Manifest
@@ -65,7 +65,7 @@ class Upstream:
     async def head_blob(self, repository: str, digest: str) -> Descriptor | None:
         return await self._timed("blob", self.client.head_blob(repository, digest))
 
-    async def stream_blob(self, repository: str, digest: str) -> AsyncIterator[bytes]:
+    async def stream_blob(self, repository: str, digest: str) -> AsyncGenerator[bytes]:
         """The blob as it arrives; DigestMismatchError after the last chunk if it lies."""
         started = time.monotonic()
         first = True
