@@ -4,7 +4,7 @@ what the rules in ``sqlite_store`` and ``docs/index.md`` rely on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -12,8 +12,31 @@ if TYPE_CHECKING:
     from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 
 #: A write's effect: ("tag", tag, digest), ("untag", tag), ("manifest", digest, media
-#: type, size) or ("unmanifest", digest).
+#: type, size, blobs) or ("unmanifest", digest). ``blobs`` lists the blobs the manifest
+#: references as "digest size digest size ..." (see ``encode_blobs``).
 Op = tuple[str, ...]
+
+#: Bumped whenever rows an older pyregistry wrote would be wrong here: an index whose
+#: ``schema`` differs is not ready, so it is rebuilt (never trusted). 2: blob sizes.
+SCHEMA_VERSION = "2"
+
+
+#: A blob counts at most this many bytes: a manifest may declare any size, and a lie must
+#: not overflow a repository's 64-bit total (nor Lua's exact integers, up to 2**53).
+MAX_COUNTED_BLOB = 2**40
+
+
+def counted(size: int) -> int:
+    return min(max(size, 0), MAX_COUNTED_BLOB)
+
+
+def encode_blobs(blobs: Iterable[tuple[object, int]]) -> str:
+    return " ".join(f"{digest} {counted(size)}" for digest, size in blobs)
+
+
+def decode_blobs(text: str) -> list[tuple[str, int]]:
+    parts = text.split()
+    return [(parts[i], int(parts[i + 1])) for i in range(0, len(parts) - 1, 2)]
 
 
 class IndexUnavailable(Exception):
@@ -26,6 +49,16 @@ class TagRow:
     digest: str
     media_type: str | None
     pushed_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRow:
+    """A manifest of a repository and the blobs that make up its size: itself (its own
+    bytes) and what it references (``stored_blobs``), each (digest, size)."""
+
+    digest: str
+    media_type: str
+    blobs: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +89,9 @@ class Backend(Protocol):
         self, n: int | None, last: str | None
     ) -> tuple[list[str], list[str]] | None: ...
 
-    async def media_types(self, name: str) -> dict[str, str]: ...
+    async def manifest_rows(self, name: str) -> dict[str, ManifestRow]:
+        """The manifests it holds for ``name`` (a repair reads only the others)."""
+        ...
 
     async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
         """A page of repositories for people (``browse``); None: no complete build."""
@@ -79,7 +114,12 @@ class Backend(Protocol):
     async def repair_start(self, name: str, stale_before: float) -> int | None: ...
 
     async def repair_commit(
-        self, name: str, generation: int, exists: bool, rows: Sequence[TagRow]
+        self,
+        name: str,
+        generation: int,
+        exists: bool,
+        rows: Sequence[TagRow],
+        manifests: Sequence[ManifestRow],
     ) -> bool: ...
 
     async def claim_build(

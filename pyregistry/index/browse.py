@@ -1,6 +1,6 @@
-"""Read-only questions a browser asks of the index: repositories with their tag counts and
-last push, searched, sorted and paged, and one repository's tags with digest, media type
-and push time (newest first).
+"""Read-only questions a browser asks of the index: repositories with their tag counts,
+sizes and last push, searched, sorted and paged, and one repository's tags with digest,
+media type and push time (newest first).
 
 These answers are for people (the management API and the web UI), not for the
 ``/v2/`` listings, whose exactness rules (``docs/index.md``) are stricter: a repository
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: Orders a repository listing may take.
-SORT_KEYS = ("name", "tags", "pushed")
+SORT_KEYS = ("name", "tags", "size", "pushed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,9 @@ class RepositoryRow:
     tag_count: int
     #: When a tag of it was last pushed (Unix time; None: unknown, e.g. no tags).
     pushed_at: float | None
+    #: Bytes of the distinct blobs its manifests reference, themselves included
+    #: (``sqlite_sizes``); None: unknown (listed from storage, not the index).
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +38,11 @@ class RepositoryListing:
 
 @dataclass(frozen=True, slots=True)
 class RepositoryQuery:
-    """``contains``: a substring of the name; ``projects``: only these (None: all)."""
+    """``contains``: a substring of the name; ``projects``: only these (None: all);
+    ``name``: only this repository."""
 
     contains: str | None = None
+    name: str | None = None
     projects: Sequence[str] | None = None
     sort: str = "name"
     descending: bool = False
@@ -45,6 +50,8 @@ class RepositoryQuery:
     limit: int = 50
 
     def matches(self, name: str) -> bool:
+        if self.name is not None and name != self.name:
+            return False
         if self.contains and self.contains not in name:
             return False
         return self.projects is None or name.split("/", 1)[0] in self.projects
@@ -55,6 +62,8 @@ def order_rows(rows: list[RepositoryRow], query: RepositoryQuery) -> RepositoryL
     chosen = [row for row in rows if query.matches(row.name)]
     if query.sort == "tags":
         chosen.sort(key=lambda r: (r.tag_count, r.name.replace("/", "\x00")))
+    elif query.sort == "size":
+        chosen.sort(key=lambda r: (r.size or 0, r.name.replace("/", "\x00")))
     elif query.sort == "pushed":
         chosen.sort(key=lambda r: (r.pushed_at or 0.0, r.name.replace("/", "\x00")))
     else:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from pyregistry.index.backend import IndexUnavailable, Op
+from pyregistry.index.backend import IndexUnavailable, Op, encode_blobs
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import RegistryError
 
@@ -37,6 +38,8 @@ class RecordedChange:
         self.ops: list[Op] = []
         self._token: str | None = None
         self._present = False
+        #: A manifest was stored whose blobs were not told: its effect is left to a repair.
+        self._unknown = False
 
     def tagged(self, tag: str, digest: Digest) -> None:
         self.ops.append(("tag", tag, str(digest)))
@@ -44,8 +47,17 @@ class RecordedChange:
     def untagged(self, tag: str) -> None:
         self.ops.append(("untag", tag))
 
-    def manifest_stored(self, digest: Digest, media_type: str, size: int) -> None:
-        self.ops.append(("manifest", str(digest), media_type, str(size)))
+    def manifest_stored(
+        self,
+        digest: Digest,
+        media_type: str,
+        size: int,
+        blobs: Sequence[tuple[Digest, int]] | None = None,
+    ) -> None:
+        if blobs is None:
+            self._unknown = True  # its size is unknown here: the repository gets a repair
+            return
+        self.ops.append(("manifest", str(digest), media_type, str(size), encode_blobs(blobs)))
 
     def manifest_deleted(self, digest: Digest) -> None:
         self.ops.append(("unmanifest", str(digest)))
@@ -82,7 +94,7 @@ class RecordedChange:
         if self._token is None:
             return
         name, token, now = self.repository, self._token, time.time()
-        ops = self.ops if exc is None else None
+        ops = self.ops if exc is None and not self._unknown else None
         exists: bool | None = None
         if not self._present:
             try:

@@ -20,7 +20,15 @@ from redis.exceptions import RedisError
 
 from pyregistry.descriptor_cache.connection import RedisSettings, close_client, create_client
 from pyregistry.index import redis_browse
-from pyregistry.index.backend import IndexUnavailable, Op, TagRow, TagsAnswer
+from pyregistry.index.backend import (
+    IndexUnavailable,
+    ManifestRow,
+    Op,
+    TagRow,
+    TagsAnswer,
+    decode_blobs,
+    encode_blobs,
+)
 from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 from pyregistry.index.redis_scripts import PREAMBLE, SCRIPTS
 from pyregistry.storage.catalog import path_order
@@ -58,7 +66,7 @@ class RedisBackend:
 
     async def ready(self) -> bool:
         try:
-            return bool(await self._client.hget(f"{self._prefix}meta", "ready") == "1")
+            return await redis_browse.is_ready(self._client, self._prefix)
         except (RedisError, OSError) as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
@@ -89,12 +97,20 @@ class RedisBackend:
         later = [name for name in pending if after is None or path_order(name) > after]
         return names, later
 
-    async def media_types(self, name: str) -> dict[str, str]:
+    async def manifest_rows(self, name: str) -> dict[str, ManifestRow]:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hgetall(f"{self._prefix}mblobs:{name}")
+        pipe.hgetall(f"{self._prefix}manifests:{name}")
         try:
-            found = await self._client.hgetall(f"{self._prefix}manifests:{name}")
+            listed, types = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
-        return {str(digest): str(media) for digest, media in found.items()}
+        return {
+            str(digest): ManifestRow(
+                str(digest), str(types.get(digest, "")), tuple(decode_blobs(str(blobs)))
+            )
+            for digest, blobs in listed.items()
+        }
 
     async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
         try:
@@ -130,7 +146,12 @@ class RedisBackend:
         return None if generation is None else int(generation)
 
     async def repair_commit(
-        self, name: str, generation: int, exists: bool, rows: Sequence[TagRow]
+        self,
+        name: str,
+        generation: int,
+        exists: bool,
+        rows: Sequence[TagRow],
+        manifests: Sequence[ManifestRow],
     ) -> bool:
         encoded = json.dumps(
             [
@@ -138,10 +159,10 @@ class RedisBackend:
                 for r in rows
             ]
         )
+        listed = json.dumps([[m.digest, m.media_type, encode_blobs(m.blobs)] for m in manifests])
         key = path_order(name)
-        return bool(
-            await self._eval("repair_commit", name, key, generation, _flag(exists), encoded)
-        )
+        flag = _flag(exists)
+        return bool(await self._eval("repair_commit", name, key, generation, flag, encoded, listed))
 
     async def claim_build(self, token: str, now: float, stale_before: float, force: bool) -> bool:
         return bool(

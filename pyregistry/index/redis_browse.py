@@ -1,15 +1,21 @@
 """The browse questions (``browse``) on the Redis index: the names from ``P repos``, tag
-counts by one pipelined ``ZCARD`` each, filtered, sorted and paged here. Last push times
-(the newest of a repository's ``P tag:<name>`` entries) are read for the page only,
-unless the listing is sorted by them.
+counts by one pipelined ``ZCARD`` each, filtered, sorted and paged here. Sizes (a field
+of ``P repo:<name>``) and last push times (the newest of a repository's ``P tag:<name>``
+entries) are read for the page only, unless the listing is sorted by them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyregistry.index.backend import TagRow
+from pyregistry.index.backend import SCHEMA_VERSION, TagRow
 from pyregistry.index.browse import RepositoryListing, RepositoryQuery, RepositoryRow, order_rows
+
+
+async def is_ready(client: Any, prefix: str) -> bool:
+    """Built completely, by a pyregistry that keeps the keys this one reads."""
+    ready, schema = await client.hmget(f"{prefix}meta", ["ready", "schema"])
+    return bool(ready == "1" and schema == SCHEMA_VERSION)
 
 
 def _newest(info: dict[str, str]) -> float | None:
@@ -29,7 +35,7 @@ def _pushed(value: str) -> float | None:
 async def list_repositories(
     client: Any, prefix: str, query: RepositoryQuery
 ) -> RepositoryListing | None:
-    if await client.hget(f"{prefix}meta", "ready") != "1":
+    if not await is_ready(client, prefix):
         return None
     keys = await client.zrangebylex(f"{prefix}repos", "-", "+")
     names = [key.replace("\x00", "/") for key in keys]
@@ -39,15 +45,38 @@ async def list_repositories(
         pipe.zcard(f"{prefix}tags:{name}")
     counts = await pipe.execute() if names else []
     pushed: dict[str, float | None] = {}
+    sizes: dict[str, int] = {}
     if query.sort == "pushed":
         pushed = await _push_times(client, prefix, names)
-    rows = [RepositoryRow(n, int(c), pushed.get(n)) for n, c in zip(names, counts, strict=True)]
+    if query.sort == "size":
+        sizes = await _sizes(client, prefix, names)
+    rows = [
+        RepositoryRow(n, int(c), pushed.get(n), sizes.get(n))
+        for n, c in zip(names, counts, strict=True)
+    ]
     listing = order_rows(rows, query)
+    page = [row.name for row in listing.rows]
     if query.sort != "pushed":
-        pushed = await _push_times(client, prefix, [row.name for row in listing.rows])
-        page = [RepositoryRow(r.name, r.tag_count, pushed.get(r.name)) for r in listing.rows]
-        listing = RepositoryListing(page, listing.total)
-    return listing
+        pushed = await _push_times(client, prefix, page)
+    if query.sort != "size":
+        sizes = await _sizes(client, prefix, page)
+    return RepositoryListing(
+        [
+            RepositoryRow(r.name, r.tag_count, pushed.get(r.name), sizes[r.name])
+            for r in listing.rows
+        ],
+        listing.total,
+    )
+
+
+async def _sizes(client: Any, prefix: str, names: list[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.hget(f"{prefix}repo:{name}", "size")
+    found = await pipe.execute()
+    return {name: int(size or 0) for name, size in zip(names, found, strict=True)}
 
 
 async def _push_times(client: Any, prefix: str, names: list[str]) -> dict[str, float | None]:
@@ -61,7 +90,7 @@ async def _push_times(client: Any, prefix: str, names: list[str]) -> dict[str, f
 
 
 async def tag_rows(client: Any, prefix: str, name: str) -> list[TagRow] | None:
-    if await client.hget(f"{prefix}meta", "ready") != "1":
+    if not await is_ready(client, prefix):
         return None
     if await client.hget(f"{prefix}repo:{name}", "present") != "1":
         return None

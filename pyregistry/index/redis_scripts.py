@@ -11,14 +11,28 @@ all under a prefix ``P`` (``pyregistry:index:``):
 * ``P repo:<name>`` hash: ``present``, ``dirty``, ``generation``, ``key``;
 * ``P tags:<name>`` sorted set of tag names; ``P tag:<name>`` hash tag -> ``digest\\tmedia
   type\\tpushed at``; ``P manifests:<name>`` hash digest -> media type;
+* sizes (``sqlite_sizes`` explains them): ``P repo:<name>`` field ``size``; ``P
+  mblobs:<name>`` hash manifest -> its blobs as ``digest size digest size ...`` (itself
+  first); ``P brefs:<name>`` hash blob -> how many of the manifests reference it, ``P
+  bsize:<name>`` hash blob -> its size;
 * ``P intents:<name>`` hash token -> start time of the writes in flight.
+
+``meta`` ``schema`` is set by a build: an index an older pyregistry built is not ready.
 """
 
 from __future__ import annotations
 
-PREAMBLE = r"""
+from pyregistry.index.backend import SCHEMA_VERSION
+
+PREAMBLE = (
+    f"local SCHEMA = '{SCHEMA_VERSION}'\n"
+    + r"""
 local P = ARGV[1]
 local function tick() return redis.call('HINCRBY', P .. 'meta', 'clock', 1) end
+local function is_ready()
+  local meta = redis.call('HMGET', P .. 'meta', 'ready', 'schema')
+  return meta[1] == '1' and meta[2] == SCHEMA
+end
 local function rkey(name) return P .. 'repo:' .. name end
 local function ensure(name, key, gen)
   if redis.call('EXISTS', rkey(name)) == 0 then
@@ -33,19 +47,63 @@ local function set_present(name, key)
   redis.call('ZADD', P .. 'repos', 0, key)
   redis.call('SREM', P .. 'pending', name)
 end
+local function forget(name)
+  redis.call('DEL', P .. 'tags:' .. name, P .. 'tag:' .. name, P .. 'manifests:' .. name,
+    P .. 'mblobs:' .. name, P .. 'brefs:' .. name, P .. 'bsize:' .. name)
+end
 local function drop(name, key)
-  redis.call('DEL', rkey(name), P .. 'tags:' .. name, P .. 'tag:' .. name,
-    P .. 'manifests:' .. name)
+  forget(name)
+  redis.call('DEL', rkey(name))
   redis.call('ZREM', P .. 'repos', key)
   redis.call('SREM', P .. 'pending', name)
   redis.call('SREM', P .. 'all', name)
 end
+local function add_size(name, bytes)
+  if bytes ~= 0 then
+    redis.call('HINCRBY', rkey(name), 'size', string.format('%.0f', bytes))
+  end
+end
+-- Count a manifest's blobs ('digest size ...') in; bytes the repository grew by.
+local function add_manifest(name, manifest, blobs)
+  local listed = P .. 'mblobs:' .. name
+  if redis.call('HEXISTS', listed, manifest) == 1 then return 0 end
+  local seen, kept, grown = {}, {}, 0
+  for blob, size in string.gmatch(blobs, '(%S+) (%d+)') do
+    if not seen[blob] then
+      seen[blob] = true
+      kept[#kept + 1] = blob .. ' ' .. size
+      if redis.call('HINCRBY', P .. 'brefs:' .. name, blob, 1) == 1 then
+        redis.call('HSET', P .. 'bsize:' .. name, blob, size)
+        grown = grown + tonumber(size)
+      end
+    end
+  end
+  redis.call('HSET', listed, manifest, table.concat(kept, ' '))
+  return grown
+end
+-- Count a manifest's blobs out; bytes the repository shrank by (negative).
+local function remove_manifest(name, manifest)
+  local listed = P .. 'mblobs:' .. name
+  local blobs = redis.call('HGET', listed, manifest)
+  if not blobs then return 0 end
+  redis.call('HDEL', listed, manifest)
+  local shrunk = 0
+  for blob in string.gmatch(blobs, '(%S+) %d+') do
+    if redis.call('HINCRBY', P .. 'brefs:' .. name, blob, -1) <= 0 then
+      shrunk = shrunk + tonumber(redis.call('HGET', P .. 'bsize:' .. name, blob) or '0')
+      redis.call('HDEL', P .. 'brefs:' .. name, blob)
+      redis.call('HDEL', P .. 'bsize:' .. name, blob)
+    end
+  end
+  return -shrunk
+end
 """
+)
 
 # ARGV: P, name, n (-1: all), lex minimum, stale_before
 READ_TAGS = r"""
 local name = ARGV[2]
-if redis.call('HGET', P .. 'meta', 'ready') ~= '1' then return {'unready', '0', {}} end
+if not is_ready() then return {'unready', '0', {}} end
 local starts = redis.call('HVALS', P .. 'intents:' .. name)
 if #starts > 0 then
   local newest = 0
@@ -73,7 +131,7 @@ return {'ok', tostring(total), tags}
 
 # ARGV: P, lex minimum, n (-1: all)
 READ_CATALOG = r"""
-if redis.call('HGET', P .. 'meta', 'ready') ~= '1' then return false end
+if not is_ready() then return false end
 local keys
 if tonumber(ARGV[3]) < 0 then
   keys = redis.call('ZRANGEBYLEX', P .. 'repos', ARGV[2], '+')
@@ -107,6 +165,7 @@ local clean = ARGV[5] ~= '' and mine == 1 and redis.call('HLEN', ikey) == 0 and 
 if clean then
   local tags, info, manifests = P .. 'tags:' .. name, P .. 'tag:' .. name,
     P .. 'manifests:' .. name
+  local grown = 0
   for _, op in ipairs(cjson.decode(ARGV[5])) do
     if op[1] == 'tag' then
       local media = redis.call('HGET', manifests, op[3]) or ''
@@ -117,8 +176,10 @@ if clean then
       redis.call('HDEL', info, op[2])
     elseif op[1] == 'manifest' then
       redis.call('HSET', manifests, op[2], op[3])
+      grown = grown + add_manifest(name, op[2], op[2] .. ' ' .. op[4] .. ' ' .. op[5])
     elseif op[1] == 'unmanifest' then
       redis.call('HDEL', manifests, op[2])
+      grown = grown + remove_manifest(name, op[2])
       local all = redis.call('HGETALL', info)
       for i = 1, #all, 2 do
         if string.sub(all[i + 1], 1, #op[2] + 1) == op[2] .. '\t' then
@@ -128,6 +189,7 @@ if clean then
       end
     end
   end
+  add_size(name, grown)
 end
 local present = row[1] == '1' or ARGV[6] == '1'
 if clean and not present and ARGV[6] == '0' then
@@ -176,16 +238,23 @@ if redis.call('HLEN', ikey) > 0 then return false end
 return redis.call('HGET', rkey(name), 'generation')
 """
 
-# ARGV: P, name, key, generation, exists ('1'/'0'), rows as JSON [[tag, digest, media, at]]
+# ARGV: P, name, key, generation, exists ('1'/'0'), rows as JSON [[tag, digest, media, at]],
+# manifests as JSON [[digest, media, blobs]]
 REPAIR_COMMIT = r"""
 local name, key = ARGV[2], ARGV[3]
 if redis.call('HGET', rkey(name), 'generation') ~= ARGV[4] then return 0 end
 if redis.call('HLEN', P .. 'intents:' .. name) > 0 then return 0 end
-redis.call('DEL', P .. 'tags:' .. name, P .. 'tag:' .. name)
+forget(name)
 if ARGV[5] ~= '1' then
   drop(name, key)
   return 1
 end
+local size = 0
+for _, m in ipairs(cjson.decode(ARGV[7])) do
+  if m[2] ~= '' then redis.call('HSET', P .. 'manifests:' .. name, m[1], m[2]) end
+  size = size + add_manifest(name, m[1], m[3])
+end
+redis.call('HSET', rkey(name), 'size', string.format('%.0f', size))
 for _, r in ipairs(cjson.decode(ARGV[6])) do
   redis.call('ZADD', P .. 'tags:' .. name, 0, r[1])
   redis.call('HSET', P .. 'tag:' .. name, r[1], r[2] .. '\t' .. r[3] .. '\t' .. r[4])
@@ -201,16 +270,15 @@ CLAIM_BUILD = r"""
 local meta = P .. 'meta'
 local builder = redis.call('HGET', meta, 'builder') or ''
 local beat = tonumber(redis.call('HGET', meta, 'heartbeat') or '0')
-local ready = redis.call('HGET', meta, 'ready') == '1'
-if ARGV[5] ~= '1' and (ready or (builder ~= '' and beat >= tonumber(ARGV[4]))) then
+if ARGV[5] ~= '1' and (is_ready() or (builder ~= '' and beat >= tonumber(ARGV[4]))) then
   return 0
 end
 redis.call('HSET', meta, 'builder', ARGV[2], 'heartbeat', ARGV[3], 'ready', '0',
-  'watermark', tick())
+  'schema', SCHEMA, 'watermark', tick())
 redis.call('DEL', P .. 'repos')
 for _, name in ipairs(redis.call('SMEMBERS', P .. 'all')) do
-  redis.call('DEL', P .. 'tags:' .. name, P .. 'tag:' .. name, P .. 'manifests:' .. name)
-  redis.call('HSET', rkey(name), 'present', '0', 'dirty', '1')
+  forget(name)
+  redis.call('HSET', rkey(name), 'present', '0', 'dirty', '1', 'size', '0')
   redis.call('SADD', P .. 'pending', name)
 end
 return 1

@@ -1,5 +1,9 @@
 """Reading the truth back from storage: one repository (a repair) or all (a rebuild).
 
+A repository's scan reads its tags (with their links) and every manifest revision it
+holds; the blobs a manifest references (for the repository's size) are read only for
+manifests the index does not know yet: a digest names the same bytes forever.
+
 Both go through the storage layer's public API with ``from_storage=True``, so they never
 read the index they are rebuilding. A scan is committed only if no write began or ended
 on that repository meanwhile (see ``IndexStore.repair_commit``); if one did, the
@@ -9,12 +13,14 @@ repository stays dirty and is answered from storage until its next repair.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyregistry.index.backend import Backend, TagRow
+from pyregistry.index.backend import Backend, ManifestRow, TagRow, counted
 from pyregistry.index.progress import Progress
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import NameUnknown, RegistryError
+from pyregistry.storage.manifest_format import parse_manifest
 
 if TYPE_CHECKING:
     from pyregistry.storage.registry import Registry
@@ -25,15 +31,26 @@ CATALOG_PAGE = 500
 HEARTBEAT_EVERY = 25
 
 
-async def scan_repository(
-    registry: Registry, name: str, media_types: dict[str, str]
-) -> tuple[bool, list[TagRow]]:
-    """(whether the repository exists, its tags as storage has them)."""
+@dataclass(frozen=True, slots=True)
+class Scan:
+    exists: bool
+    tags: list[TagRow]
+    manifests: list[ManifestRow]
+
+
+async def scan_repository(registry: Registry, name: str, known: dict[str, ManifestRow]) -> Scan:
+    """The repository as storage has it (``known``: manifests not to read again)."""
     repository = registry.repository(name)
     try:
         tags = await repository.tags.list(from_storage=True)
     except NameUnknown:
-        return False, []
+        return Scan(False, [], [])
+    manifests: dict[str, ManifestRow] = {}
+    async for revision in repository.manifests.enumerate():
+        row = known.get(str(revision)) or await _read_manifest(registry, name, revision)
+        if row is not None:
+            manifests[row.digest] = row
+    media_types = {key: row.media_type for key, row in manifests.items()}
     rows = []
     for tag in tags:
         info = await repository.tags.describe(tag)
@@ -45,7 +62,23 @@ async def scan_repository(
             media_types[digest] = await _media_type(registry, name, info.digest)
         media = media_types[digest] or None
         rows.append(TagRow(tag, digest, media, info.pushed_at.timestamp()))
-    return True, rows
+    return Scan(True, rows, list(manifests.values()))
+
+
+async def _read_manifest(registry: Registry, name: str, digest: Digest) -> ManifestRow | None:
+    """Its media type and blobs (None: its revision names no bytes, so it holds none)."""
+    try:
+        stored = await registry.repository(name).manifests.get(digest)
+    except RegistryError:
+        return None
+    blobs = [(str(digest), len(stored.content))]
+    try:
+        parsed = parse_manifest(stored.content, stored.media_type)
+    except (RegistryError, ValueError):
+        parsed = None  # not one pyregistry would accept today: only its own bytes count
+    if parsed is not None:
+        blobs.extend((str(blob.digest), counted(blob.size)) for blob in parsed.stored_blobs)
+    return ManifestRow(str(digest), stored.media_type, tuple(blobs))
 
 
 async def _media_type(registry: Registry, name: str, digest: Digest) -> str:
@@ -60,9 +93,9 @@ async def repair(backend: Backend, registry: Registry, name: str, stale_after: f
     generation = await backend.repair_start(name, time.time() - stale_after)
     if generation is None:
         return False  # a write is in flight; its end decides what comes next
-    known = await backend.media_types(name)
-    exists, rows = await scan_repository(registry, name, known)
-    return await backend.repair_commit(name, generation, exists, rows)
+    known = await backend.manifest_rows(name)
+    scan = await scan_repository(registry, name, known)
+    return await backend.repair_commit(name, generation, scan.exists, scan.tags, scan.manifests)
 
 
 async def rebuild(

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from pyregistry.index import sqlite_browse
-from pyregistry.index.backend import IndexUnavailable, Op, TagRow, TagsAnswer
+from pyregistry.index.backend import IndexUnavailable, ManifestRow, Op, TagRow, TagsAnswer
 from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 from pyregistry.index.files import IndexFile
 from pyregistry.index.sqlite_store import IndexStore
@@ -112,8 +112,8 @@ class SqliteBackend:
     ) -> tuple[list[str], list[str]] | None:
         return await self._read(lambda s: s.read_catalog(n, last))
 
-    async def media_types(self, name: str) -> dict[str, str]:
-        return await self._read(lambda s: s.media_types(name))
+    async def manifest_rows(self, name: str) -> dict[str, ManifestRow]:
+        return await self._read(lambda s: s.manifest_rows(name))
 
     async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
         return await self._run(lambda s: sqlite_browse.list_repositories(s.db, query))
@@ -139,9 +139,14 @@ class SqliteBackend:
         return await self._run(lambda s: s.repair_start(name, stale_before))
 
     async def repair_commit(
-        self, name: str, generation: int, exists: bool, rows: Sequence[TagRow]
+        self,
+        name: str,
+        generation: int,
+        exists: bool,
+        rows: Sequence[TagRow],
+        manifests: Sequence[ManifestRow],
     ) -> bool:
-        return await self._run(lambda s: s.repair_commit(name, generation, exists, rows))
+        return await self._run(lambda s: s.repair_commit(name, generation, exists, rows, manifests))
 
     async def claim_build(self, token: str, now: float, stale_before: float, force: bool) -> bool:
         return await self._run(lambda s: s.claim_build(token, now, stale_before, force))

@@ -1,7 +1,7 @@
 """The browse questions (``browse``) as SQL on the index's SQLite file.
 
 Search and project filters run in SQL over the ``repositories`` table (one row per
-repository, its tag count kept by every write), so a page costs one indexed range or one
+repository, its tag count and size kept by every write), so a page costs one indexed range or one
 pass over the names, never a pass over the tags; only sorting by last push reads each
 matching repository's newest tag (one probe each of the ``tags_by_push`` index).
 """
@@ -12,21 +12,28 @@ import sqlite3
 
 from pyregistry.index.backend import TagRow
 from pyregistry.index.browse import RepositoryListing, RepositoryQuery, RepositoryRow
-from pyregistry.index.sqlite_store import Transaction, repository_key
+from pyregistry.index.sqlite_store import IndexStore, Transaction, repository_key
 
 _LAST_PUSH = "(SELECT MAX(pushed_at) FROM tags t WHERE t.repository = r.name)"
-_ORDER = {"name": "r.key", "tags": "r.tag_count, r.key", "pushed": f"{_LAST_PUSH}, r.key"}
+_ORDER = {
+    "name": "r.key",
+    "tags": "r.tag_count, r.key",
+    "size": "COALESCE(r.size, 0), r.key",
+    "pushed": f"{_LAST_PUSH}, r.key",
+}
 
 
 def _ready(db: sqlite3.Connection) -> bool:
-    row = db.execute("SELECT value FROM meta WHERE key = 'ready'").fetchone()
-    return bool(row and row[0] == "1")
+    return IndexStore(db).ready()
 
 
 def list_repositories(db: sqlite3.Connection, query: RepositoryQuery) -> RepositoryListing | None:
     """One page of repositories known present; None while no complete build exists."""
     where = ["r.present = 1"]
     params: list[object] = []
+    if query.name is not None:
+        where.append("r.key = ?")
+        params.append(repository_key(query.name))
     if query.contains:
         where.append("instr(r.name, ?) > 0")
         params.append(query.contains)
@@ -46,11 +53,12 @@ def list_repositories(db: sqlite3.Connection, query: RepositoryQuery) -> Reposit
         total = db.execute(f"SELECT COUNT(*) FROM repositories r WHERE {condition}", params)
         count = int(total.fetchone()[0])
         rows = db.execute(
-            f"SELECT r.name, r.tag_count, {_LAST_PUSH} FROM repositories r WHERE {condition} "
+            f"SELECT r.name, r.tag_count, {_LAST_PUSH}, COALESCE(r.size, 0) "
+            f"FROM repositories r WHERE {condition} "
             f"ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         ).fetchall()
-    return RepositoryListing([RepositoryRow(r[0], int(r[1]), r[2]) for r in rows], count)
+    return RepositoryListing([RepositoryRow(r[0], int(r[1]), r[2], int(r[3])) for r in rows], count)
 
 
 def tag_rows(db: sqlite3.Connection, name: str) -> list[TagRow] | None:

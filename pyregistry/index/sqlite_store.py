@@ -22,7 +22,15 @@ import sqlite3
 import urllib.parse
 from collections.abc import Iterable, Sequence
 
-from pyregistry.index.backend import Op, TagRow, TagsAnswer
+from pyregistry.index import sqlite_sizes as sizes
+from pyregistry.index.backend import (
+    SCHEMA_VERSION,
+    ManifestRow,
+    Op,
+    TagRow,
+    TagsAnswer,
+    decode_blobs,
+)
 from pyregistry.storage.catalog import path_order
 
 SCHEMA = """
@@ -43,7 +51,7 @@ CREATE TABLE IF NOT EXISTS intents (
     token TEXT PRIMARY KEY, repository TEXT NOT NULL, started REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS intents_by_repository ON intents (repository);
 INSERT OR IGNORE INTO meta VALUES ('clock', '0'), ('ready', '0'), ('builder', '');
-"""
+"""  # ``meta`` also holds ``schema``: set by a build, so a file of an older schema is rebuilt
 
 
 def repository_key(name: str) -> bytes:
@@ -63,7 +71,7 @@ def connect(path: str, busy_timeout_ms: int, *, create: bool = False) -> sqlite3
         connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")  # the index is derived: no fsync
-        connection.executescript(SCHEMA)
+        connection.executescript(SCHEMA + sizes.SCHEMA)
     except sqlite3.Error:
         connection.close()
         raise
@@ -138,7 +146,8 @@ class IndexStore:
     # -- reads -------------------------------------------------------------------------
 
     def ready(self) -> bool:
-        return self._meta("ready") == "1"
+        """Built completely, by a pyregistry that keeps the rows this one reads."""
+        return self._meta("ready") == "1" and self._meta("schema") == SCHEMA_VERSION
 
     def present(self, name: str) -> bool:
         row = self._row(name)
@@ -182,9 +191,8 @@ class IndexStore:
             )
             return names, [row[0] for row in pending]
 
-    def media_types(self, name: str) -> dict[str, str]:
-        sql = "SELECT digest, media_type FROM manifests WHERE repository = ?"
-        return dict(self.db.execute(sql, (name,)).fetchall())
+    def manifest_rows(self, name: str) -> dict[str, ManifestRow]:
+        return sizes.known(self.db, name)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -213,8 +221,7 @@ class IndexStore:
                 self._apply(name, ops, now)
             present = bool(row[0]) or bool(exists)
             if clean and not present and exists is False:
-                sql = "DELETE FROM repositories WHERE key = ?"  # it never came to be
-                self.db.execute(sql, (repository_key(name),))
+                self._drop(name)  # it never came to be
                 return
             self.db.execute(
                 "UPDATE repositories SET generation = ?, present = ?, dirty = ? WHERE key = ?",
@@ -235,7 +242,16 @@ class IndexStore:
                 sql = "UPDATE repositories SET present = 1 WHERE key = ?"
                 self.db.execute(sql, (repository_key(name),))
 
+    def _drop(self, name: str, *, keep: bool = False) -> None:
+        """Forget the repository's rows (``keep``: all but its own)."""
+        for table in ("tags", "manifests"):
+            self.db.execute(f"DELETE FROM {table} WHERE repository = ?", (name,))
+        sizes.forget(self.db, name)
+        if not keep:
+            self.db.execute("DELETE FROM repositories WHERE key = ?", (repository_key(name),))
+
     def _apply(self, name: str, ops: Sequence[Op], now: float) -> None:
+        grown = 0
         for op in ops:
             if op[0] == "tag":
                 found = self.db.execute(
@@ -255,11 +271,17 @@ class IndexStore:
                     "INSERT OR REPLACE INTO manifests VALUES (?, ?, ?, ?)",
                     (name, op[1], op[2], int(op[3])),
                 )
+                blobs = sizes.distinct([(op[1], int(op[3])), *decode_blobs(op[4])])
+                grown += sizes.add_manifest(self.db, name, op[1], blobs)
             elif op[0] == "unmanifest":
                 for table in ("tags", "manifests"):
                     sql = f"DELETE FROM {table} WHERE repository = ? AND digest = ?"
                     self.db.execute(sql, (name, op[1]))
+                grown += sizes.remove_manifest(self.db, name, op[1])
         self._recount(name)
+        if grown:
+            sql = "UPDATE repositories SET size = COALESCE(size, 0) + ? WHERE key = ?"
+            self.db.execute(sql, (grown, repository_key(name)))
 
     # -- repairs and rebuilds ------------------------------------------------------------
 
@@ -281,17 +303,21 @@ class IndexStore:
             return row[2] if row else None
 
     def repair_commit(
-        self, name: str, generation: int, exists: bool, rows: Sequence[TagRow]
+        self,
+        name: str,
+        generation: int,
+        exists: bool,
+        rows: Sequence[TagRow],
+        manifests: Sequence[ManifestRow],
     ) -> bool:
-        """Replace ``name``'s tags with a scan, unless a write moved it since the start."""
+        """Replace ``name``'s tags and manifests with a scan, unless a write moved it since
+        the start."""
         with Transaction(self.db, immediate=True):
             row = self._row(name)
             if row is None or row[2] != generation or self._intents(name):
                 return False
-            self.db.execute("DELETE FROM tags WHERE repository = ?", (name,))
+            self._drop(name, keep=exists)
             if not exists:
-                sql = "DELETE FROM repositories WHERE key = ?"
-                self.db.execute(sql, (repository_key(name),))
                 return True
             self.db.executemany(
                 "INSERT INTO tags (repository, tag, digest, media_type, pushed_at) "
@@ -299,12 +325,14 @@ class IndexStore:
                 [(name, _bytes(r.tag), r.digest, r.media_type, r.pushed_at) for r in rows],
             )
             self.db.executemany(
-                "INSERT OR IGNORE INTO manifests (repository, digest, media_type) VALUES (?, ?, ?)",
-                [(name, r.digest, r.media_type) for r in rows if r.media_type],
+                "INSERT OR IGNORE INTO manifests (repository, digest, media_type, size) "
+                "VALUES (?, ?, ?, ?)",
+                [(name, m.digest, m.media_type, dict(m.blobs).get(m.digest)) for m in manifests],
             )
+            size = sizes.replace(self.db, name, manifests)
             self._recount(name)
-            sql = "UPDATE repositories SET present = 1, dirty = 0 WHERE key = ?"
-            self.db.execute(sql, (repository_key(name),))
+            sql = "UPDATE repositories SET present = 1, dirty = 0, size = ? WHERE key = ?"
+            self.db.execute(sql, (size, repository_key(name)))
             return True
 
     def claim_build(self, token: str, now: float, stale_before: float, force: bool) -> bool:
@@ -316,10 +344,13 @@ class IndexStore:
             self._set_meta("builder", token)
             self._set_meta("heartbeat", str(now))
             self._set_meta("ready", "0")
+            self._set_meta("schema", SCHEMA_VERSION)
             self._set_meta("watermark", str(self._tick()))
-            self.db.execute("DELETE FROM tags")
-            self.db.execute("DELETE FROM manifests")
-            self.db.execute("UPDATE repositories SET present = 0, dirty = 1, tag_count = 0")
+            for table in ("tags", "manifests", "manifest_blobs", "repository_blobs"):
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.execute(
+                "UPDATE repositories SET present = 0, dirty = 1, tag_count = 0, size = 0"
+            )
             return True
 
     def claim_check(self, now: float, lease: float) -> bool:

@@ -1,16 +1,15 @@
 """Repositories and their tags, as people browse them: listed, searched, sorted and paged
-from the metadata index (``pyregistry.index.browse``), with sizes from the last storage
-usage measurement and tag details from each manifest (read once per digest, ``facts``).
+from the metadata index (``pyregistry.index.browse``) with their tag counts and sizes,
+and tag details from each manifest (read once per digest, ``facts``).
 
 Without an index (in-memory storage, ``index.enabled: false``) or while it is being
-built, the same answers come from the storage layer's listings: fine for a small
-registry, slow for a large one, which is what the index is for.
+built, the same answers come from the storage layer's listings, without sizes: fine for
+a small registry, slow for a large one, which is what the index is for.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
 
 from pyregistry.auth.rules import project_of
 from pyregistry.index.backend import TagRow
@@ -24,11 +23,8 @@ from pyregistry.management.principal import Principal
 from pyregistry.management.views import Page, RepositorySummary, TagSummary
 from pyregistry.storage.errors import NameUnknown, RegistryError
 from pyregistry.storage.interfaces import Namespace
-from pyregistry.usage.measure import Usage
 
 MAX_PAGE = 500
-#: Sizes per repository from the last usage measurement (None: never measured).
-UsageSource = Callable[[], Usage | None]
 
 
 def check_page(offset: int, limit: int) -> None:
@@ -44,13 +40,11 @@ class Repositories:
         namespace: Namespace,
         index: IndexService | None,
         authority: Authority,
-        usage: UsageSource,
         facts: FactsCache,
     ) -> None:
         self.namespace = namespace
         self.index = index
         self.authority = authority
-        self.usage = usage
         self.facts = facts
 
     async def list(
@@ -82,18 +76,8 @@ class Repositories:
         listing = await self.index.list_repositories(query) if self.index else None
         if listing is None:
             listing = await self._from_storage(query)
-        sizes = self._sizes()
-        items = [
-            RepositorySummary(
-                r.name, project_of(r.name), r.tag_count, sizes.get(r.name), r.pushed_at
-            )
-            for r in listing.rows
-        ]
+        items = [_summary(row) for row in listing.rows]
         return Page(items, listing.total, offset, limit)
-
-    def _sizes(self) -> dict[str, int]:
-        usage = self.usage()
-        return {r.name: r.bytes for r in usage.repositories} if usage is not None else {}
 
     async def _from_storage(self, query: RepositoryQuery) -> RepositoryListing:
         names = [n for n in await self.namespace.catalog() if query.matches(n)]
@@ -108,9 +92,13 @@ class Repositories:
 
     async def get(self, who: Principal, name: str) -> RepositorySummary:
         self.authority.require_pull(who, name)
+        if self.index is not None:
+            listing = await self.index.list_repositories(RepositoryQuery(name=name, limit=1))
+            if listing is not None and listing.rows:
+                return _summary(listing.rows[0])
         rows = await self._tag_rows(name)
         pushed = max((r.pushed_at for r in rows if r.pushed_at is not None), default=None)
-        return RepositorySummary(name, project_of(name), len(rows), self._sizes().get(name), pushed)
+        return RepositorySummary(name, project_of(name), len(rows), None, pushed)
 
     async def _tag_rows(self, name: str) -> builtins.list[TagRow]:
         rows = await self.index.tag_rows(name) if self.index else None
@@ -159,3 +147,7 @@ class Repositories:
                 )
             )
         return Page(items, len(rows), offset, limit)
+
+
+def _summary(row: Row) -> RepositorySummary:
+    return RepositorySummary(row.name, project_of(row.name), row.tag_count, row.size, row.pushed_at)

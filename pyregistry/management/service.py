@@ -23,8 +23,8 @@ from pyregistry.management.images import Images
 from pyregistry.management.logins import PasswordCheck
 from pyregistry.management.principal import Principal
 from pyregistry.management.projects import Projects
-from pyregistry.management.repositories import Repositories, UsageSource
-from pyregistry.management.usage import StorageUsage
+from pyregistry.management.repositories import Repositories
+from pyregistry.management.usage import StorageUsage, UsageSource
 from pyregistry.management.users import Users
 from pyregistry.management.views import AuditEntry, Page
 from pyregistry.storage.interfaces import Namespace
@@ -99,7 +99,7 @@ def build_management(
     index = registry.index if isinstance(registry.index, IndexService) else None
     return Management(
         authority=authority,
-        repositories=Repositories(registry, index, authority, usage, facts),
+        repositories=Repositories(registry, index, authority, facts),
         images=Images(registry, writer, authority, facts),
         projects=Projects(authority, audit),
         users=Users(authority, users, audit),

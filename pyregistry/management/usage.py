@@ -14,9 +14,12 @@ from pyregistry.management.principal import Principal
 from pyregistry.management.views import UsageReport
 from pyregistry.usage.measure import Usage
 
+#: The last usage measurement (None: never measured).
+UsageSource = Callable[[], Usage | None]
+
 
 class StorageUsage:
-    def __init__(self, authority: Authority, latest: Callable[[], Usage | None]) -> None:
+    def __init__(self, authority: Authority, latest: UsageSource) -> None:
         self.authority = authority
         self.latest = latest
 

@@ -44,7 +44,8 @@ class RepositorySummary(View):
     name: str
     project: str
     tag_count: int
-    #: Bytes of the blobs it links, as of the last usage measurement (None: not measured).
+    #: Bytes of the distinct blobs its manifests reference, themselves included, from
+    #: the metadata index (None: no index to ask).
     size: int | None
     pushed_at: float | None
 

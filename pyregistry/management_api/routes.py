@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pyregistry.index.browse import SORT_KEYS
 from pyregistry.management_api import handlers as h
 from pyregistry.management_api.table import PAGE, Body, Query, Route
 
@@ -27,7 +28,7 @@ ROUTES: tuple[Route, ...] = (
         query=(
             Query("search", description="a substring of the name (case-insensitive)"),
             Query("project", description="only this project's repositories"),
-            Query("sort", enum=("name", "tags", "pushed")),
+            Query("sort", enum=SORT_KEYS),
             Query("order", enum=("asc", "desc")),
             *PAGE,
         ),

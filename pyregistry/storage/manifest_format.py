@@ -76,6 +76,13 @@ class ParsedManifest:
     def is_index(self) -> bool:
         return self.media_type in INDEX_MEDIA_TYPES
 
+    @property
+    def stored_blobs(self) -> tuple[Descriptor, ...]:
+        """The blobs it makes its repository hold: config and layers, not foreign ones
+        (an index holds none: its children are manifests of their own)."""
+        found = (self.config,) if self.config is not None else ()
+        return found + tuple(layer for layer in self.layers if not layer.is_external)
+
 
 def _invalid(message: str, **detail: Any) -> ManifestInvalid:
     return ManifestInvalid(message, detail=detail or None)

@@ -143,7 +143,8 @@ class ManifestStore:
                 await add_referrer(self._ctx, self.repository, subject, actual)
             await self._ctx.write_link(self._revision(actual), actual)
             served_as = infer_media_type(parsed.document) or OCI_MANIFEST
-            change.manifest_stored(actual, served_as, len(content))
+            blobs = [(blob.digest, blob.size) for blob in parsed.stored_blobs]
+            change.manifest_stored(actual, served_as, len(content), blobs)
         if self._cache is not None:
             self._cache.put(actual, content)
         for tag in tags:

@@ -16,6 +16,7 @@ blob links); they cost nothing once the index knows the repository.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -43,7 +44,15 @@ class IndexChange(Protocol):
 
     def untagged(self, tag: str) -> None: ...
 
-    def manifest_stored(self, digest: Digest, media_type: str, size: int) -> None: ...
+    def manifest_stored(
+        self,
+        digest: Digest,
+        media_type: str,
+        size: int,
+        blobs: Sequence[tuple[Digest, int]] | None = None,
+    ) -> None:
+        """``blobs``: (digest, size) of the blobs it references (``stored_blobs``);
+        None: not known, the index then reads the manifest back from storage."""
 
     def manifest_deleted(self, digest: Digest) -> None: ...
 
@@ -74,7 +83,13 @@ class NoChange:
     def untagged(self, tag: str) -> None:
         pass
 
-    def manifest_stored(self, digest: Digest, media_type: str, size: int) -> None:
+    def manifest_stored(
+        self,
+        digest: Digest,
+        media_type: str,
+        size: int,
+        blobs: Sequence[tuple[Digest, int]] | None = None,
+    ) -> None:
         pass
 
     def manifest_deleted(self, digest: Digest) -> None:

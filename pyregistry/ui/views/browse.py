@@ -1,7 +1,7 @@
 """The lists: projects and repositories, searched, sorted and paged.
 
-Repositories come from the service layer's listing (the metadata index: tag counts, last
-push, sizes from the last usage measurement), filtered to what the viewer may see.
+Repositories come from the service layer's listing (the metadata index: tag counts,
+sizes, last push), filtered to what the viewer may see.
 Projects are the rules file's (a handful, not thousands), each with its repository count
 from the same listing.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pyregistry.index.browse import SORT_KEYS
 from pyregistry.ui.context import ui_context, viewer_of
 from pyregistry.ui.listing import list_query
 from pyregistry.ui.principal import principal
 
-REPOSITORY_SORTS = ("name", "tags", "pushed")
+REPOSITORY_SORTS = SORT_KEYS
 PROJECT_SORTS = ("name", "repositories", "visibility")
 
 
