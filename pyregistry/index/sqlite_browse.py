@@ -16,10 +16,10 @@ from pyregistry.index.sqlite_store import IndexStore, Transaction, repository_ke
 
 _LAST_PUSH = "(SELECT MAX(pushed_at) FROM tags t WHERE t.repository = r.name)"
 _ORDER = {
-    "name": "r.key",
-    "tags": "r.tag_count, r.key",
-    "size": "COALESCE(r.size, 0), r.key",
-    "pushed": f"{_LAST_PUSH}, r.key",
+    "name": ("r.key",),
+    "tags": ("r.tag_count", "r.key"),
+    "size": ("COALESCE(r.size, 0)", "r.key"),
+    "pushed": (_LAST_PUSH, "r.key"),
 }
 
 
@@ -44,9 +44,8 @@ def list_repositories(db: sqlite3.Connection, query: RepositoryQuery) -> Reposit
         where.append(f"substr(r.name, 1, instr(r.name || '/', '/') - 1) IN ({marks})")
         params.extend(query.projects)
     condition = " AND ".join(where)
-    order = _ORDER.get(query.sort, _ORDER["name"])
-    if query.descending:
-        order = ", ".join(f"{part} DESC" for part in order.split(", "))
+    direction = " DESC" if query.descending else ""
+    order = ", ".join(part + direction for part in _ORDER.get(query.sort, _ORDER["name"]))
     with Transaction(db):
         if not _ready(db):
             return None

@@ -75,3 +75,19 @@ async def push_signature(namespace: Namespace, name: str, subject: str) -> str:
         },
     )
     return await push(namespace, name, artifact, [])
+
+
+def stored_bytes(*pushed: Built) -> int:
+    """What a repository holding exactly ``pushed`` (and their children) stores: each
+    manifest's own bytes and every blob they reference, each digest once."""
+    sizes: dict[str, int] = {}
+
+    def count(built: Built) -> None:
+        sizes[built.digest] = len(built.manifest)
+        sizes.update({digest: len(data) for digest, data in built.blobs().items()})
+        for child in built.children():
+            count(child)
+
+    for built in pushed:
+        count(built)
+    return sum(sizes.values())

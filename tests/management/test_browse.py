@@ -1,20 +1,24 @@
 """The index's browse answers (``pyregistry.index.browse``) are the same from SQLite and
-from Redis: search, project filter, sorting, pages, tag rows newest first."""
+from Redis: search, project filter, sorting, pages, tag rows newest first, and repository
+sizes kept by every push and delete, equal to what a rebuild finds."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from pyregistry.client.content import build_image, build_multiarch
 from pyregistry.descriptor_cache.connection import RedisSettings
 from pyregistry.index import IndexService, SqliteBackend
 from pyregistry.index.browse import RepositoryQuery
 from pyregistry.index.redis_backend import RedisBackend
 from pyregistry.storage import Registry
+from pyregistry.storage.digest import Digest
 from storage_drivers import create_driver
-from tests.management.helpers import push_image
+from tests.management.helpers import push, push_image, stored_bytes
 from tests.support.redis import RedisServer
 
 REPOSITORIES = {"library/a": 1, "library/b": 3, "team/api": 2, "team/web": 1, "solo": 1}
@@ -67,3 +71,61 @@ async def test_tag_rows_newest_first(index: IndexService) -> None:
     assert listing is not None and listing.rows[0].tag_count == 3
     assert listing.rows[0].pushed_at == max(times)
     assert await index.tag_rows("nothing/here") is None
+
+
+async def size_of(index: IndexService, name: str) -> int | None:
+    listing = await index.list_repositories(RepositoryQuery(name=name))
+    assert listing is not None and [row.name for row in listing.rows] == [name]
+    return listing.rows[0].size
+
+
+async def test_sizes_follow_pushes_and_deletes(index: IndexService) -> None:
+    name, registry = "sizes/app", index.registry
+    base = build_image(seed="size-base", layers=1)
+    one = build_image(seed="size-one", layers=1, base_layers=base.layers)
+    two = build_image(seed="size-two", layers=1, base_layers=base.layers)
+    multi = build_multiarch(seed="size-multi")
+    await push(registry, name, one, ["one"])
+    assert await size_of(index, name) == stored_bytes(one)
+    await push(registry, name, two, [])  # untagged: the repository stores it all the same
+    await push(registry, name, multi, ["multi"])
+    await push(registry, name, two, ["two"])  # pushed again: counted once
+    assert await size_of(index, name) == stored_bytes(one, two, multi)
+    ordered = await index.list_repositories(RepositoryQuery(sort="size", descending=True))
+    assert ordered is not None and len(ordered.rows) == len(REPOSITORIES) + 1
+    sizes = [row.size or 0 for row in ordered.rows]
+    assert sizes == sorted(sizes, reverse=True) and min(sizes) > 0
+    await registry.repository(name).manifests.delete(Digest.parse(one.digest))
+    assert await size_of(index, name) == stored_bytes(two, multi)  # shared layer stays
+    await registry.repository(name).tags.untag("multi")
+    assert await size_of(index, name) == stored_bytes(two, multi)
+    assert await index.rebuild()
+    assert await size_of(index, name) == stored_bytes(two, multi)
+
+
+async def test_index_of_an_older_schema_is_rebuilt(index: IndexService) -> None:
+    """An index built by a pyregistry without sizes is not trusted: it answers nothing
+    until rebuilt, and the rebuild counts every repository's size."""
+    backend = index.backend
+    if isinstance(backend, SqliteBackend):
+        await backend._run(lambda store: store._set_meta("schema", "1"))
+    else:
+        assert isinstance(backend, RedisBackend)
+        await backend._client.hset("pyregistry:index:meta", "schema", "1")
+    assert not await backend.ready()
+    assert await index.list_repositories(RepositoryQuery()) is None
+    assert await index.rebuild()
+    assert await size_of(index, "library/b") == await _stored_size(index, "library/b")
+
+
+async def _stored_size(index: IndexService, name: str) -> int:
+    """The repository's size figured from storage alone (its manifests' documents)."""
+    repository = index.registry.repository(name)
+    sizes: dict[str, int] = {}
+    async for digest in repository.manifests.enumerate():
+        stored = await repository.manifests.get(digest)
+        sizes[str(digest)] = len(stored.content)
+        document = json.loads(stored.content)
+        for blob in [document["config"], *document["layers"]]:
+            sizes[blob["digest"]] = blob["size"]
+    return sum(sizes.values())

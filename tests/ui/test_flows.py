@@ -67,13 +67,23 @@ def test_search_open_an_image_and_copy_its_pull_command(site: Site, browser: Any
     assert len(names_in_table(page)) == 2
     assert set(names_in_table(page)).isdisjoint(first_page)
 
+    # Sorted by size (from the index), largest first.
+    page.goto(site.url("/repositories"))
+    page.click("th >> text=Size")
+    page.click("th >> text=Size")
+    assert page.get_attribute("th[aria-sort]", "aria-sort") == "descending"
+    shown = page.locator("tbody tr td.num:nth-child(3)").all_inner_texts()
+    assert all(size.endswith("KiB") for size in shown), shown
+    numbers = [float(size.split()[0]) for size in shown]
+    assert numbers == sorted(numbers, reverse=True)
+
     page.fill("#q", "app")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=app**")
     assert names_in_table(page) == ["team/app"]
     tags, size = page.locator("tbody tr").first.locator("td.num").all_inner_texts()
     assert tags == "2"  # from the index
-    assert size.endswith("KiB")  # from the last usage measurement
+    assert size.endswith("KiB")  # from the index
     screenshot(page, "repositories-search")
 
     page.click("text=team/app")
