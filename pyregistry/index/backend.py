@@ -62,6 +62,15 @@ class ManifestRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RepositoryScan:
+    """A repository as storage has it (``scan``): what a repair commits."""
+
+    exists: bool
+    tags: list[TagRow]
+    manifests: list[ManifestRow]
+
+
+@dataclass(frozen=True, slots=True)
 class TagsAnswer:
     """``state``: "ok" (``tags``/``total`` are right), "busy" (a write is in flight),
     "stale" (needs a repair), "unknown" (no repository it knows of: storage decides) or
@@ -113,14 +122,7 @@ class Backend(Protocol):
 
     async def repair_start(self, name: str, stale_before: float) -> int | None: ...
 
-    async def repair_commit(
-        self,
-        name: str,
-        generation: int,
-        exists: bool,
-        rows: Sequence[TagRow],
-        manifests: Sequence[ManifestRow],
-    ) -> bool: ...
+    async def repair_commit(self, name: str, generation: int, scan: RepositoryScan) -> bool: ...
 
     async def claim_build(
         self, token: str, now: float, stale_before: float, force: bool

@@ -24,6 +24,7 @@ from pyregistry.index.backend import (
     IndexUnavailable,
     ManifestRow,
     Op,
+    RepositoryScan,
     TagRow,
     TagsAnswer,
     decode_blobs,
@@ -145,24 +146,20 @@ class RedisBackend:
         generation = await self._eval("repair_start", name, path_order(name), repr(stale_before))
         return None if generation is None else int(generation)
 
-    async def repair_commit(
-        self,
-        name: str,
-        generation: int,
-        exists: bool,
-        rows: Sequence[TagRow],
-        manifests: Sequence[ManifestRow],
-    ) -> bool:
-        encoded = json.dumps(
+    async def repair_commit(self, name: str, generation: int, scan: RepositoryScan) -> bool:
+        tags = json.dumps(
             [
                 [r.tag, r.digest, r.media_type or "", "" if r.pushed_at is None else r.pushed_at]
-                for r in rows
+                for r in scan.tags
             ]
         )
-        listed = json.dumps([[m.digest, m.media_type, encode_blobs(m.blobs)] for m in manifests])
-        key = path_order(name)
-        flag = _flag(exists)
-        return bool(await self._eval("repair_commit", name, key, generation, flag, encoded, listed))
+        manifests = json.dumps(
+            [[m.digest, m.media_type, encode_blobs(m.blobs)] for m in scan.manifests]
+        )
+        key, exists = path_order(name), _flag(scan.exists)
+        return bool(
+            await self._eval("repair_commit", name, key, generation, exists, tags, manifests)
+        )
 
     async def claim_build(self, token: str, now: float, stale_before: float, force: bool) -> bool:
         return bool(

@@ -13,10 +13,9 @@ repository stays dirty and is answered from storage until its next repair.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyregistry.index.backend import Backend, ManifestRow, TagRow, counted
+from pyregistry.index.backend import Backend, ManifestRow, RepositoryScan, TagRow, counted
 from pyregistry.index.progress import Progress
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import NameUnknown, RegistryError
@@ -31,20 +30,15 @@ CATALOG_PAGE = 500
 HEARTBEAT_EVERY = 25
 
 
-@dataclass(frozen=True, slots=True)
-class Scan:
-    exists: bool
-    tags: list[TagRow]
-    manifests: list[ManifestRow]
-
-
-async def scan_repository(registry: Registry, name: str, known: dict[str, ManifestRow]) -> Scan:
+async def scan_repository(
+    registry: Registry, name: str, known: dict[str, ManifestRow]
+) -> RepositoryScan:
     """The repository as storage has it (``known``: manifests not to read again)."""
     repository = registry.repository(name)
     try:
         tags = await repository.tags.list(from_storage=True)
     except NameUnknown:
-        return Scan(False, [], [])
+        return RepositoryScan(False, [], [])
     manifests: dict[str, ManifestRow] = {}
     async for revision in repository.manifests.enumerate():
         row = known.get(str(revision)) or await _read_manifest(registry, name, revision)
@@ -62,7 +56,7 @@ async def scan_repository(registry: Registry, name: str, known: dict[str, Manife
             media_types[digest] = await _media_type(registry, name, info.digest)
         media = media_types[digest] or None
         rows.append(TagRow(tag, digest, media, info.pushed_at.timestamp()))
-    return Scan(True, rows, list(manifests.values()))
+    return RepositoryScan(True, rows, list(manifests.values()))
 
 
 async def _read_manifest(registry: Registry, name: str, digest: Digest) -> ManifestRow | None:
@@ -95,7 +89,7 @@ async def repair(backend: Backend, registry: Registry, name: str, stale_after: f
         return False  # a write is in flight; its end decides what comes next
     known = await backend.manifest_rows(name)
     scan = await scan_repository(registry, name, known)
-    return await backend.repair_commit(name, generation, scan.exists, scan.tags, scan.manifests)
+    return await backend.repair_commit(name, generation, scan)
 
 
 async def rebuild(

@@ -21,7 +21,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from pyregistry.index import sqlite_browse
-from pyregistry.index.backend import IndexUnavailable, ManifestRow, Op, TagRow, TagsAnswer
+from pyregistry.index.backend import (
+    IndexUnavailable,
+    ManifestRow,
+    Op,
+    RepositoryScan,
+    TagRow,
+    TagsAnswer,
+)
 from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 from pyregistry.index.files import IndexFile
 from pyregistry.index.sqlite_store import IndexStore
@@ -138,15 +145,8 @@ class SqliteBackend:
     async def repair_start(self, name: str, stale_before: float) -> int | None:
         return await self._run(lambda s: s.repair_start(name, stale_before))
 
-    async def repair_commit(
-        self,
-        name: str,
-        generation: int,
-        exists: bool,
-        rows: Sequence[TagRow],
-        manifests: Sequence[ManifestRow],
-    ) -> bool:
-        return await self._run(lambda s: s.repair_commit(name, generation, exists, rows, manifests))
+    async def repair_commit(self, name: str, generation: int, scan: RepositoryScan) -> bool:
+        return await self._run(lambda s: s.repair_commit(name, generation, scan))
 
     async def claim_build(self, token: str, now: float, stale_before: float, force: bool) -> bool:
         return await self._run(lambda s: s.claim_build(token, now, stale_before, force))

@@ -27,7 +27,7 @@ from pyregistry.index.backend import (
     SCHEMA_VERSION,
     ManifestRow,
     Op,
-    TagRow,
+    RepositoryScan,
     TagsAnswer,
     decode_blobs,
 )
@@ -302,23 +302,17 @@ class IndexStore:
                 row = self._row(name)
             return row[2] if row else None
 
-    def repair_commit(
-        self,
-        name: str,
-        generation: int,
-        exists: bool,
-        rows: Sequence[TagRow],
-        manifests: Sequence[ManifestRow],
-    ) -> bool:
+    def repair_commit(self, name: str, generation: int, scan: RepositoryScan) -> bool:
         """Replace ``name``'s tags and manifests with a scan, unless a write moved it since
         the start."""
         with Transaction(self.db, immediate=True):
             row = self._row(name)
             if row is None or row[2] != generation or self._intents(name):
                 return False
-            self._drop(name, keep=exists)
-            if not exists:
+            self._drop(name, keep=scan.exists)
+            if not scan.exists:
                 return True
+            rows, manifests = scan.tags, scan.manifests
             self.db.executemany(
                 "INSERT INTO tags (repository, tag, digest, media_type, pushed_at) "
                 "VALUES (?, ?, ?, ?, ?)",
