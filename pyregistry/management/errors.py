@@ -11,8 +11,15 @@ from typing import Any
 
 
 class ManagementError(Exception):
+    """``code`` and ``status`` come with each kind: ``class X(ManagementError, code=...,
+    status=...)``."""
+
     code = "UNKNOWN"
     status = 500
+
+    def __init_subclass__(cls, *, code: str, status: int, **rest: Any) -> None:
+        super().__init_subclass__(**rest)
+        cls.code, cls.status = code, status
 
     def __init__(self, message: str, detail: Any = None) -> None:
         super().__init__(message)
@@ -26,41 +33,29 @@ class ManagementError(Exception):
         return body
 
 
-class Unauthenticated(ManagementError):
+class Unauthenticated(ManagementError, code="UNAUTHORIZED", status=401):
     """Anonymous callers asking for something only a user may see or do."""
 
-    code, status = "UNAUTHORIZED", 401
 
-
-class Forbidden(ManagementError):
+class Forbidden(ManagementError, code="DENIED", status=403):
     """A known user whose role does not allow this."""
 
-    code, status = "DENIED", 403
+
+class NotFound(ManagementError, code="NOT_FOUND", status=404):
+    """No such repository, tag, manifest, project or user."""
 
 
-class NotFound(ManagementError):
-    code, status = "NOT_FOUND", 404
-
-
-class Invalid(ManagementError):
+class Invalid(ManagementError, code="INVALID", status=400):
     """Bad input: a malformed name, digest, role, page size."""
 
-    code, status = "INVALID", 400
 
-
-class Conflict(ManagementError):
+class Conflict(ManagementError, code="CONFLICT", status=409):
     """The change contradicts the current state (a user that exists, a last admin)."""
 
-    code, status = "CONFLICT", 409
 
-
-class Unsupported(ManagementError):
+class Unsupported(ManagementError, code="UNSUPPORTED", status=405):
     """Not possible with this configuration (deletes disabled, no users file)."""
 
-    code, status = "UNSUPPORTED", 405
 
-
-class Unavailable(ManagementError):
+class Unavailable(ManagementError, code="UNAVAILABLE", status=503):
     """Temporarily unable to answer (the index is being built, storage trouble)."""
-
-    code, status = "UNAVAILABLE", 503

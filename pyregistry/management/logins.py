@@ -13,10 +13,8 @@ from pyregistry.management.errors import ManagementError, Unauthenticated
 from pyregistry.management.principal import Principal
 
 
-class TooManyAttempts(ManagementError):
+class TooManyAttempts(ManagementError, code="TOOMANYREQUESTS", status=429):
     """Locked out for a while after repeated failures; ``detail["retry"]`` seconds."""
-
-    code, status = "TOOMANYREQUESTS", 429
 
 
 class PasswordCheck:

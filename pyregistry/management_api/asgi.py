@@ -38,8 +38,8 @@ REALM = 'Basic realm="pyregistry management", charset="UTF-8"'
 BY_SPECIFICITY = sorted(ROUTES, key=lambda r: -len(r.path))
 
 
-class MethodNotAllowed(ManagementError):
-    code, status = "METHOD_NOT_ALLOWED", 405
+class MethodNotAllowed(ManagementError, code="METHOD_NOT_ALLOWED", status=405):
+    """A path the API has, with a method it does not answer there."""
 
 
 def error_response(error: ManagementError) -> Response:

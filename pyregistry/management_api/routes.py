@@ -1,196 +1,101 @@
-"""Every route of the management API (relative to its prefix, ``/api/v1`` by default)."""
+"""Every route of the management API (relative to its prefix, ``/api/v1`` by default), as a
+table: one route a line, its query parameters and request body beside it by handler.
+
+A route's summary is its handler's docstring and its OpenAPI tag the first segment of its
+path (``/me`` is the ``session``), so neither is written twice.
+"""
 
 from __future__ import annotations
 
 from pyregistry.index.browse import SORT_KEYS
-from pyregistry.management_api import handlers as h
+from pyregistry.management_api import handlers
 from pyregistry.management_api.table import PAGE, Body, Query, Route
 
-R, P, U = "repositories", "projects", "users"
-ADMIN = "system admins"
+#: Who may call a route (the table's last column), as the document says it.
+ACCESS = {
+    "anyone": "anyone",
+    "pullers": "anyone (sees the projects they may pull)",
+    "project": "see the project",
+    "maintainers": "maintainers and admins of the project",
+    "project-admins": "project admins",
+    "admins": "system admins",
+    "self": "system admins, or the user",
+    "figures": "anyone (their projects' figures)",
+}
 
-ROUTES: tuple[Route, ...] = (
-    Route(
-        "GET",
-        "/me",
-        h.me,
-        "The caller and what they may see",
-        "session",
-        returns="Me",
-        access="anyone",
+#: method, path, handler, the view it answers with (``-``: 204 No Content), ACCESS key.
+TABLE = """
+GET     /me                                         me                Me              anyone
+GET     /repositories                               list_repositories RepositoryPage  pullers
+GET     /repositories/{name}                        get_repository    Repository      project
+GET     /repositories/{name}/tags                   list_tags         TagPage         project
+DELETE  /repositories/{name}/tags/{tag}             delete_tag        -               maintainers
+GET     /repositories/{name}/manifests/{reference}  get_manifest      Manifest        project
+DELETE  /repositories/{name}/manifests/{reference}  delete_manifest   Deleted         maintainers
+GET     /projects                                   list_projects     ProjectList     anyone
+POST    /projects                                   create_project    Project         admins
+GET     /projects/{project}                         get_project       Project         project
+PATCH   /projects/{project}                         update_project    Project  project-admins
+DELETE  /projects/{project}                         delete_project    -               admins
+PUT     /projects/{project}/members/{user}          set_member        Project  project-admins
+DELETE  /projects/{project}/members/{user}          remove_member     Project  project-admins
+GET     /users                                      list_users        UserList        admins
+POST    /users                                      create_user       User            admins
+PATCH   /users/{user}                               update_user       User            admins
+PUT     /users/{user}/password                      set_password      -               self
+DELETE  /users/{user}                               delete_user       -               admins
+GET     /usage                                      usage             Usage           figures
+GET     /audit                                      audit             AuditPage       admins
+"""
+
+QUERIES: dict[str, tuple[Query, ...]] = {
+    "list_repositories": (
+        Query("search", description="a substring of the name (case-insensitive)"),
+        Query("project", description="only this project's repositories"),
+        Query("sort", enum=SORT_KEYS),
+        Query("order", enum=("asc", "desc")),
+        *PAGE,
     ),
-    Route(
-        "GET",
-        "/repositories",
-        h.list_repositories,
-        "List and search repositories",
-        R,
-        query=(
-            Query("search", description="a substring of the name (case-insensitive)"),
-            Query("project", description="only this project's repositories"),
-            Query("sort", enum=SORT_KEYS),
-            Query("order", enum=("asc", "desc")),
-            *PAGE,
-        ),
-        returns="RepositoryPage",
-        access="anyone (sees the projects they may pull)",
+    "list_tags": PAGE,
+    "audit": (
+        Query("before", description="an entry id: the page after it (``next``)"),
+        Query("limit", "integer", "entries per page (1-500, default 50)"),
+        Query("action", description="an action or its prefix (push, delete, member)"),
+        Query("actor", description="only this user's entries"),
     ),
-    Route(
-        "GET", "/repositories/{name}", h.get_repository, "One repository", R, returns="Repository"
+}
+
+BODIES = {
+    "create_project": Body({"name": ("string", True), "public": ("boolean", False)}),
+    "update_project": Body({"public": ("boolean", True)}),
+    "set_member": Body({"role": ("string", True)}),
+    "create_user": Body(
+        {"name": ("string", True), "password": ("string", True), "admin": ("boolean", False)}
     ),
-    Route(
-        "GET",
-        "/repositories/{name}/tags",
-        h.list_tags,
-        "Tags, newest push first",
-        R,
-        query=PAGE,
-        returns="TagPage",
-    ),
-    Route(
-        "DELETE",
-        "/repositories/{name}/tags/{tag}",
-        h.delete_tag,
-        "Delete a tag",
-        R,
-        access="maintainers and admins of the project",
-    ),
-    Route(
-        "GET",
-        "/repositories/{name}/manifests/{reference}",
-        h.get_manifest,
-        "An image in detail (by tag or digest)",
-        R,
-        returns="Manifest",
-    ),
-    Route(
-        "DELETE",
-        "/repositories/{name}/manifests/{reference}",
-        h.delete_manifest,
-        "Delete a manifest and its tags",
-        R,
-        returns="Deleted",
-        access="maintainers and admins of the project",
-    ),
-    Route(
-        "GET",
-        "/projects",
-        h.list_projects,
-        "Projects the caller may see",
-        P,
-        returns="ProjectList",
-        access="anyone",
-    ),
-    Route(
-        "POST",
-        "/projects",
-        h.create_project,
-        "Create a project",
-        P,
-        body=Body({"name": ("string", True), "public": ("boolean", False)}),
-        returns="Project",
-        access=ADMIN,
-    ),
-    Route(
-        "GET",
-        "/projects/{project}",
-        h.get_project,
-        "One project with its members",
-        P,
-        returns="Project",
-    ),
-    Route(
-        "PATCH",
-        "/projects/{project}",
-        h.update_project,
-        "Make a project public or private",
-        P,
-        body=Body({"public": ("boolean", True)}),
-        returns="Project",
-        access="project admins",
-    ),
-    Route(
-        "DELETE",
-        "/projects/{project}",
-        h.delete_project,
-        "Forget a project's settings",
-        P,
-        access=ADMIN,
-    ),
-    Route(
-        "PUT",
-        "/projects/{project}/members/{user}",
-        h.set_member,
-        "Add a member or set their role",
-        P,
-        body=Body({"role": ("string", True)}),
-        returns="Project",
-        access="project admins",
-    ),
-    Route(
-        "DELETE",
-        "/projects/{project}/members/{user}",
-        h.remove_member,
-        "Remove a member",
-        P,
-        returns="Project",
-        access="project admins",
-    ),
-    Route("GET", "/users", h.list_users, "Users", U, returns="UserList", access=ADMIN),
-    Route(
-        "POST",
-        "/users",
-        h.create_user,
-        "Create a user",
-        U,
-        body=Body(
-            {"name": ("string", True), "password": ("string", True), "admin": ("boolean", False)}
-        ),
-        returns="User",
-        access=ADMIN,
-    ),
-    Route(
-        "PATCH",
-        "/users/{user}",
-        h.update_user,
-        "Grant or revoke system admin",
-        U,
-        body=Body({"admin": ("boolean", True)}),
-        returns="User",
-        access=ADMIN,
-    ),
-    Route(
-        "PUT",
-        "/users/{user}/password",
-        h.set_password,
-        "Set a password",
-        U,
-        body=Body({"password": ("string", True)}),
-        access="system admins, or the user",
-    ),
-    Route("DELETE", "/users/{user}", h.delete_user, "Delete a user", U, access=ADMIN),
-    Route(
-        "GET",
-        "/usage",
-        h.usage,
-        "Storage usage as last measured",
-        "usage",
-        returns="Usage",
-        access="anyone (their projects' figures)",
-    ),
-    Route(
-        "GET",
-        "/audit",
-        h.audit,
-        "The audit log, newest first",
-        "audit",
-        query=(
-            Query("before", description="an entry id: the page after it (``next``)"),
-            Query("limit", "integer", "entries per page (1-500, default 50)"),
-            Query("action", description="an action or its prefix (push, delete, member)"),
-            Query("actor", description="only this user's entries"),
-        ),
-        returns="AuditPage",
-        access=ADMIN,
-    ),
-)
+    "update_user": Body({"admin": ("boolean", True)}),
+    "set_password": Body({"password": ("string", True)}),
+}
+
+#: The OpenAPI tag of paths whose first segment is not one.
+TAGS = {"me": "session"}
+
+
+def route(line: str) -> Route:
+    """One line of ``TABLE`` as a route (a misspelt handler fails at import)."""
+    method, path, name, returns, access = line.split()
+    handler = getattr(handlers, name)
+    segment = path.split("/")[1]
+    return Route(
+        method,
+        path,
+        handler,
+        (handler.__doc__ or name).strip().rstrip("."),
+        TAGS.get(segment, segment),
+        query=QUERIES.get(name, ()),
+        body=BODIES.get(name),
+        returns=None if returns == "-" else returns,
+        access=ACCESS[access],
+    )
+
+
+ROUTES: tuple[Route, ...] = tuple(route(line) for line in TABLE.strip().splitlines())
