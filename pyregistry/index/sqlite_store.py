@@ -127,7 +127,7 @@ class IndexStore:
 
     def _ensure(self, name: str, generation: int) -> None:
         self.db.execute(
-            "INSERT INTO repositories (key, name, generation) VALUES (?, ?, ?) "
+            "INSERT INTO repositories (key, name, generation, size) VALUES (?, ?, ?, 0) "
             "ON CONFLICT (key) DO UPDATE SET generation = excluded.generation",
             (repository_key(name), name, generation),
         )

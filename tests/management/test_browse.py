@@ -103,6 +103,19 @@ async def test_sizes_follow_pushes_and_deletes(index: IndexService) -> None:
     assert await size_of(index, name) == stored_bytes(two, multi)
 
 
+async def test_a_manifest_stored_without_its_blobs_is_repaired(index: IndexService) -> None:
+    """A writer that cannot tell a manifest's blobs (garbage collection restoring one)
+    leaves the repository to a repair, which counts it from storage."""
+    name = "library/a"
+    before = await size_of(index, name)
+    async with index.change(name) as change:
+        change.manifest_stored(Digest.parse("sha256:" + "0" * 64), "x", 10)
+    answer = await index.backend.read_tags(name, None, None, 0.0)
+    assert answer.state == "stale"
+    assert await index.repair(name)
+    assert await size_of(index, name) == before == await _stored_size(index, name)
+
+
 async def test_index_of_an_older_schema_is_rebuilt(index: IndexService) -> None:
     """An index built by a pyregistry without sizes is not trusted: it answers nothing
     until rebuilt, and the rebuild counts every repository's size."""
