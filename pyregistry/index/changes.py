@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from pyregistry.index.backend import IndexUnavailable, Op, encode_blobs
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import RegistryError
+from pyregistry.storage.metadata import BlobSizes
 
 if TYPE_CHECKING:
     from pyregistry.index.service import IndexService
@@ -48,11 +48,7 @@ class RecordedChange:
         self.ops.append(("untag", tag))
 
     def manifest_stored(
-        self,
-        digest: Digest,
-        media_type: str,
-        size: int,
-        blobs: Sequence[tuple[Digest, int]] | None = None,
+        self, digest: Digest, media_type: str, size: int, blobs: BlobSizes | None = None
     ) -> None:
         if blobs is None:
             self._unknown = True  # its size is unknown here: the repository gets a repair

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from pyregistry.storage.registry import Registry
 
 
+#: (digest, size) of each blob a manifest references (``ParsedManifest.stored_blobs``).
+BlobSizes = Sequence[tuple[Digest, int]]
+
+
 @dataclass(frozen=True, slots=True)
 class TagPage:
     """One page of a repository's tags, and how many tags it has in all (0: storage then
@@ -45,11 +49,7 @@ class IndexChange(Protocol):
     def untagged(self, tag: str) -> None: ...
 
     def manifest_stored(
-        self,
-        digest: Digest,
-        media_type: str,
-        size: int,
-        blobs: Sequence[tuple[Digest, int]] | None = None,
+        self, digest: Digest, media_type: str, size: int, blobs: BlobSizes | None = None
     ) -> None:
         """``blobs``: (digest, size) of the blobs it references (``stored_blobs``);
         None: not known, the index then reads the manifest back from storage."""
@@ -84,11 +84,7 @@ class NoChange:
         pass
 
     def manifest_stored(
-        self,
-        digest: Digest,
-        media_type: str,
-        size: int,
-        blobs: Sequence[tuple[Digest, int]] | None = None,
+        self, digest: Digest, media_type: str, size: int, blobs: BlobSizes | None = None
     ) -> None:
         pass
 
