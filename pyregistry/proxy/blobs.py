@@ -81,12 +81,22 @@ class MirroredBlobs(FetchingPart):
         """Stream the blob; upstream errors before the first byte are raised here. One
         fetch per blob however many pull it at once, in this process or in others
         sharing the storage: the others are served once it is committed."""
-        lease = await self._claim(
-            blob_key(digest), lambda: self._present(digest), self._unknown(digest)
-        )
-        if lease is None:
-            metrics.HITS.labels(self._upstream.label, "blob").inc()
-            return await self._cache.blobs.open(digest, offset, length)
+        try:  # a cached blob: one look-up, as for a local pull
+            chunks = await self._cache.blobs.open(digest, offset, length)
+        except BlobUnknown:
+            lease = await self._claim(
+                blob_key(digest), lambda: self._present(digest), self._unknown(digest)
+            )
+            if lease is not None:
+                return await self._miss(digest, offset, length, lease)
+            chunks = await self._cache.blobs.open(digest, offset, length)
+        metrics.HITS.labels(self._upstream.label, "blob").inc()
+        return chunks
+
+    async def _miss(
+        self, digest: Digest, offset: int, length: int | None, lease: Lease
+    ) -> AsyncIterator[bytes]:
+        """The fetch (holding ``lease``) started: its first bytes or its error."""
         metrics.MISSES.labels(self._upstream.label, "blob").inc()
         fetch = self._fetch(digest, offset, length, lease)
         try:
@@ -161,9 +171,11 @@ class MirroredBlobs(FetchingPart):
                 await _cancel_quietly(fill.session)
 
     async def redirect_url(self, digest: Digest) -> str | None:
-        if await self._cached(digest) is None:
+        """The storage's URL of a cached blob (a blob still upstream has none)."""
+        try:
+            return await self._cache.blobs.redirect_url(digest)
+        except BlobUnknown:
             return None
-        return await self._cache.blobs.redirect_url(digest)
 
     async def get(self, digest: Digest) -> bytes:
         return b"".join([chunk async for chunk in await self.open(digest)])

@@ -22,14 +22,12 @@ from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
 from pyregistry.proxy.fetch_leases import manifest_key
 from pyregistry.proxy.part import FetchingPart, MirroredPart
 from pyregistry.proxy.pulls import PullClock
-from pyregistry.proxy.upstream import Upstream
 from pyregistry.storage import (
     Digest,
     ManifestUnknown,
     NameUnknown,
     PutManifestResult,
     RegistryError,
-    Repository,
     StoredManifest,
 )
 from pyregistry.storage.manifest_format import media_type_of
@@ -132,15 +130,8 @@ def _age_seconds(info: TagInfo) -> float:
 class MirroredTags(MirroredPart):
     """Tags of a mirrored repository, re-checked upstream after the tag ``ttl``."""
 
-    def __init__(
-        self,
-        cache: Repository,
-        local: Repository | None,
-        upstream: Upstream,
-        remote: str,
-        manifests: MirroredManifests,
-    ) -> None:
-        super().__init__(cache, local, upstream, remote)
+    def __init__(self, manifests: MirroredManifests) -> None:
+        super().__init__(*manifests.placement)
         self._manifests = manifests
 
     async def get(self, tag: str) -> Digest:

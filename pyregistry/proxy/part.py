@@ -31,6 +31,11 @@ class MirroredPart:
         self._remote = remote
         self.repository = cache.name
 
+    @property
+    def placement(self) -> tuple[Repository, Repository | None, Upstream, str]:
+        """What this part was made with (another part of the same repository takes it)."""
+        return self._cache, self._local, self._upstream, self._remote
+
     def _writable(self) -> Repository:
         if self._local is None:
             raise Unsupported(MIRROR_WRITE)

@@ -60,7 +60,7 @@ class MirroredRepository:
         shared = (cache, local, upstream, self.remote, flights, fetches)
         self.blobs = MirroredBlobs(*shared)
         self.manifests = MirroredManifests(*shared, pulls=pulls)
-        self.tags = MirroredTags(cache, local, upstream, self.remote, self.manifests)
+        self.tags = MirroredTags(self.manifests)
         self.uploads: Any = local.uploads if local is not None else _RefusedUploads()
 
     def __repr__(self) -> str:
