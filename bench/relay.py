@@ -34,7 +34,9 @@ from pathlib import Path
 from bench.servers import READY_TIMEOUT, REPO_ROOT, BenchSetupError, free_port, stop_process
 
 MiB = 1024 * 1024
-CHUNK = 64 * 1024
+CHUNK = 256 * 1024
+#: A stream's read buffer: a few chunks, so one read takes a whole chunk when it is there.
+BUFFER = 4 * CHUNK
 #: Bytes a bucket may save up while idle: one chunk and a little, so a burst stays short.
 BURST = 4 * CHUNK
 
@@ -89,7 +91,7 @@ class Relay:
 
     async def start(self, port: int = 0) -> int:
         """Listen (``port`` 0: any free port) and answer the port listened on."""
-        self.server = await asyncio.start_server(self._connection, "127.0.0.1", port)
+        self.server = await asyncio.start_server(self._connection, "127.0.0.1", port, limit=BUFFER)
         bound: int = self.server.sockets[0].getsockname()[1]
         return bound
 
@@ -105,7 +107,9 @@ class Relay:
         try:
             if delay:
                 await asyncio.sleep(2 * delay)  # the handshake's round trip
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                *self.target, limit=BUFFER
+            )
         except OSError:
             client_writer.close()
             return
