@@ -8,65 +8,207 @@ upstream holding one blob, and a mirror of it under the ``up/`` prefix of ``mirr
 * ``warm``: the same pull again (from the mirror's storage), against a plain local pull
   of the same blob pushed to a normal repository of the mirror; target: the same.
 
+The reference (unless ``--no-distribution``): distribution (Debian's 2.8, or the binary
+given by ``--distribution``) as a pull-through cache of the same upstream (its ``proxy``
+section), measured in the same rounds on the same blob:
+
+* ``dist cold`` against the same direct pull; ``dist warm`` (once its stored copy is
+  committed) against ``dist local``, the blob pushed to a plain distribution.
+
+On loopback the upstream is as near as the mirror, so the cold rows weigh the mirror's
+own work (receive, hash, store, re-send) against a direct pull served with sendfile.
+``--link-mib-s N`` (and ``--link-rtt-ms M``) puts a rate-limited relay (``bench/relay.py``)
+in front of the upstream: the direct pull and both mirrors' upstream fetches cross it,
+so the cold rows tell what a mirror adds over a long link, the case mirrors exist for.
+
 Figures are MiB/s of one streamed GET (bytes thrown away), best of ``--repeat`` rounds
-(the cold row needs a fresh blob each round). Meaningless on a loaded machine.
+(the cold rows need a fresh blob each round), and the serving process's CPU time (user +
+system) per MiB, least of the rounds: rates mean little on a loaded machine, CPU per MiB
+still compares two versions run back to back.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from bench.servers import filesystem_storage, run_pyregistry
+from bench.relay import Link, run_relay
+from bench.rss import tree_cpu_seconds
+from bench.servers import (
+    RunningRegistry,
+    distribution_binary,
+    distribution_version,
+    filesystem_storage,
+    run_distribution,
+    run_pyregistry,
+)
 from pyregistry.client import RegistryClient
 
 MiB = 1024 * 1024
+#: How long distribution may take to commit its copy after the cold pull has ended.
+STORED_TIMEOUT = 300.0
+
+ROWS = ("direct", "cold", "warm", "local")
+DIST_ROWS = ("dist_cold", "dist_warm", "dist_local")
+#: Each compared row, the row it is held against, and its printed name.
+COMPARISONS = (
+    ("cold", "direct", "cold"),
+    ("warm", "local", "warm"),
+    ("dist_cold", "direct", "dist cold"),
+    ("dist_warm", "dist_local", "dist warm"),
+)
 
 
-def pull_mib_s(url: str) -> float:
-    """Stream one GET, discard it; MiB/s."""
+def pull(url: str, server_pid: int) -> tuple[float, float]:
+    """Stream one GET, discard it; MiB/s, and CPU ms per MiB of the server at ``server_pid``."""
+    cpu = tree_cpu_seconds(server_pid)
     started = time.perf_counter()
     size = 0
     with httpx.stream("GET", url, timeout=600) as response:
         response.raise_for_status()
         for chunk in response.iter_raw(1024 * 1024):
             size += len(chunk)
-    return size / MiB / (time.perf_counter() - started)
+    mib = size / MiB
+    return mib / (time.perf_counter() - started), 1000 * (tree_cpu_seconds(server_pid) - cpu) / mib
 
 
-def run(size: int, repeat: int, work: Path) -> dict[str, float]:
-    best = {"direct": 0.0, "cold": 0.0, "warm": 0.0, "local": 0.0}
-    with run_pyregistry(work / "up", filesystem_storage(work / "up-data"), workers=1) as up:
-        mirrors = {"mirrors": [{"prefix": "up", "url": up.url}]}
-        storage = filesystem_storage(work / "mirror-data")
-        with run_pyregistry(
-            work / "mirror", storage, workers=1, name="mirror", sections=mirrors
-        ) as mirror:
-            for _ in range(repeat):
-                data = os.urandom(size)
-                with RegistryClient(up.url) as client:
-                    digest = client.push_blob("team/big", data)
-                mirrored = f"{mirror.url}/v2/up/team/big/blobs/{digest}"
-                for row, url in (
-                    ("direct", f"{up.url}/v2/team/big/blobs/{digest}"),
-                    ("cold", mirrored),
-                    ("warm", mirrored),
-                ):
-                    best[row] = max(best[row], pull_mib_s(url))
-                # pushed only now: a blob the mirror's storage holds is linked, not fetched
-                with RegistryClient(mirror.url) as client:
-                    client.push_blob("local/big", data)
-                del data
-                best["local"] = max(
-                    best["local"], pull_mib_s(f"{mirror.url}/v2/local/big/blobs/{digest}")
-                )
-    return best
+class Figures:
+    """Best MiB/s of each row (``row``) and least CPU ms per MiB (``row_cpu``)."""
+
+    def __init__(self, rows: tuple[str, ...]) -> None:
+        self.best = {row: 0.0 for row in rows} | {f"{row}_cpu": float("inf") for row in rows}
+
+    def record(self, row: str, measured: tuple[float, float]) -> None:
+        self.best[row] = max(self.best[row], measured[0])
+        self.best[f"{row}_cpu"] = min(self.best[f"{row}_cpu"], measured[1])
+
+
+class DistributionReference:
+    """distribution as a pull-through cache of the upstream, and a plain one for ``local``."""
+
+    def __init__(self, stack: contextlib.ExitStack, work: Path, binary: str, upstream: str):
+        self.data = work / "dist-proxy-data"
+        proxy = {"proxy": {"remoteurl": upstream}}
+        self.proxy = stack.enter_context(
+            run_distribution(
+                work / "dist-proxy",
+                filesystem_storage(self.data),
+                binary=binary,
+                name="distribution-proxy",
+                sections=proxy,
+            )
+        )
+        self.plain = stack.enter_context(
+            run_distribution(
+                work / "dist-local",
+                filesystem_storage(work / "dist-local-data"),
+                binary=binary,
+                name="distribution-local",
+            )
+        )
+
+    def measure(self, figures: Figures, data: bytes, digest: str) -> None:
+        mirrored = f"{self.proxy.url}/v2/team/big/blobs/{digest}"
+        figures.record("dist_cold", pull(mirrored, self.proxy.pid))
+        self._wait_stored(digest)
+        figures.record("dist_warm", pull(mirrored, self.proxy.pid))
+        with RegistryClient(self.plain.url) as client:
+            client.push_blob("local/big", data)
+        local = f"{self.plain.url}/v2/local/big/blobs/{digest}"
+        figures.record("dist_local", pull(local, self.plain.pid))
+
+    def _wait_stored(self, digest: str) -> None:
+        """Until the proxy's copy is committed (its repository's layer link, written last):
+        distribution stores in the background, and a warm pull before would go upstream."""
+        algorithm, hex_digest = digest.split(":", 1)
+        link = self.data / "docker/registry/v2/repositories/team/big/_layers"
+        link = link / algorithm / hex_digest / "link"
+        deadline = time.monotonic() + STORED_TIMEOUT
+        while not link.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"distribution did not store {digest} within {STORED_TIMEOUT}s")
+            time.sleep(0.05)
+
+
+def run(
+    size: int,
+    repeat: int,
+    work: Path,
+    *,
+    distribution: str | None = None,
+    link: Link | None = None,
+) -> dict[str, float]:
+    """The figures of every row (``distribution``: the reference binary, None: no
+    reference rows; ``link``: the relay's shape, None: straight loopback)."""
+    figures = Figures(ROWS + (DIST_ROWS if distribution else ()))
+    with contextlib.ExitStack() as stack:
+        up = stack.enter_context(
+            run_pyregistry(work / "up", filesystem_storage(work / "up-data"), workers=1)
+        )
+        upstream = up.url if link is None else stack.enter_context(run_relay(up.url, link, work))
+        mirror = stack.enter_context(
+            run_pyregistry(
+                work / "mirror",
+                filesystem_storage(work / "mirror-data"),
+                workers=1,
+                name="mirror",
+                sections={"mirrors": [{"prefix": "up", "url": upstream}]},
+            )
+        )
+        reference = (
+            DistributionReference(stack, work, distribution, upstream) if distribution else None
+        )
+        for _ in range(repeat):
+            data = os.urandom(size)
+            with RegistryClient(up.url) as client:
+                digest = client.push_blob("team/big", data)
+            _measure_pyregistry(
+                figures, mirror, data, digest, f"{upstream}/v2/team/big/blobs/{digest}", up
+            )
+            if reference is not None:
+                reference.measure(figures, data, digest)
+            del data
+    return figures.best
+
+
+def _measure_pyregistry(
+    figures: Figures,
+    mirror: RunningRegistry,
+    data: bytes,
+    digest: str,
+    direct: str,
+    up: RunningRegistry,
+) -> None:
+    mirrored = f"{mirror.url}/v2/up/team/big/blobs/{digest}"
+    figures.record("direct", pull(direct, up.pid))
+    figures.record("cold", pull(mirrored, mirror.pid))
+    figures.record("warm", pull(mirrored, mirror.pid))
+    # pushed only now: a blob the mirror's storage holds is linked, not fetched
+    with RegistryClient(mirror.url) as client:
+        client.push_blob("local/big", data)
+    figures.record("local", pull(f"{mirror.url}/v2/local/big/blobs/{digest}", mirror.pid))
+
+
+def print_table(best: dict[str, float], header: str) -> None:
+    print(header)
+    print(f"{'row':<10} {'MiB/s':>9} {'against':>9} {'ratio':>6} {'cpu ms/MiB':>11} {'against':>8}")
+    for row, against, name in COMPARISONS:
+        if row not in best:
+            continue
+        ratio = best[row] / best[against] if best[against] else 0.0
+        cpu, cpu_against = best[f"{row}_cpu"], best[f"{against}_cpu"]
+        print(
+            f"{name:<10} {best[row]:>9.1f} {best[against]:>9.1f} {ratio:>6.2f}"
+            f" {cpu:>11.2f} {cpu_against:>8.2f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,16 +216,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mib", type=int, default=256, help="blob size (default 256)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--distribution", metavar="PATH", help="reference binary (default: Debian's 2.8)"
+    )
+    parser.add_argument(
+        "--no-distribution", action="store_true", help="leave out the reference rows"
+    )
+    parser.add_argument(
+        "--link-mib-s", type=float, help="relay the upstream over a link of N MiB/s each way"
+    )
+    parser.add_argument(
+        "--link-rtt-ms", type=float, default=0.0, help="and this added round trip (ms)"
+    )
     args = parser.parse_args(argv)
+    binary = None if args.no_distribution else distribution_binary(args.distribution)
+    link = Link(args.link_mib_s, args.link_rtt_ms) if args.link_mib_s or args.link_rtt_ms else None
     with tempfile.TemporaryDirectory(prefix="bench-mirror-") as work:
-        best = run(args.size_mib * MiB, args.repeat, Path(work))
+        best = run(args.size_mib * MiB, args.repeat, Path(work), distribution=binary, link=link)
+    described: dict[str, Any] = {
+        "distribution": distribution_version(binary) if binary else None,
+        "link": link.describe() if link else "loopback",
+    }
     if args.json:
-        print(json.dumps(best))
+        print(json.dumps(best | described))
         return 0
-    print(f"{'row':<6} {'MiB/s':>9} {'against':>9} {'ratio':>6}")
-    for row, against in (("cold", "direct"), ("warm", "local")):
-        ratio = best[row] / best[against] if best[against] else 0.0
-        print(f"{row:<6} {best[row]:>9.1f} {best[against]:>9.1f} {ratio:>6.2f}")
+    reference = f"distribution {described['distribution']}" if binary else "no reference"
+    print_table(
+        best,
+        f"{args.size_mib} MiB blobs, best of {args.repeat}; link: {described['link']}; {reference}",
+    )
     return 0
 
 

@@ -209,15 +209,21 @@ def distribution_version(binary: str) -> str:
 
 @contextlib.contextmanager
 def run_distribution(
-    work: Path, storage: Mapping[str, Any], *, binary: str | None = None, name: str = "distribution"
+    work: Path,
+    storage: Mapping[str, Any],
+    *,
+    binary: str | None = None,
+    name: str = "distribution",
+    sections: Mapping[str, Any] | None = None,
 ) -> Iterator[RunningRegistry]:
     """distribution (``binary``, see :func:`distribution_binary`) with the same kind of
-    config as pyregistry."""
+    config as pyregistry; ``sections`` are added to its config.yml (``proxy``...)."""
     binary = distribution_binary(binary)
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config_path = work / f"{name}.yml"
-    config_path.write_text(yaml.safe_dump(registry_config(storage, port)))
+    config = {**registry_config(storage, port), **(sections or {})}
+    config_path.write_text(yaml.safe_dump(config))
     argv = [binary, "serve", str(config_path)]
     env = server_environment()
     env["OTEL_TRACES_EXPORTER"] = "none"  # 3.x exports traces to localhost:4318 otherwise

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import httpcore
 import httpx
 
 from pyregistry.client.auth import Authenticator
@@ -27,6 +28,14 @@ Body = bytes | Callable[[], AsyncIterator[bytes]] | None
 #: The most of an error body read into an exception.
 ERROR_BODY_LIMIT = 64 * 1024
 USER_AGENT = "pyregistry-client"
+#: The most httpcore reads from a socket at once (its default is 64 KiB). A read returns
+#: what the socket holds, so small answers are unchanged; a blob streamed at hundreds of
+#: MiB/s spent more CPU on the per-read overhead (a timeout scope, an h11 event) than on
+#: the bytes: 1 MiB reads cut a mirror's cold pull by ~0.6 ms of CPU per MiB. It is a
+#: class attribute, so it holds for every httpx client of the process.
+READ_BYTES = 1024 * 1024
+httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = READ_BYTES
+httpcore.HTTP11Connection.READ_NUM_BYTES = READ_BYTES
 #: Headers added to every request made in the current context (see :func:`sending_headers`).
 _context_headers: ContextVar[Mapping[str, str] | None] = ContextVar("client_headers", default=None)
 

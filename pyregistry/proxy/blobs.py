@@ -1,12 +1,12 @@
 """A mirrored repository's blobs: served from storage when cached, else streamed from the
 upstream to the client while being stored.
 
-The stored copy goes through an upload session of the cache, so it is committed only
-under its verified digest; a cut transfer, a corrupt one or a client that goes away
-cancels the session and leaves nothing visible. The client gets its first byte as soon as
-the upstream sends it (memory stays at one buffer of :data:`FLUSH_BYTES` per fetch). The
-last chunk is held back until the digest is verified and the copy committed: a corrupt
-blob never reaches a client whole.
+The stored copy goes through an upload session of the cache (:mod:`cache_fill`), so it
+is committed only under its verified digest; a cut transfer, a corrupt one or a client
+that goes away cancels the session and leaves nothing visible. The client gets its first
+byte as soon as the upstream sends it (memory stays at a few pieces per fetch). The last
+piece is held back until the digest is verified and the copy committed: a corrupt blob
+never reaches a client whole.
 """
 
 from __future__ import annotations
@@ -15,27 +15,18 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
+from pyregistry.client.errors import DigestMismatchError
 from pyregistry.proxy import metrics
+from pyregistry.proxy.cache_fill import CacheFill, pieces
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
-from pyregistry.proxy.fetch_leases import FetchLeases
-from pyregistry.proxy.flights import Flights
-from pyregistry.proxy.upstream import Upstream
-from pyregistry.storage import BlobDescriptor, BlobUnknown, Digest, RegistryError, Repository
-from pyregistry.storage.errors import Unsupported
+from pyregistry.proxy.fetch_leases import blob_key
+from pyregistry.proxy.part import FetchingPart
+from pyregistry.storage import BlobDescriptor, BlobUnknown, Digest, RegistryError
+from pyregistry.storage.errors import BlobUploadUnknown
+from pyregistry.storage.uploads import UploadSession
 from pyregistry.tasks.lease import Lease, renewing
 
 log = logging.getLogger("pyregistry.proxy")
-
-#: Bytes gathered before each append to the cache's upload session.
-FLUSH_BYTES = 4 * 1024 * 1024
-#: The upstream's chunks (tens of KiB) are gathered to this size before they go on to the
-#: client and the cache: a write per small chunk made a cold pull 5x slower than direct.
-SEND_BYTES = 1024 * 1024
-MIRROR_WRITE = "this repository mirrors an upstream registry: pushes and deletes are refused"
-
-
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
 
 
 async def _chain(first: bytes | None, rest: AsyncGenerator[bytes]) -> AsyncIterator[bytes]:
@@ -48,60 +39,17 @@ async def _chain(first: bytes | None, rest: AsyncGenerator[bytes]) -> AsyncItera
         await rest.aclose()
 
 
-async def _coalesced(chunks: AsyncIterator[bytes], size: int) -> AsyncIterator[bytes]:
-    """``chunks`` regrouped into pieces of at least ``size`` bytes (the last may be less)."""
-    pending = bytearray()
-    async for chunk in chunks:
-        pending += chunk
-        if len(pending) >= size:
-            yield bytes(pending)
-            pending.clear()
-    if pending:
-        yield bytes(pending)
-
-
 def _window(chunk: bytes, pos: int, offset: int, end: int | None) -> bytes:
     """The part of ``chunk`` (starting at ``pos`` in the blob) inside ``[offset, end)``."""
     lo = max(offset - pos, 0)
     hi = len(chunk) if end is None else min(end - pos, len(chunk))
+    if lo == 0 and hi == len(chunk):
+        return chunk
     return chunk[lo:hi] if hi > lo else b""
 
 
-class MirroredPart:
-    """What every part of a mirrored repository shares: the local cache, the local-first
-    repository (None: writes are refused), the upstream and the name there."""
-
-    def __init__(
-        self, cache: Repository, local: Repository | None, upstream: Upstream, remote: str
-    ) -> None:
-        self._cache = cache
-        self._local = local
-        self._upstream = upstream
-        self._remote = remote
-        self.repository = cache.name
-
-    def _writable(self) -> Repository:
-        if self._local is None:
-            raise Unsupported(MIRROR_WRITE)
-        return self._local
-
-
-class MirroredBlobs(MirroredPart):
-    """The blobs of one mirrored repository (``remote`` upstream), read-through cached in
-    ``cache``; writes go to ``local`` when the upstream is local-first, else are refused."""
-
-    def __init__(
-        self,
-        cache: Repository,
-        local: Repository | None,
-        upstream: Upstream,
-        remote: str,
-        flights: Flights,
-        fetches: FetchLeases | None = None,
-    ) -> None:
-        super().__init__(cache, local, upstream, remote)
-        self._flights = flights
-        self._fetches = fetches if fetches is not None else FetchLeases(None)
+class MirroredBlobs(FetchingPart):
+    """The blobs of one mirrored repository, read-through cached."""
 
     def _unknown(self, digest: Digest) -> BlobUnknown:
         return BlobUnknown(detail={"digest": str(digest)})
@@ -131,26 +79,24 @@ class MirroredBlobs(MirroredPart):
         self, digest: Digest, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
         """Stream the blob; upstream errors before the first byte are raised here. One
-        fetch per blob however many pull it at once, in this process (flights) or in
-        others sharing the storage (the fetch lease): the others are served once it is
-        committed."""
-        attempt = 0
-        while True:
-            if await self._present(digest):
-                metrics.HITS.labels(self._upstream.label, "blob").inc()
-                return await self._cache.blobs.open(digest, offset, length)
-            if await self._flights.wait(str(digest)):
-                continue
-            if not self._upstream.settings.allows(self._remote):
-                raise self._unknown(digest)
-            lease = await self._fetches.take(digest)
+        fetch per blob however many pull it at once, in this process or in others
+        sharing the storage: the others are served once it is committed."""
+        try:  # a cached blob: one look-up, as for a local pull
+            chunks = await self._cache.blobs.open(digest, offset, length)
+        except BlobUnknown:
+            lease = await self._claim(
+                blob_key(digest), lambda: self._present(digest), self._unknown(digest)
+            )
             if lease is not None:
-                if not await self._present(digest):
-                    break
-                await lease.release()  # committed by another process just now
-                continue
-            await self._fetches.pause(attempt)  # another process fetches it
-            attempt += 1
+                return await self._miss(digest, offset, length, lease)
+            chunks = await self._cache.blobs.open(digest, offset, length)
+        metrics.HITS.labels(self._upstream.label, "blob").inc()
+        return chunks
+
+    async def _miss(
+        self, digest: Digest, offset: int, length: int | None, lease: Lease
+    ) -> AsyncIterator[bytes]:
+        """The fetch (holding ``lease``) started: its first bytes or its error."""
         metrics.MISSES.labels(self._upstream.label, "blob").inc()
         fetch = self._fetch(digest, offset, length, lease)
         try:
@@ -179,49 +125,57 @@ class MirroredBlobs(MirroredPart):
         holding (and at the end releasing) the blob's fetch ``lease``."""
         end = None if length is None else offset + length
         async with renewing(lease):
-            with self._flights.lead(str(digest)):
+            with self._flights.lead(blob_key(digest)):
                 async with contextlib.aclosing(self._store(digest, offset, end)) as chunks:
                     async for chunk in chunks:
                         yield chunk
 
-    async def _store(self, digest: Digest, offset: int, end: int | None) -> AsyncGenerator[bytes]:
-        """Stream from the upstream into an upload session of the cache, committed once
-        verified; cancelled however else it ends."""
-        session = None
+    async def _fill(self, digest: Digest) -> CacheFill | None:
         try:
-            session = await self._cache.uploads.create()
+            return CacheFill(await self._cache.uploads.create(), digest)
         except RegistryError as exc:  # read-only storage: serve without caching
             log.warning("not caching %s@%s: %s", self.repository, digest, exc.message)
+            return None
+
+    async def _store(self, digest: Digest, offset: int, end: int | None) -> AsyncGenerator[bytes]:
+        """Stream from the upstream into the cache, committed once verified; nothing is
+        kept however else it ends. The cache's session verifies the digest; only when
+        nothing is cached does the upstream client verify it instead."""
+        fill = await self._fill(digest)
         committed = False
-        stream = self._upstream.stream_blob(self._remote, str(digest))
+        stream = self._upstream.stream_blob(self._remote, str(digest), verify=fill is None)
         try:
-            pos, buffer, held = 0, bytearray(), b""
-            async for chunk in _coalesced(stream, SEND_BYTES):
+            pos, held = 0, b""
+            async for piece in pieces(stream):
                 if held:
                     yield held
-                held = _window(chunk, pos, offset, end)
-                pos += len(chunk)
-                if session is not None:
-                    buffer += chunk
-                    if len(buffer) >= FLUSH_BYTES:
-                        await session.append(_once(bytes(buffer)))
-                        buffer.clear()
-            # Verified (the client raises on a mismatch): commit, then let the last
-            # bytes go, so a client never holds the whole blob before it is cached.
-            if session is not None:
-                await session.commit(digest, _once(bytes(buffer)) if buffer else None)
+                held = _window(piece, pos, offset, end)
+                pos += len(piece)
+                if fill is not None:
+                    await fill.write(piece)
+            # Commit (verified), then let the last bytes go, so a client never holds
+            # the whole blob before it is cached.
+            if fill is not None:
+                try:
+                    await fill.commit()
+                except DigestMismatchError as exc:
+                    self._upstream.failed(exc)
+                    raise
                 committed = True
             if held:
                 yield held
         finally:
             await stream.aclose()  # the upstream connection, however this ended
-            if session is not None and not committed:
-                await _cancel_quietly(session)
+            if fill is not None and not committed:
+                await fill.abort()
+                await _cancel_quietly(fill.session)
 
     async def redirect_url(self, digest: Digest) -> str | None:
-        if await self._cached(digest) is None:
+        """The storage's URL of a cached blob (a blob still upstream has none)."""
+        try:
+            return await self._cache.blobs.redirect_url(digest)
+        except BlobUnknown:
             return None
-        return await self._cache.blobs.redirect_url(digest)
 
     async def get(self, digest: Digest) -> bytes:
         return b"".join([chunk async for chunk in await self.open(digest)])
@@ -239,8 +193,10 @@ class MirroredBlobs(MirroredPart):
         await self._writable().blobs.link(descriptor)
 
 
-async def _cancel_quietly(session: object) -> None:
+async def _cancel_quietly(session: UploadSession) -> None:
     try:
-        await session.cancel()  # type: ignore[attr-defined]
+        await session.cancel()
+    except BlobUploadUnknown:
+        pass  # a failed commit removed it already
     except Exception as exc:  # noqa: BLE001 - the purger removes what is left
         log.warning("could not cancel the cache's upload session: %s", exc)

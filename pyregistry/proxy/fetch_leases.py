@@ -1,17 +1,17 @@
-"""Concurrent pulls of one uncached blob on several workers or instances sharing one
-storage fetch it from the upstream once (:mod:`pyregistry.proxy.flights` does so within
-a process, for free).
+"""Concurrent pulls of one uncached blob or manifest on several workers or instances
+sharing one storage fetch it from the upstream once (:mod:`pyregistry.proxy.flights`
+does so within a process, for free).
 
-The first pull takes the blob's fetch lease and streams from the upstream while storing;
-the others find it taken and wait, polling storage, until the blob is committed (they
+The first pull takes the fetch lease and streams from the upstream while storing; the
+others find it taken and wait, polling storage, until it is committed (they
 then serve it from storage) or the lease is free again (that fetch failed: one of them
 takes the lease and fetches). Which lease, as :mod:`pyregistry.tasks.leases` chooses:
 
 * ``redis`` configured: a Redis key that expires unless renewed (exact across hosts);
-* the filesystem driver: an ``flock`` on a file under ``/pyregistry/mirror-fetches``
-  (two system calls; the kernel drops it when its holder dies). The file is unlinked on
-  release, so none stays behind per blob; a new holder checks that the file it locked is
-  still the one at the path;
+* the filesystem driver: the tasks' ``flock`` on a file under
+  ``/pyregistry/mirror-fetches`` (two system calls; the kernel drops it when its holder
+  dies). The file is unlinked on release, so none stays behind per blob; a new holder
+  checks that the file it locked is still the one at the path;
 * otherwise (S3, Swift without Redis): a lease object in storage with a short settle
   time, removed after release. It adds that settle time to a cold fetch.
 """
@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
+import hashlib
 import logging
 import os
 
 from pyregistry.storage import Digest, paths
+from pyregistry.tasks.flock_lease import FlockLease, LeaseTargetMissing
 from pyregistry.tasks.lease import Lease
 from pyregistry.tasks.leases import UPLOAD_SETTLE_SECONDS, LeaseFactory
 from pyregistry.tasks.redis_lease import RedisLease
@@ -44,54 +45,38 @@ MAX_POLL_SECONDS = 0.25
 RELOCK_ATTEMPTS = 5
 
 
-class FetchFlock(Lease):
-    """``flock`` on ``os_path``, unlinked by its holder on release."""
-
-    def __init__(self, name: str, os_path: str) -> None:
-        super().__init__(name)
-        self.os_path = os_path
-        self._fd: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def _open(self) -> int:
-        try:
-            return os.open(self.os_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(self.os_path), exist_ok=True)
-            return os.open(self.os_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+class FetchFlock(FlockLease):
+    """The task leases' ``flock``, its directory made when missing and its file unlinked
+    by the holder on release (one per blob would pile up)."""
 
     async def acquire(self) -> bool:
-        if self._fd is not None:
+        if self.held:
             return True
         for _ in range(RELOCK_ATTEMPTS):
-            fd = self._open()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                return False
-            try:
-                current = os.stat(self.os_path).st_ino
-            except FileNotFoundError:
-                current = None
-            if current == os.fstat(fd).st_ino:
-                self._fd = fd
+                if not await super().acquire():
+                    return False
+            except LeaseTargetMissing:
+                os.makedirs(os.path.dirname(self.os_path), exist_ok=True)
+                continue
+            if self._at_path():
                 return True
-            os.close(fd)  # the holder before us unlinked it: lock the file there now
+            await super().release()  # the holder before us unlinked it: lock the new one
         return False
 
-    async def renew(self) -> bool:
-        return self._fd is not None
+    def _at_path(self) -> bool:
+        """The file locked is still the one at the path."""
+        assert self._fd is not None
+        try:
+            return os.stat(self.os_path).st_ino == os.fstat(self._fd).st_ino
+        except FileNotFoundError:
+            return False
 
     async def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
+        if self.held:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.os_path)  # while still locked: a waiter then relocks anew
-            os.close(fd)
+        await super().release()
 
 
 class RemovedStorageLease(StorageLease):
@@ -122,18 +107,31 @@ class Unshared(Lease):
         return None
 
 
+def blob_key(digest: Digest) -> str:
+    """The fetch key of a blob (one fetch per blob: the blob store is shared)."""
+    return f"{digest.algorithm}-{digest.hex}"
+
+
+def manifest_key(repository: str, digest: Digest) -> str:
+    """The fetch key of a manifest: per repository, since it is cached per repository
+    (the name is hashed to keep the key one path component)."""
+    name = hashlib.sha256(repository.encode()).hexdigest()[:16]
+    return f"manifest-{name}-{digest.algorithm}-{digest.hex}"
+
+
 class FetchLeases:
-    """The fetch lease of each blob, from the registry's lease factory (None: unshared)."""
+    """The fetch lease of each key (:func:`blob_key`, :func:`manifest_key`), from the
+    registry's lease factory (None: unshared)."""
 
     def __init__(self, leases: LeaseFactory | None) -> None:
         self.leases = leases
 
-    def lease(self, digest: Digest) -> Lease:
+    def lease(self, key: str) -> Lease:
         leases = self.leases
         if leases is None:
-            return Unshared(str(digest))
-        name = f"mirror-fetch-{digest.algorithm}-{digest.hex}"
-        path = f"{FETCHES_ROOT}/{digest.algorithm}-{digest.hex}"
+            return Unshared(key)
+        name = f"mirror-fetch-{key}"
+        path = f"{FETCHES_ROOT}/{key}"
         driver = leases.driver
         if leases.redis is not None:
             return RedisLease(name, leases.redis, ttl=FETCH_LEASE_SECONDS, fenced=False)
@@ -143,15 +141,15 @@ class FetchLeases:
             name, driver, path, ttl=FETCH_LEASE_SECONDS, settle=UPLOAD_SETTLE_SECONDS
         )
 
-    async def take(self, digest: Digest) -> Lease | None:
-        """The blob's fetch lease, held; None while another process holds it. A backend
-        that fails (Redis down) costs the sharing, not the pull."""
-        lease = self.lease(digest)
+    async def take(self, key: str) -> Lease | None:
+        """The fetch lease of ``key``, held; None while another process holds it. A
+        backend that fails (Redis down) costs the sharing, not the pull."""
+        lease = self.lease(key)
         try:
             return lease if await lease.acquire() else None
         except Exception as exc:  # noqa: BLE001 - no lease: fetch unshared
-            log.warning("fetch lease of %s unavailable (%s): fetching unshared", digest, exc)
-            return Unshared(str(digest))
+            log.warning("fetch lease of %s unavailable (%s): fetching unshared", key, exc)
+            return Unshared(key)
 
     @staticmethod
     async def pause(attempt: int) -> None:

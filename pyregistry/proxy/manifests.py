@@ -18,61 +18,63 @@ from typing import Any
 
 from pyregistry.client.errors import NotFoundError
 from pyregistry.proxy import metrics
-from pyregistry.proxy.blobs import MirroredPart
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
-from pyregistry.proxy.flights import Flights
+from pyregistry.proxy.fetch_leases import manifest_key
+from pyregistry.proxy.part import FetchingPart, MirroredPart
 from pyregistry.proxy.pulls import PullClock
-from pyregistry.proxy.upstream import Upstream
 from pyregistry.storage import (
     Digest,
     ManifestUnknown,
     NameUnknown,
     PutManifestResult,
     RegistryError,
-    Repository,
     StoredManifest,
 )
 from pyregistry.storage.manifest_format import media_type_of
 from pyregistry.storage.tags import TagInfo, paginate
+from pyregistry.tasks.lease import renewing
 
 log = logging.getLogger("pyregistry.proxy")
 
 
-class MirroredManifests(MirroredPart):
-    """Manifests by digest, fetched from the upstream on a miss and cached."""
+class MirroredManifests(FetchingPart):
+    """Manifests by digest, fetched from the upstream on a miss and cached: once however
+    many pull one at once, in this process or in others sharing the storage."""
 
-    def __init__(
-        self,
-        cache: Repository,
-        local: Repository | None,
-        upstream: Upstream,
-        remote: str,
-        flights: Flights,
-        pulls: PullClock | None = None,
-    ) -> None:
-        super().__init__(cache, local, upstream, remote)
-        self._flights = flights
-        self._pulls = pulls if upstream.settings.expires else None
+    def __init__(self, *args: Any, pulls: PullClock | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pulls = pulls if self._upstream.settings.expires else None
 
     def pulled(self, digest: Digest) -> None:
         """Note a pull of ``digest`` (memory only), which keeps it from expiring."""
         if self._pulls is not None:
             self._pulls.pulled(self.repository, str(digest), self._upstream.settings.expire)
 
+    async def _lookup(self, digest: Digest) -> StoredManifest | None:
+        try:
+            return await self._cache.manifests.get(digest)
+        except ManifestUnknown:
+            return None
+
     async def get(self, digest: Digest, *, tag: str | None = None) -> StoredManifest:
-        key = f"manifest:{self.repository}@{digest}"
-        while True:
-            try:
-                found = await self._cache.manifests.get(digest)
-            except ManifestUnknown:
-                if not await self._flights.wait(key):
-                    break
-            else:
-                metrics.HITS.labels(self._upstream.label, "manifest").inc()
-                self.pulled(digest)
-                return found
-        with self._flights.lead(key):
-            fetched = await self.fetch(str(digest), expect=digest)
+        found: StoredManifest | None = None
+
+        async def present() -> bool:
+            nonlocal found
+            found = await self._lookup(digest)
+            return found is not None
+
+        key = manifest_key(self.repository, digest)
+        unknown = ManifestUnknown(detail={"reference": str(digest)})
+        lease = await self._claim(key, present, unknown)
+        if lease is None:
+            assert found is not None
+            metrics.HITS.labels(self._upstream.label, "manifest").inc()
+            self.pulled(digest)
+            return found
+        async with renewing(lease):
+            with self._flights.lead(key):
+                fetched = await self.fetch(str(digest), expect=digest)
         self.pulled(digest)
         return fetched
 
@@ -128,15 +130,8 @@ def _age_seconds(info: TagInfo) -> float:
 class MirroredTags(MirroredPart):
     """Tags of a mirrored repository, re-checked upstream after the tag ``ttl``."""
 
-    def __init__(
-        self,
-        cache: Repository,
-        local: Repository | None,
-        upstream: Upstream,
-        remote: str,
-        manifests: MirroredManifests,
-    ) -> None:
-        super().__init__(cache, local, upstream, remote)
+    def __init__(self, manifests: MirroredManifests) -> None:
+        super().__init__(*manifests.placement)
         self._manifests = manifests
 
     async def get(self, tag: str) -> Digest:

@@ -15,12 +15,13 @@ import builtins
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from pyregistry.proxy.blobs import MIRROR_WRITE, MirroredBlobs
+from pyregistry.proxy.blobs import MirroredBlobs
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, log
 from pyregistry.proxy.expiry import MirrorExpiry
 from pyregistry.proxy.fetch_leases import FetchLeases
 from pyregistry.proxy.flights import Flights
 from pyregistry.proxy.manifests import MirroredManifests, MirroredTags
+from pyregistry.proxy.part import MIRROR_WRITE
 from pyregistry.proxy.pulls import PullClock
 from pyregistry.proxy.settings import UpstreamSettings, upstream_for
 from pyregistry.proxy.upstream import Upstream
@@ -56,9 +57,10 @@ class MirroredRepository:
         self._cache = cache
         self._upstream = upstream
         self.remote = upstream.settings.remote_name(cache.name)
-        self.blobs = MirroredBlobs(cache, local, upstream, self.remote, flights, fetches)
-        self.manifests = MirroredManifests(cache, local, upstream, self.remote, flights, pulls)
-        self.tags = MirroredTags(cache, local, upstream, self.remote, self.manifests)
+        shared = (cache, local, upstream, self.remote, flights, fetches)
+        self.blobs = MirroredBlobs(*shared)
+        self.manifests = MirroredManifests(*shared, pulls=pulls)
+        self.tags = MirroredTags(self.manifests)
         self.uploads: Any = local.uploads if local is not None else _RefusedUploads()
 
     def __repr__(self) -> str:

@@ -38,7 +38,8 @@ class Upstream:
             timeout=settings.timeout,
         )
 
-    def _failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
+        """Count a failure of this upstream (not a 404: that is an answer)."""
         if not is_unknown(exc):
             metrics.UPSTREAM_ERRORS.labels(self.label).inc()
 
@@ -47,7 +48,7 @@ class Upstream:
         try:
             return await call
         except UPSTREAM_FAILURES as exc:
-            self._failed(exc)
+            self.failed(exc)
             raise
         finally:
             metrics.UPSTREAM_LATENCY.labels(self.label, kind).observe(time.monotonic() - started)
@@ -65,12 +66,15 @@ class Upstream:
     async def head_blob(self, repository: str, digest: str) -> Descriptor | None:
         return await self._timed("blob", self.client.head_blob(repository, digest))
 
-    async def stream_blob(self, repository: str, digest: str) -> AsyncGenerator[bytes]:
-        """The blob as it arrives; DigestMismatchError after the last chunk if it lies."""
+    async def stream_blob(
+        self, repository: str, digest: str, *, verify: bool = True
+    ) -> AsyncGenerator[bytes]:
+        """The blob as it arrives; DigestMismatchError after the last chunk if it lies.
+        ``verify=False``: the caller verifies (and counts a mismatch with :meth:`failed`)."""
         started = time.monotonic()
         first = True
         counter = metrics.UPSTREAM_BYTES.labels(self.label)
-        stream = self.client.stream_blob(repository, digest)
+        stream = self.client.stream_blob(repository, digest, verify=verify)
         assert isinstance(stream, AsyncGenerator)
         try:
             async for chunk in stream:
@@ -82,7 +86,7 @@ class Upstream:
                 counter.inc(len(chunk))
                 yield chunk
         except UPSTREAM_FAILURES as exc:
-            self._failed(exc)
+            self.failed(exc)
             raise
         finally:
             await stream.aclose()

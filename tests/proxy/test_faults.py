@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from pyregistry.api.ratelimit import rate_limited
 from pyregistry.app import create_app
@@ -20,6 +21,7 @@ from pyregistry.client.content import build_image, build_multiarch
 from pyregistry.embedding.options import config_from_mapping
 from tests.client.proxy import TcpProxy
 from tests.proxy.conftest import USER, MirrorFactory, distribution_with_users, point_relay
+from tests.proxy.scripted_upstream import ScriptedUpstream
 from tests.support.server import filesystem_config, run_server
 
 
@@ -176,3 +178,39 @@ def test_client_gone_mid_blob_caches_nothing(start_mirror: MirrorFactory, tmp_pa
                 hasher.update(chunk)
         assert "sha256:" + hasher.hexdigest() == digest
     assert httpx.head(url).status_code == 200  # the complete pull was cached
+
+
+def _upstream_errors(label: str) -> float:
+    return (
+        REGISTRY.get_sample_value("registry_proxy_upstream_errors_total", {"upstream": label})
+        or 0.0
+    )
+
+
+def test_corrupt_upstream_blob_is_refused_and_counted(
+    start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    """Bytes that do not hash to their digest (checked once, by the cache's upload
+    session) reach no client whole, are not cached, and count as an upstream failure."""
+    good = os.urandom(3 * 1024 * 1024)
+    digest = _digest(good)
+    corrupt = good[:-1] + bytes([good[-1] ^ 1])
+    upstream = ScriptedUpstream({digest: corrupt}, send_seconds=0.05)
+    root = tmp_path / "mirror"
+    with run_server(upstream) as upstream_url:
+        mirrors = [{"prefix": "up", "url": upstream_url}]
+        mirror = start_mirror(root, mirrors=mirrors, allow_server_errors=True)
+        url = f"{mirror}/v2/up/team/app/blobs/{digest}"
+        for attempt in (1, 2):  # nothing was cached: the second pull fetches again
+            errors = _upstream_errors("up")
+            received = 0
+            with pytest.raises(httpx.HTTPError), httpx.stream("GET", url, timeout=30) as response:  # noqa: PT012 - fails mid-stream
+                assert response.status_code == 200
+                for chunk in response.iter_raw():
+                    received += len(chunk)
+            assert received < len(good)
+            assert _upstream_errors("up") == errors + 1
+            assert upstream.fetches[digest] == attempt
+    blob_dir = root / "docker/registry/v2/blobs/sha256" / digest[7:9] / digest[7:]
+    assert not blob_dir.exists()
+    assert not list(root.glob("docker/registry/v2/repositories/**/_uploads/*"))

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from pyregistry.proxy.fetch_leases import FETCHES_ROOT, FetchFlock, FetchLeases
+from pyregistry.proxy.fetch_leases import FETCHES_ROOT, FetchFlock, FetchLeases, blob_key
 from pyregistry.storage import Digest
 from pyregistry.tasks.leases import LeaseFactory
 from storage_drivers.errors import PathNotFound
 from storage_drivers.filesystem import FilesystemDriver
 from storage_drivers.inmemory import InMemoryDriver
 
-DIGEST = Digest.from_bytes(b"a blob")
+KEY = blob_key(Digest.from_bytes(b"a blob"))
 
 
 def _exists(path: str) -> bool:
@@ -26,7 +26,7 @@ def _exists(path: str) -> bool:
 
 def test_flock_lease_is_exclusive_and_leaves_no_file(tmp_path: Path) -> None:
     leases = FetchLeases(LeaseFactory(FilesystemDriver(rootdirectory=str(tmp_path))))
-    first, second = leases.lease(DIGEST), leases.lease(DIGEST)
+    first, second = leases.lease(KEY), leases.lease(KEY)
     assert isinstance(first, FetchFlock)
     assert isinstance(second, FetchFlock)
 
@@ -65,7 +65,7 @@ def test_storage_lease_is_exclusive_and_its_record_goes() -> None:
     leases = FetchLeases(LeaseFactory(driver))
 
     async def scenario() -> None:
-        first, second = leases.lease(DIGEST), leases.lease(DIGEST)
+        first, second = leases.lease(KEY), leases.lease(KEY)
         assert await first.acquire()
         assert not await second.acquire()
         await first.release()
