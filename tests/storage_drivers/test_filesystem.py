@@ -281,3 +281,14 @@ def test_unknown_parameter_is_named(tmp_path: Path) -> None:
 def test_empty_root_is_refused() -> None:
     with pytest.raises(ValueError, match="rootdirectory"):
         FilesystemDriver.from_parameters({"rootdirectory": ""})
+
+
+async def test_writer_keeps_many_small_pieces_in_order(fs: FilesystemDriver) -> None:
+    """The buffered pieces go out with writev, more than IOV_MAX of them here."""
+    pieces = [bytes([i % 251]) * (i % 7 + 1) for i in range(3000)]
+    writer = await fs.writer("/many")
+    for piece in pieces:
+        await writer.write(piece)
+    await writer.write(b"z" * (1 << 20))  # past the buffer: flushed before the commit
+    await writer.commit()
+    assert await fs.get_content("/many") == b"".join(pieces) + b"z" * (1 << 20)
