@@ -259,6 +259,12 @@ def move_file(root: Root, source: str, dest: str) -> None:
                 raise PathNotFound(source, driver=DRIVER)
         except FileNotFoundError as exc:
             raise PathNotFound(source, driver=DRIVER) from exc
+    place_file(source, src, dest, dst)
+
+
+def place_file(source: str, src: str, dest: str, dst: str) -> None:
+    """Rename the checked OS path ``src`` onto ``dst`` (both resolved inside the root),
+    creating the parents of ``dst`` when missing."""
     with os_errors(dest):
         if _is_real_dir(dst):
             # Park the source outside the doomed tree first: it may live inside it.

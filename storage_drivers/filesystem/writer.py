@@ -18,7 +18,14 @@ import stat as stat_mod
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
-from storage_drivers.filesystem.ops import create_file, os_errors, put_atomic, write_parts
+from storage_drivers.filesystem.ops import (
+    create_file,
+    delete_path,
+    os_errors,
+    place_file,
+    put_atomic,
+    write_parts,
+)
 from storage_drivers.filesystem.root import DRIVER, Root
 from storage_drivers.threads import ThreadRunner
 
@@ -88,6 +95,35 @@ def _commit(path: str, fd: int, pending: list[bytes], partial: str, os_path: str
         finally:
             os.close(fd)
         os.replace(partial, os_path)
+
+
+def publish_sidecar(
+    root: Root,
+    path: str,
+    parts: tuple[int, list[bytes], str],
+    dest: str,
+    beside: dict[str, bytes],
+    remove: str,
+) -> None:
+    """The driver's ``publish`` in one thread hop: the sidecar (``parts``: its fd, the
+    unwritten pieces, its OS path) is written out, synced and renamed straight onto
+    ``dest`` (no stop at ``path``), then the ``beside`` files are put and ``remove``
+    deleted, in that order."""
+    fd, pending, partial = parts
+    with os_errors(path):
+        fd = _opened(fd, partial)
+        try:
+            write_parts(fd, pending)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    with os_errors(dest):
+        dst = root.resolve(dest)
+    place_file(path, partial, dest, dst)
+    for other, content in beside.items():
+        put_atomic(root, other, content)
+    with contextlib.suppress(PathNotFound):
+        delete_path(root, remove)
 
 
 def _cancel(fd: int, partial: str) -> None:
@@ -190,6 +226,13 @@ class FilesystemWriter(FileWriter):
         self._fd = None
         pending = self._take_buffer()
         await self._runner.run(_commit, self._path, fd, pending, self._partial, self._os_path)
+
+    def detach(self) -> tuple[int, list[bytes], str]:
+        """Hand over what ``commit`` would write (fd, unwritten pieces, sidecar) to be
+        committed elsewhere (``publish_sidecar``); the writer is closed afterwards."""
+        fd = self._open_fd()
+        self._fd = None
+        return fd, self._take_buffer(), self._partial
 
     def __del__(self) -> None:
         # A writer dropped without close must not leak its descriptor.
