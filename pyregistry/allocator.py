@@ -7,7 +7,7 @@ returns the top of the heap to the kernel whenever 128 KiB lie free there, so th
 memory is unmapped and faulted in again, page by page, all through the push: 40,000 to
 180,000 page faults per GiB, a third of a big push's CPU (system time) on a virtual
 machine, where a fault costs several microseconds. A fixed ``mmap`` threshold of 1 MiB
-and a trim threshold of 16 MiB let the heap keep what the next request will reuse; the
+and a trim threshold of 8 MiB let the heap keep what the next request will reuse; the
 price is at most that much idle memory per process.
 
 ``serve`` applies it in the supervisor and in every worker. Elsewhere (musl, macOS) it
@@ -24,7 +24,7 @@ import sys
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1024 * 1024
-TRIM_THRESHOLD = 16 * 1024 * 1024
+TRIM_THRESHOLD = 8 * 1024 * 1024
 #: Environment variables through which an operator tunes glibc malloc directly.
 _OPERATOR_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 

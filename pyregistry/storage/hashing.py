@@ -19,7 +19,7 @@ from collections.abc import AsyncIterable
 #: Below this a thread hop costs more than the hashing it would move off the loop.
 THREAD_BATCH = 64 * 1024
 #: A batch waits for the one being hashed only once it is this large (bounds memory).
-MAX_BATCH = 4 * 1024 * 1024
+MAX_BATCH = 2 * 1024 * 1024
 
 
 def _update(hasher: hashlib._Hash, batch: list[bytes]) -> None:

@@ -54,12 +54,14 @@ class Root:
         real = os.path.realpath(os_path)
         return real == self.directory or real.startswith(self._prefix)
 
-    def _directory_inside(self, directory: str) -> bool:
-        """Whether ``directory`` resolves inside the root (a missing one: its real path)."""
-        try:
-            st = os.stat(directory)
-        except OSError:
-            return self._missing_inside(directory)  # it may be created
+    def _directory_inside(self, directory: str, st: os.stat_result | None = None) -> bool:
+        """Whether ``directory`` (``st``: its ``stat`` when the caller made it) resolves
+        inside the root (a missing one: where it would be created)."""
+        if st is None:
+            try:
+                st = os.stat(directory)
+            except OSError:
+                return self._missing_inside(directory)
         identity = (st.st_dev, st.st_ino)
         if self._verified.get(directory) == identity:
             return True
@@ -89,11 +91,11 @@ class Root:
             ):
                 return self.contains(directory)
             try:
-                os.stat(parent)
+                st = os.stat(parent)
             except OSError:
                 current = parent
                 continue
-            return self._directory_inside(parent)
+            return self._directory_inside(parent, st)
 
     def _inside_by_parent(self, directory: str, identity: tuple[int, int]) -> bool:
         """Whether ``directory`` (``identity``: what ``stat`` found) is a real directory,
