@@ -87,6 +87,13 @@ def _commit(path: str, fd: int, pending: list[bytes], partial: str, os_path: str
     The fsync makes committed content (blob data) survive a power loss whole; a crash
     of the process alone is covered by the rename.
     """
+    _sync_out(path, fd, pending, partial)
+    with os_errors(path):
+        os.replace(partial, os_path)
+
+
+def _sync_out(path: str, fd: int, pending: list[bytes], partial: str) -> None:
+    """Write the unwritten pieces to the sidecar, fsync it and close it."""
     with os_errors(path):
         fd = _opened(fd, partial)
         try:
@@ -94,7 +101,6 @@ def _commit(path: str, fd: int, pending: list[bytes], partial: str, os_path: str
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(partial, os_path)
 
 
 def publish_sidecar(
@@ -110,13 +116,7 @@ def publish_sidecar(
     ``dest`` (no stop at ``path``), then the ``beside`` files are put and ``remove``
     deleted, in that order."""
     fd, pending, partial = parts
-    with os_errors(path):
-        fd = _opened(fd, partial)
-        try:
-            write_parts(fd, pending)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    _sync_out(path, fd, pending, partial)
     with os_errors(dest):
         dst = root.resolve(dest)
     place_file(path, partial, dest, dst)
