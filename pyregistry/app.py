@@ -62,10 +62,12 @@ from pyregistry.front import RegistryApp
 from pyregistry.gc.online import OnlineCollector
 from pyregistry.index import build_index
 from pyregistry.maintenance import UploadPurger
-from pyregistry.notifications import build_notifier
-from pyregistry.notifications.listener import NotifyingNamespace
-from pyregistry.proxy import mirror_namespace
-from pyregistry.replication import build_replication
+from pyregistry.optional_features import (
+    build_notifier,
+    build_replication,
+    mirror_namespace,
+    notifying_namespace,
+)
 from pyregistry.retention.job import RetentionJob
 from pyregistry.storage import Registry
 from pyregistry.storage.interfaces import Namespace
@@ -154,7 +156,7 @@ def create_app(
         namespace = mirrors  # proxied pulls are pulls: events wrap the mirror
     if sinks:
         sink = sinks[0] if len(sinks) == 1 else FanOutEventSink(sinks)
-        namespace = NotifyingNamespace(namespace, sink)
+        namespace = notifying_namespace(namespace, sink)
     service: Management | None = None
     management_routes: list[BaseRoute] = []
     if management is not None:

@@ -42,6 +42,7 @@ from starlette.types import ASGIApp
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from pyregistry import http_stack
+from pyregistry.allocator import tune_allocator
 from pyregistry.assembly import (
     APP_FACTORY,
     ChecksLifespan,
@@ -114,6 +115,7 @@ class _Server(uvicorn.Server):
 
 def worker_app() -> ASGIApp:
     """uvicorn app factory for worker processes: reload the config the supervisor used."""
+    tune_allocator()
     config = load_config(os.environ.get(_WORKER_CONFIG_ENV) or None)
     setup_logging(config.log)
     install_accept_log_limit()
@@ -168,6 +170,7 @@ def serve(config: Config, *, workers: int | None = None, app_factory: str = APP_
     )
     setup_logging(config.log)
     install_accept_log_limit()
+    tune_allocator()
     for warning in config.warnings:
         log.warning(warning)
     workers = default_workers() if workers is None else workers

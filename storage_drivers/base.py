@@ -29,6 +29,7 @@ Contract every driver honours (checked by :mod:`storage_drivers.testsuite`, the 
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,6 +128,27 @@ class StorageDriver(abc.ABC):
         for other, content in beside.items():
             await self.put_content(other, content)
         return await self.writer(path)
+
+    async def publish(
+        self,
+        writer: FileWriter,
+        path: str,
+        dest: str,
+        beside: Mapping[str, bytes],
+        remove: str,
+    ) -> None:
+        """How a verified upload ends: commit ``writer`` (the one for ``path``), move its
+        data to ``dest``, ``put_content`` each of ``beside``, then delete ``remove`` (if
+        there). In that order, so a crash at any point leaves nothing naming data that is
+        not there. One call, so a driver whose every call costs something fixed (a thread
+        hop) may do it all at once; the default makes the calls in order.
+        """
+        await writer.commit()
+        await self.move(path, dest)
+        for other, content in beside.items():
+            await self.put_content(other, content)
+        with contextlib.suppress(PathNotFound):
+            await self.delete(remove)
 
     @abc.abstractmethod
     async def stat(self, path: str) -> FileInfo:

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -195,6 +194,8 @@ def http_check(uri: str, status: int, timeout: float, headers: dict[str, list[st
     """A HEAD request to ``uri`` must answer ``status``."""
 
     async def check() -> None:
+        import httpx  # here: the supervisor and most workers never run such a check
+
         pairs = [(name, str(v)) for name, values in headers.items() for v in values]
         try:
             async with httpx.AsyncClient(timeout=timeout or None) as client:

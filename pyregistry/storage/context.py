@@ -42,6 +42,11 @@ class UploadProgress:
         self.offset = 0
 
 
+def link_content(digest: Digest) -> bytes:
+    """A link file holds ``alg:hex`` and nothing else, as distribution writes it."""
+    return str(digest).encode()
+
+
 @dataclass
 class StorageContext:
     """What every store of one Registry shares, so a switch or cache is set in one place."""
@@ -102,8 +107,7 @@ class StorageContext:
             return None
 
     async def write_link(self, path: str, digest: Digest) -> None:
-        """A link file holds ``alg:hex`` and nothing else, as distribution writes it."""
-        await self.driver.put_content(path, str(digest).encode())
+        await self.driver.put_content(path, link_content(digest))
 
     async def exists(self, path: str) -> bool:
         try:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from pyregistry.storage import paths
 from pyregistry.storage.blobs import LinkedBlobStore
-from pyregistry.storage.context import StorageContext, UploadProgress
+from pyregistry.storage.context import StorageContext, UploadProgress, link_content
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import BlobUploadUnknown, DigestInvalid, RangeInvalid
@@ -234,7 +234,12 @@ class UploadSession:
         blob_data = paths.blob_data_path(digest)
         async with self._ctx.upload_locks.exclusive(self.repository, self.id):
             progress = self._progress()
-            size = await self._commit_data(progress, chunks, offset, digest.algorithm)
+            writer, size = await self._last_chunk(progress, chunks, offset, digest.algorithm)
+            descriptor = BlobDescriptor(digest, size)
+            if writer is not None and await self._publish(writer, progress, descriptor):
+                return descriptor
+            if writer is not None:
+                await writer.commit()
             computed = await self._digest_of(size, digest.algorithm, progress)
             if computed != digest:
                 await self._remove_committed()
@@ -244,29 +249,29 @@ class UploadSession:
             if not await self._ctx.exists(blob_data):
                 await self._ctx.driver.move(self._data, blob_data)
             await self._remove_committed()
-        descriptor = BlobDescriptor(digest, size)
         if self._ctx.cache is not None:
             await self._ctx.cache.set(None, descriptor)
         await self._blobs.link(descriptor)
         return descriptor
 
-    async def _commit_data(
+    async def _last_chunk(
         self,
         progress: UploadProgress,
         chunks: AsyncIterable[bytes] | None,
         offset: int | None,
         algorithm: str,
-    ) -> int:
-        """Write the last chunk, if any, and commit the writer so the data is readable at
-        ``_uploads/<id>/data``; its size. The writer stays open from the last chunk to
-        the commit: reopening it would cost two more driver calls per upload.
+    ) -> tuple[FileWriter | None, int]:
+        """Write the last chunk, if any, to the session's writer: the writer, still open
+        (None when an earlier commit already committed the data), and the size. The writer
+        stays open from the last chunk to the commit: reopening it would cost two more
+        driver calls per upload.
         """
         writer, size = await self._pending()
         if writer is None:
             if chunks is not None:
                 raise self._unknown()  # the data is committed: no more chunks
             self._check_offset(offset, size)
-            return size
+            return None, size
         try:
             if chunks is not None:
                 size = await self._fill(writer, size, progress, chunks, offset, algorithm)
@@ -275,8 +280,42 @@ class UploadSession:
         except BaseException:
             await writer.close()
             raise
-        await writer.commit()
-        return size
+        return writer, size
+
+    async def _publish(
+        self, writer: FileWriter, progress: UploadProgress, descriptor: BlobDescriptor
+    ) -> bool:
+        """The common case in one driver call (one thread hop on the filesystem): the
+        running hash saw every byte and matches, and the blob is new, so the data goes
+        straight from the writer to the blob store, the repository's link is written and
+        the session removed. False, touching nothing, in any other case."""
+        digest = descriptor.digest
+        hasher = progress.hasher
+        matches = (
+            hasher is not None
+            and progress.offset == descriptor.size
+            and hasher.name == digest.algorithm
+            and hasher.hexdigest() == digest.hex
+        )
+        blob_data = paths.blob_data_path(digest)
+        try:
+            if not matches or await self._ctx.exists(blob_data):
+                return False
+        except BaseException:
+            await writer.close()
+            raise
+        self._ctx.forget_upload(self.repository, self.id)
+        link = paths.layer_link_path(self.repository, digest)
+        upload = paths.upload_path(self.repository, self.id)
+        async with self._ctx.change(self.repository, contents=False):
+            await self._ctx.driver.publish(
+                writer, self._data, blob_data, {link: link_content(digest)}, upload
+            )
+        cache = self._ctx.cache
+        if cache is not None:
+            await cache.set(None, descriptor)
+            await cache.set(self.repository, descriptor)
+        return True
 
     async def _digest_of(self, size: int, algorithm: str, progress: UploadProgress) -> Digest:
         """The running hash when it saw every byte, else a second pass over the data."""

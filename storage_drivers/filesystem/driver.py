@@ -51,6 +51,7 @@ from storage_drivers.filesystem.writer import (
     FilesystemWriter,
     find_sidecar,
     open_sidecar,
+    publish_sidecar,
     start_sidecar,
 )
 from storage_drivers.paths import check_path
@@ -200,6 +201,25 @@ class FilesystemDriver(StorageDriver):
             start_sidecar, self._root, path, dict(beside)
         )
         return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
+
+    async def publish(
+        self,
+        writer: FileWriter,
+        path: str,
+        dest: str,
+        beside: Mapping[str, bytes],
+        remove: str,
+    ) -> None:
+        """All of it in one thread hop, the data renamed from the sidecar straight to
+        ``dest`` (a small push's blob otherwise took four hops and an extra rename)."""
+        if not isinstance(writer, FilesystemWriter):
+            await super().publish(writer, path, dest, beside, remove)
+            return
+        for checked in (path, dest, remove, *beside):
+            self._check(checked)
+        await self._runner.run(
+            publish_sidecar, self._root, path, writer.detach(), dest, dict(beside), remove
+        )
 
     async def stat(self, path: str) -> FileInfo:
         self._check(path)

@@ -12,7 +12,8 @@ component) cost more than the I/O it guarded, so the check is split:
   another inode and is checked afresh. A directory met for the first time (every push
   creates some) is checked through its own parent when that one checks out: a real
   directory (``lstat``: not a symlink) inside a directory whose real path is inside the
-  root is inside too. ``realpath`` (an ``lstat`` per component) is the fallback;
+  root is inside too, and so is a directory not there yet (nothing at all at its path)
+  below one that is. ``realpath`` (an ``lstat`` per component) is the fallback;
 * the last component: ``lstat``; only a symlink there is resolved in full.
 
 The guarantee is the one ``realpath`` gave: nothing outside the root is touched, symlinks
@@ -53,12 +54,14 @@ class Root:
         real = os.path.realpath(os_path)
         return real == self.directory or real.startswith(self._prefix)
 
-    def _directory_inside(self, directory: str) -> bool:
-        """Whether ``directory`` resolves inside the root (a missing one: its real path)."""
-        try:
-            st = os.stat(directory)
-        except OSError:
-            return self.contains(directory)  # it may be created: resolve what exists
+    def _directory_inside(self, directory: str, st: os.stat_result | None = None) -> bool:
+        """Whether ``directory`` (``st``: its ``stat`` when the caller made it) resolves
+        inside the root (a missing one: where it would be created)."""
+        if st is None:
+            try:
+                st = os.stat(directory)
+            except OSError:
+                return self._missing_inside(directory)
         identity = (st.st_dev, st.st_ino)
         if self._verified.get(directory) == identity:
             return True
@@ -68,6 +71,31 @@ class Root:
             self._verified.clear()
         self._verified[directory] = identity
         return True
+
+    def _missing_inside(self, directory: str) -> bool:
+        """Whether a directory that does not resolve would be created inside the root.
+
+        When nothing at all is there (``lstat`` fails too, up to the nearest ancestor
+        that exists), there is nothing to follow and the ancestor decides, through the
+        memo: two or three system calls instead of ``realpath``'s ``lstat`` per
+        component (a small push creates a dozen directories). Anything else there (a
+        dangling symlink, a file in the way) is resolved in full.
+        """
+        current = directory
+        while True:
+            if os.path.lexists(current):
+                return self.contains(directory)
+            parent = os.path.dirname(current)
+            if parent == current or not (
+                parent == self.directory or parent.startswith(self._prefix)
+            ):
+                return self.contains(directory)
+            try:
+                st = os.stat(parent)
+            except OSError:
+                current = parent
+                continue
+            return self._directory_inside(parent, st)
 
     def _inside_by_parent(self, directory: str, identity: tuple[int, int]) -> bool:
         """Whether ``directory`` (``identity``: what ``stat`` found) is a real directory,

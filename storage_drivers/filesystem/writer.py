@@ -18,7 +18,14 @@ import stat as stat_mod
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
-from storage_drivers.filesystem.ops import create_file, os_errors, put_atomic, write_all
+from storage_drivers.filesystem.ops import (
+    create_file,
+    delete_path,
+    os_errors,
+    place_file,
+    put_atomic,
+    write_parts,
+)
 from storage_drivers.filesystem.root import DRIVER, Root
 from storage_drivers.threads import ThreadRunner
 
@@ -55,11 +62,11 @@ def _opened(fd: int, partial: str) -> int:
     return os.open(partial, _OPEN_FLAGS) if fd == LAZY else fd
 
 
-def _append(fd: int, partial: str, pending: bytes | bytearray) -> int:
-    """Write a flushed buffer (opening the sidecar first if need be); the open fd."""
+def _append(fd: int, partial: str, pending: list[bytes]) -> int:
+    """Write the buffered pieces (opening the sidecar first if need be); the open fd."""
     opened = _opened(fd, partial)
     try:
-        write_all(opened, pending)
+        write_parts(opened, pending)
     except BaseException:
         if opened != fd:
             os.close(opened)
@@ -74,20 +81,49 @@ def start_sidecar(root: Root, path: str, beside: dict[str, bytes]) -> tuple[str,
     return open_sidecar(root, path, append=False)
 
 
-def _commit(path: str, fd: int, pending: bytes | bytearray, partial: str, os_path: str) -> None:
+def _commit(path: str, fd: int, pending: list[bytes], partial: str, os_path: str) -> None:
     """Write what is left, sync the data, rename: one thread hop for the whole commit.
 
     The fsync makes committed content (blob data) survive a power loss whole; a crash
     of the process alone is covered by the rename.
     """
+    _sync_out(path, fd, pending, partial)
+    with os_errors(path):
+        os.replace(partial, os_path)
+
+
+def _sync_out(path: str, fd: int, pending: list[bytes], partial: str) -> None:
+    """Write the unwritten pieces to the sidecar, fsync it and close it."""
     with os_errors(path):
         fd = _opened(fd, partial)
         try:
-            write_all(fd, pending)
+            write_parts(fd, pending)
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(partial, os_path)
+
+
+def publish_sidecar(
+    root: Root,
+    path: str,
+    parts: tuple[int, list[bytes], str],
+    dest: str,
+    beside: dict[str, bytes],
+    remove: str,
+) -> None:
+    """The driver's ``publish`` in one thread hop: the sidecar (``parts``: its fd, the
+    unwritten pieces, its OS path) is written out, synced and renamed straight onto
+    ``dest`` (no stop at ``path``), then the ``beside`` files are put and ``remove``
+    deleted, in that order."""
+    fd, pending, partial = parts
+    _sync_out(path, fd, pending, partial)
+    with os_errors(dest):
+        dst = root.resolve(dest)
+    place_file(path, partial, dest, dst)
+    for other, content in beside.items():
+        put_atomic(root, other, content)
+    with contextlib.suppress(PathNotFound):
+        delete_path(root, remove)
 
 
 def _cancel(fd: int, partial: str) -> None:
@@ -97,16 +133,19 @@ def _cancel(fd: int, partial: str) -> None:
         os.unlink(partial)
 
 
-def _close(fd: int, partial: str, pending: bytes | bytearray) -> None:
+def _close(fd: int, partial: str, pending: list[bytes]) -> None:
     fd = _opened(fd, partial)
     try:
-        write_all(fd, pending)
+        write_parts(fd, pending)
     finally:
         os.close(fd)
 
 
 class FilesystemWriter(FileWriter):
     """Buffers up to one chunk in memory, then appends it to the sidecar on a thread.
+
+    The buffer is the list of pieces as they were written (``writev`` takes them as
+    they are): no copy into one contiguous buffer.
 
     ``close`` writes the buffer out without fsync: the sidecar is uncommitted data, which
     the kernel keeps across a crash of the process; only ``commit`` syncs.
@@ -122,12 +161,13 @@ class FilesystemWriter(FileWriter):
         self._partial = partial
         self._fd: int | None = fd
         self._flushed = size
-        self._buffer = bytearray()
+        self._buffer: list[bytes] = []
+        self._buffered = 0
         self._failed = False
 
     @property
     def size(self) -> int:
-        return self._flushed + len(self._buffer)
+        return self._flushed + self._buffered
 
     def _open_fd(self) -> int:
         if self._fd is None:
@@ -140,16 +180,13 @@ class FilesystemWriter(FileWriter):
 
     async def write(self, data: bytes) -> int:
         fd = self._open_fd()
-        if len(self._buffer) + len(data) < DEFAULT_CHUNK_SIZE:
-            self._buffer += data
+        # A caller's mutable buffer is copied: it may be reused before the flush.
+        piece = data if type(data) is bytes else bytes(data)
+        self._buffer.append(piece)
+        self._buffered += len(piece)
+        if self._buffered < DEFAULT_CHUNK_SIZE:
             return len(data)
-        pending: bytes | bytearray
-        if self._buffer:
-            self._buffer += data
-            pending, self._buffer = self._buffer, bytearray()
-        else:
-            pending = data
-        self._flushed += len(pending)
+        pending = self._take_buffer()
         self._failed = True  # until the write is known to have completed
         with os_errors(self._path):
             fd = await self._runner.run(_append, fd, self._partial, pending)
@@ -158,9 +195,10 @@ class FilesystemWriter(FileWriter):
         self._failed = False
         return len(data)
 
-    def _take_buffer(self) -> bytearray:
-        pending, self._buffer = self._buffer, bytearray()
-        self._flushed += len(pending)
+    def _take_buffer(self) -> list[bytes]:
+        pending, self._buffer = self._buffer, []
+        self._flushed += self._buffered
+        self._buffered = 0
         return pending
 
     async def close(self) -> None:
@@ -179,7 +217,7 @@ class FilesystemWriter(FileWriter):
         fd, self._fd = self._fd, None
         if fd is None:
             raise WriterClosed("writer already closed", driver=DRIVER, path=self._path)
-        self._buffer = bytearray()
+        self._buffer, self._buffered = [], 0
         with os_errors(self._path):
             await self._runner.run(_cancel, fd, self._partial)
 
@@ -188,6 +226,13 @@ class FilesystemWriter(FileWriter):
         self._fd = None
         pending = self._take_buffer()
         await self._runner.run(_commit, self._path, fd, pending, self._partial, self._os_path)
+
+    def detach(self) -> tuple[int, list[bytes], str]:
+        """Hand over what ``commit`` would write (fd, unwritten pieces, sidecar) to be
+        committed elsewhere (``publish_sidecar``); the writer is closed afterwards."""
+        fd = self._open_fd()
+        self._fd = None
+        return fd, self._take_buffer(), self._partial
 
     def __del__(self) -> None:
         # A writer dropped without close must not leak its descriptor.

@@ -75,6 +75,31 @@ class WriterTests:
         await w.commit()
         assert await driver.get_content("/up/data") == b"fresh"
 
+    async def test_publish_moves_puts_and_removes_in_one_call(self, driver: StorageDriver) -> None:
+        """An upload's end: the data lands at the destination (not at the writer's path),
+        the files beside are put, the session directory is gone; pieces written before
+        and after a resume all arrive."""
+        first, last = pattern(DEFAULT_CHUNK_SIZE + 9, 4), pattern(300, 5)
+        w = await driver.start_writer("/up/s/data", {"/up/s/startedat": b"now"})
+        await w.write(first)
+        await w.close()
+        w = await driver.writer("/up/s/data", append=True)
+        await w.write(last)
+        await driver.publish(w, "/up/s/data", "/blobs/b/data", {"/links/b/link": b"b"}, "/up/s")
+        assert await driver.get_content("/blobs/b/data") == first + last
+        assert await driver.get_content("/links/b/link") == b"b"
+        for gone in ("/up/s/data", "/up/s/startedat", "/up/s"):
+            with pytest.raises(PathNotFound):
+                await driver.stat(gone)
+        with pytest.raises(PathNotFound):
+            await driver.writer("/up/s/data", append=True)
+        # replacing existing files, with the session already removed: no error
+        w = await driver.writer("/up/t/data")
+        await w.write(b"new")
+        await driver.publish(w, "/up/t/data", "/blobs/b/data", {"/links/b/link": b"c"}, "/up/x")
+        assert await driver.get_content("/blobs/b/data") == b"new"
+        assert await driver.get_content("/links/b/link") == b"c"
+
     async def test_append_without_writer_is_path_not_found(self, driver: StorageDriver) -> None:
         with pytest.raises(PathNotFound):
             await driver.writer("/nothing", append=True)

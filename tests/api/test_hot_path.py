@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,7 +87,12 @@ def test_small_and_big_blobs_and_a_manifest_round_trip(
 def test_access_log_keeps_its_combined_format(served: tuple[str, RegistryProcess]) -> None:
     base, proc = served
     httpx.get(f"{base}/v2/", headers={"User-Agent": "hot-path-test/1", "Referer": "r"})
-    line = next(line for line in proc.stdout.splitlines()[::-1] if "hot-path-test/1" in line)
+    # The line is written once the answer is sent: the client may read it first.
+    deadline = time.monotonic() + 5
+    while not (lines := [x for x in proc.stdout.splitlines() if "hot-path-test/1" in x]):
+        assert time.monotonic() < deadline, "no access log line"
+        time.sleep(0.01)
+    line = lines[-1]
     pattern = (
         r"^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "
         r'"GET /v2/ HTTP/1\.1" 200 \d+ "r" "hot-path-test/1" \S+$'

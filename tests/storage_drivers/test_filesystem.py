@@ -160,6 +160,23 @@ async def test_new_directories_under_verified_ones_are_checked_too(
     assert sorted(os.listdir(outside)) == ["secret"]
 
 
+async def test_missing_directories_below_a_dangling_symlink_are_refused(
+    fs: FilesystemDriver, outside: Path
+) -> None:
+    """A directory not there yet is inside when nothing is at its path up to a verified
+    ancestor; a dangling symlink on the way (its target outside, not created yet) is not."""
+    await fs.put_content("/d/f", b"1")
+    await fs.put_content("/d/new/deeper/g", b"2")  # several missing levels: created
+    assert await fs.get_content("/d/new/deeper/g") == b"2"
+    (root_of(fs) / "d" / "away").symlink_to(outside / "later", target_is_directory=True)
+    for path in ("/d/away/x", "/d/away/more/x"):
+        with pytest.raises(InvalidPath):
+            await fs.put_content(path, b"x")
+        with pytest.raises(InvalidPath):
+            await fs.writer(path)
+    assert sorted(os.listdir(outside)) == ["secret"]
+
+
 async def test_symlinked_file_out_of_root_is_refused(fs: FilesystemDriver, outside: Path) -> None:
     (root_of(fs) / "d").mkdir(parents=True)
     (root_of(fs) / "d" / "f").symlink_to(outside / "secret")
@@ -281,3 +298,14 @@ def test_unknown_parameter_is_named(tmp_path: Path) -> None:
 def test_empty_root_is_refused() -> None:
     with pytest.raises(ValueError, match="rootdirectory"):
         FilesystemDriver.from_parameters({"rootdirectory": ""})
+
+
+async def test_writer_keeps_many_small_pieces_in_order(fs: FilesystemDriver) -> None:
+    """The buffered pieces go out with writev, more than IOV_MAX of them here."""
+    pieces = [bytes([i % 251]) * (i % 7 + 1) for i in range(3000)]
+    writer = await fs.writer("/many")
+    for piece in pieces:
+        await writer.write(piece)
+    await writer.write(b"z" * (1 << 20))  # past the buffer: flushed before the commit
+    await writer.commit()
+    assert await fs.get_content("/many") == b"".join(pieces) + b"z" * (1 << 20)
