@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Literal, TextIO, TypeVar
 
@@ -166,11 +166,7 @@ class Sweeper:
         repositories = list(repositories)
         self.progress.phase("sweep layer links", len(repositories))
         for repository in repositories:
-            doomed = [
-                link.digest
-                async for link in stored.layer_links(self.driver, repository)
-                if link.digest not in marked
-            ]
+            doomed = [d async for d in self._linked(repository) if d not in marked]
             if doomed:
                 async with self.change(repository):  # the last link may take the repository
                     if self._batched:
@@ -182,6 +178,17 @@ class Sweeper:
                         remove = functools.partial(self._remove_layer_link, repository)
                         await self._each(doomed, remove)
             self.progress.advance()
+
+    async def _linked(self, repository: str) -> AsyncIterator[Digest]:
+        """The blobs ``repository`` links. Offline from listings alone; online only those
+        whose ``link`` file is written (and which the guard can date): a directory
+        without one may be a push's link about to be written."""
+        if self._batched:
+            async for digest in stored.linked_digests(self.driver, repository):
+                yield digest
+        else:
+            async for link in stored.layer_links(self.driver, repository):
+                yield link.digest
 
     @property
     def _batched(self) -> bool:

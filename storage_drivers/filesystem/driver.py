@@ -25,11 +25,13 @@ empty blob under a digest would then be served as that digest until collected).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset
+from storage_drivers.filesystem.files import walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
 from storage_drivers.filesystem.ops import (
     delete_path,
@@ -112,6 +114,8 @@ class FilesystemDriver(StorageDriver):
         self._runner = ThreadRunner(self.max_threads, "pyregistry-fs")
         #: small reads on the event loop while they are fast (see ``inline.py``)
         self.inline = InlineGate(parse_inline_reads(inlinereads))
+        #: ``delete_many`` batches run one at a time (see there)
+        self._batch_lock = threading.Lock()
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
@@ -226,10 +230,16 @@ class FilesystemDriver(StorageDriver):
         await self._runner.run(delete_path, self._root, path)
 
     async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
-        """Every delete of the batch in one thread hop."""
+        """Every delete of the batch in one thread hop, one batch at a time: batches side
+        by side only fought over the GIL (a futex call per system call, half the system
+        time of a collection), while one thread alone keeps the disk as busy."""
         for path in paths:
             self._check(path)
-        return await self._runner.run(delete_paths, self._root, list(paths))
+        return await self._runner.run(self._delete_batch, list(paths))
+
+    def _delete_batch(self, paths: Sequence[str]) -> Sequence[bool]:
+        with self._batch_lock:
+            return delete_paths(self._root, [*paths])
 
     async def walk(self, path: str) -> AsyncIterator[FileInfo]:
         self._check(path, allow_root=True)
@@ -241,6 +251,14 @@ class FilesystemDriver(StorageDriver):
         than listing it: a third of a garbage collection's CPU went to blob-store hops);
         subtrees removed mid-walk are skipped."""
         entries = walk_tree(self._root, path)
+        while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
+            for info in batch:
+                yield info
+
+    async def walk_files(self, path: str) -> AsyncIterator[FileInfo]:
+        """Files only, no stat per directory (see ``files.py``), a batch per hop."""
+        self._check(path, allow_root=True)
+        entries = walk_files_tree(self._root, path)
         while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
             for info in batch:
                 yield info

@@ -1,0 +1,121 @@
+"""``delete_many`` on S3: a listing per shared parent and DeleteObjects of 1000 keys.
+
+``delete`` costs a listing of the path, one of the uncommitted writers' state objects, a
+DeleteObjects and a listing per folder it may have emptied: four requests for a blob's
+one object. A garbage collection deletes tens of thousands of directories that share few
+parents (a repository's ``_layers/sha256``, a blob store's two-hex prefix), so a batch
+lists each shared parent once (flat, 1000 keys a page), the writers' state objects below
+it once, and deletes every key of the batch in DeleteObjects requests of up to 1000. A
+key already gone is not an error (S3 does not even report it). Any other per-key error
+fails the call, naming the keys, once every other key was deleted: the caller may retry
+path by path, where each failure is told apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.s3.walk import valid_relative
+
+if TYPE_CHECKING:
+    from storage_drivers.s3.driver import S3Driver
+
+#: Paths sharing a parent from which listing the parent beats a listing per path.
+GROUP_MIN = 4
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] or "/"
+
+
+async def delete_many(driver: S3Driver, paths: Sequence[str]) -> list[bool]:
+    """:meth:`S3Driver.delete` for each path; per path whether it was there."""
+    found = [False] * len(paths)
+    groups: dict[str, dict[str, int]] = {}
+    for index, path in enumerate(paths):
+        groups.setdefault(_parent(path), {}).setdefault(path, index)  # first one counts
+    failed: list[str] = []
+    for parent, members in groups.items():
+        if parent == "/" or len(members) < GROUP_MIN:
+            for path, index in members.items():
+                try:
+                    await driver.delete(path)
+                except PathNotFound:
+                    continue
+                found[index] = True
+            continue
+        there, errors = await _delete_group(driver, parent, members)
+        for path in there:
+            found[members[path]] = True
+        failed += errors
+    if failed:
+        detail = ", ".join(failed[:5])
+        raise StorageDriverError(
+            f"s3 could not delete {len(failed)} objects ({detail})", driver=driver.name
+        )
+    return found
+
+
+async def _delete_group(
+    driver: S3Driver, parent: str, members: dict[str, int]
+) -> tuple[set[str], list[str]]:
+    """Delete ``members`` (all children of ``parent``); (paths found, failed keys)."""
+    backend = driver._backend
+    prefix = backend.prefix(parent)
+    keys: list[str] = []
+    there: set[str] = set()
+    others = False
+    async for key, _size, _time in driver._keys(parent, prefix):
+        relative = key[len(prefix) :]
+        name, _, below = relative.partition("/")
+        path = backend.to_path(parent, name) if name else ""
+        if path not in members:
+            others = others or (bool(relative) and valid_relative(relative.rstrip("/")))
+            continue
+        there.add(path)
+        keys.append(key)
+        if below:  # the markers of the folders its removal empties, deepest first
+            parts = below.split("/")[:-1]
+            keys += [
+                f"{prefix}{name}/" + "/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)
+            ]
+    for owner in await driver._pending_writers(parent):
+        member = next((p for p in _ancestors(owner, parent) if p in members), None)
+        if member is None:
+            continue
+        there.add(member)
+        await driver._discard_writer(owner)
+        keys.append(backend.tail_key(owner))
+    keys += sorted({backend.prefix(path) for path in there}, reverse=True)
+    errors = await _delete_keys(driver, parent, list(dict.fromkeys(keys)))
+    if not others and not errors:
+        await driver._prune(parent, parent)
+    return there, errors
+
+
+def _ancestors(path: str, parent: str) -> list[str]:
+    """``path`` and its ancestors strictly below ``parent``."""
+    found = []
+    while path != parent and path.startswith(parent if parent != "/" else ""):
+        found.append(path)
+        path = _parent(path)
+    return found
+
+
+async def _delete_keys(driver: S3Driver, path: str, keys: list[str]) -> list[str]:
+    """DeleteObjects, at most the driver's batch size a request; the keys that failed
+    (``NoSuchKey`` and folder markers, which a server may refuse, do not count)."""
+    failed: list[str] = []
+    step = driver._delete_max
+    for start in range(0, len(keys), step):
+        objects = [{"Key": key} for key in keys[start : start + step]]
+        response: dict[str, Any] = await driver._backend.call(
+            "delete_objects", path, Delete={"Objects": objects, "Quiet": True}
+        )
+        for error in response.get("Errors", []):
+            key = str(error.get("Key", ""))
+            if error.get("Code") != "NoSuchKey" and not key.endswith("/"):
+                failed.append(f"{key}: {error.get('Code')}")
+    return failed
