@@ -225,12 +225,15 @@ class Sweeper:
         if found:
             self.removed.append(("layer", repository, digest))
 
-    async def unmarked_blobs(self, marked: set[Digest]) -> list[StoredBlob]:
-        """Blobs in the global store that nothing marked (listing only, no removal)."""
-        self.progress.phase("list blobs")
+    async def unmarked_blobs(self, marked: set[Digest], quiet: bool = False) -> list[StoredBlob]:
+        """Blobs in the global store that nothing marked (listing only, no removal);
+        ``quiet`` while another phase shows its progress."""
+        if not quiet:
+            self.progress.phase("list blobs")
         found = []
         async for blob in stored.blobs(self.driver):
-            self.progress.advance()
+            if not quiet:
+                self.progress.advance()
             if blob.digest not in marked:
                 found.append(blob)
         return found
