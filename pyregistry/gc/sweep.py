@@ -165,19 +165,27 @@ class Sweeper:
         """Remove every repository's links to blobs that are not marked."""
         repositories = list(repositories)
         self.progress.phase("sweep layer links", len(repositories))
-        for repository in repositories:
-            doomed = [d async for d in self._linked(repository) if d not in marked]
-            if doomed:
-                async with self.change(repository):  # the last link may take the repository
-                    if self._batched:
-                        await self._each(
-                            _batches(doomed),
-                            functools.partial(self._remove_layer_link_batch, repository),
-                        )
-                    else:
-                        remove = functools.partial(self._remove_layer_link, repository)
-                        await self._each(doomed, remove)
-            self.progress.advance()
+        sweep = functools.partial(self._repository_links, marked)
+        if self._batched:
+            # Batches of several repositories in flight: a repository rarely fills two.
+            await self._each(repositories, sweep)
+        else:
+            for repository in repositories:
+                await sweep(repository)
+
+    async def _repository_links(self, marked: set[Digest], repository: str) -> None:
+        doomed = [d async for d in self._linked(repository) if d not in marked]
+        if doomed:
+            async with self.change(repository):  # the last link may take the repository
+                if self._batched:
+                    await self._each(
+                        _batches(doomed),
+                        functools.partial(self._remove_layer_link_batch, repository),
+                    )
+                else:
+                    remove = functools.partial(self._remove_layer_link, repository)
+                    await self._each(doomed, remove)
+        self.progress.advance()
 
     async def _linked(self, repository: str) -> AsyncIterator[Digest]:
         """The blobs ``repository`` links. Offline from listings alone; online only those
