@@ -26,16 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bench.gcstore import build_store, content_files, copy_tree, listing, upload_tree
+from bench.gcs3 import run_s3_target
+from bench.gcstore import build_store, content_files, copy_tree, listing
 from bench.rss import SAMPLE_SECONDS, status_kib
-from bench.s3server import S3Endpoint, run_s3, unique_root
 from bench.servers import (
     DISTRIBUTION_ENV,
     REPO_ROOT,
@@ -47,10 +47,10 @@ from bench.servers import (
     registry_config,
     server_environment,
 )
-from storage_drivers.base import StorageDriver
-from storage_drivers.s3 import S3Driver
 
 TARGETS = ("fs", "s3")
+#: ``_collectors(work, binary, py_storage, dist_storage, flags)``: both runs.
+Collectors = Callable[[Path, str, dict[str, Any], dict[str, Any], list[str]], tuple["Run", "Run"]]
 
 
 @dataclass(frozen=True)
@@ -128,37 +128,6 @@ def run_fs(work: Path, source: Path, binary: str, flags: list[str]) -> Row:
     return Row("fs", ours, theirs, same, len(left_ours))
 
 
-async def _s3_listing(driver: StorageDriver) -> set[str]:
-    return {info.path async for info in driver.walk("/docker") if not info.is_dir}
-
-
-def run_s3_target(work: Path, source: Path, binary: str, flags: list[str], impl: str) -> Row:
-    with run_s3(impl) as endpoint:
-        roots = (unique_root("gc-pyregistry"), unique_root("gc-distribution"))
-        drivers = [S3Driver.from_parameters(_s3_params(endpoint, root)) for root in roots]
-        started = time.perf_counter()
-        for driver in drivers:
-            asyncio.run(upload_tree(source, driver))
-        took = time.perf_counter() - started
-        print(f"s3: two copies uploaded in {took:.0f}s", file=sys.stderr, flush=True)
-        theirs_storage = endpoint.distribution_storage(roots[1])
-        if not distribution_version(binary).startswith("2."):
-            theirs_storage["s3"]["forcepathstyle"] = True  # 3.x no longer infers it
-        ours, theirs = _collectors(
-            work, binary, endpoint.pyregistry_storage(roots[0]), theirs_storage, flags
-        )
-        left = [asyncio.run(_s3_listing(driver)) for driver in drivers]
-        for driver in drivers:
-            asyncio.run(driver.close())
-    same = content_files(left[0]) == content_files(left[1])
-    return Row("s3", ours, theirs, same, len(left[0]))
-
-
-def _s3_params(endpoint: S3Endpoint, root: str) -> dict[str, Any]:
-    params: dict[str, Any] = endpoint.pyregistry_storage(root)["s3"]
-    return params
-
-
 def format_rows(rows: list[Row]) -> str:
     lines = [
         "target  pyregistry   distribution   speed-up   peak RSS py / dist   same result",
@@ -228,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
                 if target == "fs":
                     rows.append(run_fs(work, work / "source", binary, flags))
                 else:
-                    rows.append(run_s3_target(work, work / "source", binary, flags, args.s3_server))
+                    rows.append(
+                        run_s3_target(
+                            work, work / "source", binary, flags, args.s3_server, _collectors
+                        )
+                    )
         except BenchSetupError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -7,8 +7,9 @@ manifests and blobs are garbage. Blobs the manifests cannot use up are uploaded 
 linked but never referenced (garbage too). Every kept manifest is tagged.
 
 The root is written once on the filesystem through :class:`pyregistry.storage.Registry`
-(no HTTP, many writes at once), then copied file by file: to a second directory, or
-through the S3 driver under a key prefix, so both collectors start from identical data.
+(no HTTP, many writes at once), then copied: to a second directory, or into the S3 test
+server under two key prefixes (:mod:`bench.gcs3`), so both collectors start from
+identical data.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyregistry.storage import Registry, Repository
-from storage_drivers.base import StorageDriver
 from storage_drivers.filesystem import FilesystemDriver
 
 MANIFESTS_PER_REPOSITORY = 100
@@ -136,18 +136,6 @@ async def build_store(root: Path, manifests: int, blobs: int) -> StoreShape:
 def copy_tree(source: Path, target: Path) -> None:
     """An identical filesystem root (contents and modification times)."""
     shutil.copytree(source, target, symlinks=True)
-
-
-async def upload_tree(source: Path, driver: StorageDriver) -> int:
-    """Every file of the root ``source`` written through ``driver``; the count."""
-    files = [Path(directory, name) for directory, _, names in os.walk(source) for name in names]
-
-    def put(path: Path) -> Callable[[], Awaitable[None]]:
-        key = "/" + path.relative_to(source).as_posix()
-        return lambda: driver.put_content(key, path.read_bytes())
-
-    await _bounded([put(path) for path in files], CONCURRENCY)
-    return len(files)
 
 
 def listing(root: Path) -> set[str]:

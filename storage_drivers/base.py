@@ -181,6 +181,19 @@ class StorageDriver(abc.ABC):
                 found.append(True)
         return found
 
+    async def walk_files(self, path: str) -> AsyncIterator[FileInfo]:
+        """:meth:`walk` without the directories: every file below ``path``, in walk order.
+
+        Whole-store tools (garbage collection, storage usage) want only the files; a
+        driver that learns what is a directory without asking for it (the filesystem's
+        listing types, an object store's flat listing) overrides this to save a stat or
+        a synthesised entry per directory. A file walks as nothing; a missing ``path``
+        raises ``PathNotFound``, as in ``walk``.
+        """
+        async for info in self.walk(path):
+            if not info.is_dir:
+                yield info
+
     async def redirect_url(self, path: str, method: str = "GET") -> str | None:
         """A URL the client may fetch ``path`` from directly, or None if unsupported."""
         return None

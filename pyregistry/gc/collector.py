@@ -7,6 +7,7 @@ pushes: the registry is stopped or read-only, exactly as for distribution's comm
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -70,12 +71,19 @@ async def collect(
             change=change,
             forget=forget,
         )
-        await sweeper.manifests(result.removals)
-        await sweeper.layer_links(result.repositories, result.marked)
-        if before_blobs is not None:
-            await before_blobs(sweeper)
+        # The blob store is listed while links go (it only reads: no blob data goes
+        # before every link did); on the filesystem the walk and the deletes overlap.
+        listing = asyncio.create_task(sweeper.unmarked_blobs(result.marked, quiet=True))
         try:
-            candidates = await sweeper.unmarked_blobs(result.marked)
+            await sweeper.manifests(result.removals)
+            await sweeper.layer_links(result.repositories, result.marked)
+            if before_blobs is not None:
+                await before_blobs(sweeper)
+        except BaseException:
+            listing.cancel()
+            raise
+        try:
+            candidates = await listing
         except Exception as exc:  # noqa: BLE001 - any storage failure: reported, nothing removed
             report.fail(f"listing blobs failed: {exc}")
         else:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Literal, TextIO, TypeVar
 
@@ -165,23 +165,38 @@ class Sweeper:
         """Remove every repository's links to blobs that are not marked."""
         repositories = list(repositories)
         self.progress.phase("sweep layer links", len(repositories))
-        for repository in repositories:
-            doomed = [
-                link.digest
-                async for link in stored.layer_links(self.driver, repository)
-                if link.digest not in marked
-            ]
-            if doomed:
-                async with self.change(repository):  # the last link may take the repository
-                    if self._batched:
-                        await self._each(
-                            _batches(doomed),
-                            functools.partial(self._remove_layer_link_batch, repository),
-                        )
-                    else:
-                        remove = functools.partial(self._remove_layer_link, repository)
-                        await self._each(doomed, remove)
-            self.progress.advance()
+        sweep = functools.partial(self._repository_links, marked)
+        if self._batched:
+            # Batches of several repositories in flight: a repository rarely fills two.
+            await self._each(repositories, sweep)
+        else:
+            for repository in repositories:
+                await sweep(repository)
+
+    async def _repository_links(self, marked: set[Digest], repository: str) -> None:
+        doomed = [d async for d in self._linked(repository) if d not in marked]
+        if doomed:
+            async with self.change(repository):  # the last link may take the repository
+                if self._batched:
+                    await self._each(
+                        _batches(doomed),
+                        functools.partial(self._remove_layer_link_batch, repository),
+                    )
+                else:
+                    remove = functools.partial(self._remove_layer_link, repository)
+                    await self._each(doomed, remove)
+        self.progress.advance()
+
+    async def _linked(self, repository: str) -> AsyncIterator[Digest]:
+        """The blobs ``repository`` links. Offline from listings alone; online only those
+        whose ``link`` file is written (and which the guard can date): a directory
+        without one may be a push's link about to be written."""
+        if self._batched:
+            async for digest in stored.linked_digests(self.driver, repository):
+                yield digest
+        else:
+            async for link in stored.layer_links(self.driver, repository):
+                yield link.digest
 
     @property
     def _batched(self) -> bool:
@@ -218,12 +233,15 @@ class Sweeper:
         if found:
             self.removed.append(("layer", repository, digest))
 
-    async def unmarked_blobs(self, marked: set[Digest]) -> list[StoredBlob]:
-        """Blobs in the global store that nothing marked (listing only, no removal)."""
-        self.progress.phase("list blobs")
+    async def unmarked_blobs(self, marked: set[Digest], quiet: bool = False) -> list[StoredBlob]:
+        """Blobs in the global store that nothing marked (listing only, no removal);
+        ``quiet`` while another phase shows its progress."""
+        if not quiet:
+            self.progress.phase("list blobs")
         found = []
         async for blob in stored.blobs(self.driver):
-            self.progress.advance()
+            if not quiet:
+                self.progress.advance()
             if blob.digest not in marked:
                 found.append(blob)
         return found

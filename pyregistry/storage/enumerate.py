@@ -127,6 +127,26 @@ async def layer_links(
         yield entry
 
 
+async def linked_digests(driver: StorageDriver, repository: str) -> AsyncIterator[Digest]:
+    """The digest of every blob directory in ``repository``'s ``_layers``, from listings
+    alone (no read or stat per link): all a sweep of layer links needs. A directory whose
+    ``link`` file is missing is named too; removing it removes nothing but a remnant."""
+    try:
+        algorithms = await driver.list(paths.layers_path(repository))
+    except PathNotFound:
+        return
+    for directory in algorithms:
+        try:
+            children = await driver.list(directory)
+        except PathNotFound:
+            continue
+        algorithm = directory.rsplit("/", 1)[-1]
+        for child in children:
+            digest = _digest_from_dirs(algorithm, child.rsplit("/", 1)[-1])
+            if digest is not None:
+                yield digest
+
+
 async def tags(driver: StorageDriver, repository: str) -> AsyncIterator[TagEntry]:
     """Every tag of ``repository`` with the manifest it currently points at."""
     ctx = StorageContext(driver=driver)
@@ -145,8 +165,8 @@ async def blobs(driver: StorageDriver) -> AsyncIterator[StoredBlob]:
     """Every blob in the global store that has ``data`` (distribution's criterion)."""
     root = paths.BLOBS_ROOT
     try:
-        async for info in driver.walk(root):
-            if info.is_dir or not info.path.endswith("/data"):
+        async for info in driver.walk_files(root):
+            if not info.path.endswith("/data"):
                 continue
             parts = info.path[len(root) + 1 :].split("/")
             if len(parts) != 4 or not parts[2].startswith(parts[1]):

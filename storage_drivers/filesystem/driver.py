@@ -25,15 +25,16 @@ empty blob under a digest would then be served as that digest until collected).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset
+from storage_drivers.filesystem.files import delete_batch, walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
 from storage_drivers.filesystem.ops import (
     delete_path,
-    delete_paths,
     list_dir,
     move_file,
     next_batch,
@@ -63,6 +64,8 @@ MIN_THREADS = 25
 PARAMETERS = frozenset({"rootdirectory", "maxthreads", "inlinereads"})
 #: Entries of a walk fetched per thread hop.
 WALK_BATCH = 512
+#: ``delete_many`` batches running side by side: about one per core (see there).
+DELETE_BATCHES = min(4, max(2, os.cpu_count() or 2))
 
 
 def parse_max_threads(value: object) -> int:
@@ -113,6 +116,8 @@ class FilesystemDriver(StorageDriver):
         self._runner = ThreadRunner(self.max_threads, "pyregistry-fs")
         #: small reads on the event loop while they are fast (see ``inline.py``)
         self.inline = InlineGate(parse_inline_reads(inlinereads))
+        #: ``delete_many`` batches running at once (see there)
+        self._batch_slots = threading.BoundedSemaphore(DELETE_BATCHES)
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
@@ -246,10 +251,17 @@ class FilesystemDriver(StorageDriver):
         await self._runner.run(delete_path, self._root, path)
 
     async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
-        """Every delete of the batch in one thread hop."""
+        """Every delete of the batch in one thread hop, at most :data:`DELETE_BATCHES` at
+        once: the kernel's work (most of a delete) runs in parallel, while eight batches
+        side by side fought over the GIL (~190,000 futex calls for a 2,000-manifest root,
+        a third of the collection's system time, and a slower run)."""
         for path in paths:
             self._check(path)
-        return await self._runner.run(delete_paths, self._root, list(paths))
+        return await self._runner.run(self._delete_batch, list(paths))
+
+    def _delete_batch(self, paths: Sequence[str]) -> Sequence[bool]:
+        with self._batch_slots:
+            return delete_batch(self._root, [*paths])
 
     async def walk(self, path: str) -> AsyncIterator[FileInfo]:
         self._check(path, allow_root=True)
@@ -261,6 +273,14 @@ class FilesystemDriver(StorageDriver):
         than listing it: a third of a garbage collection's CPU went to blob-store hops);
         subtrees removed mid-walk are skipped."""
         entries = walk_tree(self._root, path)
+        while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
+            for info in batch:
+                yield info
+
+    async def walk_files(self, path: str) -> AsyncIterator[FileInfo]:
+        """Files only, no stat per directory (see ``files.py``), a batch per hop."""
+        self._check(path, allow_root=True)
+        entries = walk_files_tree(self._root, path)
         while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
             for info in batch:
                 yield info

@@ -343,19 +343,6 @@ def delete_path(root: Root, path: str) -> None:
             raise PathNotFound(path, driver=DRIVER)
 
 
-def delete_paths(root: Root, paths: list[str]) -> list[bool]:
-    """:func:`delete_path` each path; per path, whether something was there."""
-    found: list[bool] = []
-    for path in paths:
-        try:
-            delete_path(root, path)
-        except PathNotFound:
-            found.append(False)
-        else:
-            found.append(True)
-    return found
-
-
 def _unlink_quietly(os_path: str) -> bool:
     try:
         os.unlink(os_path)

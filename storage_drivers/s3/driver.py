@@ -18,7 +18,7 @@ driver's thread pool. Notes on what S3 makes special:
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -26,6 +26,7 @@ from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
 from storage_drivers.paths import check_path
 from storage_drivers.s3.backend import RangeNotSatisfiable, S3Backend
+from storage_drivers.s3.batch import delete_many
 from storage_drivers.s3.copy import multipart_copy
 from storage_drivers.s3.options import MIN_CHUNK_SIZE, parse_options
 from storage_drivers.s3.reader import BodyChunks
@@ -299,6 +300,12 @@ class S3Driver(StorageDriver):
         batch.append(prefix)
         await self._delete_keys(path, batch)
         await self._prune(path, _parent(path))
+
+    async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
+        """A listing per shared parent and DeleteObjects batches (see ``batch.py``)."""
+        for path in paths:
+            self._check(path)
+        return await delete_many(self, paths)
 
     async def _prune(self, path: str, directory: str) -> None:
         """Remove the folder marker of ``directory`` and of its ancestors while they

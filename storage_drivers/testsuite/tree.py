@@ -83,6 +83,17 @@ class TreeTests:
         with pytest.raises(PathNotFound):
             await walk_paths(driver, "/missing")
 
+    async def test_walk_files_is_walk_without_directories(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        for top in ["/", "/b", "/b/a", "/c/d"]:
+            files = [i for i in await walk_infos(driver, top) if not i.is_dir]
+            found = [info async for info in driver.walk_files(top)]
+            assert [(i.path, i.size, i.is_dir) for i in found] == [
+                (i.path, i.size, False) for i in files
+            ]
+        with pytest.raises(PathNotFound):
+            [info async for info in driver.walk_files("/missing")]
+
     async def test_move_to_new_path_creates_parents(self, driver: StorageDriver) -> None:
         await driver.put_content("/src/f", b"content")
         await driver.move("/src/f", "/x/y/z/g")
@@ -139,6 +150,23 @@ class TreeTests:
         assert list(found) == [True, False, True, False]
         assert await driver.list("/b") == ["/b/a-"]
         assert await walk_paths(driver, "/b") == ["/b/a-", "/b/a-/x"]
+
+    async def test_delete_many_siblings_in_one_batch(self, driver: StorageDriver) -> None:
+        """Many children of one directory (a blob store prefix), as a collection deletes."""
+        for name in ["d1/data", "d2/data", "d3/x/y", "d4", "d5-/data", "keep/data"]:
+            await driver.put_content(f"/g/{name}", name.encode())
+        doomed = ["/g/d1", "/g/d2", "/g/d3", "/g/d4", "/g/d5", "/g/missing", "/g/d1"]
+        found = await driver.delete_many(doomed)
+        assert list(found) == [True, True, True, True, False, False, False]
+        assert await driver.list("/g") == ["/g/d5-", "/g/keep"]
+        assert await walk_paths(driver, "/g/d5-") == ["/g/d5-/data"]
+        assert list(await driver.delete_many(["/g/d5-", "/g/keep", "/g/x", "/g/y"])) == [
+            True,
+            True,
+            False,
+            False,
+        ]
+        assert [info async for info in driver.walk_files("/")] == []
 
     async def test_delete_missing_is_path_not_found(self, driver: StorageDriver) -> None:
         await make_tree(driver)
