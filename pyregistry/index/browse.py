@@ -27,6 +27,8 @@ class RepositoryRow:
     #: Bytes of the distinct blobs its manifests reference, themselves included
     #: (``sqlite_sizes``); None: unknown (listed from storage, not the index).
     size: int | None = None
+    #: The index knows its row is wrong (a write it could not follow): a repair is owed.
+    dirty: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,9 +60,10 @@ async def list_repositories(
         pushed = await _push_times(client, prefix, page)
     if query.sort != "size":
         sizes = await _sizes(client, prefix, page)
+    dirty = await _dirty(client, prefix, page)
     return RepositoryListing(
         [
-            RepositoryRow(r.name, r.tag_count, pushed.get(r.name), sizes[r.name])
+            RepositoryRow(r.name, r.tag_count, pushed.get(r.name), sizes[r.name], dirty[r.name])
             for r in listing.rows
         ],
         listing.total,
@@ -79,6 +80,16 @@ async def _sizes(client: Any, prefix: str, names: list[str]) -> dict[str, int]:
     return {name: int(size or 0) for name, size in zip(names, found, strict=True)}
 
 
+async def _dirty(client: Any, prefix: str, names: list[str]) -> dict[str, bool]:
+    if not names:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.hget(f"{prefix}repo:{name}", "dirty")
+    found = await pipe.execute()
+    return {name: flag == "1" for name, flag in zip(names, found, strict=True)}
+
+
 async def _push_times(client: Any, prefix: str, names: list[str]) -> dict[str, float | None]:
     if not names:
         return {}
@@ -92,7 +103,8 @@ async def _push_times(client: Any, prefix: str, names: list[str]) -> dict[str, f
 async def tag_rows(client: Any, prefix: str, name: str) -> list[TagRow] | None:
     if not await is_ready(client, prefix):
         return None
-    if await client.hget(f"{prefix}repo:{name}", "present") != "1":
+    present, dirty = await client.hmget(f"{prefix}repo:{name}", ["present", "dirty"])
+    if present != "1" or dirty == "1":
         return None
     info = await client.hgetall(f"{prefix}tag:{name}")
     rows = []

@@ -165,20 +165,42 @@ class IndexService:
     # -- for people (``browse``): None when the index cannot answer -------------------------
 
     async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
+        """A page whose rows are all right, or None. A dirty row on the page is repaired
+        first (one scan of that repository) and the page read again; a row still dirty
+        then makes storage answer, with its repair left running."""
         if not self._started:
             self._start()
         try:
-            return await self.backend.list_repositories(query)
+            listing = await self.backend.list_repositories(query)
+            if listing is None:
+                return None
+            dirty = [row.name for row in listing.rows if row.dirty]
+            if not dirty:
+                return listing
+            for name in dirty:
+                await self._repaired_now(name)
+            listing = await self.backend.list_repositories(query)
         except IndexUnavailable:
             return None
+        if listing is None:
+            return None
+        for row in listing.rows:
+            if row.dirty:
+                self._repair_soon(row.name)
+                return None
+        return listing
 
     async def tag_rows(self, repository: str) -> list[TagRow] | None:
+        """A repository's tag rows; None (storage answers) while its row is in doubt."""
         if not self._started:
             self._start()
         try:
-            return await self.backend.tag_rows(repository)
+            rows = await self.backend.tag_rows(repository)
+            if rows is None and await self._repaired_now(repository):
+                rows = await self.backend.tag_rows(repository)
         except IndexUnavailable:
             return None
+        return rows
 
     async def close(self) -> None:
         self._closed = True
@@ -223,6 +245,13 @@ class IndexService:
             self._repaired.clear()
         self._repaired[repository] = now
         self._background(f"repair:{repository}", self.repair(repository))
+
+    async def _repaired_now(self, repository: str) -> bool:
+        """Repair a repository the index knows to be dirty, here and now; whether it is
+        right afterwards. Unknown names cost no write."""
+        stale_before = time.time() - self.stale_intent_after
+        answer = await self.backend.read_tags(repository, 0, None, stale_before)
+        return answer.state == "stale" and await self.repair(repository)
 
     async def repair(self, repository: str) -> bool:
         """Replace the repository's rows with what storage holds (False: a write raced)."""

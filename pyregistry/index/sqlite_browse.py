@@ -52,12 +52,13 @@ def list_repositories(db: sqlite3.Connection, query: RepositoryQuery) -> Reposit
         total = db.execute(f"SELECT COUNT(*) FROM repositories r WHERE {condition}", params)
         count = int(total.fetchone()[0])
         rows = db.execute(
-            f"SELECT r.name, r.tag_count, {_LAST_PUSH}, COALESCE(r.size, 0) "
+            f"SELECT r.name, r.tag_count, {_LAST_PUSH}, COALESCE(r.size, 0), r.dirty "
             f"FROM repositories r WHERE {condition} "
             f"ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         ).fetchall()
-    return RepositoryListing([RepositoryRow(r[0], int(r[1]), r[2], int(r[3])) for r in rows], count)
+    listed = [RepositoryRow(r[0], int(r[1]), r[2], int(r[3]), bool(r[4])) for r in rows]
+    return RepositoryListing(listed, count)
 
 
 def tag_rows(db: sqlite3.Connection, name: str) -> list[TagRow] | None:
@@ -65,9 +66,9 @@ def tag_rows(db: sqlite3.Connection, name: str) -> list[TagRow] | None:
     with Transaction(db):
         if not _ready(db):
             return None
-        sql = "SELECT present FROM repositories WHERE key = ?"
+        sql = "SELECT present, dirty FROM repositories WHERE key = ?"
         row = db.execute(sql, (repository_key(name),)).fetchone()
-        if row is None or not row[0]:
+        if row is None or not row[0] or row[1]:
             return None
         found = db.execute(
             "SELECT tag, digest, media_type, pushed_at FROM tags WHERE repository = ? "

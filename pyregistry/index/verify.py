@@ -29,14 +29,25 @@ CHECK_LEASE = 600.0
 
 
 async def _differs(backend: Backend, registry: Registry, name: str, stale_after: float) -> bool:
-    answer = await backend.read_tags(name, None, None, time.time() - stale_after)
-    if answer.state != "ok":
-        return answer.state == "unknown"  # busy or dirty: already answered from storage
-    try:
-        stored = await registry.repository(name).tags.list(from_storage=True)
-    except NameUnknown:
-        stored = []
-    return stored != answer.tags
+    """Whether the index's tags differ from storage's. A write that ends between the two
+    reads changes both, so the index is read again after storage: a difference counts
+    only when the index held still around the storage read."""
+    for _ in range(3):
+        before = await backend.read_tags(name, None, None, time.time() - stale_after)
+        if before.state != "ok":
+            return before.state == "unknown"  # busy or dirty: already answered from storage
+        try:
+            stored = await registry.repository(name).tags.list(from_storage=True)
+        except NameUnknown:
+            stored = []
+        if stored == before.tags:
+            return False
+        after = await backend.read_tags(name, None, None, time.time() - stale_after)
+        if after.state != "ok":
+            return after.state == "unknown"
+        if after.tags == before.tags:
+            return True
+    return True  # it kept moving: let a repair settle it
 
 
 async def check_against_storage(backend: Backend, registry: Registry, stale_after: float) -> int:

@@ -116,6 +116,28 @@ async def test_a_manifest_stored_without_its_blobs_is_repaired(index: IndexServi
     assert await size_of(index, name) == before == await _stored_size(index, name)
 
 
+async def test_a_dirty_row_is_repaired_before_it_is_listed(
+    index: IndexService, tmp_path: Path
+) -> None:
+    """A write the index could not follow leaves the row dirty with old figures; a list
+    or a tag page repairs it first instead of showing them (seen in CI as a size of 0
+    after a push that raced the index's first build)."""
+    name = "library/a"
+    root = str(tmp_path / "data")
+    behind = Registry(create_driver("filesystem", {"rootdirectory": root}))  # no index
+    await push_image(behind, name, "later")
+    await behind.close()
+    await index.backend.mark_dirty([name])
+    listing = await index.list_repositories(RepositoryQuery(name=name))
+    assert listing is not None and listing.rows[0].tag_count == 2
+    assert not listing.rows[0].dirty
+    assert listing.rows[0].size == await _stored_size(index, name)
+    await push_image(behind, name, "latest")
+    await index.backend.mark_dirty([name])
+    rows = await index.tag_rows(name)
+    assert rows is not None and {r.tag for r in rows} == {"t0", "later", "latest"}
+
+
 async def test_index_of_an_older_schema_is_rebuilt(index: IndexService) -> None:
     """An index built by a pyregistry without sizes is not trusted: it answers nothing
     until rebuilt, and the rebuild counts every repository's size."""
