@@ -70,24 +70,24 @@ async def list_repositories(
     )
 
 
-async def _sizes(client: Any, prefix: str, names: list[str]) -> dict[str, int]:
+async def _field(client: Any, prefix: str, names: list[str], field: str) -> dict[str, Any]:
+    """One field of each repository's hash, in one round trip."""
     if not names:
         return {}
     pipe = client.pipeline(transaction=False)
     for name in names:
-        pipe.hget(f"{prefix}repo:{name}", "size")
-    found = await pipe.execute()
-    return {name: int(size or 0) for name, size in zip(names, found, strict=True)}
+        pipe.hget(f"{prefix}repo:{name}", field)
+    return dict(zip(names, await pipe.execute(), strict=True))
+
+
+async def _sizes(client: Any, prefix: str, names: list[str]) -> dict[str, int]:
+    found = await _field(client, prefix, names, "size")
+    return {name: int(size or 0) for name, size in found.items()}
 
 
 async def _dirty(client: Any, prefix: str, names: list[str]) -> dict[str, bool]:
-    if not names:
-        return {}
-    pipe = client.pipeline(transaction=False)
-    for name in names:
-        pipe.hget(f"{prefix}repo:{name}", "dirty")
-    found = await pipe.execute()
-    return {name: flag == "1" for name, flag in zip(names, found, strict=True)}
+    found = await _field(client, prefix, names, "dirty")
+    return {name: flag == "1" for name, flag in found.items()}
 
 
 async def _push_times(client: Any, prefix: str, names: list[str]) -> dict[str, float | None]:
