@@ -19,11 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
-import botocore.config
-
 from bench.gcstore import content_files
-from bench.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Endpoint, run_s3, unique_root
+from bench.s3server import S3Endpoint, run_s3, s3_client, unique_root
 from bench.servers import distribution_version
 from storage_drivers.base import StorageDriver
 from storage_drivers.s3 import S3Driver
@@ -35,28 +32,12 @@ if TYPE_CHECKING:
 LOAD_THREADS = 64
 
 
-def _client(endpoint: str, connections: int) -> Any:
-    config = botocore.config.Config(
-        s3={"addressing_style": "path"},
-        max_pool_connections=connections,
-        retries={"max_attempts": 5, "mode": "standard"},
-    )
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=REGION,
-        config=config,
-    )
-
-
 def load_tree(
     source: Path, endpoint: S3Endpoint, roots: list[str], threads: int = LOAD_THREADS
 ) -> int:
     """Every file of the filesystem root ``source`` under each of ``roots`` (driver
     ``rootdirectory`` values) in the bucket; the number of objects written."""
-    client = _client(endpoint.endpoint, threads)
+    client = s3_client(endpoint.endpoint, connections=threads, attempts=5)
     files = [Path(d, name) for d, _, names in os.walk(source) for name in names]
     prefixes = [root.strip("/") for root in roots]
 

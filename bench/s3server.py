@@ -144,21 +144,27 @@ def _weed_argv(weed: str, base: int, state: Path) -> list[str]:
     ]
 
 
-def _client(endpoint: str) -> Any:
+def s3_client(endpoint: str, *, connections: int = 10, attempts: int = 1) -> Any:
+    """A boto3 client for the test server (path-style; ``connections`` sizes its pool)."""
+    config = botocore.config.Config(
+        s3={"addressing_style": "path"},
+        max_pool_connections=connections,
+        retries={"max_attempts": attempts, "mode": "standard"},
+    )
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         region_name=REGION,
-        config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        config=config,
     )
 
 
 def _wait_and_create_bucket(
     endpoint: str, process: subprocess.Popen[bytes], log_path: Path
 ) -> None:
-    client = _client(endpoint)
+    client = s3_client(endpoint)
     deadline = time.monotonic() + READY_TIMEOUT
     last: Exception | None = None
     while time.monotonic() < deadline:
