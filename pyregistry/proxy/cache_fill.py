@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 from pyregistry.client.errors import DigestMismatchError
 from pyregistry.storage import BlobDescriptor, Digest
-from pyregistry.storage.errors import DigestInvalid
+from pyregistry.storage.errors import UploadDigestMismatch
 from pyregistry.storage.uploads import UploadSession
 
 #: The upstream's chunks (64 KiB reads) are gathered to this size before they go on to
@@ -79,9 +79,10 @@ class CacheFill:
         await self._put(None)
         try:
             return await self._task
-        except DigestInvalid as exc:  # "upload has digest <actual>, not <expected>"
-            actual = (exc.message or "").removeprefix("upload has digest ").partition(",")[0]
-            raise DigestMismatchError("blob from the upstream", str(self.digest), actual) from None
+        except UploadDigestMismatch as exc:
+            raise DigestMismatchError(
+                "blob from the upstream", str(self.digest), exc.computed
+            ) from None
 
     async def abort(self) -> None:
         """Stop storing (the fetch failed or the client went away)."""

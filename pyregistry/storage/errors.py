@@ -56,6 +56,15 @@ class DigestInvalid(RegistryError):
     descriptor = errcode.DIGEST_INVALID
 
 
+class UploadDigestMismatch(DigestInvalid):
+    """The uploaded bytes hash to ``computed``, not to the digest the client named."""
+
+    def __init__(self, expected: str, computed: str) -> None:
+        message = f"upload has digest {computed}, not {expected}"
+        super().__init__(message, detail={"digest": expected})
+        self.computed = computed
+
+
 class UnsupportedDigestAlgorithm(DigestInvalid):
     descriptor = errcode.DIGEST_ALGORITHM_UNSUPPORTED
 

@@ -26,7 +26,11 @@ from pyregistry.storage.blobs import LinkedBlobStore
 from pyregistry.storage.context import StorageContext, UploadProgress, link_content
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import Digest
-from pyregistry.storage.errors import BlobUploadUnknown, DigestInvalid, RangeInvalid
+from pyregistry.storage.errors import (
+    BlobUploadUnknown,
+    RangeInvalid,
+    UploadDigestMismatch,
+)
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.hashing import HashFeeder, hash_stream
 from storage_drivers.base import FileWriter
@@ -243,9 +247,7 @@ class UploadSession:
             computed = await self._digest_of(size, digest.algorithm, progress)
             if computed != digest:
                 await self._remove_committed()
-                raise DigestInvalid(
-                    f"upload has digest {computed}, not {digest}", detail={"digest": str(digest)}
-                )
+                raise UploadDigestMismatch(str(digest), str(computed))
             if not await self._ctx.exists(blob_data):
                 await self._ctx.driver.move(self._data, blob_data)
             await self._remove_committed()
