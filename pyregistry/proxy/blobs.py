@@ -15,6 +15,8 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
+import anyio
+
 from pyregistry.client.errors import DigestMismatchError
 from pyregistry.proxy import metrics
 from pyregistry.proxy.cache_fill import CacheFill, pieces
@@ -177,13 +179,16 @@ class MirroredBlobs(FetchingPart):
                     await _cancel_quietly(fill.session)
 
     async def _committed(self, fill: CacheFill) -> None:
-        """Wait for the verified copy's commit; a failure (the disk) costs the cache,
-        not the client, who has every byte by now."""
-        try:
-            await fill.commit()
-        except Exception as exc:  # noqa: BLE001 - logged; the next pull fetches again
-            log.warning("not caching %s@%s: %s", self.repository, fill.digest, exc)
-            await _cancel_quietly(fill.session)
+        """Wait for the verified copy's commit, however the client's request ends (a
+        client that has every byte often closes at once, which cancels the request): the
+        fetch, and with it the flight and fetch lease concurrent pulls wait on, ends only
+        once the copy is in place. A failure (the disk) costs the cache, not the client."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await fill.commit()
+            except Exception as exc:  # noqa: BLE001 - logged; the next pull fetches again
+                log.warning("not caching %s@%s: %s", self.repository, fill.digest, exc)
+                await _cancel_quietly(fill.session)
 
     async def redirect_url(self, digest: Digest) -> str | None:
         """The storage's URL of a cached blob (a blob still upstream has none)."""
