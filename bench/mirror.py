@@ -15,11 +15,15 @@ section), measured in the same rounds on the same blob:
 * ``dist cold`` against the same direct pull; ``dist warm`` (once its stored copy is
   committed) against ``dist local``, the blob pushed to a plain distribution.
 
-On loopback the upstream is as near as the mirror, so the cold rows weigh the mirror's
-own work (receive, hash, store, re-send) against a direct pull served with sendfile.
-``--link-mib-s N`` (and ``--link-rtt-ms M``) puts a rate-limited relay (``bench/relay.py``)
-in front of the upstream: the direct pull and both mirrors' upstream fetches cross it,
-so the cold rows tell what a mirror adds over a long link, the case mirrors exist for.
+A mirror exists to front a remote upstream, so every run prints two tables: ``loopback``
+(the upstream as near as the mirror: the cold rows weigh the mirror's own work, receive,
+hash, store, re-send, against a direct pull served with sendfile) and ``link`` (a
+rate-limited relay, ``bench/relay.py``, in front of the upstream: the direct pull and
+both mirrors' upstream fetches cross it, so the cold rows tell what a mirror adds over a
+long link). The link is :data:`DEFAULT_LINK` (100 MiB/s each way, 20 ms round trip)
+unless ``--link-mib-s``/``--link-rtt-ms`` say otherwise; ``--only loopback|link`` runs
+one of the two. The link table shows the cold rows only: the warm and local pulls never
+cross the link, the loopback table has them.
 
 Figures are MiB/s of one streamed GET (bytes thrown away), best of ``--repeat`` rounds
 (the cold rows need a fresh blob each round), and the serving process's CPU time (user +
@@ -53,6 +57,12 @@ from bench.servers import (
 from pyregistry.client import RegistryClient
 
 MiB = 1024 * 1024
+#: The link of the ``link`` table: a fast WAN to a remote upstream.
+DEFAULT_LINK = Link(100.0, 20.0)
+#: The runs and their order.
+RUNS = ("loopback", "link")
+#: The rows the link table prints (warm and local pulls do not cross the link).
+LINK_ROWS = ("cold", "dist_cold")
 #: How long distribution may take to commit its copy after the cold pull has ended.
 STORED_TIMEOUT = 300.0
 
@@ -197,11 +207,12 @@ def _measure_pyregistry(
     figures.record("local", pull(f"{mirror.url}/v2/local/big/blobs/{digest}", mirror.pid))
 
 
-def print_table(best: dict[str, float], header: str) -> None:
+def print_table(best: dict[str, float], header: str, rows: tuple[str, ...] | None = None) -> None:
+    """The comparisons of ``best`` (only those of ``rows``, when given) under ``header``."""
     print(header)
     print(f"{'row':<10} {'MiB/s':>9} {'against':>9} {'ratio':>6} {'cpu ms/MiB':>11} {'against':>8}")
     for row, against, name in COMPARISONS:
-        if row not in best:
+        if row not in best or (rows is not None and row not in rows):
             continue
         ratio = best[row] / best[against] if best[against] else 0.0
         cpu, cpu_against = best[f"{row}_cpu"], best[f"{against}_cpu"]
@@ -209,6 +220,14 @@ def print_table(best: dict[str, float], header: str) -> None:
             f"{name:<10} {best[row]:>9.1f} {best[against]:>9.1f} {ratio:>6.2f}"
             f" {cpu:>11.2f} {cpu_against:>8.2f}"
         )
+
+
+def chosen_link(mib_s: float | None, rtt_ms: float | None) -> Link:
+    """:data:`DEFAULT_LINK` with the options given on the command line in its place."""
+    return Link(
+        DEFAULT_LINK.mib_s if mib_s is None else mib_s,
+        DEFAULT_LINK.rtt_ms if rtt_ms is None else rtt_ms,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,28 +242,41 @@ def main(argv: list[str] | None = None) -> int:
         "--no-distribution", action="store_true", help="leave out the reference rows"
     )
     parser.add_argument(
-        "--link-mib-s", type=float, help="relay the upstream over a link of N MiB/s each way"
+        "--link-mib-s",
+        type=float,
+        help=f"the link table's rate, MiB/s each way (default {DEFAULT_LINK.mib_s:g})",
     )
     parser.add_argument(
-        "--link-rtt-ms", type=float, default=0.0, help="and this added round trip (ms)"
+        "--link-rtt-ms",
+        type=float,
+        help=f"the link table's added round trip, ms (default {DEFAULT_LINK.rtt_ms:g})",
     )
+    parser.add_argument("--only", choices=RUNS, help="run one table only")
     args = parser.parse_args(argv)
     binary = None if args.no_distribution else distribution_binary(args.distribution)
-    link = Link(args.link_mib_s, args.link_rtt_ms) if args.link_mib_s or args.link_rtt_ms else None
-    with tempfile.TemporaryDirectory(prefix="bench-mirror-") as work:
-        best = run(args.size_mib * MiB, args.repeat, Path(work), distribution=binary, link=link)
-    described: dict[str, Any] = {
-        "distribution": distribution_version(binary) if binary else None,
-        "link": link.describe() if link else "loopback",
-    }
+    link = chosen_link(args.link_mib_s, args.link_rtt_ms)
+    runs = (args.only,) if args.only else RUNS
+    figures: dict[str, dict[str, float]] = {}
+    for name in runs:
+        with tempfile.TemporaryDirectory(prefix=f"bench-mirror-{name}-") as work:
+            shape = link if name == "link" else None
+            figures[name] = run(
+                args.size_mib * MiB, args.repeat, Path(work), distribution=binary, link=shape
+            )
+    version = distribution_version(binary) if binary else None
     if args.json:
-        print(json.dumps(best | described))
+        described: dict[str, Any] = {"distribution": version, "link_shape": link.describe()}
+        print(json.dumps(figures | described))
         return 0
-    reference = f"distribution {described['distribution']}" if binary else "no reference"
-    print_table(
-        best,
-        f"{args.size_mib} MiB blobs, best of {args.repeat}; link: {described['link']}; {reference}",
-    )
+    reference = f"reference: distribution {version}" if binary else "no reference"
+    print(f"{args.size_mib} MiB blobs, best of {args.repeat}; {reference}")
+    for name in runs:
+        print()
+        if name == "loopback":
+            print_table(figures[name], "loopback (upstream on 127.0.0.1, no relay)")
+        else:
+            header = f"link ({link.describe()}, relayed; warm rows: see loopback)"
+            print_table(figures[name], header, LINK_ROWS)
     return 0
 
 

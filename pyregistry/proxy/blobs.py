@@ -5,8 +5,8 @@ The stored copy goes through an upload session of the cache (:mod:`cache_fill`),
 is committed only under its verified digest; a cut transfer, a corrupt one or a client
 that goes away cancels the session and leaves nothing visible. The client gets its first
 byte as soon as the upstream sends it (memory stays at a few pieces per fetch). The last
-piece is held back until the digest is verified and the copy committed: a corrupt blob
-never reaches a client whole.
+piece is held back until the digest is verified (the copy is committed meanwhile, and
+the fetch ends once it is): a corrupt blob never reaches a client whole.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
+
+import anyio
 
 from pyregistry.client.errors import DigestMismatchError
 from pyregistry.proxy import metrics
@@ -142,7 +144,7 @@ class MirroredBlobs(FetchingPart):
         kept however else it ends. The cache's session verifies the digest; only when
         nothing is cached does the upstream client verify it instead."""
         fill = await self._fill(digest)
-        committed = False
+        verified = committed = False
         stream = self._upstream.stream_blob(self._remote, str(digest), verify=fill is None)
         try:
             pos, held = 0, b""
@@ -153,21 +155,39 @@ class MirroredBlobs(FetchingPart):
                 pos += len(piece)
                 if fill is not None:
                     await fill.write(piece)
-            # Commit (verified), then let the last bytes go, so a client never holds
-            # the whole blob before it is cached.
+            # Verified, then let the last bytes go, so a client never holds the whole
+            # blob unchecked; the copy is synced and moved into place meanwhile.
             if fill is not None:
                 try:
-                    await fill.commit()
+                    await fill.verify()
                 except DigestMismatchError as exc:
                     self._upstream.failed(exc)
                     raise
-                committed = True
+                verified = True
             if held:
                 yield held
+            if fill is not None:
+                await self._committed(fill)
+                committed = True
         finally:
             await stream.aclose()  # the upstream connection, however this ended
             if fill is not None and not committed:
-                await fill.abort()
+                if verified:  # the client went away after the check: keep the copy
+                    await self._committed(fill)
+                else:
+                    await fill.abort()
+                    await _cancel_quietly(fill.session)
+
+    async def _committed(self, fill: CacheFill) -> None:
+        """Wait for the verified copy's commit, however the client's request ends (a
+        client that has every byte often closes at once, which cancels the request): the
+        fetch, and with it the flight and fetch lease concurrent pulls wait on, ends only
+        once the copy is in place. A failure (the disk) costs the cache, not the client."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await fill.commit()
+            except Exception as exc:  # noqa: BLE001 - logged; the next pull fetches again
+                log.warning("not caching %s@%s: %s", self.repository, fill.digest, exc)
                 await _cancel_quietly(fill.session)
 
     async def redirect_url(self, digest: Digest) -> str | None:

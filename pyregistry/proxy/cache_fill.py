@@ -6,7 +6,9 @@ unverified, and the session's commit checks the digest before anything is visibl
 cold pull hashes every byte once, not twice. The session runs as one ``commit`` call (one
 lock, one open writer for the whole blob) in a task that takes pieces from a short queue:
 the client is not held up by the disk beyond :data:`QUEUE_PIECES` pieces, and memory stays
-at those pieces per fetch however big the blob.
+at those pieces per fetch however big the blob. :meth:`CacheFill.verify` answers as soon as
+the session has matched the digest, before it syncs and moves the copy into place (tens
+of milliseconds per hundred MiB): the client's last bytes need the check, not the sync.
 """
 
 from __future__ import annotations
@@ -49,7 +51,11 @@ class CacheFill:
         self.session = session
         self.digest = digest
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_PIECES)
-        self._task = asyncio.create_task(session.commit(digest, self._pieces()))
+        self._verified = asyncio.Event()
+        self._task = asyncio.create_task(
+            session.commit(digest, self._pieces(), on_verified=self._verified.set)
+        )
+        self._task.add_done_callback(_seen)
 
     async def _pieces(self) -> AsyncIterator[bytes]:
         while (piece := await self._queue.get()) is not None:
@@ -73,12 +79,24 @@ class CacheFill:
         """Hand a piece to the session (waits only while the queue is full)."""
         await self._put(piece)
 
-    async def commit(self) -> BlobDescriptor:
-        """Wait for the session to verify and commit everything handed over;
-        DigestMismatchError when the bytes do not hash to the digest (nothing is kept)."""
+    async def verify(self) -> None:
+        """End the blob and wait until the session has verified it (the copy is still
+        being committed: :meth:`commit`); DigestMismatchError when the bytes do not hash
+        to the digest (nothing is kept), or the session's error."""
         await self._put(None)
+        verified = asyncio.ensure_future(self._verified.wait())
         try:
-            return await self._task
+            await asyncio.wait((verified, self._task), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            verified.cancel()
+        if not self._verified.is_set():
+            await self.commit()  # the session ended unverified: its error
+
+    async def commit(self) -> BlobDescriptor:
+        """Wait for the session to verify and commit everything handed over (after
+        :meth:`verify`, or the end handed over by it); DigestMismatchError as there."""
+        try:
+            return await asyncio.shield(self._task)
         except UploadDigestMismatch as exc:
             raise DigestMismatchError(
                 "blob from the upstream", str(self.digest), exc.computed
@@ -92,3 +110,10 @@ class CacheFill:
         await asyncio.wait((task,))  # its end, not its error (ours still propagates)
         if not task.cancelled():
             task.exception()  # seen: no "never retrieved" warning
+
+
+def _seen(task: asyncio.Task[BlobDescriptor]) -> None:
+    """Retrieve the session's error, so a commit left to finish after its client went
+    away (its outcome only logged, if at all) never warns that nobody retrieved it."""
+    if not task.cancelled():
+        task.exception()

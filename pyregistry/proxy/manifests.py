@@ -22,6 +22,7 @@ from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
 from pyregistry.proxy.fetch_leases import manifest_key
 from pyregistry.proxy.part import FetchingPart, MirroredPart
 from pyregistry.proxy.pulls import PullClock
+from pyregistry.proxy.tag_checks import TagChecks
 from pyregistry.storage import (
     Digest,
     ManifestUnknown,
@@ -57,6 +58,16 @@ class MirroredManifests(FetchingPart):
             return None
 
     async def get(self, digest: Digest, *, tag: str | None = None) -> StoredManifest:
+        found = await self._lookup(digest)  # a hit: one look-up, as for a local pull
+        if found is None:
+            found = await self._miss(digest)
+        else:
+            metrics.HITS.labels(self._upstream.label, "manifest").inc()
+        self.pulled(digest)
+        return found
+
+    async def _miss(self, digest: Digest) -> StoredManifest:
+        """Not cached a moment ago: fetched here, unless a fetch elsewhere cached it."""
         found: StoredManifest | None = None
 
         async def present() -> bool:
@@ -70,13 +81,10 @@ class MirroredManifests(FetchingPart):
         if lease is None:
             assert found is not None
             metrics.HITS.labels(self._upstream.label, "manifest").inc()
-            self.pulled(digest)
             return found
         async with renewing(lease):
             with self._flights.lead(key):
-                fetched = await self.fetch(str(digest), expect=digest)
-        self.pulled(digest)
-        return fetched
+                return await self.fetch(str(digest), expect=digest)
 
     async def fetch(self, reference: str, *, expect: Digest | None = None) -> StoredManifest:
         """Fetch a manifest by tag or digest from the upstream (verified) and cache it."""
@@ -130,9 +138,10 @@ def _age_seconds(info: TagInfo) -> float:
 class MirroredTags(MirroredPart):
     """Tags of a mirrored repository, re-checked upstream after the tag ``ttl``."""
 
-    def __init__(self, manifests: MirroredManifests) -> None:
+    def __init__(self, manifests: MirroredManifests, checks: TagChecks | None = None) -> None:
         super().__init__(*manifests.placement)
         self._manifests = manifests
+        self._checks = checks if checks is not None else TagChecks()
 
     async def get(self, tag: str) -> Digest:
         """The tag's manifest (a HEAD by tag is a pull too: it keeps the manifest)."""
@@ -141,10 +150,18 @@ class MirroredTags(MirroredPart):
         return digest
 
     async def _resolve(self, tag: str) -> Digest:
-        info = await self._cache.tags.describe(tag)
         settings = self._upstream.settings
         ttl = settings.tag_ttl
-        if info is not None and (self._local is not None or (ttl and _age_seconds(info) < ttl)):
+        if self._local is not None or (ttl and self._checks.trusted(self.repository, tag)):
+            try:  # served as stored: one read, as for a local pull
+                return await self._cache.tags.get(tag)
+            except ManifestUnknown:
+                self._checks.forget(self.repository, tag)
+        info = await self._cache.tags.describe(tag)
+        if info is not None and self._local is not None:
+            return info.digest
+        if info is not None and ttl and (age := _age_seconds(info)) < ttl:
+            self._checks.trust(self.repository, tag, min(ttl - age, ttl))
             return info.digest
         if not settings.allows(self._remote):
             if info is not None:
@@ -172,6 +189,9 @@ class MirroredTags(MirroredPart):
             await self._cache.tags.tag(tag, digest)  # also restarts the tag's ttl
         except RegistryError as exc:
             log.warning("not caching tag %s:%s: %s", self.repository, tag, exc.message)
+        else:
+            if ttl:
+                self._checks.trust(self.repository, tag, ttl)
         return digest
 
     async def tag(self, tag: str, digest: Digest) -> None:

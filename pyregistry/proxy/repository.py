@@ -24,11 +24,15 @@ from pyregistry.proxy.manifests import MirroredManifests, MirroredTags
 from pyregistry.proxy.part import MIRROR_WRITE
 from pyregistry.proxy.pulls import PullClock
 from pyregistry.proxy.settings import UpstreamSettings, upstream_for
+from pyregistry.proxy.tag_checks import TagChecks
 from pyregistry.proxy.upstream import Upstream
 from pyregistry.storage import Digest, Registry, Repository
 from pyregistry.storage.errors import Unsupported
 from pyregistry.tasks.leases import LeaseFactory
 from pyregistry.tasks.scheduler import Scheduler
+
+#: Mirrored repositories kept built (a pull builds none); past this many, all are dropped.
+MEMO_REPOSITORIES = 4096
 
 
 class _RefusedUploads:
@@ -52,6 +56,7 @@ class MirroredRepository:
         flights: Flights,
         pulls: PullClock | None = None,
         fetches: FetchLeases | None = None,
+        tag_checks: TagChecks | None = None,
     ) -> None:
         self.name = cache.name
         self._cache = cache
@@ -60,7 +65,7 @@ class MirroredRepository:
         shared = (cache, local, upstream, self.remote, flights, fetches)
         self.blobs = MirroredBlobs(*shared)
         self.manifests = MirroredManifests(*shared, pulls=pulls)
-        self.tags = MirroredTags(self.manifests)
+        self.tags = MirroredTags(self.manifests, tag_checks)
         self.uploads: Any = local.uploads if local is not None else _RefusedUploads()
 
     def __repr__(self) -> str:
@@ -118,8 +123,15 @@ class MirrorNamespace:
         self._fetches = FetchLeases(leases)
         self.pulls = PullClock(core.driver)
         self.expiry = MirrorExpiry(core, self._cache, self._settings, self.pulls)
+        self._built: dict[str, MirroredRepository] = {}
+        self._tag_checks = TagChecks()
 
     def repository(self, name: str) -> Any:
+        """The mirrored repository ``name`` (built once: it holds no per-request state,
+        and a warm pull should cost what a local one does), else the core's."""
+        built = self._built.get(name)
+        if built is not None:
+            return built
         repository = self.core.repository(name)  # NAME_INVALID first
         settings = upstream_for(self._settings, repository.name)
         if settings is None:
@@ -127,7 +139,13 @@ class MirrorNamespace:
         local = repository if settings.local_first else None
         cache = self._cache.repository(repository.name)
         upstream = self.upstreams[settings.prefix]
-        return MirroredRepository(cache, local, upstream, self._flights, self.pulls, self._fetches)
+        built = MirroredRepository(
+            cache, local, upstream, self._flights, self.pulls, self._fetches, self._tag_checks
+        )
+        if len(self._built) >= MEMO_REPOSITORIES:
+            self._built.clear()
+        self._built[name] = built
+        return built
 
     def register_jobs(self, scheduler: Scheduler) -> None:
         """The mirror's background jobs: pull times flushed, unpulled content expired."""

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import re
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from datetime import UTC, datetime
 
 from pyregistry.storage import paths
@@ -72,6 +72,18 @@ def _start_hash(progress: UploadProgress, start: int, algorithm: str) -> HashFee
     elif progress.hasher is None or progress.offset != start:
         progress.hasher, progress.offset = None, 0
     return HashFeeder(progress.hasher) if progress.hasher is not None else None
+
+
+def _running_hash_matches(progress: UploadProgress, descriptor: BlobDescriptor) -> bool:
+    """The running hash saw every byte of the session and they hash to its digest."""
+    hasher = progress.hasher
+    digest = descriptor.digest
+    return (
+        hasher is not None
+        and progress.offset == descriptor.size
+        and hasher.name == digest.algorithm
+        and hasher.hexdigest() == digest.hex
+    )
 
 
 class UploadStore:
@@ -228,11 +240,15 @@ class UploadSession:
         digest: Digest,
         chunks: AsyncIterable[bytes] | None = None,
         offset: int | None = None,
+        *,
+        on_verified: Callable[[], None] | None = None,
     ) -> BlobDescriptor:
         """Finish the upload: verify ``digest``, move the data into the blob store, link it.
 
         On a digest mismatch the session is cancelled and DigestInvalid raised; nothing
         becomes visible. A blob already in the store is not written again.
+        ``on_verified`` is called once the bytes are known to match ``digest``, before
+        the (slower) sync and move: a mirror lets its client's last bytes go then.
         """
         self._ctx.check_writable()
         blob_data = paths.blob_data_path(digest)
@@ -240,7 +256,10 @@ class UploadSession:
             progress = self._progress()
             writer, size = await self._last_chunk(progress, chunks, offset, digest.algorithm)
             descriptor = BlobDescriptor(digest, size)
-            if writer is not None and await self._publish(writer, progress, descriptor):
+            matches = _running_hash_matches(progress, descriptor)
+            if matches and on_verified is not None:
+                on_verified()
+            if writer is not None and await self._publish(writer, matches, descriptor):
                 return descriptor
             if writer is not None:
                 await writer.commit()
@@ -248,6 +267,8 @@ class UploadSession:
             if computed != digest:
                 await self._remove_committed()
                 raise UploadDigestMismatch(str(digest), str(computed))
+            if not matches and on_verified is not None:
+                on_verified()
             if not await self._ctx.exists(blob_data):
                 await self._ctx.driver.move(self._data, blob_data)
             await self._remove_committed()
@@ -284,21 +305,12 @@ class UploadSession:
             raise
         return writer, size
 
-    async def _publish(
-        self, writer: FileWriter, progress: UploadProgress, descriptor: BlobDescriptor
-    ) -> bool:
+    async def _publish(self, writer: FileWriter, matches: bool, descriptor: BlobDescriptor) -> bool:
         """The common case in one driver call (one thread hop on the filesystem): the
-        running hash saw every byte and matches, and the blob is new, so the data goes
+        running hash saw every byte and ``matches``, and the blob is new, so the data goes
         straight from the writer to the blob store, the repository's link is written and
         the session removed. False, touching nothing, in any other case."""
         digest = descriptor.digest
-        hasher = progress.hasher
-        matches = (
-            hasher is not None
-            and progress.offset == descriptor.size
-            and hasher.name == digest.algorithm
-            and hasher.hexdigest() == digest.hex
-        )
         blob_data = paths.blob_data_path(digest)
         try:
             if not matches or await self._ctx.exists(blob_data):

@@ -12,13 +12,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ROWS = {"direct", "cold", "warm", "local", "dist_cold", "dist_warm", "dist_local"}
 
 
-def test_mirror_bench_prints_every_row_across_a_link() -> None:
-    # One run covers it all: pyregistry's rows, distribution's proxy as the reference
-    # (Debian's 2.8, or $PYREGISTRY_BENCH_DISTRIBUTION), and the relay in front of the
-    # upstream (rate and round trip).
-    argv = ["--size-mib", "2", "--repeat", "1", "--link-mib-s", "200", "--link-rtt-ms", "2"]
+def _bench(*argv: str) -> str:
+    """``python -m bench.mirror`` with ``argv``: its output, once it succeeded."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.mirror", *argv, "--json"],
+        [sys.executable, "-m", "bench.mirror", *argv],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -26,8 +23,27 @@ def test_mirror_bench_prints_every_row_across_a_link() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
+    return result.stdout
+
+
+def test_mirror_bench_prints_every_row_on_loopback_and_across_a_link() -> None:
+    # One run covers it all: by default a loopback table and a table across the relay in
+    # front of the upstream (its rate and round trip given here), pyregistry's rows and
+    # distribution's proxy as the reference (Debian's 2.8, or
+    # $PYREGISTRY_BENCH_DISTRIBUTION) in each.
+    argv = ["--size-mib", "2", "--repeat", "1", "--link-mib-s", "200", "--link-rtt-ms", "2"]
+    figures = json.loads(_bench(*argv, "--json"))
     assert re.fullmatch(r"\d+\.\d+\.\d+", figures.pop("distribution"))
-    assert figures.pop("link") == "200 MiB/s, rtt 2 ms"
-    assert set(figures) == ROWS | {f"{row}_cpu" for row in ROWS}
-    assert all(figures[row] > 0 for row in ROWS)
+    assert figures.pop("link_shape") == "200 MiB/s, rtt 2 ms"
+    assert set(figures) == {"loopback", "link"}
+    for run in figures.values():
+        assert set(run) == ROWS | {f"{row}_cpu" for row in ROWS}
+        assert all(run[row] > 0 for row in ROWS)
+
+
+def test_mirror_bench_table_labels_both_runs() -> None:
+    out = _bench("--size-mib", "1", "--repeat", "1", "--no-distribution", "--link-rtt-ms", "1")
+    assert "loopback (upstream on 127.0.0.1, no relay)" in out
+    assert "link (100 MiB/s, rtt 1 ms, relayed; warm rows: see loopback)" in out
+    rows = [line.split()[0] for line in out.splitlines() if re.match(r"(cold|warm) +\d", line)]
+    assert rows == ["cold", "warm", "cold"]

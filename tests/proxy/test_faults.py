@@ -180,6 +180,33 @@ def test_client_gone_mid_blob_caches_nothing(start_mirror: MirrorFactory, tmp_pa
     assert httpx.head(url).status_code == 200  # the complete pull was cached
 
 
+def test_client_closing_after_the_last_byte_still_caches_once(
+    relay: TcpProxy, start_mirror: MirrorFactory, tmp_path: Path
+) -> None:
+    """The last bytes go once the digest is verified, before the copy is synced and
+    moved into place. A client that closes at once (which cancels its request) neither
+    stops that commit nor ends the fetch before it: the next pull, sent at once, is
+    served from the cache, not by a second fetch. (The blob is large enough that its
+    sync outlasts a new connection's request.)"""
+    data = os.urandom(96 * 1024 * 1024)
+    digest = _digest(data)
+    with run_server(create_app(filesystem_config(tmp_path / "upstream"))) as upstream:
+        with RegistryClient(upstream) as client:
+            client.push_blob("team/big", data)
+        del data
+        point_relay(relay, upstream)
+        mirror = start_mirror(proxy={"remoteurl": relay.url})
+        url = f"{mirror}/v2/team/big/blobs/{digest}"
+        for _ in range(2):  # each on a new connection, closed right after the last byte
+            hasher = hashlib.sha256()
+            with httpx.stream("GET", url, timeout=60) as response:
+                for chunk in response.iter_raw():
+                    hasher.update(chunk)
+            assert "sha256:" + hasher.hexdigest() == digest
+    blob_gets = [p for p in relay.paths("GET") if p.endswith(f"/blobs/{digest}")]
+    assert len(blob_gets) == 1, relay.requests
+
+
 def _upstream_errors(label: str) -> float:
     return (
         REGISTRY.get_sample_value("registry_proxy_upstream_errors_total", {"upstream": label})

@@ -277,3 +277,23 @@ async def test_commit_reuses_running_hash_and_rereads_only_when_needed() -> None
     recording.calls.clear()
     await session.commit(sha512(b"other algorithm"))
     assert [c[0] for c in recording.calls].count("reader") == 1
+
+
+async def test_commit_tells_when_the_digest_is_verified(any_registry: Registry) -> None:
+    # A mirror lets its client's last bytes go at on_verified (the copy is synced and
+    # moved afterwards). Called on a first commit and on one of a blob already stored
+    # (the slower path); never on a mismatch.
+    repo = any_registry.repository("lib/app")
+    calls: list[str] = []
+    for _ in range(2):
+        session = await repo.uploads.create()
+        await session.commit(
+            sha256(b"content"), stream(b"con", b"tent"), on_verified=lambda: calls.append("ok")
+        )
+    assert calls == ["ok", "ok"]
+    wrong = await repo.uploads.create()
+    with pytest.raises(DigestInvalid):
+        await wrong.commit(
+            sha256(b"other"), stream(b"content"), on_verified=lambda: calls.append("bad")
+        )
+    assert calls == ["ok", "ok"]
