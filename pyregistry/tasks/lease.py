@@ -76,17 +76,33 @@ async def keep_renewing(lease: Lease, on_lost: asyncio.Task[object] | None = Non
             return
 
 
+#: Cleanups under way, kept referenced until done (the loop holds tasks weakly).
+_cleanups: set[asyncio.Task[None]] = set()
+
+
+async def _stop_and_release(renewer: asyncio.Task[None], lease: Lease) -> None:
+    renewer.cancel()
+    await asyncio.wait([renewer])
+    try:
+        await lease.release()
+    except Exception as exc:  # noqa: BLE001 - it expires on its own
+        log.warning(f"could not release lease {lease.name}: {exc}")
+
+
 @contextlib.asynccontextmanager
 async def renewing(lease: Lease) -> AsyncIterator[Lease]:
-    """Keep an acquired ``lease`` renewed for the block; release it afterwards."""
+    """Keep an acquired ``lease`` renewed for the block; release it afterwards.
+
+    The release runs as a task of its own, shielded: a caller cancelled while leaving the
+    block (anyio cancels at every await of a cancelled scope, as Starlette's request scope
+    does when a client hangs up) still gives the lease up at once instead of leaving the
+    next holder to wait for its expiry; the cancellation then reaches the caller.
+    """
     renewer = asyncio.create_task(keep_renewing(lease), name=f"lease-{lease.name}")
     try:
         yield lease
     finally:
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
-        try:
-            await lease.release()
-        except Exception as exc:  # noqa: BLE001 - it expires on its own
-            log.warning(f"could not release lease {lease.name}: {exc}")
+        cleanup = asyncio.create_task(_stop_and_release(renewer, lease))
+        _cleanups.add(cleanup)
+        cleanup.add_done_callback(_cleanups.discard)
+        await asyncio.shield(cleanup)

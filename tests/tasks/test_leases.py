@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 from pyregistry.storage import paths
@@ -55,6 +56,34 @@ async def test_renewing_keeps_a_lease_past_its_expiry(make_lease: MakeLease) -> 
         assert not await rival.acquire()
     assert not holder.held
     assert await rival.acquire()
+    await rival.release()
+
+
+async def test_a_holder_cancelled_by_its_caller_still_releases(make_lease: MakeLease) -> None:
+    """anyio cancels a scope at every await inside it (Starlette's request scope when a
+    client hangs up): the release in ``renewing``'s cleanup must still happen, or the next
+    holder waits for the expiry."""
+    holder, rival = await make_lease("cancelled"), await make_lease("cancelled")
+    assert await holder.acquire()
+    inside = asyncio.Event()
+
+    async def hold() -> None:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            async with renewing(holder):
+                inside.set()
+                await asyncio.sleep(30)
+
+    scopes: list[anyio.CancelScope] = []
+    task = asyncio.create_task(hold())
+    await inside.wait()
+    scopes[0].cancel()
+    await asyncio.wait_for(task, TTL)
+    for _ in range(20):  # released at once, not after the expiry
+        if await rival.acquire():
+            break
+        await asyncio.sleep(0.01)
+    assert rival.held, "the cancelled holder never released its lease"
     await rival.release()
 
 
