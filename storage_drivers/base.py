@@ -123,7 +123,9 @@ class StorageDriver(abc.ABC):
         """``put_content`` each of ``beside``, then return ``writer(path)``: a fresh writer
         announced by small files (an upload session's marker). One call, so a driver
         whose every call costs something fixed (a thread hop, a round trip) may do both
-        at once; the default simply makes the calls in order.
+        at once; the default simply makes the calls in order. The markers are written
+        atomically (whole or not at all) but need not survive a crash of the machine:
+        they announce a writer that holds nothing yet, so a driver may skip its syncs.
         """
         for other, content in beside.items():
             await self.put_content(other, content)

@@ -78,7 +78,14 @@ async def keep_renewing(lease: Lease, on_lost: asyncio.Task[object] | None = Non
 
 @contextlib.asynccontextmanager
 async def renewing(lease: Lease) -> AsyncIterator[Lease]:
-    """Keep an acquired ``lease`` renewed for the block; release it afterwards."""
+    """Keep an acquired ``lease`` renewed for the block; release it afterwards. A lease
+    that never expires (an flock: one per chunk of every upload) gets no renewing task."""
+    if lease.renew_interval <= 0:
+        try:
+            yield lease
+        finally:
+            await _release(lease)
+        return
     renewer = asyncio.create_task(keep_renewing(lease), name=f"lease-{lease.name}")
     try:
         yield lease
@@ -86,7 +93,11 @@ async def renewing(lease: Lease) -> AsyncIterator[Lease]:
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
-        try:
-            await lease.release()
-        except Exception as exc:  # noqa: BLE001 - it expires on its own
-            log.warning(f"could not release lease {lease.name}: {exc}")
+        await _release(lease)
+
+
+async def _release(lease: Lease) -> None:
+    try:
+        await lease.release()
+    except Exception as exc:  # noqa: BLE001 - it expires on its own
+        log.warning(f"could not release lease {lease.name}: {exc}")
