@@ -43,6 +43,7 @@ from storage_drivers.filesystem.ops import (
     next_batch,
     open_regular,
     os_errors,
+    put_all,
     put_atomic,
     read_whole,
     stat_path,
@@ -161,6 +162,12 @@ class FilesystemDriver(StorageDriver):
     async def put_content(self, path: str, content: bytes) -> None:
         self._check(path)
         await self._runner.run(put_atomic, self._root, path, content)
+
+    async def put_contents(self, contents: Mapping[str, bytes]) -> None:
+        """All of them in one thread hop, each synced and renamed in turn."""
+        for path in contents:
+            self._check(path)
+        await self._runner.run(put_all, self._root, dict(contents))
 
     async def reader(
         self, path: str, offset: int = 0, length: int | None = None

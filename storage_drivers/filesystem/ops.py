@@ -165,6 +165,12 @@ def put_atomic(root: Root, path: str, content: bytes, sync: bool = True) -> None
             raise
 
 
+def put_all(root: Root, contents: dict[str, bytes]) -> None:
+    """:func:`put_atomic` each of ``contents``, in order (the driver's ``put_contents``)."""
+    for path, content in contents.items():
+        put_atomic(root, path, content)
+
+
 def file_info(path: str, st: os.stat_result) -> FileInfo:
     is_dir = stat_mod.S_ISDIR(st.st_mode)
     return FileInfo(
