@@ -75,14 +75,20 @@ async def _everything(fs: FilesystemDriver) -> AsyncIterator[None]:
     yield
 
 
-async def test_no_file_io_on_the_event_loop_without_inline_reads(tmp_path: Path) -> None:
+@pytest.fixture
+async def pool_only(tmp_path: Path) -> AsyncIterator[FilesystemDriver]:
+    """A driver configured with ``inlinereads: false``."""
     fs = FilesystemDriver.from_parameters(
         {"rootdirectory": str(tmp_path / "root"), "inlinereads": "false"}
     )
-    try:
-        assert await _on_loop(fs, _everything(fs)) == []
-    finally:
-        await fs.close()
+    yield fs
+    await fs.close()
+
+
+async def test_no_file_io_on_the_event_loop_without_inline_reads(
+    pool_only: FilesystemDriver,
+) -> None:
+    assert await _on_loop(pool_only, _everything(pool_only)) == []
 
 
 async def test_only_small_reads_run_on_the_event_loop(fs: FilesystemDriver) -> None:
@@ -115,15 +121,9 @@ async def test_an_upload_session_starts_on_the_event_loop(fs: FilesystemDriver) 
 
 
 async def test_an_upload_session_starts_on_the_pool_without_inline_reads(
-    tmp_path: Path,
+    pool_only: FilesystemDriver,
 ) -> None:
-    fs = FilesystemDriver.from_parameters(
-        {"rootdirectory": str(tmp_path / "root"), "inlinereads": "false"}
-    )
-    try:
-        assert await _on_loop(fs, _start_writer(fs)) == []
-    finally:
-        await fs.close()
+    assert await _on_loop(pool_only, _start_writer(pool_only)) == []
 
 
 async def test_slow_inline_reads_send_small_reads_back_to_the_pool(
