@@ -20,7 +20,8 @@ received nothing, and the contract lets a crash lose them); directories are not
 fsynced, so the last renames before the loss may be undone (the file reappears absent or
 with its old content: an unacknowledged-looking push the client simply repeats).
 Dropping the directory fsyncs and the fsync of uncommitted sidecars on ``close`` took
-the syncs of a small blob push from nine to three; distribution never fsyncs, which
+the syncs of a small blob push from nine to three, and the unsynced session marker to two
+(the data, its link); distribution never fsyncs, which
 leaves it open to empty link files and empty manifest blobs after a power loss (an
 empty blob under a digest would then be served as that digest until collected).
 """
