@@ -35,7 +35,9 @@ class FlockLease(Lease):
     def __init__(self, name: str, os_path: str, *, create: bool = True) -> None:
         super().__init__(name)
         self.os_path = os_path
-        self._flags = os.O_CLOEXEC | (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
+        # Opened for writing even when it is only locked: NFS emulates flock with a
+        # byte-range write lock, which a read-only descriptor cannot take.
+        self._flags = os.O_RDWR | os.O_CLOEXEC | (os.O_CREAT if create else 0)
         self._fd: int | None = None
 
     @property
