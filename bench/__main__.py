@@ -263,8 +263,27 @@ def run_memory(args: argparse.Namespace, targets: list[str]) -> int:
     return status
 
 
+#: Options naming a file or directory: resolved against the caller's working directory,
+#: since the servers run in a work directory of their own.
+PATH_OPTIONS = ("distribution", "wrk", "root_dir", "json")
+
+
+def resolve_paths(args: argparse.Namespace) -> None:
+    """Make every relative path option absolute (from the cwd ``python -m bench`` was run
+    in); a bare name that is no file here (``wrk``) is left for ``PATH`` to find."""
+    for name in PATH_OPTIONS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        text = os.fspath(value)
+        if os.sep in text or os.path.exists(text):
+            resolved = os.path.abspath(text)
+            setattr(args, name, Path(resolved) if isinstance(value, Path) else resolved)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    resolve_paths(args)
     if args.startup:
         return run_startup(rounds=3 if args.quick else 7)
     default = "fs,dist" if args.memory else "fs,dist,s3,dist-s3"

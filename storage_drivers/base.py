@@ -119,11 +119,22 @@ class StorageDriver(abc.ABC):
     async def writer(self, path: str, append: bool = False) -> FileWriter:
         """Return a writer for ``path``; see the module docstring for append."""
 
+    async def put_contents(self, contents: Mapping[str, bytes]) -> None:
+        """``put_content`` each of ``contents``, in order (a later file is never there
+        before an earlier one). One call, so a driver whose every call costs something
+        fixed (a thread hop) may do them all at once: a manifest pushed by tag writes its
+        data and three links. The default makes the calls in order.
+        """
+        for path, content in contents.items():
+            await self.put_content(path, content)
+
     async def start_writer(self, path: str, beside: Mapping[str, bytes]) -> FileWriter:
         """``put_content`` each of ``beside``, then return ``writer(path)``: a fresh writer
         announced by small files (an upload session's marker). One call, so a driver
         whose every call costs something fixed (a thread hop, a round trip) may do both
-        at once; the default simply makes the calls in order.
+        at once; the default simply makes the calls in order. The markers are written
+        atomically (whole or not at all) but need not survive a crash of the machine:
+        they announce a writer that holds nothing yet, so a driver may skip its syncs.
         """
         for other, content in beside.items():
             await self.put_content(other, content)

@@ -59,7 +59,7 @@ class UrlBuilder:
         scheme = (
             _first(headers.get("x-forwarded-proto", ""))
             or forwarded.get("proto")
-            or request.url.scheme
+            or request.scope.get("scheme")  # what ``request.url`` says, without building it
             or "http"
         )
         host = _first(headers.get("x-forwarded-host", "")) or forwarded.get("host", "")

@@ -82,11 +82,20 @@ class BlobStore:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"unsupported digest algorithm {algorithm!r}")
         digest = Digest.from_bytes(content, algorithm)
+        for path, data in (await self.writes_for(content, digest)).items():
+            await self._ctx.driver.put_content(path, data)
+        return await self.stored(BlobDescriptor(digest, len(content)))
+
+    async def writes_for(self, content: bytes, digest: Digest) -> dict[str, bytes]:
+        """What storing small ``content`` (whose digest is ``digest``) writes: its data
+        file, or nothing when it is there already. For a caller that makes these writes
+        together with its own in one driver call, then calls :meth:`stored`."""
         path = paths.blob_data_path(digest)
         # Ask storage, not the cache: a stale entry must never stop content being written.
-        if not await self._ctx.exists(path):
-            await self._ctx.driver.put_content(path, content)
-        descriptor = BlobDescriptor(digest, len(content))
+        return {} if await self._ctx.exists(path) else {path: content}
+
+    async def stored(self, descriptor: BlobDescriptor) -> BlobDescriptor:
+        """Note content just written (or found) in the descriptor cache."""
         if self._ctx.cache is not None:
             await self._ctx.cache.set(None, descriptor)
         return descriptor

@@ -14,8 +14,8 @@ from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
 from pyregistry.storage.content_cache import ContentCache
-from pyregistry.storage.context import StorageContext
-from pyregistry.storage.descriptors import PutManifestResult, StoredManifest
+from pyregistry.storage.context import StorageContext, link_content
+from pyregistry.storage.descriptors import BlobDescriptor, PutManifestResult, StoredManifest
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import (
     BlobUnknown,
@@ -36,7 +36,7 @@ from pyregistry.storage.manifest_format import (
 )
 from pyregistry.storage.names import check_tag
 from pyregistry.storage.referrers import add_referrer, remove_referrer
-from pyregistry.storage.tags import TagStore
+from pyregistry.storage.tags import TagStore, tag_links
 from storage_drivers.errors import PathNotFound
 
 
@@ -136,19 +136,28 @@ class ManifestStore:
         if policy.enabled:
             policy.check_layer_urls(parsed)
         await self._check_references(parsed)
-        await self._global.put(content, actual.algorithm)
         subject = parsed.subject.digest if parsed.subject is not None else None
+        served_as = infer_media_type(parsed.document) or OCI_MANIFEST
+        blobs = [(blob.digest, blob.size) for blob in parsed.stored_blobs]
+        # The data, the revision link and the tags' links in one driver call (one thread
+        # hop on the filesystem, not five) and one index change (not one per tag), in the
+        # order a crash must find them: nothing names the data before it is there.
+        writes = await self._global.writes_for(content, actual)
         async with self._ctx.change(self.repository) as change:
             if subject is not None:
+                await self._ctx.driver.put_contents(writes)
+                writes = {}
                 await add_referrer(self._ctx, self.repository, subject, actual)
-            await self._ctx.write_link(self._revision(actual), actual)
-            served_as = infer_media_type(parsed.document) or OCI_MANIFEST
-            blobs = [(blob.digest, blob.size) for blob in parsed.stored_blobs]
+            writes[self._revision(actual)] = link_content(actual)
+            for tag in tags:
+                writes.update(tag_links(self.repository, tag, actual))
+            await self._ctx.driver.put_contents(writes)
             change.manifest_stored(actual, served_as, len(content), blobs)
+            for tag in tags:
+                change.tagged(tag, actual)
+        await self._global.stored(BlobDescriptor(actual, len(content)))
         if self._cache is not None:
             self._cache.put(actual, content)
-        for tag in tags:
-            await self._tags.tag(tag, actual)
         own = parsed.document.get("mediaType")
         return PutManifestResult(
             actual,

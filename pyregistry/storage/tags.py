@@ -9,12 +9,21 @@ from datetime import datetime
 
 from pyregistry.storage import paths
 from pyregistry.storage.catalog import repository_exists
-from pyregistry.storage.context import StorageContext
+from pyregistry.storage.context import StorageContext, link_content
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import ManifestUnknown, NameUnknown
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.names import TAG_PATTERN
 from storage_drivers.errors import PathNotFound
+
+
+def tag_links(repository: str, tag: str, digest: Digest) -> dict[str, bytes]:
+    """The links that point ``tag`` at ``digest``, in the order they are written: the
+    tag's index entry first, so the current link never names a digest the index lacks."""
+    return {
+        paths.tag_index_link_path(repository, tag, digest): link_content(digest),
+        paths.tag_current_link_path(repository, tag): link_content(digest),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +62,13 @@ class TagStore:
     @guarded
     async def tag(self, tag: str, digest: Digest) -> None:
         """Point ``tag`` at a manifest of this repository (ManifestUnknown if it is not)."""
-        current = paths.tag_current_link_path(self.repository, tag)
-        index = paths.tag_index_link_path(self.repository, tag, digest)
+        links = tag_links(self.repository, tag, digest)  # checks the tag first
         revision = paths.manifest_revision_link_path(self.repository, digest)
         self._ctx.check_writable()
         if await self._ctx.read_link(revision) is None:
             raise ManifestUnknown(detail={"digest": str(digest)})
         async with self._ctx.change(self.repository) as change:
-            await self._ctx.write_link(index, digest)
-            await self._ctx.write_link(current, digest)
+            await self._ctx.driver.put_contents(links)
             change.tagged(tag, digest)
 
     @guarded

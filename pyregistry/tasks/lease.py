@@ -80,9 +80,10 @@ async def keep_renewing(lease: Lease, on_lost: asyncio.Task[object] | None = Non
 _cleanups: set[asyncio.Task[None]] = set()
 
 
-async def _stop_and_release(renewer: asyncio.Task[None], lease: Lease) -> None:
-    renewer.cancel()
-    await asyncio.wait([renewer])
+async def _stop_and_release(renewer: asyncio.Task[None] | None, lease: Lease) -> None:
+    if renewer is not None:
+        renewer.cancel()
+        await asyncio.wait([renewer])
     try:
         await lease.release()
     except Exception as exc:  # noqa: BLE001 - it expires on its own
@@ -93,11 +94,19 @@ async def _stop_and_release(renewer: asyncio.Task[None], lease: Lease) -> None:
 async def renewing(lease: Lease) -> AsyncIterator[Lease]:
     """Keep an acquired ``lease`` renewed for the block; release it afterwards.
 
-    The release runs as a task of its own, shielded: a caller cancelled while leaving the
-    block (anyio cancels at every await of a cancelled scope, as Starlette's request scope
-    does when a client hangs up) still gives the lease up at once instead of leaving the
-    next holder to wait for its expiry; the cancellation then reaches the caller.
+    A lease that never expires (an flock: one per chunk of every upload) gets no renewing
+    task, and its release, which never waits, runs in place. Any other release runs as a
+    task of its own, shielded: a caller cancelled while leaving the block (anyio cancels
+    at every await of a cancelled scope, as Starlette's request scope does when a client
+    hangs up) still gives the lease up at once instead of leaving the next holder to wait
+    for its expiry; the cancellation then reaches the caller.
     """
+    if lease.renew_interval <= 0:
+        try:
+            yield lease
+        finally:
+            await _stop_and_release(None, lease)
+        return
     renewer = asyncio.create_task(keep_renewing(lease), name=f"lease-{lease.name}")
     try:
         yield lease

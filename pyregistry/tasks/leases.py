@@ -4,10 +4,11 @@
   than the filesystem, for upload sessions: one round trip, and exact across hosts.
 * otherwise jobs take a lease object in storage (:mod:`storage_lease`), which works on
   every driver and across hosts sharing that storage;
-* upload sessions on the filesystem driver always take an ``flock`` on ``lock`` in the
-  session's directory (:mod:`flock_lease`): a small push does a few of these, and two
+* upload sessions on the filesystem driver always take an ``flock`` on the session's
+  ``startedat`` (:mod:`flock_lease`): a small push does a few of these, and two
   system calls cost far less than a round trip (see ``docs/background-tasks.md`` for
-  shared filesystems). On S3 or Swift without Redis they take a storage lease whose
+  shared filesystems); locking the marker, not a lock file beside it, spares a file
+  created and deleted per blob. On S3 or Swift without Redis they take a storage lease whose
   settle time is short, since a client waits for it on every chunk;
 * upload sessions on the in-memory driver take a lease in a table in memory
   (:mod:`local_lease`): its content is seen by this process only, so that is exact.
@@ -69,7 +70,9 @@ class LeaseFactory:
         path = paths.upload_lock_path(repository, upload_id)
         name = f"upload:{repository}:{upload_id}"
         if isinstance(self.driver, FilesystemDriver):
-            return FlockLease(name, self.driver.root_directory + path.replace("/", os.sep))
+            marker = paths.upload_started_at_path(repository, upload_id)
+            os_path = self.driver.root_directory + marker.replace("/", os.sep)
+            return FlockLease(name, os_path, create=False)
         if self.redis is not None:
             return RedisLease(name, self.redis, ttl=self.upload_ttl, fenced=False)
         if isinstance(self.driver, InMemoryDriver):

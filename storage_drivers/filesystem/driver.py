@@ -4,7 +4,8 @@ Driver path ``/a/b`` is the file ``<rootdirectory>/a/b``, exactly as distributio
 it, so an existing ``/var/lib/registry`` is served as is. Blocking calls run on a thread
 pool of at most ``maxthreads`` threads (distribution's option and bounds), except small
 reads (``get_content`` of a small file, ``stat``, opening a file to stream it, reads of
-up to 64 KiB from it and the ``stat`` that resumes a writer), which run on the event loop while they
+up to 64 KiB from it and the ``stat`` that resumes a writer) and the start of a writer
+(``start_writer``: an upload session's few small files), which run on the event loop while they
 stay fast (:mod:`storage_drivers.filesystem.inline`; ``inlinereads: false`` stops it). Every
 operation first checks the path grammar, then verifies that the OS path, symlinks
 resolved, stays inside the root (:mod:`storage_drivers.filesystem.root`). Directories
@@ -13,11 +14,14 @@ left empty by a delete or move are kept, as distribution keeps them.
 Durability: every write is a temporary file (or the writer's sidecar) renamed into
 place, so a crash of the process never leaves torn content at a path. Against a power
 loss, file *data* is fsynced before the rename that publishes it (``put_content`` and a
-writer's ``commit``), so a name never comes back empty or torn; directories are not
+writer's ``commit``), so a name never comes back empty or torn (the markers
+``start_writer`` puts beside a fresh writer excepted: they announce a session that has
+received nothing, and the contract lets a crash lose them); directories are not
 fsynced, so the last renames before the loss may be undone (the file reappears absent or
 with its old content: an unacknowledged-looking push the client simply repeats).
 Dropping the directory fsyncs and the fsync of uncommitted sidecars on ``close`` took
-the syncs of a small blob push from nine to three; distribution never fsyncs, which
+the syncs of a small blob push from nine to three, and the unsynced session marker to two
+(the data, its link); distribution never fsyncs, which
 leaves it open to empty link files and empty manifest blobs after a power loss (an
 empty blob under a digest would then be served as that digest until collected).
 """
@@ -40,6 +44,7 @@ from storage_drivers.filesystem.ops import (
     next_batch,
     open_regular,
     os_errors,
+    put_all,
     put_atomic,
     read_whole,
     stat_path,
@@ -159,6 +164,12 @@ class FilesystemDriver(StorageDriver):
         self._check(path)
         await self._runner.run(put_atomic, self._root, path, content)
 
+    async def put_contents(self, contents: Mapping[str, bytes]) -> None:
+        """All of them in one thread hop, each synced and renamed in turn."""
+        for path in contents:
+            self._check(path)
+        await self._runner.run(put_all, self._root, dict(contents))
+
     async def reader(
         self, path: str, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
@@ -199,13 +210,22 @@ class FilesystemDriver(StorageDriver):
         return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
 
     async def start_writer(self, path: str, beside: Mapping[str, bytes]) -> FileWriter:
+        """On the event loop while the gate is open: an upload session's start (a
+        directory, its marker, an empty sidecar; a few system calls, no fsync) cost less
+        than the thread hop that carried it, one per blob of a push."""
         self._check(path)
         for other in beside:
             self._check(other)
-        os_path, partial, fd, size = await self._runner.run(
-            start_sidecar, self._root, path, dict(beside)
-        )
-        return FilesystemWriter(self._runner, path, os_path, partial, fd, size)
+        gate = self.inline
+        if gate.open():
+            mark = gate.start()
+            try:
+                os_path, partial = start_sidecar(self._root, path, dict(beside))
+            finally:
+                gate.took(mark)
+        else:
+            os_path, partial = await self._runner.run(start_sidecar, self._root, path, dict(beside))
+        return FilesystemWriter(self._runner, path, os_path, partial, LAZY, 0)
 
     async def publish(
         self,

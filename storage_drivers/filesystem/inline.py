@@ -13,8 +13,10 @@ such call goes back to the thread pool for :data:`BACKOFF_SECONDS`, then the loo
 again. Only calls during which the thread slept count (its voluntary context switches,
 from ``getrusage``): a call the scheduler merely preempted on a busy machine was not
 waiting for the filesystem and does not move the reads.
-Writes, listings, walks, moves, deletes and big reads always run on the pool, and
-``inlinereads: false`` keeps the small reads there too.
+The one write made there is the start of a writer (an upload session's directory, marker
+and empty sidecar, unsynced: a handful of system calls, one per blob of a push). Other
+writes, listings, walks, moves, deletes and big reads always run on the pool, and
+``inlinereads: false`` keeps the small calls there too.
 """
 
 from __future__ import annotations

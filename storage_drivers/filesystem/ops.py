@@ -140,11 +140,13 @@ def read_whole(root: Root, path: str) -> bytes:
             os.close(fd)
 
 
-def put_atomic(root: Root, path: str, content: bytes) -> None:
+def put_atomic(root: Root, path: str, content: bytes, sync: bool = True) -> None:
     """Temp file in the same directory, fsync (data only), rename over the target.
 
     The fsync makes sure the name never shows torn or empty content after a power
-    loss; the directory is not synced (see the driver's docstring).
+    loss; the directory is not synced (see the driver's docstring). ``sync=False`` skips
+    it for a file nothing durable depends on (an upload session's marker): the rename
+    still keeps readers from ever seeing it half-written while the system runs.
     """
     with os_errors(path):
         os_path = root.resolve(path)
@@ -153,13 +155,20 @@ def put_atomic(root: Root, path: str, content: bytes) -> None:
         try:
             try:
                 write_all(fd, content)
-                os.fsync(fd)
+                if sync:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(tmp, os_path)
         except BaseException:
             _unlink_quietly(tmp)
             raise
+
+
+def put_all(root: Root, contents: dict[str, bytes]) -> None:
+    """:func:`put_atomic` each of ``contents``, in order (the driver's ``put_contents``)."""
+    for path, content in contents.items():
+        put_atomic(root, path, content)
 
 
 def file_info(path: str, st: os.stat_result) -> FileInfo:

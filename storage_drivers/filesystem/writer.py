@@ -74,11 +74,16 @@ def _append(fd: int, partial: str, pending: list[bytes]) -> int:
     return opened
 
 
-def start_sidecar(root: Root, path: str, beside: dict[str, bytes]) -> tuple[str, str, int, int]:
-    """``put_atomic`` each small file of ``beside``, then a fresh sidecar for ``path``."""
+def start_sidecar(root: Root, path: str, beside: dict[str, bytes]) -> tuple[str, str]:
+    """``put_atomic`` each small marker of ``beside`` (not synced: a session that has
+    received nothing promises nothing, see the driver's ``start_writer``), then create a
+    fresh, empty sidecar for ``path``, left closed (the first write opens it):
+    (target, sidecar)."""
     for other, content in beside.items():
-        put_atomic(root, other, content)
-    return open_sidecar(root, path, append=False)
+        put_atomic(root, other, content, sync=False)
+    os_path, partial, fd, _ = open_sidecar(root, path, append=False)
+    os.close(fd)
+    return os_path, partial
 
 
 def _commit(path: str, fd: int, pending: list[bytes], partial: str, os_path: str) -> None:

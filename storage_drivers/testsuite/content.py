@@ -40,6 +40,14 @@ class ContentTests:
         assert await driver.get_content("/f") == b"second"
         assert (await driver.stat("/f")).size == 6
 
+    async def test_put_contents_writes_each(self, driver: StorageDriver) -> None:
+        await driver.put_content("/m/b", b"old")
+        files = {"/m/a/data": b"manifest", "/m/b": b"replaced", "/m/c/d/link": b""}
+        await driver.put_contents(files)
+        for path, content in files.items():
+            assert await driver.get_content(path) == content
+        await driver.put_contents({})
+
     async def test_reader_chunks_are_bounded(self, driver: StorageDriver) -> None:
         data = pattern(DEFAULT_CHUNK_SIZE * 3 + 11, seed=9)
         await driver.put_content("/big", data)

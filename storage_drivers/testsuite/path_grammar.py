@@ -21,6 +21,7 @@ Call = Callable[[StorageDriver, str], Awaitable[object]]
 CALLS: dict[str, Call] = {
     "get_content": lambda d, p: d.get_content(p),
     "put_content": lambda d, p: d.put_content(p, b"x"),
+    "put_contents": lambda d, p: d.put_contents({p: b"x"}),
     "reader": lambda d, p: d.reader(p),
     "writer": lambda d, p: d.writer(p),
     "writer_append": lambda d, p: d.writer(p, append=True),

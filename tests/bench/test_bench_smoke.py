@@ -31,16 +31,20 @@ TIMEOUT = 180
 
 
 def run_bench(
-    tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None
+    tmp_path: Path,
+    *args: str,
+    env_extra: dict[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
+    out: Path | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Run the bench CLI in a subprocess; its JSON document and stdout."""
-    out = tmp_path / "figures.json"
+    """Run the bench CLI in a subprocess (in ``cwd``); its JSON document and stdout."""
+    out = out or tmp_path / "figures.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYREGISTRY_BENCH_")}
     env.update(env_extra or {})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--json", str(out), *args],
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -48,7 +52,7 @@ def run_bench(
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, f"bench failed:\n{result.stdout}\n{result.stderr}"
-    return json.loads(out.read_text()), result.stdout
+    return json.loads((cwd / out).read_text()), result.stdout
 
 
 def test_quick_bench_filesystem_against_distribution(tmp_path: Path) -> None:
@@ -95,6 +99,23 @@ def test_distribution_binary_by_option_or_environment(tmp_path: Path) -> None:
     assert len(rounds["head"]) == len(rounds["tags"]) == 2
     assert by_option["results"]["dist"]["head"]["value"] == min(rounds["head"])  # lower middle
     assert by_env["results"]["dist"]["catalog"]["value"] > 0
+
+
+def test_relative_paths_are_the_callers(tmp_path: Path) -> None:
+    """A relative ``--distribution``, ``--json`` or ``--root-dir`` names a path from where
+    the bench was started, not from the servers' work directory."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "roots").mkdir()
+    (tmp_path / "bin" / "registry").symlink_to(DEBIAN_DISTRIBUTION)
+    document, _ = run_bench(
+        tmp_path,
+        *("--targets", "dist", "--rows", "head", "--distribution", "bin/registry"),
+        *("--root-dir", "roots"),
+        cwd=tmp_path,
+        out=Path("figures.json"),
+    )
+    assert document["errors"] == {}
+    assert document["distribution"].startswith("2.8")
 
 
 def test_missing_distribution_binary_is_a_target_error(tmp_path: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from pyregistry.index import IndexService, SqliteBackend
 from pyregistry.storage import (
     DigestInvalid,
     ManifestBlobUnknown,
@@ -26,6 +28,7 @@ from tests.storage.helpers import (
     OCI_EMPTY,
     OCI_INDEX,
     OCI_MANIFEST,
+    RecordingDriver,
     descriptor,
     dumps,
     image_manifest,
@@ -309,3 +312,43 @@ async def test_delete_disabled_and_readonly(driver: InMemoryDriver) -> None:
     with pytest.raises(Unsupported, match="read-only"):
         await readonly.manifests.put(content, OCI_MANIFEST)
     assert (await readonly.manifests.get(result.digest)).content == content
+
+
+async def test_a_push_by_tags_writes_data_then_links_in_one_index_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest's data, its revision link, then each tag's index and current links,
+    in that order (after a crash no name points at data that is not there, no current
+    link at a digest its tag's index lacks), inside one index change, not one per tag."""
+    recording = RecordingDriver(InMemoryDriver())
+    backend = SqliteBackend(str(tmp_path / "index"))
+    begun: list[str] = []
+    begin = backend.begin
+
+    async def counting_begin(name: str, token: str, now: float) -> bool:
+        begun.append(name)
+        return await begin(name, token, now)
+
+    monkeypatch.setattr(backend, "begin", counting_begin)
+    registry = Registry(recording, index=IndexService(backend))
+    repo = registry.repository("lib/app")
+    await upload(repo, CONFIG)
+    await upload(repo, LAYER)
+    content = image_manifest(CONFIG, [LAYER])
+    recording.calls.clear()
+    begun.clear()
+    result = await repo.manifests.put(content, OCI_MANIFEST, tags=["v1", "latest"])
+    digest = result.digest
+    written = [path for call, path in recording.calls if call == "put_content"]
+    assert written == [
+        paths.blob_data_path(digest),
+        paths.manifest_revision_link_path("lib/app", digest),
+        paths.tag_index_link_path("lib/app", "v1", digest),
+        paths.tag_current_link_path("lib/app", "v1"),
+        paths.tag_index_link_path("lib/app", "latest", digest),
+        paths.tag_current_link_path("lib/app", "latest"),
+    ]
+    assert begun == ["lib/app"]
+    assert await repo.tags.list() == ["latest", "v1"]
+    assert await repo.tags.get("v1") == digest
+    await registry.close()

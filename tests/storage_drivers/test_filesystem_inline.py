@@ -75,14 +75,20 @@ async def _everything(fs: FilesystemDriver) -> AsyncIterator[None]:
     yield
 
 
-async def test_no_file_io_on_the_event_loop_without_inline_reads(tmp_path: Path) -> None:
+@pytest.fixture
+async def pool_only(tmp_path: Path) -> AsyncIterator[FilesystemDriver]:
+    """A driver configured with ``inlinereads: false``."""
     fs = FilesystemDriver.from_parameters(
         {"rootdirectory": str(tmp_path / "root"), "inlinereads": "false"}
     )
-    try:
-        assert await _on_loop(fs, _everything(fs)) == []
-    finally:
-        await fs.close()
+    yield fs
+    await fs.close()
+
+
+async def test_no_file_io_on_the_event_loop_without_inline_reads(
+    pool_only: FilesystemDriver,
+) -> None:
+    assert await _on_loop(pool_only, _everything(pool_only)) == []
 
 
 async def test_only_small_reads_run_on_the_event_loop(fs: FilesystemDriver) -> None:
@@ -91,6 +97,33 @@ async def test_only_small_reads_run_on_the_event_loop(fs: FilesystemDriver) -> N
     # never touch the loop.
     on_loop = await _on_loop(fs, _everything(fs))
     assert on_loop == [("open", "b"), ("open", "big"), ("open", "b")]
+
+
+async def _start_writer(fs: FilesystemDriver) -> AsyncIterator[None]:
+    writer = await fs.start_writer("/up/s/data", {"/up/s/startedat": b"now"})
+    yield
+    await writer.write(b"data")
+    await writer.commit()
+    assert await fs.get_content("/up/s/data") == b"data"
+    yield
+
+
+async def test_an_upload_session_starts_on_the_event_loop(fs: FilesystemDriver) -> None:
+    """Its directory, its marker (temp file renamed) and the empty sidecar; the data then
+    goes to the pool as any write does (the read afterwards is a small read)."""
+    on_loop = await _on_loop(fs, _start_writer(fs))
+    kinds = [kind for kind, _ in on_loop]
+    assert kinds.count("os.mkdir") >= 1 and kinds.count("os.rename") == 1
+    renamed = next(name for kind, name in on_loop if kind == "os.rename")
+    assert renamed.startswith(".startedat~tmp.")
+    # The sidecar is created on the loop; the commit opens it again, on the pool.
+    assert on_loop.count(("open", ".data~partial")) == 1
+
+
+async def test_an_upload_session_starts_on_the_pool_without_inline_reads(
+    pool_only: FilesystemDriver,
+) -> None:
+    assert await _on_loop(pool_only, _start_writer(pool_only)) == []
 
 
 async def test_slow_inline_reads_send_small_reads_back_to_the_pool(

@@ -54,7 +54,7 @@ def test_distribution_garbage_collect_and_catalog_ignore_leases(tmp_path: Path) 
     root = tmp_path / "root"
     upload_id, manifest = asyncio.run(_populate(root))
     job_lease = root / paths.lease_path("upload-purge").lstrip("/")
-    session_lock = root / paths.upload_lock_path("ours/app", upload_id).lstrip("/")
+    session_lock = root / paths.upload_started_at_path("ours/app", upload_id).lstrip("/")
     assert job_lease.is_file() and session_lock.is_file()
     before = job_lease.read_bytes()
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from pyregistry.storage import Registry, StorageError, paths
+from pyregistry.storage import BlobUploadUnknown, Registry, StorageError, paths
 from pyregistry.storage.session_lock import UploadSessionBusy
 from pyregistry.tasks.flock_lease import FlockLease
 from pyregistry.tasks.leases import LeaseFactory
@@ -31,7 +33,7 @@ def test_the_filesystem_driver_takes_an_flock_even_with_redis(tmp_path: Path) ->
     lease = factory.upload("team/app", "0" * 8 + "-0000-4000-8000-" + "0" * 12)
     assert isinstance(lease, FlockLease)
     assert lease.os_path.startswith(str(tmp_path.resolve()))
-    assert lease.os_path.endswith("/_uploads/00000000-0000-4000-8000-000000000000/lock")
+    assert lease.os_path.endswith("/_uploads/00000000-0000-4000-8000-000000000000/startedat")
 
 
 def test_other_drivers_take_redis_when_configured_else_storage() -> None:
@@ -85,10 +87,32 @@ async def test_an_flock_guards_a_session_on_the_filesystem(tmp_path: Path) -> No
     driver = FilesystemDriver(tmp_path)
     registry = Registry(driver, upload_locks=UploadLeases(LeaseFactory(driver)))
 
-    async def lock_exists(upload_id: str) -> None:
-        assert (tmp_path / paths.upload_lock_path("team/app", upload_id).lstrip("/")).is_file()
+    async def marker_locked(upload_id: str) -> None:
+        marker = tmp_path / paths.upload_started_at_path("team/app", upload_id).lstrip("/")
+        fd = os.open(marker, os.O_RDONLY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+        lock_file = tmp_path / paths.upload_lock_path("team/app", upload_id).lstrip("/")
+        assert not lock_file.exists(), "the session's marker is the lock: no file of its own"
 
-    await _held_while_writing(registry, lock_exists)
+    await _held_while_writing(registry, marker_locked)
+    await registry.close()
+
+
+async def test_an_flock_on_a_finished_session_is_unknown(tmp_path: Path) -> None:
+    """The marker is the lock target and is never created by the lock: once the session
+    has ended, a writer is told the session is unknown, and nothing comes back."""
+    driver = FilesystemDriver(tmp_path)
+    registry = Registry(driver, upload_locks=UploadLeases(LeaseFactory(driver)))
+    session = await registry.repository("team/app").uploads.create()
+    await session.commit(sha256(b"data"), stream(b"data"))
+    with pytest.raises(BlobUploadUnknown):
+        await session.append(stream(b"more"))
+    session_dir = tmp_path / paths.upload_path("team/app", session.id).lstrip("/")
+    assert not session_dir.exists()
     await registry.close()
 
 
