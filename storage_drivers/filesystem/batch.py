@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import errno
 import os
+import stat as stat_mod
 from collections.abc import Sequence
 
 from storage_drivers.errors import PathNotFound
 from storage_drivers.filesystem.ops import delete_path, os_errors, remove_tree, unlink_quietly
 from storage_drivers.filesystem.root import PARTIAL_SUFFIX, Root
 
+#: Children of one parent in a batch from which the parent is listed once.
+LIST_FROM = 32
 _PARENT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 #: A child is never followed: the parent's listing said it is a directory, not a symlink.
 _CHILD_FLAGS = _PARENT_FLAGS | os.O_NOFOLLOW
@@ -55,47 +58,72 @@ def _delete_children(
         except (PathNotFound, FileNotFoundError, NotADirectoryError):
             return  # no parent directory: none of its children is there
     try:
-        with os_errors(parent), os.scandir(parent_fd) as listing:
-            entries = {entry.name: entry for entry in listing}
+        with os_errors(parent):
+            directory = _Parent(os_parent, parent_fd, listed=len(children) >= LIST_FROM)
         siblings = _Siblings()
         for index, path in children:
-            name = path.rpartition("/")[2]
             with os_errors(path):
-                found[index] = _delete_child(
-                    root, path, (os_parent, parent_fd), name, entries, siblings
-                )
+                found[index] = _delete_child(root, path, directory, siblings)
     finally:
         os.close(parent_fd)
 
 
-def _delete_child(
-    root: Root,
-    path: str,
-    parent: tuple[str, int],
-    name: str,
-    entries: dict[str, os.DirEntry[str]],
-    siblings: _Siblings,
-) -> bool:
-    """Remove ``name`` of the directory ``parent`` (its OS path and an open descriptor),
-    and its writer's sidecar; whether either was there (``entries``: its listing)."""
-    os_parent, parent_fd = parent
-    there = False
-    partial = f".{name}{PARTIAL_SUFFIX}"
-    if entries.pop(partial, None) is not None:
-        there = _unlink_at(partial, parent_fd)
-    entry = entries.pop(name, None)
-    if entry is None:
+class _Parent:
+    """An open parent directory and what it holds: from one listing when many of its
+    children go, else asked child by child (a listing of hundreds for a few costs more)."""
+
+    def __init__(self, os_path: str, fd: int, listed: bool) -> None:
+        self.os_path = os_path
+        self.fd = fd
+        self.entries: dict[str, os.DirEntry[str]] | None = None
+        if listed:
+            with os.scandir(fd) as listing:
+                self.entries = {entry.name: entry for entry in listing}
+        self._taken: set[str] = set()
+
+    def take(self, name: str) -> int | None:
+        """The ``S_IFMT`` type of child ``name`` (None: not there, or already taken)."""
+        if name in self._taken:
+            return None
+        self._taken.add(name)
+        if self.entries is None:
+            try:
+                return stat_mod.S_IFMT(os.lstat(name, dir_fd=self.fd).st_mode)
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+        entry = self.entries.get(name)
+        if entry is None:
+            return None
+        if entry.is_symlink():
+            return stat_mod.S_IFLNK
+        return stat_mod.S_IFDIR if entry.is_dir(follow_symlinks=False) else stat_mod.S_IFREG
+
+    def drop_sidecar(self, name: str) -> bool:
+        """Unlink the writer's sidecar of child ``name``; whether there was one."""
+        partial = f".{name}{PARTIAL_SUFFIX}"
+        if self.entries is not None and partial not in self.entries:
+            return False
+        return self.take(partial) is not None and _unlink_at(partial, self.fd)
+
+
+def _delete_child(root: Root, path: str, parent: _Parent, siblings: _Siblings) -> bool:
+    """Remove ``path`` (a child of ``parent``) and its writer's sidecar; whether either
+    was there."""
+    name = path.rpartition("/")[2]
+    there = parent.drop_sidecar(name)
+    kind = parent.take(name)
+    if kind is None:
         return there
-    if entry.is_symlink():
+    if kind == stat_mod.S_IFLNK:
         try:
             delete_path(root, path)
         except PathNotFound:
             return there
         return True
-    if entry.is_dir(follow_symlinks=False):
-        siblings.remove(parent_fd, name, os.path.join(os_parent, name))
+    if kind == stat_mod.S_IFDIR:
+        siblings.remove(parent.fd, name, os.path.join(parent.os_path, name))
         return True
-    return _unlink_at(name, parent_fd) or there
+    return _unlink_at(name, parent.fd) or there
 
 
 def _unlink_at(name: str, dir_fd: int) -> bool:
