@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from pyregistry.gc.mark import MarkResult, mark
-from pyregistry.gc.pipeline import sweep_links_and_blobs
+from pyregistry.gc.mark import mark
 from pyregistry.gc.progress import Progress
 from pyregistry.gc.references import ManifestUnreadable
 from pyregistry.gc.report import Report
@@ -72,38 +71,23 @@ async def collect(
             change=change,
             forget=forget,
         )
-        await _sweep(sweeper, result, overlap=change is None, before_blobs=before_blobs)
+        # The blob store is listed while links go (it only reads: no blob data goes
+        # before every link did); on the filesystem the walk and the deletes overlap.
+        listing = asyncio.create_task(sweeper.unmarked_blobs(result.marked, quiet=True))
+        try:
+            await sweeper.manifests(result.removals)
+            await sweeper.layer_links(result.repositories, result.marked)
+            if before_blobs is not None:
+                await before_blobs(sweeper)
+        except BaseException:
+            listing.cancel()
+            raise
+        try:
+            candidates = await listing
+        except Exception as exc:  # noqa: BLE001 - any storage failure: reported, nothing removed
+            report.fail(f"listing blobs failed: {exc}")
+        else:
+            await sweeper.blobs(candidates)
     progress.close()
     report.finish()
     return report
-
-
-async def _sweep(
-    sweeper: Sweeper,
-    result: MarkResult,
-    *,
-    overlap: bool,
-    before_blobs: Callable[[Sweeper], Awaitable[None]] | None,
-) -> None:
-    """Manifests, then layer links, then blob data (offline without hooks: links and data
-    side by side, see :mod:`pyregistry.gc.pipeline`)."""
-    # The blob store is listed while links go (it only reads: no blob data goes before
-    # every link to it did); on the filesystem the walk and the deletes overlap.
-    listing = asyncio.create_task(sweeper.unmarked_blobs(result.marked, quiet=True))
-    try:
-        await sweeper.manifests(result.removals)
-        if overlap and sweeper.batched and before_blobs is None:
-            await sweep_links_and_blobs(sweeper, result.repositories, result.marked, listing)
-            return
-        await sweeper.layer_links(result.repositories, result.marked)
-        if before_blobs is not None:
-            await before_blobs(sweeper)
-    except BaseException:
-        listing.cancel()
-        raise
-    try:
-        candidates = await listing
-    except Exception as exc:  # noqa: BLE001 - any storage failure: reported, nothing removed
-        sweeper.report.fail(f"listing blobs failed: {exc}")
-    else:
-        await sweeper.blobs(candidates)

@@ -65,10 +65,6 @@ class Progress:
         if self.enabled and not self.interactive:
             self._write_line(f"{name}: started" + (f", {total} to do" if total else ""))
 
-    def grow(self, count: int) -> None:
-        """``count`` more to do in this phase (found while it runs)."""
-        self.total = (self.total or 0) + count
-
     def advance(self, count: int = 1) -> None:
         self.done += count
         if not self.enabled:

@@ -98,7 +98,7 @@ class Sweeper:
         #: What this sweep removed so far: (kind, repository or None, digest).
         self.removed: list[tuple[Kind, str | None, Digest]] = []
 
-    async def for_each(self, items: Iterable[T], remove: Callable[[T], Awaitable[object]]) -> None:
+    async def _each(self, items: Iterable[T], remove: Callable[[T], Awaitable[None]]) -> None:
         """``remove`` every item, at most ``concurrency`` at once (it records its errors)."""
         limit = asyncio.Semaphore(self.concurrency)
 
@@ -133,7 +133,7 @@ class Sweeper:
         for repository, group in by_repository.items():
             # One index record per repository: overlapping records would leave it dirty.
             async with self.change(repository) as change:
-                await self.for_each(group, functools.partial(self._remove_manifest, change))
+                await self._each(group, functools.partial(self._remove_manifest, change))
 
     async def _remove_manifest(self, change: IndexChange, removal: ManifestRemoval) -> None:
         name = f"{removal.repository}@{removal.digest}"
@@ -166,9 +166,9 @@ class Sweeper:
         repositories = list(repositories)
         self.progress.phase("sweep layer links", len(repositories))
         sweep = functools.partial(self._repository_links, marked)
-        if self.batched:
+        if self._batched:
             # Batches of several repositories in flight: a repository rarely fills two.
-            await self.for_each(repositories, sweep)
+            await self._each(repositories, sweep)
         else:
             for repository in repositories:
                 await sweep(repository)
@@ -177,21 +177,21 @@ class Sweeper:
         doomed = [d async for d in self._linked(repository) if d not in marked]
         if doomed:
             async with self.change(repository):  # the last link may take the repository
-                if self.batched:
-                    await self.for_each(
+                if self._batched:
+                    await self._each(
                         _batches(doomed),
-                        functools.partial(self.remove_layer_link_batch, repository),
+                        functools.partial(self._remove_layer_link_batch, repository),
                     )
                 else:
                     remove = functools.partial(self._remove_layer_link, repository)
-                    await self.for_each(doomed, remove)
+                    await self._each(doomed, remove)
         self.progress.advance()
 
     async def _linked(self, repository: str) -> AsyncIterator[Digest]:
         """The blobs ``repository`` links. Offline from listings alone; online only those
         whose ``link`` file is written (and which the guard can date): a directory
         without one may be a push's link about to be written."""
-        if self.batched:
+        if self._batched:
             async for digest in stored.linked_digests(self.driver, repository):
                 yield digest
         else:
@@ -199,42 +199,39 @@ class Sweeper:
                 yield link.digest
 
     @property
-    def batched(self) -> bool:
+    def _batched(self) -> bool:
         """Whether removals go in batches: only when no guard re-checks each one (the
         offline collector; the online one asks ``spare`` object by object)."""
         return self.spare is None and not self.dry_run
 
-    async def remove_layer_link_batch(self, repository: str, digests: list[Digest]) -> list[bool]:
-        """Remove ``repository``'s links to ``digests``; per digest whether its link is
-        gone now (removed, or already missing)."""
+    async def _remove_layer_link_batch(self, repository: str, digests: list[Digest]) -> None:
         try:
             found = await remove_layer_links(self.driver, repository, digests)
         except Exception:  # noqa: BLE001 - retried one by one, which reports each failure
-            return [await self._remove_layer_link(repository, digest) for digest in digests]
+            for digest in digests:
+                await self._remove_layer_link(repository, digest)
+            return
         for digest, there in zip(digests, found, strict=True):
             await _forget(self.caches, repository, digest)
             self.report.layer_links_deleted += int(there)
             if there:
                 self.removed.append(("layer", repository, digest))
-        return [True] * len(digests)
 
-    async def _remove_layer_link(self, repository: str, digest: Digest) -> bool:
-        """Whether the link is gone now (False: spared, or the removal failed)."""
+    async def _remove_layer_link(self, repository: str, digest: Digest) -> None:
         if self.dry_run:
             self.report.layer_links_deleted += 1
-            return True
+            return
         if await self._spared("layer", repository, digest):
-            return False
+            return
         try:
             found = await remove_layer_link(self.driver, repository, digest)
             await _forget(self.caches, repository, digest)
         except Exception as exc:  # noqa: BLE001 - any driver failure: reported, the sweep goes on
             self.report.fail(f"cannot delete layer link {repository}@{digest}: {exc}")
-            return False
+            return
         self.report.layer_links_deleted += int(found)
         if found:
             self.removed.append(("layer", repository, digest))
-        return True
 
     async def unmarked_blobs(self, marked: set[Digest], quiet: bool = False) -> list[StoredBlob]:
         """Blobs in the global store that nothing marked (listing only, no removal);
@@ -249,16 +246,15 @@ class Sweeper:
                 found.append(blob)
         return found
 
-    async def blobs(self, candidates: Sequence[StoredBlob], phase: bool = True) -> None:
-        """Remove the data of each unmarked blob (``phase``: shown as a phase of its own)."""
-        if phase:
-            self.progress.phase("sweep blobs", len(candidates))
+    async def blobs(self, candidates: Sequence[StoredBlob]) -> None:
+        """Remove the data of each unmarked blob."""
+        self.progress.phase("sweep blobs", len(candidates))
         for blob in candidates:
             self._say(f"blob eligible for deletion: {blob.digest}")
-        if self.batched:
-            await self.for_each(_batches(candidates), self._remove_blob_batch)
+        if self._batched:
+            await self._each(_batches(candidates), self._remove_blob_batch)
         else:
-            await self.for_each(candidates, self._remove_blob)
+            await self._each(candidates, self._remove_blob)
 
     async def _remove_blob_batch(self, blobs: list[StoredBlob]) -> None:
         try:

@@ -223,17 +223,3 @@ async def test_a_failed_removal_is_an_error_and_the_rest_still_goes() -> None:
     assert report.errors[0].startswith(f"cannot delete blob {scenario['orphan']}: ")
     assert scenario["orphan"] in await _blobs(driver)
     assert not scenario.blobs["v2"] & await _blobs(driver)
-
-
-async def test_a_blob_whose_link_stays_keeps_its_data() -> None:
-    """Offline, links and data go side by side (pyregistry.gc.pipeline); a link that
-    cannot be removed keeps its blob's data, so no link ever names missing data."""
-    driver = FailingDeletes()
-    scenario = await build_scenario(Registry(driver))
-    stuck, *others = sorted(scenario.blobs["v2"], key=str)
-    driver.refused = paths.layer_link_path("app", stuck).rsplit("/", 1)[0]
-    report = await collect(driver)
-    assert [e.split(": ")[0] for e in report.errors] == [f"cannot delete layer link app@{stuck}"]
-    assert stuck in await _blobs(driver) and stuck in await _links(driver, "app")
-    assert not set(others) & await _blobs(driver)
-    assert scenario["orphan"] not in await _blobs(driver)
