@@ -8,9 +8,10 @@ driver's threads (an earlier version spent ~11 calls per directory: a resolve, a
 ``lstat``, a listing, the sidecar probe; the GIL traffic then cost more than the work).
 
 Here the paths of one batch are grouped by parent directory: each parent is resolved
-and listed once (that listing answers "is it there", "is it a directory or a symlink"
-and "is there a writer's sidecar" for every child), then opened, and each child is
-removed relative to that descriptor. A directory is emptied by unlinking the file names
+and opened once, and listed once when many of its children go (that listing answers "is
+it there", "is it a directory or a symlink" and "is there a writer's sidecar" for every
+child; for a few children each is looked up instead), and each child is removed relative
+to the parent's descriptor. A directory is emptied by unlinking the file names
 its predecessor in the batch held (siblings look alike) and removed with ``rmdir``,
 which only succeeds on an empty directory; if names differ, it is listed and emptied,
 and anything deeper goes to ``rmtree``. Children are opened with ``O_NOFOLLOW``: a
@@ -32,7 +33,7 @@ from storage_drivers.filesystem.root import PARTIAL_SUFFIX, Root
 #: Children of one parent in a batch from which the parent is listed once.
 LIST_FROM = 32
 _PARENT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-#: A child is never followed: the parent's listing said it is a directory, not a symlink.
+#: A child is never followed: its listing or lookup said it is a directory, not a symlink.
 _CHILD_FLAGS = _PARENT_FLAGS | os.O_NOFOLLOW
 
 
