@@ -35,7 +35,8 @@ from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset
-from storage_drivers.filesystem.files import delete_batch, walk_files_tree
+from storage_drivers.filesystem.batch import delete_batch
+from storage_drivers.filesystem.files import walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
 from storage_drivers.filesystem.ops import (
     delete_path,
@@ -69,8 +70,8 @@ MIN_THREADS = 25
 PARAMETERS = frozenset({"rootdirectory", "maxthreads", "inlinereads"})
 #: Entries of a walk fetched per thread hop.
 WALK_BATCH = 512
-#: ``delete_many`` batches running side by side: about one per core (see there).
-DELETE_BATCHES = min(4, max(2, os.cpu_count() or 2))
+#: ``delete_many`` batches running side by side (see there).
+DELETE_BATCHES = 4
 
 
 def parse_max_threads(value: object) -> int:
@@ -271,10 +272,10 @@ class FilesystemDriver(StorageDriver):
         await self._runner.run(delete_path, self._root, path)
 
     async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
-        """Every delete of the batch in one thread hop, at most :data:`DELETE_BATCHES` at
-        once: the kernel's work (most of a delete) runs in parallel, while eight batches
-        side by side fought over the GIL (~190,000 futex calls for a 2,000-manifest root,
-        a third of the collection's system time, and a slower run)."""
+        """Every delete of the batch in one thread hop (``batch.py``: a listing per parent,
+        a few system calls per directory), at most :data:`DELETE_BATCHES` at once: a
+        removal mostly waits for the disk (freed blocks are discarded), so several run
+        side by side; many more fight over the GIL between their system calls."""
         for path in paths:
             self._check(path)
         return await self._runner.run(self._delete_batch, list(paths))

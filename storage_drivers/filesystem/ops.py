@@ -161,7 +161,7 @@ def put_atomic(root: Root, path: str, content: bytes, sync: bool = True) -> None
                 os.close(fd)
             os.replace(tmp, os_path)
         except BaseException:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
 
 
@@ -186,7 +186,7 @@ def stat_path(root: Root, path: str) -> FileInfo:
         return file_info(path, os.stat(root.resolve(path)))
 
 
-def _entries(root: Root, path: str, os_path: str) -> list[tuple[str, os.DirEntry[str]]]:
+def visible_entries(root: Root, path: str, os_path: str) -> list[tuple[str, os.DirEntry[str]]]:
     """Visible entries of a directory, sorted by name; escaping symlinks left out."""
     try:
         with os.scandir(os_path) as it:
@@ -201,7 +201,7 @@ def list_dir(root: Root, path: str) -> list[str]:
     with os_errors(path):
         os_path = root.resolve(path)
         try:
-            entries = _entries(root, path, os_path)
+            entries = visible_entries(root, path, os_path)
         except FileNotFoundError:
             if path == "/":
                 return []
@@ -217,7 +217,7 @@ def scan_dir(root: Root, path: str) -> list[FileInfo]:
     with os_errors(path):
         os_path = root.resolve(path)
         try:
-            entries = _entries(root, path, os_path)
+            entries = visible_entries(root, path, os_path)
         except PathNotFound:
             if os.path.lexists(os_path):
                 return []
@@ -342,17 +342,18 @@ def delete_path(root: Root, path: str) -> None:
     """Remove a file or tree and the uncommitted writer for the path, if any."""
     with os_errors(path):
         os_path, partial = root.resolve_file(path)
-        found = _unlink_quietly(partial)
+        found = unlink_quietly(partial)
         if _is_real_dir(os_path):
             remove_tree(os_path)
             found = True
         elif os.path.lexists(os_path):
-            found = _unlink_quietly(os_path) or found
+            found = unlink_quietly(os_path) or found
         if not found:
             raise PathNotFound(path, driver=DRIVER)
 
 
-def _unlink_quietly(os_path: str) -> bool:
+def unlink_quietly(os_path: str) -> bool:
+    """``os.unlink``; False when nothing was there."""
     try:
         os.unlink(os_path)
         return True

@@ -309,3 +309,29 @@ async def test_writer_keeps_many_small_pieces_in_order(fs: FilesystemDriver) -> 
     await writer.write(b"z" * (1 << 20))  # past the buffer: flushed before the commit
     await writer.commit()
     assert await fs.get_content("/many") == b"".join(pieces) + b"z" * (1 << 20)
+
+
+@pytest.mark.parametrize("alike", [0, 40])
+async def test_delete_many_removes_unlike_siblings_and_sidecars(
+    fs: FilesystemDriver, outside: Path, alike: int
+) -> None:
+    """A batch guesses each directory's files from its sibling's (``batch.py``): a sibling
+    that differs, nests, or is a symlink is still removed exactly, and nothing outside;
+    with few children of a parent (each looked up) and with many (the parent listed)."""
+    names = [f"s{n}/data" for n in range(alike)]
+    for name in [*names, "a/data", "b/data", "c/other", "d/x/y", "e/data", "keep/data"]:
+        await fs.put_content(f"/g/{name}", b"1")
+    (root_of(fs) / "g" / "e" / "more").write_bytes(b"2")
+    (root_of(fs) / "g" / ".f~partial").write_bytes(b"uncommitted")
+    (root_of(fs) / "g" / "inside").symlink_to(root_of(fs) / "g" / "keep")
+    doomed = [f"/g/{name.split('/')[0]}" for name in names]
+    doomed += ["/g/a", "/g/b", "/g/c", "/g/d", "/g/e", "/g/f", "/g/inside", "/g/none", "/g/a"]
+    assert list(await fs.delete_many(doomed)) == [True] * (alike + 7) + [False, False]
+    assert sorted(os.listdir(root_of(fs) / "g")) == ["keep"]
+    assert (root_of(fs) / "g" / "keep" / "data").read_bytes() == b"1"
+    (root_of(fs) / "g" / "away").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidPath):
+        await fs.delete_many(["/g/away"])
+    with pytest.raises(InvalidPath):
+        await fs.delete_many(["/g/away/secret"])
+    assert (outside / "secret").read_bytes() == b"do not read"
