@@ -12,8 +12,12 @@ The reference (unless ``--no-distribution``): distribution (Debian's 2.8, or the
 given by ``--distribution``) as a pull-through cache of the same upstream (its ``proxy``
 section), measured in the same rounds on the same blob:
 
-* ``dist cold`` against the same direct pull; ``dist warm`` (once its stored copy is
-  committed) against ``dist local``, the blob pushed to a plain distribution.
+* ``dist cold`` against the same direct pull; ``dist warm`` against ``dist local``, the
+  blob pushed to a plain distribution.
+
+Each warm pull waits until its mirror has committed the cold pull's copy (both may finish
+storing after the client has its last byte): the cold row's rate stops at the last byte,
+its CPU time at the commit, so the warm row carries none of the cold pull's tail.
 
 A mirror exists to front a remote upstream, so every run prints two tables: ``loopback``
 (the upstream as near as the mirror: the cold rows weigh the mirror's own work, receive,
@@ -35,10 +39,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +83,15 @@ COMPARISONS = (
 )
 
 
-def pull(url: str, server_pid: int) -> tuple[float, float]:
-    """Stream one GET, discard it; MiB/s, and CPU ms per MiB of the server at ``server_pid``."""
+def pull(
+    url: str, server_pid: int, settled: Callable[[], None] | None = None
+) -> tuple[float, float]:
+    """Stream one GET, discard it; MiB/s, and CPU ms per MiB of the server at ``server_pid``.
+
+    ``settled`` (a cold pull's): waits until the server has committed its copy. The rate
+    stops at the last byte, what the client sees; the CPU counts until then, so work a
+    mirror does after the last byte is counted in its cold row, not in the next pull's.
+    """
     cpu = tree_cpu_seconds(server_pid)
     started = time.perf_counter()
     size = 0
@@ -86,8 +99,25 @@ def pull(url: str, server_pid: int) -> tuple[float, float]:
         response.raise_for_status()
         for chunk in response.iter_raw(1024 * 1024):
             size += len(chunk)
+    elapsed = time.perf_counter() - started
+    if settled is not None:
+        settled()
     mib = size / MiB
-    return mib / (time.perf_counter() - started), 1000 * (tree_cpu_seconds(server_pid) - cpu) / mib
+    return mib / elapsed, 1000 * (tree_cpu_seconds(server_pid) - cpu) / mib
+
+
+def wait_stored(data: Path, repository: str, digest: str) -> None:
+    """Until a mirror under ``data`` has committed its copy of ``digest`` (its repository's
+    layer link, written last; both mirrors store it after, or while, sending the last byte),
+    so that the warm pull reads storage and carries none of the cold pull's tail."""
+    algorithm, hex_digest = digest.split(":", 1)
+    link = data / "docker/registry/v2/repositories" / repository / "_layers"
+    link = link / algorithm / hex_digest / "link"
+    deadline = time.monotonic() + STORED_TIMEOUT
+    while not link.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{data} did not store {digest} within {STORED_TIMEOUT}s")
+        time.sleep(0.01)
 
 
 class Figures:
@@ -127,25 +157,13 @@ class DistributionReference:
 
     def measure(self, figures: Figures, data: bytes, digest: str) -> None:
         mirrored = f"{self.proxy.url}/v2/team/big/blobs/{digest}"
-        figures.record("dist_cold", pull(mirrored, self.proxy.pid))
-        self._wait_stored(digest)
+        stored = functools.partial(wait_stored, self.data, "team/big", digest)
+        figures.record("dist_cold", pull(mirrored, self.proxy.pid, stored))
         figures.record("dist_warm", pull(mirrored, self.proxy.pid))
         with RegistryClient(self.plain.url) as client:
             client.push_blob("local/big", data)
         local = f"{self.plain.url}/v2/local/big/blobs/{digest}"
         figures.record("dist_local", pull(local, self.plain.pid))
-
-    def _wait_stored(self, digest: str) -> None:
-        """Until the proxy's copy is committed (its repository's layer link, written last):
-        distribution stores in the background, and a warm pull before would go upstream."""
-        algorithm, hex_digest = digest.split(":", 1)
-        link = self.data / "docker/registry/v2/repositories/team/big/_layers"
-        link = link / algorithm / hex_digest / "link"
-        deadline = time.monotonic() + STORED_TIMEOUT
-        while not link.exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"distribution did not store {digest} within {STORED_TIMEOUT}s")
-            time.sleep(0.05)
 
 
 def run(
@@ -180,9 +198,8 @@ def run(
             data = os.urandom(size)
             with RegistryClient(up.url) as client:
                 digest = client.push_blob("team/big", data)
-            _measure_pyregistry(
-                figures, mirror, data, digest, f"{upstream}/v2/team/big/blobs/{digest}", up
-            )
+            direct = f"{upstream}/v2/team/big/blobs/{digest}"
+            _measure_pyregistry(figures, mirror, work / "mirror-data", data, digest, direct, up)
             if reference is not None:
                 reference.measure(figures, data, digest)
             del data
@@ -192,6 +209,7 @@ def run(
 def _measure_pyregistry(
     figures: Figures,
     mirror: RunningRegistry,
+    mirror_data: Path,
     data: bytes,
     digest: str,
     direct: str,
@@ -199,7 +217,8 @@ def _measure_pyregistry(
 ) -> None:
     mirrored = f"{mirror.url}/v2/up/team/big/blobs/{digest}"
     figures.record("direct", pull(direct, up.pid))
-    figures.record("cold", pull(mirrored, mirror.pid))
+    stored = functools.partial(wait_stored, mirror_data, "up/team/big", digest)
+    figures.record("cold", pull(mirrored, mirror.pid, stored))
     figures.record("warm", pull(mirrored, mirror.pid))
     # pushed only now: a blob the mirror's storage holds is linked, not fetched
     with RegistryClient(mirror.url) as client:
