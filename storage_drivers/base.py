@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -73,6 +73,18 @@ class FileWriter(abc.ABC):
     @abc.abstractmethod
     async def commit(self) -> None:
         """Make the written data the content of the path, atomically. Closes the writer."""
+
+    def observe(self, tap: Callable[[bytes], None]) -> bool:
+        """Ask the writer to call ``tap`` with every piece later given to ``write``, in
+        order, on whatever thread writes it out (an upload's running hash); True if it
+        will. A piece hashed just before it is written is still in the CPU's cache, and
+        the hashing costs no thread hop of its own. The default declines: the caller then
+        hashes the pieces itself. :meth:`observed` says when ``tap`` has seen them all.
+        """
+        return False
+
+    async def observed(self) -> None:  # noqa: B027 - optional hook
+        """Return once ``tap`` (see :meth:`observe`) has seen every piece written so far."""
 
     async def __aenter__(self) -> FileWriter:
         return self

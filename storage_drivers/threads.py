@@ -26,10 +26,15 @@ class ThreadRunner:
         self._pool: ThreadPoolExecutor | None = None
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.start(fn, *args, **kwargs)
+
+    def start(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Future[T]:
+        """``run`` without waiting: the call's future, for a caller that overlaps it with
+        its own work (a writer receiving the next piece while the last one is written)."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.max_threads, thread_name_prefix=self._name)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        return loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -60,8 +60,8 @@ def parse_started_at(text: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _start_hash(progress: UploadProgress, start: int, algorithm: str) -> HashFeeder | None:
-    """A feeder for the running hash, or None when it cannot follow this session.
+def _start_hash(progress: UploadProgress, start: int, algorithm: str) -> hashlib._Hash | None:
+    """The running hash, or None when it cannot follow this session.
 
     The running hash must have seen every byte from the first: a fresh session gets one
     (in the algorithm of the digest, when the client already named it), a session that
@@ -71,7 +71,7 @@ def _start_hash(progress: UploadProgress, start: int, algorithm: str) -> HashFee
         progress.hasher, progress.offset = hashlib.new(algorithm), 0
     elif progress.hasher is None or progress.offset != start:
         progress.hasher, progress.offset = None, 0
-    return HashFeeder(progress.hasher) if progress.hasher is not None else None
+    return progress.hasher
 
 
 def _running_hash_matches(progress: UploadProgress, descriptor: BlobDescriptor) -> bool:
@@ -219,16 +219,25 @@ class UploadSession:
     ) -> int:
         """Write a chunk to the open ``writer`` (which the caller closes or commits)."""
         self._check_offset(offset, start)
-        feeder = _start_hash(progress, start, algorithm)
+        hasher = _start_hash(progress, start, algorithm)
+        # The writer hashes each piece as it writes it, where it can (the filesystem's
+        # thread): one pass over bytes still in the cache, no thread hop of the hash's own.
+        feeder = None
+        if hasher is not None and not writer.observe(hasher.update):
+            feeder = HashFeeder(hasher)
+        fed = 0
         try:
             async for chunk in chunks:
                 if chunk:
+                    fed += len(chunk)
                     if feeder is not None:
                         await feeder.feed(chunk)
                     await writer.write(chunk)
             if feeder is not None:
                 await feeder.finish()
-                progress.offset += feeder.fed
+            elif hasher is not None:
+                await writer.observed()
+            progress.offset += fed
         except BaseException:
             progress.hasher, progress.offset = None, 0  # commit re-reads instead
             raise

@@ -243,9 +243,8 @@ class FilesystemDriver(StorageDriver):
             return
         for checked in (path, dest, remove, *beside):
             self._check(checked)
-        await self._runner.run(
-            publish_sidecar, self._root, path, writer.detach(), dest, dict(beside), remove
-        )
+        parts = await writer.detach()
+        await self._runner.run(publish_sidecar, self._root, path, parts, dest, dict(beside), remove)
 
     async def stat(self, path: str) -> FileInfo:
         self._check(path)
