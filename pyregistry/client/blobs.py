@@ -74,15 +74,12 @@ class BlobOperations:
         when they do not hash to ``digest`` (so use nothing of it before the end).
         ``verify=False`` skips hashing (a benchmark that counts only bytes)."""
         digester = Digester.for_digest(digest) if verify else None
-        async with self.transport.opened(
-            "GET",
+        async with self.transport.body(
             f"/v2/{repository}/blobs/{digest}",
             action=f"get blob {repository}@{digest}",
-            expected=(200,),
             scope=_pull(repository),
-            follow_redirects=True,
-        ) as response:
-            async for chunk in response.aiter_raw():
+        ) as body:
+            async for chunk in body:
                 if digester is not None:
                     digester.update(chunk)
                 yield chunk
