@@ -13,8 +13,9 @@ a thread hop per 64 KiB cost a fifth of a big push's Python time, mostly in
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 
 #: Below this a thread hop costs more than the hashing it would move off the loop.
 THREAD_BATCH = 64 * 1024
@@ -53,6 +54,16 @@ class HashFeeder:
             batch, self._batch, self._batched = self._batch, [], 0
             loop = asyncio.get_running_loop()
             self._running = loop.run_in_executor(None, _update, self.hasher, batch)
+
+    async def take(self, chunk: bytes) -> Callable[[], None]:
+        """The hashing of what is batched and ``chunk``, for the caller to run off the
+        loop (in the hop that writes ``chunk``: ``FileWriter.write_with``) before it
+        feeds more; it waits for a batch still being hashed first, to keep the order."""
+        await self._wait()
+        batch, self._batch, self._batched = self._batch, [], 0
+        batch.append(chunk)
+        self.fed += len(chunk)
+        return functools.partial(_update, self.hasher, batch)
 
     async def finish(self) -> hashlib._Hash:
         """Hash what is left (on the loop when it is a small tail); the hasher then saw

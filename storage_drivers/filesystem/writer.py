@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat as stat_mod
+from collections.abc import Callable
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
@@ -72,6 +73,12 @@ def _append(fd: int, partial: str, pending: list[bytes]) -> int:
             os.close(opened)
         raise
     return opened
+
+
+def _work_then_append(work: Callable[[], None], fd: int, partial: str, pending: list[bytes]) -> int:
+    """``work`` (the caller's hashing), then :func:`_append`: one thread hop for both."""
+    work()
+    return _append(fd, partial, pending)
 
 
 def start_sidecar(root: Root, path: str, beside: dict[str, bytes]) -> tuple[str, str]:
@@ -184,17 +191,29 @@ class FilesystemWriter(FileWriter):
         return self._fd
 
     async def write(self, data: bytes) -> int:
+        return await self._write(data, None)
+
+    async def write_with(self, data: bytes, work: Callable[[], None]) -> int:
+        """``work`` runs in the hop that flushes the buffer (or in a hop of its own)."""
+        return await self._write(data, work)
+
+    async def _write(self, data: bytes, work: Callable[[], None] | None) -> int:
         fd = self._open_fd()
         # A caller's mutable buffer is copied: it may be reused before the flush.
         piece = data if type(data) is bytes else bytes(data)
         self._buffer.append(piece)
         self._buffered += len(piece)
         if self._buffered < DEFAULT_CHUNK_SIZE:
+            if work is not None:
+                await self._runner.run(work)
             return len(data)
         pending = self._take_buffer()
         self._failed = True  # until the write is known to have completed
         with os_errors(self._path):
-            fd = await self._runner.run(_append, fd, self._partial, pending)
+            if work is None:
+                fd = await self._runner.run(_append, fd, self._partial, pending)
+            else:
+                fd = await self._runner.run(_work_then_append, work, fd, self._partial, pending)
         if self._fd is not None:
             self._fd = fd
         self._failed = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, StorageDriver
@@ -26,6 +28,16 @@ class WriterTests:
         await w.write(c)
         await w.commit()
         assert await driver.get_content("/up/data") == a + b + c
+
+    async def test_write_with_runs_the_work_and_writes(self, driver: StorageDriver) -> None:
+        pieces = [pattern(DEFAULT_CHUNK_SIZE, 4), pattern(100, 5), pattern(DEFAULT_CHUNK_SIZE, 6)]
+        seen: list[bytes] = []
+        w = await driver.writer("/with")
+        for piece in pieces:
+            assert await w.write_with(piece, functools.partial(seen.append, piece)) == len(piece)
+            assert seen[-1] is piece  # done by the time write_with returns
+        await w.commit()
+        assert await driver.get_content("/with") == b"".join(pieces)
 
     async def test_writer_as_context_manager_closes(self, driver: StorageDriver) -> None:
         async with await driver.writer("/ctx") as w:
