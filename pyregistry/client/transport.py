@@ -197,12 +197,18 @@ class Transport:
 
     @asynccontextmanager
     async def body(
-        self, target: str | httpx.URL, *, action: str, scope: str
+        self,
+        target: str | httpx.URL,
+        *,
+        action: str,
+        scope: str,
+        on_length: Callable[[int | None], None] | None = None,
     ) -> AsyncIterator[AsyncIterator[bytes]]:
         """A GET's body (a blob's) in 1 MiB pieces as they arrive, read by
         :mod:`~pyregistry.client.rawget` (auth answered, redirects followed); a body
         without ``Content-Length`` through httpx. A status other than 200 raises as
-        :meth:`request` does."""
+        :meth:`request` does. ``on_length`` gets the body's length (None: not announced)
+        from the response head, before the first piece."""
         url = self.url(target)
         await self.auth.prepare(self.http, scope)
         sent = self.auth.header(scope)
@@ -226,8 +232,12 @@ class Transport:
                 async with self.opened(
                     "GET", url, action=action, expected=(200,), scope=scope, follow_redirects=True
                 ) as fallback:
+                    if on_length is not None:
+                        on_length(_announced(fallback.headers))
                     yield fallback.aiter_raw()
                 return
+            if on_length is not None:
+                on_length(_announced(response.headers))
             yield response.pieces()
         finally:
             await response.aclose()
@@ -276,3 +286,9 @@ async def _limited_body(response: httpx.Response) -> bytes:
         if len(body) >= ERROR_BODY_LIMIT:
             break
     return body[:ERROR_BODY_LIMIT]
+
+
+def _announced(headers: httpx.Headers) -> int | None:
+    """A response's ``Content-Length`` (None when absent or not one number)."""
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None
