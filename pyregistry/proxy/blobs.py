@@ -33,8 +33,10 @@ log = logging.getLogger("pyregistry.proxy")
 
 class _Windowed:
     """The bytes of ``first`` then ``fetch`` inside ``[offset, end)``; all of it is still
-    read (the cache stores the whole blob, and the range's end waits for its
-    verification). :meth:`aclose` closes the fetch even if iteration never started."""
+    read, as the cache stores the whole blob. A range's last bytes wait for the fetch's
+    end (the blob verified and committed): a client holds no range unchecked, and does
+    not close, cancelling the copy, before it is stored. :meth:`aclose` closes the fetch
+    even if iteration never started."""
 
     def __init__(
         self, first: bytes | None, fetch: AsyncGenerator[bytes], offset: int, end: int | None
@@ -44,6 +46,7 @@ class _Windowed:
         self._offset = offset
         self._end = end
         self._pos = 0
+        self._held = b""
 
     def __aiter__(self) -> _Windowed:
         return self
@@ -53,10 +56,18 @@ class _Windowed:
             if self._first is not None:
                 chunk, self._first = self._first, None
             else:
-                chunk = await self._chunks.__anext__()
+                try:
+                    chunk = await self._chunks.__anext__()
+                except StopAsyncIteration:
+                    if not self._held:
+                        raise
+                    part, self._held = self._held, b""
+                    return part
             part = _window(chunk, self._pos, self._offset, self._end)
             self._pos += len(chunk)
-            if part:
+            if part and self._end is not None and self._pos >= self._end:
+                self._held = part
+            elif part:
                 return part
 
     async def aclose(self) -> None:
