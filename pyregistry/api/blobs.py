@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
 from pyregistry.api.headers import CONTENT_DIGEST, OCTET_STREAM, make_response
 from pyregistry.api.ranges import parse_range
 from pyregistry.api.state import ApiCall
-from pyregistry.storage import Digest
+from pyregistry.storage import BlobDescriptor, BlobRead, Digest
 
 #: Blob bodies up to this size are read whole and sent in one response.
 SMALL_BODY_BYTES = 64 * 1024
@@ -23,14 +21,6 @@ def etag_matches(if_none_match: str | None, digest: str) -> bool:
         return False
     candidates = [c.strip().removeprefix("W/").strip('"') for c in if_none_match.split(",")]
     return digest in candidates or "*" in candidates
-
-
-async def open_stream(opened: Any) -> AsyncIterator[bytes]:
-    """Resolve the storage's ``open`` (an awaitable or an async iterator) to an iterator."""
-    if inspect.isawaitable(opened):
-        opened = await opened
-    stream: AsyncIterator[bytes] = opened
-    return stream
 
 
 async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -47,7 +37,23 @@ async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 async def get_blob(call: ApiCall) -> Response:
     digest = Digest.parse(call.route.reference or "")
     blobs = call.repository.blobs
-    desc = await blobs.stat(digest)
+    request = call.request
+    read: BlobRead | None = None
+    if call.head or etag_matches(request.headers.get("if-none-match"), str(digest)):
+        desc = await blobs.stat(digest)  # no bytes wanted: not a pull
+    else:  # the descriptor and the bytes from one call (a mirror's cold blob: one GET)
+        read = await blobs.open_read(digest)
+        desc = read.descriptor
+    try:
+        return await _answer(call, desc, read)
+    finally:
+        if read is not None:
+            await read.aclose()  # nothing if its bytes were streamed
+
+
+async def _answer(call: ApiCall, desc: BlobDescriptor, read: BlobRead | None) -> Response:
+    """The response for ``desc``; its bytes from ``read`` (None: a HEAD or a 304)."""
+    blobs = call.repository.blobs
     dgst = str(desc.digest)
     etag = f'"{dgst}"'
     request = call.request
@@ -75,10 +81,10 @@ async def get_blob(call: ApiCall) -> Response:
         common.append(("Content-Range", f"bytes {start}-{end}/{desc.size}"))
 
     headers = [("Content-Type", OCTET_STREAM), *common]
-    if call.head:
+    if read is None:
         return make_response(status, headers, content_length=length)
 
-    chunks = await open_stream(blobs.open(desc.digest, start, length))
+    chunks = await read.stream(start, length)
     if length <= SMALL_BODY_BYTES:
         # A config or a small layer: one plain response, without the streaming machinery
         # (a task per response watching for the client leaving) that costs more than it.

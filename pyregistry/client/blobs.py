@@ -68,21 +68,25 @@ class BlobOperations:
         return await self.head_blob(repository, digest) is not None
 
     async def stream_blob(
-        self, repository: str, digest: str, *, verify: bool = True
+        self,
+        repository: str,
+        digest: str,
+        *,
+        verify: bool = True,
+        on_length: Callable[[int | None], None] | None = None,
     ) -> AsyncIterator[bytes]:
         """The blob's bytes as they arrive; raises :class:`DigestMismatchError` at the end
         when they do not hash to ``digest`` (so use nothing of it before the end).
-        ``verify=False`` skips hashing (a benchmark that counts only bytes)."""
+        ``verify=False`` skips hashing (a benchmark that counts only bytes).
+        ``on_length`` gets the announced size before the first chunk (no HEAD needed)."""
         digester = Digester.for_digest(digest) if verify else None
-        async with self.transport.opened(
-            "GET",
+        async with self.transport.body(
             f"/v2/{repository}/blobs/{digest}",
             action=f"get blob {repository}@{digest}",
-            expected=(200,),
             scope=_pull(repository),
-            follow_redirects=True,
-        ) as response:
-            async for chunk in response.aiter_raw():
+            on_length=on_length,
+        ) as body:
+            async for chunk in body:
                 if digester is not None:
                     digester.update(chunk)
                 yield chunk

@@ -10,6 +10,7 @@ are opened streaming, so a blob is never read whole unless the caller asks for t
 from __future__ import annotations
 
 import contextlib
+import functools
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
@@ -22,6 +23,7 @@ import httpx
 
 from pyregistry.client.auth import Authenticator
 from pyregistry.client.errors import response_error
+from pyregistry.client.rawget import RawGetter, RawResponse
 
 #: A request body: bytes, or a function giving a fresh async iterator of chunks.
 Body = bytes | Callable[[], AsyncIterator[bytes]] | None
@@ -36,6 +38,9 @@ USER_AGENT = "pyregistry-client"
 READ_BYTES = 1024 * 1024
 httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = READ_BYTES
 httpcore.HTTP11Connection.READ_NUM_BYTES = READ_BYTES
+#: Redirects a blob GET follows (a registry sends big blobs on to a CDN or a bucket).
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: Headers added to every request made in the current context (see :func:`sending_headers`).
 _context_headers: ContextVar[Mapping[str, str] | None] = ContextVar("client_headers", default=None)
 
@@ -79,8 +84,9 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self._base = httpx.URL(self.base_url + "/")
         self.auth = Authenticator(credentials=credentials, token=token, clock=clock)
+        verify = tls_verify(ca_file, insecure)
         self.http = httpx.AsyncClient(
-            verify=tls_verify(ca_file, insecure),
+            verify=verify,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -88,12 +94,18 @@ class Transport:
             headers={"User-Agent": USER_AGENT},
             trust_env=False,
         )
+        self.raw = RawGetter(
+            functools.cache(lambda: httpx.create_ssl_context(verify=verify, trust_env=False)),
+            timeout=timeout,
+            connect_timeout=min(timeout, 10.0),
+        )
 
     def url(self, target: str | httpx.URL) -> httpx.URL:
         """``target`` (a path such as ``/v2/…``, or an absolute ``Location``) as a URL."""
         return self._base.join(target)
 
     async def aclose(self) -> None:
+        self.raw.close()
         await self.http.aclose()
 
     async def send(
@@ -183,6 +195,76 @@ class Transport:
         finally:
             await response.aclose()
 
+    @asynccontextmanager
+    async def body(
+        self,
+        target: str | httpx.URL,
+        *,
+        action: str,
+        scope: str,
+        on_length: Callable[[int | None], None] | None = None,
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """A GET's body (a blob's) in 1 MiB pieces as they arrive, read by
+        :mod:`~pyregistry.client.rawget` (auth answered, redirects followed); a body
+        without ``Content-Length`` through httpx. A status other than 200 raises as
+        :meth:`request` does. ``on_length`` gets the body's length (None: not announced)
+        from the response head, before the first piece."""
+        url = self.url(target)
+        await self.auth.prepare(self.http, scope)
+        sent = self.auth.header(scope)
+        response = await self._raw_get(url, sent)
+        if response.status_code == 401:
+            challenge = response.headers.get("www-authenticate", "")
+            await response.aclose()
+            if await self.auth.answer(self.http, scope, challenge, sent):
+                response = await self._raw_get(url, self.auth.header(scope))
+        try:
+            if response.status_code != 200:
+                raise response_error(
+                    action,
+                    response.status_code,
+                    response.reason_phrase,
+                    response.headers,
+                    await response.read(ERROR_BODY_LIMIT),
+                )
+            if not response.supported:
+                await response.aclose()
+                async with self.opened(
+                    "GET", url, action=action, expected=(200,), scope=scope, follow_redirects=True
+                ) as fallback:
+                    if on_length is not None:
+                        on_length(_announced(fallback.headers))
+                    yield fallback.aiter_raw()
+                return
+            if on_length is not None:
+                on_length(_announced(response.headers))
+            yield response.pieces()
+        finally:
+            await response.aclose()
+
+    async def _raw_get(self, url: httpx.URL, authorization: str | None) -> RawResponse:
+        """The GET's response head, redirects followed (``Authorization`` goes to the
+        registry's origin only, as httpx does it)."""
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "Accept-Encoding": "identity",
+            **(_context_headers.get() or {}),
+        }
+        origin = (url.scheme, url.host, url.port)
+        for _ in range(MAX_REDIRECTS + 1):
+            if authorization is not None and (url.scheme, url.host, url.port) == origin:
+                headers["Authorization"] = authorization
+            else:
+                headers.pop("Authorization", None)
+            response = await self.raw.get(url, headers)
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECTS or not location:
+                return response
+            await response.aclose()
+            url = url.join(location)
+        raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects from {url}")
+
     def location(self, response: httpx.Response) -> httpx.URL:
         """The absolute URL of a response's ``Location`` (upload sessions)."""
         location = response.headers.get("location")
@@ -204,3 +286,9 @@ async def _limited_body(response: httpx.Response) -> bytes:
         if len(body) >= ERROR_BODY_LIMIT:
             break
     return body[:ERROR_BODY_LIMIT]
+
+
+def _announced(headers: httpx.Headers) -> int | None:
+    """A response's ``Content-Length`` (None when absent or not one number)."""
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None

@@ -35,6 +35,7 @@ from pyregistry.events import (
     EventSink,
     caller,
 )
+from pyregistry.storage.blob_read import BlobRead
 from pyregistry.storage.descriptors import BlobDescriptor, PutManifestResult, StoredManifest
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.interfaces import (
@@ -168,10 +169,19 @@ class NotifyingBlobs:
     async def open(
         self, digest: Digest, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        desc = await self.inner.stat(digest)
-        chunks = await self.inner.open(digest, offset, length)
-        await self.report.blob(BLOB_PULL, desc)
-        return chunks
+        return await (await self.open_read(digest)).stream(offset, length)
+
+    async def open_read(self, digest: Digest) -> BlobRead:
+        """The inner read, reported as a pull once its bytes are streamed (a mirror's
+        descriptor comes with its upstream GET: no extra look-up here)."""
+        read = await self.inner.open_read(digest)
+
+        async def stream(offset: int, length: int | None) -> AsyncIterator[bytes]:
+            chunks = await read.stream(offset, length)
+            await self.report.blob(BLOB_PULL, read.descriptor)
+            return chunks
+
+        return BlobRead(read.descriptor, stream, read.aclose)
 
     async def redirect_url(self, digest: Digest) -> str | None:
         url = await self.inner.redirect_url(digest)

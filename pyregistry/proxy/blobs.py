@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import anyio
 
@@ -23,7 +23,7 @@ from pyregistry.proxy.cache_fill import CacheFill, pieces
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
 from pyregistry.proxy.fetch_leases import blob_key
 from pyregistry.proxy.part import FetchingPart
-from pyregistry.storage import BlobDescriptor, BlobUnknown, Digest, RegistryError
+from pyregistry.storage import BlobDescriptor, BlobRead, BlobUnknown, Digest, RegistryError
 from pyregistry.storage.errors import BlobUploadUnknown
 from pyregistry.storage.uploads import UploadSession
 from pyregistry.tasks.lease import Lease, renewing
@@ -31,14 +31,47 @@ from pyregistry.tasks.lease import Lease, renewing
 log = logging.getLogger("pyregistry.proxy")
 
 
-async def _chain(first: bytes | None, rest: AsyncGenerator[bytes]) -> AsyncIterator[bytes]:
-    try:
-        if first is not None:
-            yield first
-        async for chunk in rest:
-            yield chunk
-    finally:
-        await rest.aclose()
+class _Windowed:
+    """The bytes of ``first`` then ``fetch`` inside ``[offset, end)``; all of it is still
+    read, as the cache stores the whole blob. A range's last bytes wait for the fetch's
+    end (the blob verified and committed): a client holds no range unchecked, and does
+    not close, cancelling the copy, before it is stored. :meth:`aclose` closes the fetch
+    even if iteration never started."""
+
+    def __init__(
+        self, first: bytes | None, fetch: AsyncGenerator[bytes], offset: int, end: int | None
+    ) -> None:
+        self._first = first
+        self._chunks = fetch
+        self._offset = offset
+        self._end = end
+        self._pos = 0
+        self._held = b""
+
+    def __aiter__(self) -> _Windowed:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            if self._first is not None:
+                chunk, self._first = self._first, None
+            else:
+                try:
+                    chunk = await self._chunks.__anext__()
+                except StopAsyncIteration:
+                    if not self._held:
+                        raise
+                    part, self._held = self._held, b""
+                    return part
+            part = _window(chunk, self._pos, self._offset, self._end)
+            self._pos += len(chunk)
+            if part and self._end is not None and self._pos >= self._end:
+                self._held = part
+            elif part:
+                return part
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
 
 
 def _window(chunk: bytes, pos: int, offset: int, end: int | None) -> bytes:
@@ -67,6 +100,9 @@ class MirroredBlobs(FetchingPart):
         cached = await self._cached(digest)
         if cached is not None:
             return cached
+        return await self._upstream_stat(digest)
+
+    async def _upstream_stat(self, digest: Digest) -> BlobDescriptor:
         if not self._upstream.settings.allows(self._remote):
             raise self._unknown(digest)
         try:
@@ -80,27 +116,33 @@ class MirroredBlobs(FetchingPart):
     async def open(
         self, digest: Digest, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        """Stream the blob; upstream errors before the first byte are raised here. One
-        fetch per blob however many pull it at once, in this process or in others
-        sharing the storage: the others are served once it is committed."""
+        """Stream the blob (see :meth:`open_read`)."""
+        return await (await self.open_read(digest)).stream(offset, length)
+
+    async def open_read(self, digest: Digest) -> BlobRead:
+        """The blob for a GET; upstream errors before the first byte are raised here. A
+        cold blob costs one upstream GET (its response head gives the size: no HEAD), and
+        is fetched whole whatever range is then streamed. One fetch per blob however many
+        pull it at once, in this process or in others sharing the storage: the others are
+        served once it is committed."""
         try:  # a cached blob: one look-up, as for a local pull
-            chunks = await self._cache.blobs.open(digest, offset, length)
+            read = await self._cache.blobs.open_read(digest)
         except BlobUnknown:
             lease = await self._claim(
                 blob_key(digest), lambda: self._present(digest), self._unknown(digest)
             )
             if lease is not None:
-                return await self._miss(digest, offset, length, lease)
-            chunks = await self._cache.blobs.open(digest, offset, length)
+                return await self._miss(digest, lease)
+            read = await self._cache.blobs.open_read(digest)
         metrics.HITS.labels(self._upstream.label, "blob").inc()
-        return chunks
+        return read
 
-    async def _miss(
-        self, digest: Digest, offset: int, length: int | None, lease: Lease
-    ) -> AsyncIterator[bytes]:
-        """The fetch (holding ``lease``) started: its first bytes or its error."""
+    async def _miss(self, digest: Digest, lease: Lease) -> BlobRead:
+        """The fetch (holding ``lease``) started: the blob's size and first bytes, or its
+        error."""
         metrics.MISSES.labels(self._upstream.label, "blob").inc()
-        fetch = self._fetch(digest, offset, length, lease)
+        announced: list[int | None] = []
+        fetch = self._fetch(digest, lease, announced.append)
         try:
             first: bytes | None = await fetch.__anext__()
         except StopAsyncIteration:
@@ -108,7 +150,19 @@ class MirroredBlobs(FetchingPart):
         except UPSTREAM_FAILURES as exc:
             await fetch.aclose()
             raise translate(exc, self._upstream.label, self._unknown(digest)) from None
-        return _chain(first, fetch)
+        size = announced[0] if announced else None
+        if size is None:  # an upstream that sent no Content-Length: ask it
+            try:
+                size = (await self._upstream_stat(digest)).size
+            except BaseException:
+                await fetch.aclose()
+                raise
+
+        async def window(offset: int, length: int | None) -> AsyncIterator[bytes]:
+            end = None if length is None else offset + length
+            return _Windowed(first, fetch, offset, end)
+
+        return BlobRead(BlobDescriptor(digest, size), window, fetch.aclose)
 
     async def _present(self, digest: Digest) -> bool:
         return await self._cached(digest) is not None or await self._linked_elsewhere(digest)
@@ -121,14 +175,13 @@ class MirroredBlobs(FetchingPart):
             return False
 
     async def _fetch(
-        self, digest: Digest, offset: int, length: int | None, lease: Lease
+        self, digest: Digest, lease: Lease, on_length: Callable[[int | None], None]
     ) -> AsyncGenerator[bytes]:
-        """Yield ``[offset, offset+length)`` of the upstream's blob, storing all of it,
-        holding (and at the end releasing) the blob's fetch ``lease``."""
-        end = None if length is None else offset + length
+        """Yield the upstream's blob, storing it, holding (and at the end releasing) the
+        blob's fetch ``lease``; ``on_length`` gets the size its response head announces."""
         async with renewing(lease):
             with self._flights.lead(blob_key(digest)):
-                async with contextlib.aclosing(self._store(digest, offset, end)) as chunks:
+                async with contextlib.aclosing(self._store(digest, on_length)) as chunks:
                     async for chunk in chunks:
                         yield chunk
 
@@ -139,20 +192,23 @@ class MirroredBlobs(FetchingPart):
             log.warning("not caching %s@%s: %s", self.repository, digest, exc.message)
             return None
 
-    async def _store(self, digest: Digest, offset: int, end: int | None) -> AsyncGenerator[bytes]:
+    async def _store(
+        self, digest: Digest, on_length: Callable[[int | None], None]
+    ) -> AsyncGenerator[bytes]:
         """Stream from the upstream into the cache, committed once verified; nothing is
         kept however else it ends. The cache's session verifies the digest; only when
         nothing is cached does the upstream client verify it instead."""
         fill = await self._fill(digest)
         verified = committed = False
-        stream = self._upstream.stream_blob(self._remote, str(digest), verify=fill is None)
+        stream = self._upstream.stream_blob(
+            self._remote, str(digest), verify=fill is None, on_length=on_length
+        )
         try:
-            pos, held = 0, b""
+            held = b""
             async for piece in pieces(stream):
                 if held:
                     yield held
-                held = _window(piece, pos, offset, end)
-                pos += len(piece)
+                held = piece
                 if fill is not None:
                     await fill.write(piece)
             # Verified, then let the last bytes go, so a client never holds the whole

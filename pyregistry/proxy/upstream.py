@@ -9,7 +9,7 @@ only the caller knows whether a cached copy can stand in.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from pyregistry.client import AsyncRegistryClient, Descriptor, Manifest
@@ -67,14 +67,20 @@ class Upstream:
         return await self._timed("blob", self.client.head_blob(repository, digest))
 
     async def stream_blob(
-        self, repository: str, digest: str, *, verify: bool = True
+        self,
+        repository: str,
+        digest: str,
+        *,
+        verify: bool = True,
+        on_length: Callable[[int | None], None] | None = None,
     ) -> AsyncGenerator[bytes]:
         """The blob as it arrives; DigestMismatchError after the last chunk if it lies.
-        ``verify=False``: the caller verifies (and counts a mismatch with :meth:`failed`)."""
+        ``verify=False``: the caller verifies (and counts a mismatch with :meth:`failed`).
+        ``on_length``: the size the response head announces, before the first chunk."""
         started = time.monotonic()
         first = True
         counter = metrics.UPSTREAM_BYTES.labels(self.label)
-        stream = self.client.stream_blob(repository, digest, verify=verify)
+        stream = self.client.stream_blob(repository, digest, verify=verify, on_length=on_length)
         assert isinstance(stream, AsyncGenerator)
         try:
             async for chunk in stream:

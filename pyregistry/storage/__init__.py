@@ -5,6 +5,7 @@ The HTTP layer and every capability are typed against the Protocols of
 concrete classes are constructed once, at start-up (see ``docs/storage-api.md``).
 """
 
+from pyregistry.storage.blob_read import BlobRead
 from pyregistry.storage.blobs import BlobStore, LinkedBlobStore
 from pyregistry.storage.cache import BlobDescriptorCache, InMemoryBlobDescriptorCache
 from pyregistry.storage.descriptors import BlobDescriptor, PutManifestResult, StoredManifest
@@ -49,6 +50,7 @@ from pyregistry.storage.tags import TagStore
 from pyregistry.storage.uploads import UploadSession, UploadStore
 
 __all__ = [
+    "BlobRead",
     "BlobEnumerator",
     "BlobService",
     "BlobUpload",

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
+from pyregistry.storage.blob_read import BlobRead
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.descriptors import BlobDescriptor
 from pyregistry.storage.digest import ALGORITHMS, Digest
@@ -159,8 +160,14 @@ class LinkedBlobStore:
         self, digest: Digest, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
         """Stream a linked blob; BlobUnknown / RangeInvalid are raised before the first chunk."""
-        await self.stat(digest)
-        return await self._global.open(digest, offset, length)
+        return await (await self.open_read(digest)).stream(offset, length)
+
+    async def open_read(self, digest: Digest) -> BlobRead:
+        """A linked blob's descriptor, its bytes opened only when streamed."""
+        descriptor = await self.stat(digest)
+        return BlobRead(
+            descriptor, lambda offset, length: self._global.open(digest, offset, length)
+        )
 
     async def get(self, digest: Digest) -> bytes:
         """A linked blob's whole content (for small blobs: configs, manifests' references)."""

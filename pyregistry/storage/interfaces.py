@@ -23,6 +23,7 @@ import builtins
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from pyregistry.storage.blob_read import BlobRead
 from pyregistry.storage.descriptors import BlobDescriptor, PutManifestResult, StoredManifest
 from pyregistry.storage.digest import Digest
 
@@ -63,7 +64,8 @@ class GlobalBlobStore(BlobEnumerator, Protocol):
 class BlobService(Protocol):
     """The blobs one repository sees (linked from the global store).
 
-    ``open``/``redirect_url`` are reads a client sees as a pull (events are emitted there);
+    ``open``/``open_read``/``redirect_url`` are reads a client sees as a pull (events are
+    emitted once the bytes are streamed or redirected to);
     ``stat`` is not a pull (HEAD).
     """
 
@@ -74,6 +76,10 @@ class BlobService(Protocol):
     async def open(
         self, digest: Digest, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]: ...
+
+    async def open_read(self, digest: Digest) -> BlobRead:
+        """The descriptor and the bytes of a GET from one call (see :mod:`blob_read`)."""
+        ...
 
     async def redirect_url(self, digest: Digest) -> str | None: ...
 

@@ -93,7 +93,12 @@ def test_tls_with_a_ca_file_or_without_verification(
     image = build_image(seed="dist-tls", layers=1)
     with RegistryClient(url, ca_file=str(cert.ca_file)) as client:
         assert client.push("tls/app", image, "v1") == image.digest
+        layer = image.layers[0]
+        assert client.get_blob("tls/app", layer.digest) == layer.gzipped  # rawget over TLS
     with RegistryClient(url, insecure=True) as client:
         assert client.get_manifest("tls/app", "v1").digest == image.digest
+        assert client.get_blob("tls/app", layer.digest) == layer.gzipped
     with RegistryClient(url) as client, pytest.raises(httpx.ConnectError, match="CERTIFICATE"):
         client.ping()
+    with RegistryClient(url) as client, pytest.raises(httpx.ConnectError, match="CERTIFICATE"):
+        client.get_blob("tls/app", layer.digest)

@@ -1,0 +1,41 @@
+"""A blob opened for a GET: its descriptor at once, its bytes (a window) when asked.
+
+Why one object and not ``stat`` then ``open``: a store that learns the descriptor only by
+starting the transfer (a mirror's cold blob: the upstream GET's response head carries the
+size) answers both from one round trip, and the caller still knows the size before it
+picks the range and writes its response head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from pyregistry.storage.descriptors import BlobDescriptor
+
+Opener = Callable[[int, int | None], Awaitable[AsyncIterator[bytes]]]
+
+
+class BlobRead:
+    """``descriptor`` and :meth:`stream` once; :meth:`aclose` when the bytes go unread."""
+
+    def __init__(
+        self,
+        descriptor: BlobDescriptor,
+        opener: Opener,
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.descriptor = descriptor
+        self._opener = opener
+        self._close = close
+        self._taken = False
+
+    async def stream(self, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        """``[offset, offset+length)`` of the blob; the iterator is the caller's to close."""
+        self._taken = True
+        return await self._opener(offset, length)
+
+    async def aclose(self) -> None:
+        """Release what opening took (a transfer already started) if nothing was streamed."""
+        if not self._taken and self._close is not None:
+            self._taken = True
+            await self._close()

@@ -1,0 +1,104 @@
+"""What a cold blob costs upstream, counted by a real upstream server over a socket: a
+GET through the mirror is one upstream GET (its response head gives the size: no HEAD
+first, a round trip per layer over a WAN link), a HEAD is one upstream HEAD (nothing
+fetched), a range of a cold blob fetches and stores it whole and serves the range, and
+the upstream's 404 and 429 come back as BLOB_UNKNOWN and TOOMANYREQUESTS."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from tests.proxy.conftest import MirrorFactory
+from tests.proxy.scripted_upstream import ScriptedUpstream
+from tests.support.server import run_server
+
+BLOB = random.Random("cold-requests").randbytes(3 * 1024 * 1024 + 5)
+DIGEST = "sha256:" + hashlib.sha256(BLOB).hexdigest()
+
+
+@contextlib.contextmanager
+def _cold(
+    start_mirror: MirrorFactory, digest: str = DIGEST, **options: Any
+) -> Iterator[tuple[ScriptedUpstream, str]]:
+    """An upstream serving BLOB (``options`` as ScriptedUpstream takes them) and the URL
+    of ``digest`` through a fresh mirror of it."""
+    upstream = ScriptedUpstream({DIGEST: BLOB}, **{"send_seconds": 0.05, **options})
+    with run_server(upstream) as upstream_url:
+        mirror = start_mirror(mirrors=[{"prefix": "up", "url": upstream_url}])
+        yield upstream, f"{mirror}/v2/up/team/app/blobs/{digest}"
+
+
+def _blob_requests(upstream: ScriptedUpstream) -> list[tuple[str, str]]:
+    return [r for r in upstream.requests if r[1] == DIGEST]
+
+
+def test_cold_get_is_one_upstream_get(start_mirror: MirrorFactory) -> None:
+    with _cold(start_mirror) as (upstream, url):
+        response = httpx.get(url, timeout=30)
+        assert response.status_code == 200
+        assert response.headers["content-length"] == str(len(BLOB))
+        assert response.content == BLOB
+        assert _blob_requests(upstream) == [("GET", DIGEST)]
+        # cached now: neither a HEAD nor a GET goes upstream
+        assert httpx.head(url, timeout=30).headers["content-length"] == str(len(BLOB))
+        assert httpx.get(url, timeout=30).content == BLOB
+        assert _blob_requests(upstream) == [("GET", DIGEST)]
+
+
+def test_cold_head_is_one_upstream_head(start_mirror: MirrorFactory) -> None:
+    with _cold(start_mirror) as (upstream, url):
+        response = httpx.head(url, timeout=30)
+        assert response.status_code == 200
+        assert response.headers["content-length"] == str(len(BLOB))
+        assert _blob_requests(upstream) == [("HEAD", DIGEST)]
+
+
+def test_cold_range_fetches_whole_and_serves_the_range(start_mirror: MirrorFactory) -> None:
+    with _cold(start_mirror) as (upstream, url):
+        start, end = 1024 * 1024 - 3, 2 * 1024 * 1024 + 9  # across two pieces
+        response = httpx.get(url, headers={"Range": f"bytes={start}-{end}"}, timeout=30)
+        assert response.status_code == 206
+        assert response.headers["content-range"] == f"bytes {start}-{end}/{len(BLOB)}"
+        assert response.content == BLOB[start : end + 1]
+        tail = httpx.get(url, headers={"Range": "bytes=-4"}, timeout=30)  # from the cache
+        assert tail.status_code == 206
+        assert tail.content == BLOB[-4:]
+        too_far = httpx.get(url, headers={"Range": f"bytes={len(BLOB)}-"}, timeout=30)
+        assert too_far.status_code == 416
+        assert _blob_requests(upstream) == [("GET", DIGEST)]
+
+
+def test_upstream_without_content_length_is_asked_for_the_size(
+    start_mirror: MirrorFactory,
+) -> None:
+    """An upstream whose GET announces no length costs a HEAD as well (the client's
+    response head needs the size before the bytes). (The client's raw reader gives up
+    on such a body and GETs it again through httpx: not counted here.)"""
+    with _cold(start_mirror, chunked=True) as (upstream, url):
+        response = httpx.get(url, timeout=30)
+        assert response.status_code == 200
+        assert response.content == BLOB
+        requests = _blob_requests(upstream)
+        assert requests.count(("HEAD", DIGEST)) == 1
+        assert httpx.get(url, timeout=30).content == BLOB  # cached: nothing upstream
+        assert _blob_requests(upstream) == requests
+
+
+def test_cold_get_errors_come_back_as_oci_errors(start_mirror: MirrorFactory) -> None:
+    missing = "sha256:" + "0" * 64
+    with _cold(start_mirror, missing) as (upstream, url):
+        response = httpx.get(url, timeout=30)
+        assert response.status_code == 404
+        assert response.json()["errors"][0]["code"] == "BLOB_UNKNOWN"
+        assert [r for r in upstream.requests if r[1] == missing] == [("GET", missing)]
+    with _cold(start_mirror, retry_after="7") as (_, url):
+        response = httpx.get(url, timeout=30)
+        assert response.status_code == 429
+        assert response.json()["errors"][0]["code"] == "TOOMANYREQUESTS"
+        assert response.headers["retry-after"] == "7"
