@@ -44,7 +44,7 @@ from storage_drivers.base import StorageDriver
 
 T = TypeVar("T")
 #: Removals in flight at once (the filesystem driver's threads, object store requests).
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16
 #: Objects removed per driver call when nothing must be re-checked first (offline).
 BATCH = 256
 

@@ -71,7 +71,7 @@ PARAMETERS = frozenset({"rootdirectory", "maxthreads", "inlinereads"})
 #: Entries of a walk fetched per thread hop.
 WALK_BATCH = 512
 #: ``delete_many`` batches running side by side (see there).
-DELETE_BATCHES = 4
+DELETE_BATCHES = 16
 
 
 def parse_max_threads(value: object) -> int:
@@ -273,8 +273,9 @@ class FilesystemDriver(StorageDriver):
     async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
         """Every delete of the batch in one thread hop (``batch.py``: a listing per parent,
         a few system calls per directory), at most :data:`DELETE_BATCHES` at once: a
-        removal mostly waits for the disk (freed blocks are discarded), so several run
-        side by side; many more fight over the GIL between their system calls."""
+        removal mostly waits for the disk (on a ``discard`` mount, ext4 discards a freed
+        file's blocks before unlink returns), and the device overlaps them: measured on
+        one, 1 at a time 218 us per file, 8 or 16 at once 100-140 us, 32 no better."""
         for path in paths:
             self._check(path)
         return await self._runner.run(self._delete_batch, list(paths))

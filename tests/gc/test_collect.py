@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 from pyregistry.gc import CollectOptions, Report, Sweeper, collect
 from pyregistry.storage import Digest, InMemoryBlobDescriptorCache, Registry, paths
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.enumerate import StoredBlob
 from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.filesystem import FilesystemDriver
 from storage_drivers.inmemory import InMemoryDriver
 from tests.gc.conftest import snapshot
 from tests.gc.scenario import Scenario, build_scenario
@@ -223,3 +227,43 @@ async def test_a_failed_removal_is_an_error_and_the_rest_still_goes() -> None:
     assert report.errors[0].startswith(f"cannot delete blob {scenario['orphan']}: ")
     assert scenario["orphan"] in await _blobs(driver)
     assert not scenario.blobs["v2"] & await _blobs(driver)
+
+
+class RecordingDeletes(FilesystemDriver):
+    """The filesystem driver, recording every path removed, in order."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(rootdirectory=str(root))
+        self.removed: list[str] = []
+
+    async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
+        found = await super().delete_many(paths)
+        self.removed.extend(p for p, there in zip(paths, found, strict=True) if there)
+        return found
+
+
+async def test_each_blob_goes_after_every_link_to_it(
+    tmp_path: Path,
+) -> None:
+    driver = RecordingDeletes(tmp_path)
+    registry = Registry(driver)
+    try:
+        scenario = await build_scenario(registry)
+        # Never referenced, linked from several repositories: its data goes last.
+        shared = await registry.repository("scratch").blobs.put(b"linked twice, unreferenced")
+        for name in ("copy/one", "copy/two"):
+            assert await registry.repository(name).blobs.mount(shared.digest, "scratch")
+        report = await collect(driver, CollectOptions(delete_untagged=True))
+    finally:
+        await registry.close()
+    assert report.ok, report.errors
+    doomed = {shared.digest, scenario["orphan"], *scenario.blobs["v2"], *scenario.blobs["old"]}
+    at = {path: index for index, path in enumerate(driver.removed)}
+    for digest in doomed:
+        data = at[paths.blob_path(digest)]
+        links = [i for p, i in at.items() if "/_layers/" in p and p.endswith(digest.hex)]
+        assert links, f"no link to {digest} was removed"
+        assert max(links) < data, f"{digest}: data removed before one of its links"
+    assert not await _blobs(driver) & doomed
+    for name in ("scratch", "copy/one", "copy/two"):
+        assert shared.digest not in await _links(driver, name)
