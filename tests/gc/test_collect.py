@@ -9,6 +9,7 @@ from pyregistry.gc import CollectOptions, Report, Sweeper, collect
 from pyregistry.storage import Digest, InMemoryBlobDescriptorCache, Registry, paths
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.enumerate import StoredBlob
+from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.filesystem import FilesystemDriver
 from storage_drivers.inmemory import InMemoryDriver
@@ -16,15 +17,15 @@ from tests.gc.conftest import snapshot
 from tests.gc.scenario import Scenario, build_scenario
 
 
-async def _blobs(driver: InMemoryDriver) -> set[Digest]:
+async def _blobs(driver: StorageDriver) -> set[Digest]:
     return {blob.digest async for blob in stored.blobs(driver)}
 
 
-async def _revisions(driver: InMemoryDriver, repository: str) -> set[Digest]:
+async def _revisions(driver: StorageDriver, repository: str) -> set[Digest]:
     return {e.digest async for e in stored.manifest_revisions(driver, repository)}
 
 
-async def _links(driver: InMemoryDriver, repository: str) -> set[Digest]:
+async def _links(driver: StorageDriver, repository: str) -> set[Digest]:
     return {e.digest async for e in stored.layer_links(driver, repository)}
 
 
