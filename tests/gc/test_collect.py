@@ -243,15 +243,13 @@ class RecordingDeletes(FilesystemDriver):
         return found
 
 
-async def test_each_blob_goes_after_every_link_to_it(
-    tmp_path: Path,
-) -> None:
+async def test_each_blob_goes_after_every_link_to_it(tmp_path: Path) -> None:
     driver = RecordingDeletes(tmp_path)
     registry = Registry(driver)
     try:
         scenario = await build_scenario(registry)
         # Never referenced, linked from several repositories: its data goes last.
-        shared = await registry.repository("scratch").blobs.put(b"linked twice, unreferenced")
+        shared = await registry.repository("scratch").blobs.put(b"linked thrice, unreferenced")
         for name in ("copy/one", "copy/two"):
             assert await registry.repository(name).blobs.mount(shared.digest, "scratch")
         report = await collect(driver, CollectOptions(delete_untagged=True))
