@@ -36,7 +36,10 @@ end
 local function rkey(name) return P .. 'repo:' .. name end
 local function ensure(name, key, gen)
   if redis.call('EXISTS', rkey(name)) == 0 then
-    redis.call('HSET', rkey(name), 'present', '0', 'dirty', '0', 'key', key)
+    -- unbuilt, a new row knows nothing (a build may have passed it): in doubt
+    local dirty = '1'
+    if is_ready() then dirty = '0' end
+    redis.call('HSET', rkey(name), 'present', '0', 'dirty', dirty, 'key', key)
     redis.call('SADD', P .. 'pending', name)
     redis.call('SADD', P .. 'all', name)
   end

@@ -126,10 +126,14 @@ class IndexStore:
         return row
 
     def _ensure(self, name: str, generation: int) -> None:
+        """The repository's row, at ``generation``. A new row of a built index knows the
+        repository empty; one made while the index is unbuilt knows nothing (dirty): a
+        build may have passed it, and a write's ops applied to an empty row would list
+        only what that write added."""
         self.db.execute(
-            "INSERT INTO repositories (key, name, generation, size) VALUES (?, ?, ?, 0) "
+            "INSERT INTO repositories (key, name, generation, size, dirty) VALUES (?, ?, ?, 0, ?) "
             "ON CONFLICT (key) DO UPDATE SET generation = excluded.generation",
-            (repository_key(name), name, generation),
+            (repository_key(name), name, generation, int(not self.ready())),
         )
 
     def _intents(self, name: str) -> list[float]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from pyregistry.descriptor_cache.connection import RedisSettings
 from pyregistry.index import Backend, IndexService, SqliteBackend
 from pyregistry.index.redis_backend import RedisBackend
+from pyregistry.index.scan import scan_repository
 from pyregistry.storage import Digest, Registry
 from storage_drivers import create_driver
 from tests.index.helpers import index_directory, wait_until
@@ -120,6 +122,32 @@ async def test_overlapping_writes_leave_it_to_storage_until_repaired(registry: R
         first.untagged("a")
     assert await repository.tags.list() == ["b"]
     await settled(registry, "race", ["b"])
+
+
+async def test_a_write_racing_the_build_of_an_unknown_repository_leaves_it_in_doubt(
+    registry: Registry,
+) -> None:
+    """Found by the damaged-database test below (it failed once, listing ``["z"]``): a
+    rebuild started the repair of a repository its fresh database had no row for yet; a
+    push to it ended before the repair's commit (which then gave way to the push), and the
+    push's row, made clean from nothing, became the index's whole answer once the build
+    finished. A row made while the index is unbuilt knows nothing: it stays in doubt."""
+    index = registry.index
+    assert isinstance(index, IndexService)
+    behind = Registry(registry.driver)  # written before this index (or database) knew it
+    await tag(behind, "late/repo", "x", "y")
+    backend, token, now = index.backend, "a-rebuild", time.time()
+    assert await backend.claim_build(token, now, now - 60, True)
+    generation = await backend.repair_start("late/repo", now - 60)
+    assert generation is not None
+    scan = await scan_repository(registry, "late/repo", {})  # x and y
+    await tag(registry, "late/repo", "z")  # the push ends while the repair reads
+    assert not await backend.repair_commit("late/repo", generation, scan)  # gives way
+    assert await backend.finish_build(token)
+    answer = await backend.read_tags("late/repo", None, None, time.time() - 60)
+    assert answer.state != "ok" or answer.tags == ["x", "y", "z"], answer
+    assert await registry.repository("late/repo").tags.list() == ["x", "y", "z"]
+    await settled(registry, "late/repo", ["x", "y", "z"])
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "delete-file", "delete-directory"])
