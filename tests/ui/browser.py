@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ def launch(playwright: Any) -> Any:
 
 
 _TAKEN: list[Path] = []
+#: When this process imported the module: the controller of a run on several workers
+#: (pytest-xdist) took no screenshot itself, and finds its workers' by their time.
+_STARTED = time.time()
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -56,4 +60,6 @@ def screenshot(page: Any, name: str) -> Path:
 
 def taken() -> list[Path]:
     """The screenshots this run saved (the terminal summary names their directory)."""
-    return list(_TAKEN)
+    if _TAKEN or not SCREENSHOTS.is_dir():
+        return list(_TAKEN)
+    return [path for path in SCREENSHOTS.glob("*.png") if path.stat().st_mtime >= _STARTED]
