@@ -217,6 +217,22 @@ class StorageDriver(abc.ABC):
             if not info.is_dir:
                 yield info
 
+    async def find_files(self, path: str, name: str, depth: int) -> AsyncIterator[FileInfo]:
+        """The files called ``name`` exactly ``depth`` directories below ``path`` (0:
+        ``path/name`` itself), in walk order: :meth:`walk_files` with only those kept.
+
+        A store laid out as directories of one known file each (a blob store holds a
+        directory per blob with its ``data``) is read with a listing per directory above
+        the last level and a single ``stat`` per directory of it, where a walk lists
+        every directory; a driver with a cheaper way (the filesystem's) overrides this.
+        A missing ``path`` raises ``PathNotFound``, as in ``walk_files``.
+        """
+        prefix = "" if path == "/" else path.rstrip("/")
+        async for info in self.walk_files(path):
+            parts = info.path[len(prefix) + 1 :].split("/")
+            if len(parts) == depth + 1 and parts[-1] == name:
+                yield info
+
     async def redirect_url(self, path: str, method: str = "GET") -> str | None:
         """A URL the client may fetch ``path`` from directly, or None if unsupported."""
         return None

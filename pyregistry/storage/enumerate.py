@@ -165,9 +165,7 @@ async def blobs(driver: StorageDriver) -> AsyncIterator[StoredBlob]:
     """Every blob in the global store that has ``data`` (distribution's criterion)."""
     root = paths.BLOBS_ROOT
     try:
-        async for info in driver.walk_files(root):
-            if not info.path.endswith("/data"):
-                continue
+        async for info in driver.find_files(root, "data", 3):  # <algorithm>/<xx>/<hex>/data
             parts = info.path[len(root) + 1 :].split("/")
             if len(parts) != 4 or not parts[2].startswith(parts[1]):
                 continue

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset
 from storage_drivers.filesystem.batch import delete_batch
-from storage_drivers.filesystem.files import walk_files_tree
+from storage_drivers.filesystem.files import find_files_tree, walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
 from storage_drivers.filesystem.ops import (
     delete_path,
@@ -302,6 +302,14 @@ class FilesystemDriver(StorageDriver):
         """Files only, no stat per directory (see ``files.py``), a batch per hop."""
         self._check(path, allow_root=True)
         entries = walk_files_tree(self._root, path)
+        while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
+            for info in batch:
+                yield info
+
+    async def find_files(self, path: str, name: str, depth: int) -> AsyncIterator[FileInfo]:
+        """The last level looked up, not listed (see ``files.py``), a batch per hop."""
+        self._check(path, allow_root=True)
+        entries = find_files_tree(self._root, path, name, depth)
         while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
             for info in batch:
                 yield info

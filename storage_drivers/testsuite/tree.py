@@ -94,6 +94,36 @@ class TreeTests:
         with pytest.raises(PathNotFound):
             [info async for info in driver.walk_files("/missing")]
 
+    async def test_find_files_is_walk_files_by_name_and_depth(self, driver: StorageDriver) -> None:
+        store = {
+            "/s/sha256/aa/aa11/data": b"1",
+            "/s/sha256/aa/aa22/other": b"22",  # a directory without the file
+            "/s/sha256/bb/bb33/data": b"333",
+            "/s/sha256/bb/bb33/extra": b"4444",
+            "/s/sha256/data": b"55555",  # the name at another depth
+            "/s/sha256/cc/cc44/data/x": b"6",  # a directory of that name
+            "/s/sha256/dd": b"7",  # a file where a directory is expected
+        }
+        for path, content in store.items():
+            await driver.put_content(path, content)
+        found = [(i.path, i.size) async for i in driver.find_files("/s", "data", 3)]
+        assert found == [("/s/sha256/aa/aa11/data", 1), ("/s/sha256/bb/bb33/data", 3)]
+        for top, name, depth in [("/s", "data", 1), ("/s/sha256", "data", 0), ("/", "x", 5)]:
+            prefix = "" if top == "/" else top
+            expected = [
+                (i.path, i.size)
+                async for i in driver.walk_files(top)
+                if i.path[len(prefix) + 1 :].count("/") == depth and i.path.endswith("/" + name)
+            ]
+            assert [(i.path, i.size) async for i in driver.find_files(top, name, depth)] == (
+                expected
+            )
+            assert expected
+        assert [i async for i in driver.find_files("/s", "data", 9)] == []
+        for depth in (0, 3):
+            with pytest.raises(PathNotFound):
+                [info async for info in driver.find_files("/missing", "data", depth)]
+
     async def test_move_to_new_path_creates_parents(self, driver: StorageDriver) -> None:
         await driver.put_content("/src/f", b"content")
         await driver.move("/src/f", "/x/y/z/g")
