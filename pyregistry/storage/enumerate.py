@@ -89,9 +89,7 @@ async def _links(driver: StorageDriver, root: str, read_targets: bool) -> AsyncI
         return [LinkEntry(d, t, p, m) for (d, p, m), t in zip(batch, targets, strict=True)]
 
     try:
-        async for info in driver.walk(root):
-            if info.is_dir or not info.path.endswith("/link"):
-                continue
+        async for info in driver.find_files(root, "link", 2):  # <algorithm>/<hex>/link
             parts = info.path[len(root) + 1 :].split("/")
             digest = _digest_from_dirs(parts[0], parts[1]) if len(parts) == 3 else None
             if digest is None:

@@ -38,6 +38,7 @@ from storage_drivers.errors import InvalidOffset
 from storage_drivers.filesystem.batch import delete_batch
 from storage_drivers.filesystem.files import find_files_tree, walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
+from storage_drivers.filesystem.mounts import delete_batches
 from storage_drivers.filesystem.ops import (
     delete_path,
     list_dir,
@@ -70,8 +71,6 @@ MIN_THREADS = 25
 PARAMETERS = frozenset({"rootdirectory", "maxthreads", "inlinereads"})
 #: Entries of a walk fetched per thread hop.
 WALK_BATCH = 512
-#: ``delete_many`` batches running side by side (see there).
-DELETE_BATCHES = 16
 
 
 def parse_max_threads(value: object) -> int:
@@ -122,8 +121,9 @@ class FilesystemDriver(StorageDriver):
         self._runner = ThreadRunner(self.max_threads, "pyregistry-fs")
         #: small reads on the event loop while they are fast (see ``inline.py``)
         self.inline = InlineGate(parse_inline_reads(inlinereads))
-        #: ``delete_many`` batches running at once (see there)
-        self._batch_slots = threading.BoundedSemaphore(DELETE_BATCHES)
+        #: ``delete_many`` batches running at once (see ``mounts.py``)
+        self.delete_batches = delete_batches(directory)
+        self._batch_slots = threading.BoundedSemaphore(self.delete_batches)
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
@@ -272,10 +272,8 @@ class FilesystemDriver(StorageDriver):
 
     async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
         """Every delete of the batch in one thread hop (``batch.py``: a listing per parent,
-        a few system calls per directory), at most :data:`DELETE_BATCHES` at once: a
-        removal mostly waits for the disk (on a ``discard`` mount, ext4 discards a freed
-        file's blocks before unlink returns), and the device overlaps them: measured on
-        one, 1 at a time 218 us per file, 8 or 16 at once 100-140 us, 32 no better."""
+        a few system calls per directory); as many batches at once as the disk overlaps
+        (``mounts.py``)."""
         for path in paths:
             self._check(path)
         return await self._runner.run(self._delete_batch, list(paths))
