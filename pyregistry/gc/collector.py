@@ -17,8 +17,10 @@ from pyregistry.gc.progress import Progress
 from pyregistry.gc.references import ManifestUnreadable
 from pyregistry.gc.report import Report
 from pyregistry.gc.sweep import DEFAULT_CONCURRENCY, ChangeRecorder, SpareCheck, Sweeper
+from pyregistry.storage import enumerate as stored
 from pyregistry.storage.cache import BlobDescriptorCache
 from pyregistry.storage.digest import Digest
+from pyregistry.storage.enumerate import StoredBlob
 from storage_drivers.base import StorageDriver
 
 
@@ -50,14 +52,24 @@ async def collect(
     """
     report = Report(dry_run=options.dry_run)
     progress = progress if progress is not None else Progress(enabled=False)
+    # The blob store is listed from the start, beside the mark and the link sweep (it
+    # only reads): a blob stored after its listing is simply no candidate this time, and
+    # one listed is removed only if the mark left it out. On 2 cores the listing's system
+    # calls overlap the mark's reads.
+    listing = asyncio.create_task(_stored_blobs(driver))
     try:
         result = await mark(
             driver, delete_untagged=options.delete_untagged, report=report, progress=progress
         )
     except ManifestUnreadable as exc:
+        listing.cancel()
         report.fail(f"manifest {exc}; nothing was deleted")
     except Exception as exc:  # noqa: BLE001 - storage trouble while marking: stop before any removal
+        listing.cancel()
         report.fail(f"marking failed: {exc}; nothing was deleted")
+    except BaseException:
+        listing.cancel()
+        raise
     else:
         sweeper = Sweeper(
             driver,
@@ -71,9 +83,6 @@ async def collect(
             change=change,
             forget=forget,
         )
-        # The blob store is listed while links go (it only reads: no blob data goes
-        # before every link did); on the filesystem the walk and the deletes overlap.
-        listing = asyncio.create_task(sweeper.unmarked_blobs(result.marked, quiet=True))
         try:
             await sweeper.manifests(result.removals)
             await sweeper.layer_links(result.repositories, result.marked)
@@ -83,11 +92,15 @@ async def collect(
             listing.cancel()
             raise
         try:
-            candidates = await listing
+            stored_blobs = await listing
         except Exception as exc:  # noqa: BLE001 - any storage failure: reported, nothing removed
             report.fail(f"listing blobs failed: {exc}")
         else:
-            await sweeper.blobs(candidates)
+            await sweeper.blobs([b for b in stored_blobs if b.digest not in result.marked])
     progress.close()
     report.finish()
     return report
+
+
+async def _stored_blobs(driver: StorageDriver) -> list[StoredBlob]:
+    return [blob async for blob in stored.blobs(driver)]

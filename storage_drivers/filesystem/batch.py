@@ -27,7 +27,13 @@ import stat as stat_mod
 from collections.abc import Sequence
 
 from storage_drivers.errors import PathNotFound
-from storage_drivers.filesystem.ops import delete_path, os_errors, remove_tree, unlink_quietly
+from storage_drivers.filesystem.ops import (
+    delete_path,
+    driver_error,
+    os_errors,
+    remove_tree,
+    unlink_quietly,
+)
 from storage_drivers.filesystem.root import PARTIAL_SUFFIX, Root
 
 #: Children of one parent in a batch from which the parent is listed once.
@@ -63,8 +69,10 @@ def _delete_children(
             directory = _Parent(os_parent, parent_fd, listed=len(children) >= LIST_FROM)
         siblings = _Siblings()
         for index, path in children:
-            with os_errors(path):
+            try:  # (not os_errors: a context manager per child was a tenth of the batch)
                 found[index] = _delete_child(root, path, directory, siblings)
+            except OSError as exc:
+                raise driver_error(path, exc) from exc
     finally:
         os.close(parent_fd)
 

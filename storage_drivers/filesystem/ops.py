@@ -56,13 +56,18 @@ def os_errors(path: str) -> Iterator[None]:
         yield
     except StorageDriverError:
         raise
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        # ENOTDIR: a component of the path is a file, so the path cannot exist.
-        raise PathNotFound(path, driver=DRIVER) from exc
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        kind = StorageFull if exc.errno in _NO_SPACE else StorageDriverError
-        raise kind(f"{path}: {reason}", driver=DRIVER, path=path) from exc
+        raise driver_error(path, exc) from exc
+
+
+def driver_error(path: str, exc: OSError) -> StorageDriverError:
+    """The driver error an OS error on ``path`` is (what :func:`os_errors` raises)."""
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        # ENOTDIR: a component of the path is a file, so the path cannot exist.
+        return PathNotFound(path, driver=DRIVER)
+    reason = exc.strerror or exc.__class__.__name__
+    kind = StorageFull if exc.errno in _NO_SPACE else StorageDriverError
+    return kind(f"{path}: {reason}", driver=DRIVER, path=path)
 
 
 def make_parents(path: str, os_path: str) -> None:
