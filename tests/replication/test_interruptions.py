@@ -128,7 +128,10 @@ def test_source_killed_mid_blob_finishes_after_restart(root: Path) -> None:
         port = free_port()
         replication = fast_retries("t", proxy.url)
         replication["id"] = "s"
-        replication["queue"] = {"poll": "100ms", "lease": "1s"}
+        # The killed holder's lease must expire before the restart can send; 5 s, not 1 s:
+        # a busy machine delayed a renewal past a 1 s lease, the job started over mid-chunk
+        # and the PATCH count below no longer told resumed from restarted.
+        replication["queue"] = {"poll": "100ms", "lease": "5s"}
         replication["targets"][0]["chunksize"] = 256 * 1024
         storage = {
             "filesystem": {"rootdirectory": str(root / "kill-source" / "data")},
