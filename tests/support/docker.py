@@ -103,6 +103,10 @@ def _wait_ready(docker: Docker, process: subprocess.Popen[bytes], log_path: Path
         except CommandError as error:
             last_error = error.stderr
             time.sleep(0.2)
+        except subprocess.TimeoutExpired:
+            # a dockerd still starting on a busy machine may take the socket's
+            # connection and answer only later: ask again until the deadline
+            last_error = "docker version took over 10 s"
     raise RuntimeError(
         f"dockerd not ready in {STARTUP_TIMEOUT}s ({last_error}):\n"
         + log_path.read_text(errors="replace")[-4000:]
