@@ -29,6 +29,7 @@ Contract every driver honours (checked by :mod:`storage_drivers.testsuite`, the 
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -103,6 +104,10 @@ class StorageDriver(abc.ABC):
     #: 5 MiB multipart minimum; 0 when any size will do. The API advertises it to clients
     #: as ``OCI-Chunk-Min-Length``.
     min_chunk_size: ClassVar[int] = 0
+    #: Whether a removal (and a listing) mostly waits: on a network, or on a device that
+    #: discards freed blocks. Work beside such calls then overlaps them; beside quick
+    #: system calls it only contends for the GIL (a garbage collection plans by this).
+    removals_wait: bool = True
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> StorageDriver:
@@ -130,6 +135,21 @@ class StorageDriver(abc.ABC):
     @abc.abstractmethod
     async def writer(self, path: str, append: bool = False) -> FileWriter:
         """Return a writer for ``path``; see the module docstring for append."""
+
+    async def get_contents(self, paths: Sequence[str]) -> list[bytes | None]:
+        """``get_content`` of each path, None where nothing is there. One call, so a
+        driver whose every call costs something fixed (a thread hop) may read them all at
+        once: a collection's mark reads every revision link and manifest. The default
+        reads them concurrently.
+        """
+
+        async def read(path: str) -> bytes | None:
+            try:
+                return await self.get_content(path)
+            except PathNotFound:
+                return None
+
+        return list(await asyncio.gather(*(read(path) for path in paths)))
 
     async def put_contents(self, contents: Mapping[str, bytes]) -> None:
         """``put_content`` each of ``contents``, in order (a later file is never there
@@ -217,20 +237,27 @@ class StorageDriver(abc.ABC):
             if not info.is_dir:
                 yield info
 
-    async def find_files(self, path: str, name: str, depth: int) -> AsyncIterator[FileInfo]:
+    async def find_files(
+        self, path: str, name: str, depth: int, skip: Callable[[str], bool] | None = None
+    ) -> AsyncIterator[FileInfo]:
         """The files called ``name`` exactly ``depth`` directories below ``path`` (0:
-        ``path/name`` itself), in walk order: :meth:`walk_files` with only those kept.
+        ``path/name`` itself), in walk order: :meth:`walk_files` with only those kept,
+        less those whose directory's name ``skip`` accepts (depth 1 and more).
 
         A store laid out as directories of one known file each (a blob store holds a
         directory per blob with its ``data``) is read with a listing per directory above
         the last level and a single ``stat`` per directory of it, where a walk lists
         every directory; a driver with a cheaper way (the filesystem's) overrides this.
-        A missing ``path`` raises ``PathNotFound``, as in ``walk_files``.
+        ``skip`` spares such a driver the ``stat`` of directories the caller knows it
+        does not want (a collection: the blobs it keeps). A missing ``path`` raises
+        ``PathNotFound``, as in ``walk_files``.
         """
         prefix = "" if path == "/" else path.rstrip("/")
         async for info in self.walk_files(path):
             parts = info.path[len(prefix) + 1 :].split("/")
-            if len(parts) == depth + 1 and parts[-1] == name:
+            if len(parts) != depth + 1 or parts[-1] != name:
+                continue
+            if skip is None or depth == 0 or not skip(parts[-2]):
                 yield info
 
     async def redirect_url(self, path: str, method: str = "GET") -> str | None:

@@ -25,6 +25,7 @@ class InMemoryDriver(StorageDriver):
     """Files in a dict keyed by path; directories are implied by their descendants."""
 
     name: ClassVar[str] = "inmemory"
+    removals_wait = False
 
     def __init__(self, **_: object) -> None:
         self._files: dict[str, _File] = {}

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pyregistry.commands.heap import bulk_allocation
 from pyregistry.config import load_config
 from pyregistry.gc.report import format_bytes
 from pyregistry.usage import Usage, measure
@@ -79,7 +80,8 @@ def render(usage: Usage) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    usage = asyncio.run(_measure(args.config))
+    with bulk_allocation():
+        usage = asyncio.run(_measure(args.config))
     if args.json:
         json.dump(usage.as_dict(), sys.stdout, indent=2)
         print()

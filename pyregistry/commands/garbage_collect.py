@@ -13,6 +13,7 @@ import asyncio
 import sys
 from typing import Any
 
+from pyregistry.commands.heap import bulk_allocation
 from pyregistry.config import load_config
 from pyregistry.config.model import Config
 from pyregistry.gc import CollectOptions, Progress, Report, collect
@@ -139,7 +140,8 @@ async def _collect(config: Config, options: CollectOptions, quiet: bool) -> Repo
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config or args.stray_config)
     options = CollectOptions(dry_run=args.dry_run, delete_untagged=args.delete_untagged)
-    report = asyncio.run(_collect(config, options, args.quiet))
+    with bulk_allocation():
+        report = asyncio.run(_collect(config, options, args.quiet))
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for error in report.errors:

@@ -19,7 +19,6 @@ collector (which adds a grace period at sweep time) share them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,7 +28,7 @@ from pyregistry.gc.report import Report
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.enumerate import READ_BATCH
-from pyregistry.storage.removal import read_manifest
+from pyregistry.storage.removal import read_manifests
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
 
@@ -72,7 +71,7 @@ async def read_revisions(
     batch: list[Digest] = []
 
     async def read_batch() -> None:
-        contents = await asyncio.gather(*(read_manifest(driver, d) for d in batch))
+        contents = await read_manifests(driver, batch)
         for digest, content in zip(batch, contents, strict=True):
             if content is None:
                 report.warn(f"{repository}@{digest}: manifest data is missing; skipped")

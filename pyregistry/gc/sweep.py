@@ -239,11 +239,10 @@ class Sweeper:
         if not quiet:
             self.progress.phase("list blobs")
         found = []
-        async for blob in stored.blobs(self.driver):
+        async for blob in stored.blobs(self.driver, leave_out=marked):
             if not quiet:
                 self.progress.advance()
-            if blob.digest not in marked:
-                found.append(blob)
+            found.append(blob)
         return found
 
     async def blobs(self, candidates: Sequence[StoredBlob]) -> None:

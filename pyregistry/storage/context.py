@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
@@ -101,10 +102,11 @@ class StorageContext:
             content = await self.driver.get_content(path)
         except PathNotFound:
             return None
-        try:
-            return Digest.parse(content.decode("utf-8", "replace").strip())
-        except DigestInvalid:
-            return None
+        return _link_target(content)
+
+    async def read_links(self, paths: Sequence[str]) -> list[Digest | None]:
+        """:meth:`read_link` of each path, in one driver call."""
+        return [_link_target(content) for content in await self.driver.get_contents(paths)]
 
     async def write_link(self, path: str, digest: Digest) -> None:
         await self.driver.put_content(path, link_content(digest))
@@ -115,3 +117,12 @@ class StorageContext:
         except PathNotFound:
             return False
         return True
+
+
+def _link_target(content: bytes | None) -> Digest | None:
+    if content is None:
+        return None
+    try:
+        return Digest.parse(content.decode("utf-8", "replace").strip())
+    except DigestInvalid:
+        return None

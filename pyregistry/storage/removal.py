@@ -39,6 +39,11 @@ async def read_manifest(driver: StorageDriver, digest: Digest) -> bytes | None:
         return None
 
 
+async def read_manifests(driver: StorageDriver, digests: Sequence[Digest]) -> list[bytes | None]:
+    """:func:`read_manifest` of each digest, in one driver call."""
+    return await driver.get_contents([paths.blob_data_path(digest) for digest in digests])
+
+
 async def remove_manifest_revision(
     driver: StorageDriver,
     repository: str,

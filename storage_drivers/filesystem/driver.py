@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
@@ -48,6 +48,7 @@ from storage_drivers.filesystem.ops import (
     os_errors,
     put_all,
     put_atomic,
+    read_many,
     read_whole,
     stat_path,
     walk_tree,
@@ -124,6 +125,7 @@ class FilesystemDriver(StorageDriver):
         #: ``delete_many`` batches running at once (see ``mounts.py``)
         self.delete_batches = delete_batches(directory)
         self._batch_slots = threading.BoundedSemaphore(self.delete_batches)
+        self.removals_wait = self.delete_batches > 1  # the mount's answer again
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
@@ -160,6 +162,12 @@ class FilesystemDriver(StorageDriver):
             if content is not None:
                 return content
         return await self._runner.run(read_whole, self._root, path)
+
+    async def get_contents(self, paths: Sequence[str]) -> list[bytes | None]:
+        """All of them in one thread hop (a collection's mark reads a few per manifest)."""
+        for path in paths:
+            self._check(path)
+        return await self._runner.run(read_many, self._root, list(paths))
 
     async def put_content(self, path: str, content: bytes) -> None:
         self._check(path)
@@ -304,10 +312,12 @@ class FilesystemDriver(StorageDriver):
             for info in batch:
                 yield info
 
-    async def find_files(self, path: str, name: str, depth: int) -> AsyncIterator[FileInfo]:
+    async def find_files(
+        self, path: str, name: str, depth: int, skip: Callable[[str], bool] | None = None
+    ) -> AsyncIterator[FileInfo]:
         """The last level looked up, not listed (see ``files.py``), a batch per hop."""
         self._check(path, allow_root=True)
-        entries = find_files_tree(self._root, path, name, depth)
+        entries = find_files_tree(self._root, path, name, depth, skip)
         while batch := await self._runner.run(next_batch, entries, WALK_BATCH):
             for info in batch:
                 yield info

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from storage_drivers.base import FileInfo
 from storage_drivers.errors import PathNotFound
@@ -89,11 +89,14 @@ def walk_files_tree(root: Root, path: str) -> Iterator[FileInfo]:
             continue
 
 
-def find_files_tree(root: Root, path: str, name: str, depth: int) -> Iterator[FileInfo]:
+def find_files_tree(
+    root: Root, path: str, name: str, depth: int, skip: Callable[[str], bool] | None = None
+) -> Iterator[FileInfo]:
     """The files called ``name`` exactly ``depth`` directories below ``path``, in walk
     order (see ``find_files``): directories above that depth are listed as in
-    :func:`walk_files_tree`, those at it are not, ``name`` is looked up in each. A
-    ``name`` that is a symlink counts only if it resolves inside the root, as in a walk."""
+    :func:`walk_files_tree`, those at it are not, ``name`` is looked up in each (but in
+    those whose name ``skip`` accepts). A ``name`` that is a symlink counts only if it
+    resolves inside the root, as in a walk."""
     if not visible_name(name) or depth < 0:
         return
     if depth == 0:
@@ -106,7 +109,7 @@ def find_files_tree(root: Root, path: str, name: str, depth: int) -> Iterator[Fi
         return
     for level, child, entry in _entries(root, path, depth):
         try:
-            if level < depth or not entry.is_dir():
+            if level < depth or (skip is not None and skip(entry.name)) or not entry.is_dir():
                 continue
             found = _named_file(root, child, entry.path, name)
         except (FileNotFoundError, NotADirectoryError):

@@ -19,7 +19,7 @@ import re
 import shutil
 import stat as stat_mod
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -143,6 +143,17 @@ def read_whole(root: Root, path: str) -> bytes:
                 parts.append(chunk)
         finally:
             os.close(fd)
+
+
+def read_many(root: Root, paths: Sequence[str]) -> list[bytes | None]:
+    """:func:`read_whole` of each path, None where nothing is there."""
+    contents: list[bytes | None] = []
+    for path in paths:
+        try:
+            contents.append(read_whole(root, path))
+        except PathNotFound:
+            contents.append(None)
+    return contents
 
 
 def put_atomic(root: Root, path: str, content: bytes, sync: bool = True) -> None:

@@ -48,6 +48,15 @@ class ContentTests:
             assert await driver.get_content(path) == content
         await driver.put_contents({})
 
+    async def test_get_contents_reads_each_and_none_where_nothing_is(
+        self, driver: StorageDriver
+    ) -> None:
+        big = pattern(DEFAULT_CHUNK_SIZE + 5, seed=4)
+        await driver.put_contents({"/g/a/link": b"sha256:aa", "/g/b/data": big, "/g/e": b""})
+        paths = ["/g/a/link", "/g/missing", "/g/b/data", "/g/a", "/g/e", "/g/a/link/below"]
+        assert await driver.get_contents(paths) == [b"sha256:aa", None, big, None, b"", None]
+        assert await driver.get_contents([]) == []
+
     async def test_reader_chunks_are_bounded(self, driver: StorageDriver) -> None:
         data = pattern(DEFAULT_CHUNK_SIZE * 3 + 11, seed=9)
         await driver.put_content("/big", data)

@@ -108,6 +108,8 @@ class TreeTests:
             await driver.put_content(path, content)
         found = [(i.path, i.size) async for i in driver.find_files("/s", "data", 3)]
         assert found == [("/s/sha256/aa/aa11/data", 1), ("/s/sha256/bb/bb33/data", 3)]
+        skipped = [i.path async for i in driver.find_files("/s", "data", 3, {"aa11"}.__contains__)]
+        assert skipped == ["/s/sha256/bb/bb33/data"]  # skip is asked the directory's name
         for top, name, depth in [("/s", "data", 1), ("/s/sha256", "data", 0), ("/", "x", 5)]:
             prefix = "" if top == "/" else top
             expected = [
