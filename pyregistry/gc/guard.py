@@ -7,8 +7,10 @@ when storage shows it in use *now*, not at marking time:
 * it was written within ``grace`` (a revision, layer link or blob ``data`` file's
   modification time): an upload, mount or manifest push in progress or just finished;
 * (links and revisions) a manifest revision of its repository written since marking
-  began names it (its "late" references: config, layers, index children, subject, and
-  its own digest): a manifest or index pushed while the store was being marked;
+  began, or within ``grace``, names it (its "late" references: config, layers, index
+  children and, through them, the children's own references, subject, and its own
+  digest): a manifest or index pushed while the store was being marked, or just before
+  (a revision kept for its age keeps its blobs' links, however old they are);
 * (manifests, ``deleteuntagged``) a tag points at it now;
 * (blob data) any repository links it (as a layer or a manifest revision), in a
   listing of repositories made for this check (after the link sweep and its repair,
@@ -25,7 +27,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from pyregistry.gc.references import ManifestUnreadable, parse_references
+from pyregistry.gc.references import ManifestReferences, ManifestUnreadable, parse_references
 from pyregistry.gc.sweep import Kind
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
@@ -63,6 +65,8 @@ class Guard:
         self.refresh = refresh
         self.clock = clock
         self._late: dict[str, tuple[float, set[Digest]]] = {}
+        #: Parsed manifests (content-addressed: never stale); None when unreadable.
+        self._parsed: dict[Digest, ManifestReferences | None] = {}
         #: Faster than walking storage (the metadata index's catalog), if given.
         self.list_repositories = list_repositories
         #: Objects spared, by kind (for the report).
@@ -123,26 +127,46 @@ class Guard:
         self._late.clear()
 
     async def late(self, repository: str) -> set[Digest]:
-        """What the manifests written to ``repository`` since marking began reference."""
+        """What the manifests of ``repository`` kept for their age (written since marking
+        began, or within the grace period) reference, their index children's own
+        references included: all of it must stay with them."""
         now = self.clock()
         cached = self._late.get(repository)
         if cached is not None and now - cached[0] < self.refresh:
             return cached[1]
+        since = min(self.since, now - self.grace - self.skew)
+        pending = [
+            entry.digest
+            async for entry in stored.manifest_revisions(self.driver, repository, False)
+            if entry.modified >= since
+        ]
         found: set[Digest] = set()
-        async for entry in stored.manifest_revisions(self.driver, repository, False):
-            if entry.modified < self.since:
+        visited: set[Digest] = set()
+        while pending:
+            digest = pending.pop()
+            if digest in visited:
                 continue
-            found.add(entry.digest)
-            content = await read_manifest(self.driver, entry.digest)
-            if content is None:
-                continue
-            try:
-                refs = parse_references(repository, entry.digest, content)
-            except ManifestUnreadable:
+            visited.add(digest)
+            found.add(digest)
+            refs = await self._references(repository, digest)
+            if refs is None:
                 continue  # a manifest we cannot read is not kept by us, nor can it keep
             found.update(refs.blobs)
-            found.update(refs.children)
+            pending.extend(refs.children)
             if refs.subject is not None:
                 found.add(refs.subject)
         self._late[repository] = (now, found)
         return found
+
+    async def _references(self, repository: str, digest: Digest) -> ManifestReferences | None:
+        if digest in self._parsed:
+            return self._parsed[digest]
+        content = await read_manifest(self.driver, digest)
+        if content is None:
+            return None  # not stored (yet): asked again next time
+        try:
+            refs: ManifestReferences | None = parse_references(repository, digest, content)
+        except ManifestUnreadable:
+            refs = None
+        self._parsed[digest] = refs
+        return refs

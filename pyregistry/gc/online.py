@@ -129,7 +129,8 @@ class OnlineCollector:
         just before a link's removal and whose commit came after the guard's last look
         would name a blob its repository no longer links. After a pause, every
         repository that lost links is listed again; whatever a manifest written since
-        marking began references is linked again, before any blob data is removed.
+        marking began (or within the grace period) references is linked again, before
+        any blob data is removed.
         """
         removed = [(kind, repo, digest) for kind, repo, digest in sweeper.removed if repo]
         if not removed or self.settings.dry_run:

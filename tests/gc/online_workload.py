@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pyregistry.client import AsyncRegistryClient
@@ -98,12 +98,20 @@ async def pusher(
                 outcome.failures.append(f"{repository} step {step}: {exc!r}")
 
 
-async def run_pushers(base_url: str, count: int, keep_pushing: Callable[[], bool]) -> Outcome:
-    """``count`` pushers, each starting a new step while ``keep_pushing()`` says so."""
+async def run_pushers(
+    base_urls: Sequence[str], count: int, keep_pushing: Callable[[], bool]
+) -> Outcome:
+    """``count`` pushers, each starting a new step while ``keep_pushing()`` says so; they
+    take turns at ``base_urls`` (registries sharing one storage)."""
     outcome = Outcome()
-    async with AsyncRegistryClient(base_url) as client:
+    async with AsyncRegistryClient(base_urls[0]) as client:
         base = await push_base(client)
-    await asyncio.gather(*(pusher(base_url, n, base, keep_pushing, outcome) for n in range(count)))
+    await asyncio.gather(
+        *(
+            pusher(base_urls[n % len(base_urls)], n, base, keep_pushing, outcome)
+            for n in range(count)
+        )
+    )
     return outcome
 
 
@@ -118,16 +126,25 @@ async def _pull(client: AsyncRegistryClient, repository: str, reference: str) ->
     return manifest.digest
 
 
-async def pull_everything(base_url: str, outcome: Outcome) -> list[str]:
-    """Problems pulling what the pushers kept (empty: every tag pulls completely)."""
-    problems = []
-    async with AsyncRegistryClient(base_url, timeout=120.0) as client:
-        for (repository, tag), digest in sorted(outcome.kept.items()):
+async def pull_everything(base_url: str, outcome: Outcome, pullers: int = 8) -> list[str]:
+    """Problems pulling what the pushers kept (empty: every tag pulls completely), with
+    ``pullers`` tags pulled at once."""
+    limit = asyncio.Semaphore(pullers)
+
+    async def pull(client: AsyncRegistryClient, repository: str, tag: str, digest: str) -> str:
+        async with limit:
             try:
                 pulled = await _pull(client, repository, tag)
-                if pulled != digest:
-                    problems.append(f"{repository}:{tag} is {pulled}, pushed {digest}")
             except Exception as exc:  # noqa: BLE001 - every failure is collected and asserted on
-                problems.append(f"{repository}:{tag}: {exc!r}")
+                return f"{repository}:{tag}: {exc!r}"
+        return f"{repository}:{tag} is {pulled}, pushed {digest}" if pulled != digest else ""
+
+    async with AsyncRegistryClient(base_url, timeout=120.0) as client:
+        found = await asyncio.gather(
+            *(
+                pull(client, repo, tag, digest)
+                for (repo, tag), digest in sorted(outcome.kept.items())
+            )
+        )
         await _pull(client, BASE_REPOSITORY, "keep")
-    return problems
+    return [problem for problem in found if problem]

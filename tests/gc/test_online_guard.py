@@ -8,6 +8,7 @@ storage layer, then lets the sweep go on: what the push needs must survive.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -113,6 +114,55 @@ async def test_an_index_pushed_while_marking_keeps_its_untagged_children(
         assert (await repo.manifests.get(_d(child.digest))).content == child.manifest
         for digest in child.blobs():
             await repo.blobs.stat(_d(digest))
+
+
+def _age(root: Path, seconds: float) -> None:
+    """Make everything stored so far look written ``seconds`` ago."""
+    then = time.time() - seconds
+    for path in root.rglob("*"):
+        os.utime(path, (then, then), follow_symlinks=False)
+
+
+async def test_a_fresh_manifest_keeps_blobs_uploaded_before_the_grace_period(
+    tmp_path: Path, registry: Registry
+) -> None:
+    # Blobs uploaded long ago, their manifest pushed a moment ago (a slow client, a mount
+    # of old content): the revision stays for its age, and so must every link it needs.
+    repo = registry.repository("app")
+    image = build_image(seed="old-blobs")
+    for data in image.blobs().values():
+        await repo.blobs.put(data)
+    _age(tmp_path, 600)
+    await repo.manifests.put(image.manifest, image.media_type)  # untagged, fresh
+    report = await _collector(registry, grace=60).collect_once()
+    assert report.ok and report.manifests_deleted == 0, report.summary()
+    assert (report.layer_links_deleted, report.blobs_deleted) == (0, 0)
+    await repo.tags.tag("v1", _d(image.digest))  # tagged afterwards: it pulls whole
+    for digest, data in image.blobs().items():
+        assert (await repo.blobs.stat(_d(digest))).size == len(data)
+
+
+async def test_a_fresh_index_keeps_its_old_children_and_their_blobs(
+    tmp_path: Path, registry: Registry
+) -> None:
+    repo = registry.repository("multi")
+    amd, arm = build_image(seed="old-amd"), build_image(seed="old-arm", architecture="arm64")
+    for child in (amd, arm):
+        await push(repo, child)  # by digest: untagged
+    _age(tmp_path, 600)
+    index = build_index([amd, arm])
+    await repo.manifests.put(index.manifest, index.media_type)  # a moment ago, untagged
+    report = await _collector(registry, grace=60).collect_once()
+    assert report.ok and report.manifests_deleted == 0, report.summary()
+    assert (report.layer_links_deleted, report.blobs_deleted) == (0, 0)
+    for child in (amd, arm):
+        assert (await repo.manifests.get(_d(child.digest))).content == child.manifest
+        for digest in child.blobs():
+            await repo.blobs.stat(_d(digest))
+    # Once the index is as old as its children, all of it is garbage (untagged).
+    _age(tmp_path, 600)
+    report = await _collector(registry, grace=60).collect_once()
+    assert report.ok and report.manifests_deleted == 3, report.summary()
 
 
 async def test_a_link_removed_under_a_committing_manifest_is_restored(tmp_path: Path) -> None:

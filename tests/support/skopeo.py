@@ -6,6 +6,7 @@ storage, so it is the cheapest way to push OCI layouts, indexes and v2s2 manifes
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from collections.abc import Iterator
@@ -85,6 +86,20 @@ class Skopeo:
         text = run([*argv, *_creds_args("--creds", "--no-creds", creds), repository])
         tags = json.loads(text)["Tags"]
         return sorted(str(tag) for tag in tags)
+
+    def sync_repository(self, repository: str, destination: Path) -> dict[str, str]:
+        """``skopeo sync --all`` of every tag of ``docker://HOST/REPO`` into directories
+        under ``destination``: each image and index whole, every blob checked against
+        its digest. Returns the manifest digest skopeo stored for each tag."""
+        argv = [self.binary, "sync", "--src", "docker", "--dest", "dir", "--all"]
+        argv += ["--src-tls-verify=false", "--src-no-creds", "--preserve-digests"]
+        run([*argv, repository, str(destination)])
+        name = repository.rsplit("/", 1)[-1]
+        digests = {}
+        for image in destination.rglob(f"{name}:*"):
+            manifest = (image / "manifest.json").read_bytes()
+            digests[image.name.split(":", 1)[1]] = "sha256:" + hashlib.sha256(manifest).hexdigest()
+        return digests
 
     def delete(self, reference: str, *, creds: Creds = None) -> None:
         """``skopeo delete``: deletes the manifest a tag points to (by digest)."""
