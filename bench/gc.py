@@ -107,7 +107,12 @@ def _collectors(
     dist_config = _write_config(work / "distribution.yml", dist_storage)
     py_argv = [sys.executable, "-m", "pyregistry", "garbage-collect", *flags, str(py_config)]
     dist_argv = [binary, "garbage-collect", *flags, str(dist_config)]
+    # Each starts once the disk has written back what came before (the copies, the other
+    # collector's removals): a file still only in the page cache is removed without
+    # freeing, or discarding, disk blocks, which favoured the copy made last.
+    os.sync()
     ours = collect(py_argv, work / "pyregistry-gc.log", env)
+    os.sync()
     theirs = collect(dist_argv, work / "distribution-gc.log", env)
     for name, run in (("pyregistry", ours), ("distribution", theirs)):
         if run.status != 0:
