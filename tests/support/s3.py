@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -130,14 +131,30 @@ def _port_free(port: int) -> bool:
         return True
 
 
+#: Where the kernel picks the local port of an outgoing connection (Linux's default).
+_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+#: Lowest port handed out here (below it: well-known and registered services).
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(_EPHEMERAL.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port_block(count: int) -> int:
-    """First of ``count`` consecutive free loopback ports, found by binding port 0."""
+    """First of ``count`` consecutive free loopback ports, below the ephemeral range.
+
+    SeaweedFS binds its last ports seconds after start; a port from the ephemeral range
+    could meanwhile become the local end of another process's outgoing connection (the
+    other test worker's clients), and SeaweedFS then exits with "address already in use".
+    Below that range the kernel never hands a port out by itself.
+    """
+    highest = _ephemeral_start() - count
     for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count > 65535:
-            continue
+        base = random.randrange(_LOWEST_PORT, highest)
         if all(_port_free(base + i) for i in range(count)):
             return base
     raise RuntimeError(f"no block of {count} free loopback ports found")
@@ -225,6 +242,8 @@ def _wait_ready(server: S3Server) -> None:
         if server.process.poll() is not None:
             log = _log_tail(server.state_dir)
             _stop(server)
+            if "address already in use" in log:
+                raise PortTaken(log)
             pytest.fail(f"{server.impl} exited during start-up:\n{log}", pytrace=False)
         try:
             client.list_buckets()
@@ -249,8 +268,25 @@ def _wait_ready(server: S3Server) -> None:
             time.sleep(0.2)
 
 
+class PortTaken(Exception):
+    """The server exited at start-up: one of its ports was taken after it was chosen."""
+
+
 def start_seaweedfs() -> S3Server:
-    """Start SeaweedFS with one identity, so signatures and keys are checked."""
+    """Start SeaweedFS with one identity, so signatures and keys are checked; on other
+    ports if one was taken meanwhile (another test worker's server)."""
+    for _ in range(2):
+        try:
+            return _start_seaweedfs()
+        except PortTaken:
+            continue
+    try:
+        return _start_seaweedfs()
+    except PortTaken as exc:
+        pytest.fail(f"seaweedfs: a port was taken three times:\n{exc}", pytrace=False)
+
+
+def _start_seaweedfs() -> S3Server:
     weed = find_s3_binary("weed")
     state = Path(tempfile.mkdtemp(prefix="pyregistry-seaweedfs-"))
     (state / "data").mkdir()
