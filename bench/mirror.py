@@ -46,10 +46,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
+from bench.cpu_budget import Budget, Meter
 from bench.relay import Link, run_relay
 from bench.rss import tree_cpu_seconds
 from bench.servers import (
@@ -83,16 +84,31 @@ COMPARISONS = (
 )
 
 
+class Pulled(NamedTuple):
+    """One pull: MiB/s, the server's CPU ms per MiB (to its commit), and where the CPU of
+    the transfer went (client, upstream, server: :mod:`bench.cpu_budget`)."""
+
+    rate: float
+    cpu: float
+    budget: Budget
+
+
 def pull(
-    url: str, server_pid: int, settled: Callable[[], None] | None = None
-) -> tuple[float, float]:
-    """Stream one GET, discard it; MiB/s, and CPU ms per MiB of the server at ``server_pid``.
+    url: str,
+    server_pid: int,
+    settled: Callable[[], None] | None = None,
+    upstream_pid: int | None = None,
+) -> Pulled:
+    """Stream one GET, discard it, and measure it (``upstream_pid``: the upstream a mirror
+    fetches from, whose CPU the budget counts too).
 
     ``settled`` (a cold pull's): waits until the server has committed its copy. The rate
-    stops at the last byte, what the client sees; the CPU counts until then, so work a
-    mirror does after the last byte is counted in its cold row, not in the next pull's.
+    and the budget stop at the last byte, what the client sees; the server's CPU counts
+    until the commit, so work a mirror does after the last byte is counted in its cold
+    row, not in the next pull's.
     """
     cpu = tree_cpu_seconds(server_pid)
+    meter = Meter(server_pid, upstream_pid).start()
     started = time.perf_counter()
     size = 0
     with httpx.stream("GET", url, timeout=600) as response:
@@ -100,10 +116,11 @@ def pull(
         for chunk in response.iter_raw(1024 * 1024):
             size += len(chunk)
     elapsed = time.perf_counter() - started
+    mib = size / MiB
+    budget = meter.stop(mib)
     if settled is not None:
         settled()
-    mib = size / MiB
-    return mib / elapsed, 1000 * (tree_cpu_seconds(server_pid) - cpu) / mib
+    return Pulled(mib / elapsed, 1000 * (tree_cpu_seconds(server_pid) - cpu) / mib, budget)
 
 
 def wait_stored(data: Path, repository: str, digest: str) -> None:
@@ -121,22 +138,40 @@ def wait_stored(data: Path, repository: str, digest: str) -> None:
 
 
 class Figures:
-    """Best MiB/s of each row (``row``) and least CPU ms per MiB (``row_cpu``)."""
+    """Best MiB/s of each row (``row``), least CPU ms per MiB (``row_cpu``) and, from the
+    round whose transfer took the least CPU in all, its budget (``row_client``,
+    ``row_upstream``, ``row_server``, ``row_busiest``)."""
 
     def __init__(self, rows: tuple[str, ...]) -> None:
         self.best = {row: 0.0 for row in rows} | {f"{row}_cpu": float("inf") for row in rows}
+        self._budgets: dict[str, Budget] = {}
 
-    def record(self, row: str, measured: tuple[float, float]) -> None:
-        self.best[row] = max(self.best[row], measured[0])
-        self.best[f"{row}_cpu"] = min(self.best[f"{row}_cpu"], measured[1])
+    def record(self, row: str, measured: Pulled) -> None:
+        self.best[row] = max(self.best[row], measured.rate)
+        self.best[f"{row}_cpu"] = min(self.best[f"{row}_cpu"], measured.cpu)
+        kept = self._budgets.get(row)
+        if kept is None or measured.budget.total < kept.total:
+            self._budgets[row] = budget = measured.budget
+            self.best[f"{row}_client"] = budget.client
+            self.best[f"{row}_upstream"] = budget.upstream
+            self.best[f"{row}_server"] = budget.server
+            self.best[f"{row}_busiest"] = budget.busiest_thread
 
 
 class DistributionReference:
     """distribution as a pull-through cache of the upstream, and a plain one for ``local``."""
 
-    def __init__(self, stack: contextlib.ExitStack, work: Path, binary: str, upstream: str):
+    def __init__(
+        self,
+        stack: contextlib.ExitStack,
+        work: Path,
+        binary: str,
+        upstream: tuple[str, int],
+    ):
+        """``upstream``: the URL distribution mirrors, and the pid of the upstream's server."""
         self.data = work / "dist-proxy-data"
-        proxy = {"proxy": {"remoteurl": upstream}}
+        self.upstream_pid = upstream[1]
+        proxy = {"proxy": {"remoteurl": upstream[0]}}
         self.proxy = stack.enter_context(
             run_distribution(
                 work / "dist-proxy",
@@ -158,7 +193,7 @@ class DistributionReference:
     def measure(self, figures: Figures, data: bytes, digest: str) -> None:
         mirrored = f"{self.proxy.url}/v2/team/big/blobs/{digest}"
         stored = functools.partial(wait_stored, self.data, "team/big", digest)
-        figures.record("dist_cold", pull(mirrored, self.proxy.pid, stored))
+        figures.record("dist_cold", pull(mirrored, self.proxy.pid, stored, self.upstream_pid))
         figures.record("dist_warm", pull(mirrored, self.proxy.pid))
         with RegistryClient(self.plain.url) as client:
             client.push_blob("local/big", data)
@@ -192,7 +227,9 @@ def run(
             )
         )
         reference = (
-            DistributionReference(stack, work, distribution, upstream) if distribution else None
+            DistributionReference(stack, work, distribution, (upstream, up.pid))
+            if distribution
+            else None
         )
         for _ in range(repeat):
             data = os.urandom(size)
@@ -218,7 +255,7 @@ def _measure_pyregistry(
     mirrored = f"{mirror.url}/v2/up/team/big/blobs/{digest}"
     figures.record("direct", pull(direct, up.pid))
     stored = functools.partial(wait_stored, mirror_data, "up/team/big", digest)
-    figures.record("cold", pull(mirrored, mirror.pid, stored))
+    figures.record("cold", pull(mirrored, mirror.pid, stored, up.pid))
     figures.record("warm", pull(mirrored, mirror.pid))
     # pushed only now: a blob the mirror's storage holds is linked, not fetched
     with RegistryClient(mirror.url) as client:
@@ -238,6 +275,34 @@ def print_table(best: dict[str, float], header: str, rows: tuple[str, ...] | Non
         print(
             f"{name:<10} {best[row]:>9.1f} {best[against]:>9.1f} {ratio:>6.2f}"
             f" {cpu:>11.2f} {cpu_against:>8.2f}"
+        )
+
+
+#: The rows of the CPU table and their printed names.
+BUDGET_ROWS = (("direct", "direct"), ("cold", "cold"), ("dist_cold", "dist cold"))
+
+
+def print_budgets(best: dict[str, float], cores: int) -> None:
+    """Where the CPU of the transfers of ``best`` went, and the rates it allows with
+    ``cores`` cores all busy, and with cores to spare (:mod:`bench.cpu_budget`)."""
+    print(f"CPU ms per MiB while the bytes flow (round with the least in all; {cores} cores)")
+    print(
+        f"{'row':<10} {'client':>7} {'upstream':>9} {'server':>7} {'total':>6}"
+        f" {'all cores busy':>15} {'busiest thread':>15} {'cores to spare':>15}"
+    )
+    for row, name in BUDGET_ROWS:
+        if f"{row}_client" not in best:
+            continue
+        budget = Budget(
+            best[f"{row}_client"],
+            best[f"{row}_upstream"],
+            best[f"{row}_server"],
+            best[f"{row}_busiest"],
+        )
+        print(
+            f"{name:<10} {budget.client:>7.2f} {budget.upstream:>9.2f} {budget.server:>7.2f}"
+            f" {budget.total:>6.2f} {budget.all_cores_busy(cores):>9.0f} MiB/s"
+            f" {budget.busiest_thread:>15.2f} {budget.cores_to_spare():>9.0f} MiB/s"
         )
 
 
@@ -293,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         if name == "loopback":
             print_table(figures[name], "loopback (upstream on 127.0.0.1, no relay)")
+            print()
+            print_budgets(figures[name], os.cpu_count() or 1)
         else:
             header = f"link ({link.describe()}, relayed; warm rows: see loopback)"
             print_table(figures[name], header, LINK_ROWS)

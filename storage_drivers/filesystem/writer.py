@@ -17,7 +17,6 @@ import contextlib
 import functools
 import os
 import stat as stat_mod
-from collections.abc import Callable
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileWriter
 from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
@@ -30,10 +29,10 @@ from storage_drivers.filesystem.ops import (
     write_parts,
 )
 from storage_drivers.filesystem.root import DRIVER, Root
+from storage_drivers.filesystem.taps import Tap, tap_and_write
 from storage_drivers.threads import ThreadRunner
 
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
-Tap = Callable[[bytes], None]
 
 #: A writer hands its buffered pieces to a thread once they reach this much (128 and
 #: 256 KiB batches cost more in thread hops than they saved in cache misses).
@@ -41,8 +40,6 @@ FLUSH_SIZE = DEFAULT_CHUNK_SIZE
 #: While the thread still writes a batch, the next one grows up to this before it waits
 #: (what bounds a writer's memory).
 MAX_BUFFER = 2 * 1024 * 1024
-#: A tap sees a batch in groups this large, each written right after it is seen.
-GROUP_SIZE = 256 * 1024
 #: A tail below this is shown to the tap on the event loop rather than in a thread hop.
 INLINE_TAP = 64 * 1024
 
@@ -77,31 +74,11 @@ def _opened(fd: int, partial: str) -> int:
     return os.open(partial, _OPEN_FLAGS) if fd == LAZY else fd
 
 
-def _tap_and_write(fd: int, pieces: list[bytes], tap: Tap | None, tapped: int) -> None:
-    """Write ``pieces``; with a ``tap``, in groups of about :data:`GROUP_SIZE`, each piece
-    (from index ``tapped`` on: the earlier ones it has seen) shown to the tap just before
-    its group is written, while its bytes are still in this CPU's cache."""
-    if tap is None:
-        write_parts(fd, pieces)
-        return
-    group: list[bytes] = []
-    grouped = 0
-    for index, piece in enumerate(pieces):
-        if index >= tapped:
-            tap(piece)
-        group.append(piece)
-        grouped += len(piece)
-        if grouped >= GROUP_SIZE:
-            write_parts(fd, group)
-            group, grouped = [], 0
-    write_parts(fd, group)
-
-
 def _append(fd: int, partial: str, pending: list[bytes], tap: Tap | None, tapped: int) -> int:
     """Write the buffered pieces (opening the sidecar first if need be); the open fd."""
     opened = _opened(fd, partial)
     try:
-        _tap_and_write(opened, pending, tap, tapped)
+        tap_and_write(opened, pending, tap, tapped)
     except BaseException:
         if opened != fd:
             os.close(opened)
@@ -248,7 +225,8 @@ class FilesystemWriter(FileWriter):
         return len(data)
 
     def _flush(self, fd: int) -> None:
-        """Hand the buffer to a thread (tap, then write); :meth:`_settle` learns how it went."""
+        """Hand the buffer to a thread (shown to the tap and written: :mod:`taps`);
+        :meth:`_settle` learns how it went."""
         tapped, self._tapped = self._tapped, 0
         pending = self._take_buffer()
         self._inflight = self._runner.start(_append, fd, self._partial, pending, self._tap, tapped)

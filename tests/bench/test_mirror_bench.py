@@ -10,6 +10,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROWS = {"direct", "cold", "warm", "local", "dist_cold", "dist_warm", "dist_local"}
+#: Where each pull's CPU went (client, upstream, server, busiest thread), per row.
+BUDGET = {"client", "upstream", "server", "busiest"}
 
 
 def _bench(*argv: str) -> str:
@@ -37,13 +39,25 @@ def test_mirror_bench_prints_every_row_on_loopback_and_across_a_link() -> None:
     assert figures.pop("link_shape") == "200 MiB/s, rtt 2 ms"
     assert set(figures) == {"loopback", "link"}
     for run in figures.values():
-        assert set(run) == ROWS | {f"{row}_cpu" for row in ROWS}
+        budgets = {f"{row}_{part}" for row in ROWS for part in BUDGET}
+        assert set(run) == ROWS | {f"{row}_cpu" for row in ROWS} | budgets
         assert all(run[row] > 0 for row in ROWS)
+        assert all(run[name] >= 0 for name in budgets)
+        for row in ROWS:  # the busiest thread is one of the client's, upstream's, server's
+            parts = run[f"{row}_client"] + run[f"{row}_upstream"] + run[f"{row}_server"]
+            assert run[f"{row}_busiest"] <= parts + 1e-9
+    # only a mirror's pull has an upstream (at 2 MiB its CPU may round to 0 ticks)
+    assert figures["loopback"]["direct_upstream"] == 0
 
 
 def test_mirror_bench_table_labels_both_runs() -> None:
     out = _bench("--size-mib", "1", "--repeat", "1", "--no-distribution", "--link-rtt-ms", "1")
     assert "loopback (upstream on 127.0.0.1, no relay)" in out
     assert "link (100 MiB/s, rtt 1 ms, relayed; warm rows: see loopback)" in out
-    rows = [line.split()[0] for line in out.splitlines() if re.match(r"(cold|warm) +\d", line)]
+    lines = out.splitlines()
+    rows = [line.split()[0] for line in lines if re.match(r"(cold|warm) +\d[^/]*$", line)]
     assert rows == ["cold", "warm", "cold"]
+    # the loopback run's CPU table: direct and cold (the rates it allows end in "MiB/s")
+    assert out.count("CPU ms per MiB while the bytes flow") == 1
+    budget_rows = [line.split()[0] for line in lines if re.match(r"\w+ +\d.* MiB/s$", line)]
+    assert budget_rows == ["direct", "cold"]
