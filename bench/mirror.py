@@ -140,7 +140,7 @@ def wait_stored(data: Path, repository: str, digest: str) -> None:
 class Figures:
     """Best MiB/s of each row (``row``), least CPU ms per MiB (``row_cpu``) and, from the
     round whose transfer took the least CPU in all, its budget (``row_client``,
-    ``row_upstream``, ``row_server``, ``row_busiest``)."""
+    ``row_upstream``, ``row_server``)."""
 
     def __init__(self, rows: tuple[str, ...]) -> None:
         self.best = {row: 0.0 for row in rows} | {f"{row}_cpu": float("inf") for row in rows}
@@ -155,7 +155,6 @@ class Figures:
             self.best[f"{row}_client"] = budget.client
             self.best[f"{row}_upstream"] = budget.upstream
             self.best[f"{row}_server"] = budget.server
-            self.best[f"{row}_busiest"] = budget.busiest_thread
 
 
 class DistributionReference:
@@ -283,26 +282,20 @@ BUDGET_ROWS = (("direct", "direct"), ("cold", "cold"), ("dist_cold", "dist cold"
 
 
 def print_budgets(best: dict[str, float], cores: int) -> None:
-    """Where the CPU of the transfers of ``best`` went, and the rates it allows with
-    ``cores`` cores all busy, and with cores to spare (:mod:`bench.cpu_budget`)."""
+    """Where the CPU of the transfers of ``best`` went, and the rate it allows with
+    ``cores`` cores all busy (:mod:`bench.cpu_budget`)."""
     print(f"CPU ms per MiB while the bytes flow (round with the least in all; {cores} cores)")
     print(
         f"{'row':<10} {'client':>7} {'upstream':>9} {'server':>7} {'total':>6}"
-        f" {'all cores busy':>15} {'busiest thread':>15} {'cores to spare':>15}"
+        f" {'all cores busy':>15}"
     )
     for row, name in BUDGET_ROWS:
         if f"{row}_client" not in best:
             continue
-        budget = Budget(
-            best[f"{row}_client"],
-            best[f"{row}_upstream"],
-            best[f"{row}_server"],
-            best[f"{row}_busiest"],
-        )
+        budget = Budget(best[f"{row}_client"], best[f"{row}_upstream"], best[f"{row}_server"])
         print(
             f"{name:<10} {budget.client:>7.2f} {budget.upstream:>9.2f} {budget.server:>7.2f}"
             f" {budget.total:>6.2f} {budget.all_cores_busy(cores):>9.0f} MiB/s"
-            f" {budget.busiest_thread:>15.2f} {budget.cores_to_spare():>9.0f} MiB/s"
         )
 
 

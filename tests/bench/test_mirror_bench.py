@@ -10,8 +10,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROWS = {"direct", "cold", "warm", "local", "dist_cold", "dist_warm", "dist_local"}
-#: Where each pull's CPU went (client, upstream, server, busiest thread), per row.
-BUDGET = {"client", "upstream", "server", "busiest"}
+#: Where each pull's CPU went (client, upstream, server), per row.
+BUDGET = {"client", "upstream", "server"}
 
 
 def _bench(*argv: str) -> str:
@@ -43,9 +43,6 @@ def test_mirror_bench_prints_every_row_on_loopback_and_across_a_link() -> None:
         assert set(run) == ROWS | {f"{row}_cpu" for row in ROWS} | budgets
         assert all(run[row] > 0 for row in ROWS)
         assert all(run[name] >= 0 for name in budgets)
-        for row in ROWS:  # the busiest thread is one of the client's, upstream's, server's
-            parts = run[f"{row}_client"] + run[f"{row}_upstream"] + run[f"{row}_server"]
-            assert run[f"{row}_busiest"] <= parts + 1e-9
     # only a mirror's pull has an upstream (at 2 MiB its CPU may round to 0 ticks)
     assert figures["loopback"]["direct_upstream"] == 0
 
