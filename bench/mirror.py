@@ -21,7 +21,7 @@ its CPU time at the commit, so the warm row carries none of the cold pull's tail
 
 A mirror exists to front a remote upstream, so every run prints two tables: ``loopback``
 (the upstream as near as the mirror: the cold rows weigh the mirror's own work, receive,
-hash, store, re-send, against a direct pull served with sendfile) and ``link`` (a
+hash, store, re-send, against a direct pull: one read and one send per MiB) and ``link`` (a
 rate-limited relay, ``bench/relay.py``, in front of the upstream: the direct pull and
 both mirrors' upstream fetches cross it, so the cold rows tell what a mirror adds over a
 long link). The link is :data:`DEFAULT_LINK` (100 MiB/s each way, 20 ms round trip)
