@@ -55,7 +55,8 @@ from bench.relay import Link, run_relay
 from bench.rss import tree_cpu_seconds
 from bench.servers import (
     RunningRegistry,
-    distribution_binary,
+    add_reference_options,
+    chosen_reference,
     distribution_version,
     filesystem_storage,
     run_distribution,
@@ -312,12 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mib", type=int, default=256, help="blob size (default 256)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument(
-        "--distribution", metavar="PATH", help="reference binary (default: Debian's 2.8)"
-    )
-    parser.add_argument(
-        "--no-distribution", action="store_true", help="leave out the reference rows"
-    )
+    add_reference_options(parser)
     parser.add_argument(
         "--link-mib-s",
         type=float,
@@ -330,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", choices=RUNS, help="run one table only")
     args = parser.parse_args(argv)
-    binary = None if args.no_distribution else distribution_binary(args.distribution)
+    binary = chosen_reference(args)
     link = chosen_link(args.link_mib_s, args.link_rtt_ms)
     runs = (args.only,) if args.only else RUNS
     figures: dict[str, dict[str, float]] = {}

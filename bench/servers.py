@@ -11,6 +11,7 @@ The bench is standalone: nothing here imports test code.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
@@ -175,6 +176,21 @@ def run_pyregistry(
         argv += ["--workers", str(workers)]
     with _serve(name, argv, work, port, env) as registry:
         yield registry
+
+
+def add_reference_options(parser: argparse.ArgumentParser) -> None:
+    """``--distribution PATH`` and ``--no-distribution``, for :func:`chosen_reference`."""
+    parser.add_argument(
+        "--distribution", metavar="PATH", help="reference binary (default: Debian's 2.8)"
+    )
+    parser.add_argument(
+        "--no-distribution", action="store_true", help="leave out the reference rows"
+    )
+
+
+def chosen_reference(args: argparse.Namespace) -> str | None:
+    """The reference binary the options of :func:`add_reference_options` chose, or None."""
+    return None if args.no_distribution else distribution_binary(args.distribution)
 
 
 def distribution_binary(path: str | None = None) -> str:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.running import run_bench
+
 ROWS = {"direct", "cold", "warm", "local", "dist_cold", "dist_warm", "dist_local"}
 #: Where each pull's CPU went (client, upstream, server), per row.
 BUDGET = {"client", "upstream", "server"}
 
 
 def _bench(*argv: str) -> str:
-    """``python -m bench.mirror`` with ``argv``: its output, once it succeeded."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.mirror", *argv],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return run_bench("mirror", *argv)
 
 
 def test_mirror_bench_prints_every_row_on_loopback_and_across_a_link() -> None:
