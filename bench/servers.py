@@ -200,7 +200,7 @@ def distribution_binary(path: str | None = None) -> str:
     if chosen:
         if not os.access(chosen, os.X_OK):
             raise BenchSetupError(f"distribution binary {chosen!r} is not an executable file")
-        return chosen
+        return os.path.abspath(chosen)  # the servers run in their own work directories
     if os.access(DISTRIBUTION_BINARY, os.X_OK):
         return DISTRIBUTION_BINARY
     found = shutil.which("docker-registry")

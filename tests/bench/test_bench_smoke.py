@@ -14,6 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bench.servers import distribution_binary
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROWS = (
     "monolithic",
@@ -116,6 +120,17 @@ def test_relative_paths_are_the_callers(tmp_path: Path) -> None:
     )
     assert document["errors"] == {}
     assert document["distribution"].startswith("2.8")
+
+
+def test_a_relative_reference_binary_is_made_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every bench that starts distribution (``bench.mirror``, ``bench.mirror_image``,
+    ``bench.gc``) runs it from the servers' work directory: the path must not be relative."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "registry").symlink_to(DEBIAN_DISTRIBUTION)
+    monkeypatch.chdir(tmp_path)
+    assert distribution_binary("bin/registry") == str(tmp_path / "bin" / "registry")
 
 
 def test_missing_distribution_binary_is_a_target_error(tmp_path: Path) -> None:
