@@ -3,7 +3,8 @@
 sha256 takes about 0.9 ms per MiB and a write into the page cache about 0.3: done one
 after the other on the writer's thread, a big blob's bytes reach the disk at ~800 MiB/s
 at best, and a big push, or a cold pull through the mirror (which stores as it streams),
-waits for that thread. Where cores are to spare (:data:`SPLIT_CORES` or more), a batch of
+waits for that thread. Where cores are to spare (:data:`SPLIT_CORES` or more usable ones,
+a container's CPU quota counted: :mod:`storage_drivers.cpus`), a batch of
 :data:`SPLIT_SIZE` or more is hashed on a thread of its own while the writer's thread
 writes it (hashlib and ``writev`` both release the GIL): the batch takes the longer of
 the two, not their sum (~1,100 MiB/s alone, the hash's own rate). On fewer cores the
@@ -24,6 +25,7 @@ import os
 import threading
 from collections.abc import Callable
 
+from storage_drivers.cpus import usable_cores
 from storage_drivers.filesystem.ops import write_parts
 
 Tap = Callable[[bytes], None]
@@ -37,7 +39,7 @@ THREAD_NAME = "pyregistry-tap"
 #: Usable cores from which big batches are split (see the module's docstring).
 SPLIT_CORES = 4
 #: Whether big batches are split here (tests set it to try both ways).
-split_allowed = len(os.sched_getaffinity(0)) >= SPLIT_CORES
+split_allowed = usable_cores() >= SPLIT_CORES
 
 _lock = threading.Lock()
 _pool: concurrent.futures.ThreadPoolExecutor | None = None

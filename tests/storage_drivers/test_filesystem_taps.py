@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pyregistry.workers import default_workers
+from storage_drivers.cpus import usable_cores
 from storage_drivers.filesystem import FilesystemDriver, taps
 from storage_drivers.filesystem.taps import GROUP_SIZE, SPLIT_SIZE, THREAD_NAME, tap_and_write
 
@@ -148,3 +150,10 @@ def test_pushes_over_http_are_verified_by_the_split_hash(
         assert done.status_code == 201
         assert client.get(f"/v2/taps/big/blobs/{digest}").content == data
     assert sum(shown) >= 2 * (len(data) - SPLIT_SIZE)  # both pushes, all but their tails
+
+
+def test_split_where_cores_are_to_spare_quota_counted() -> None:
+    """The default: split from :data:`taps.SPLIT_CORES` usable cores (affinity, capped
+    by a container's CPU quota, as the worker count is)."""
+    assert taps.split_allowed == (usable_cores() >= taps.SPLIT_CORES)
+    assert usable_cores() == default_workers()
