@@ -59,6 +59,11 @@ class Meter:
         self._started = self._now()
         return self
 
+    @property
+    def server_started(self) -> float:
+        """The server's CPU seconds at :meth:`start` (for a caller that counts on)."""
+        return self._started[2]
+
     def stop(self, mib: float) -> Budget:
         spent = [now - then for now, then in zip(self._now(), self._started, strict=True)]
         client, upstream, server = (1000 * seconds / mib for seconds in spent)

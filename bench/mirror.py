@@ -108,7 +108,6 @@ def pull(
     until the commit, so work a mirror does after the last byte is counted in its cold
     row, not in the next pull's.
     """
-    cpu = tree_cpu_seconds(server_pid)
     meter = Meter(server_pid, upstream_pid).start()
     started = time.perf_counter()
     size = 0
@@ -121,7 +120,8 @@ def pull(
     budget = meter.stop(mib)
     if settled is not None:
         settled()
-    return Pulled(mib / elapsed, 1000 * (tree_cpu_seconds(server_pid) - cpu) / mib, budget)
+    cpu = tree_cpu_seconds(server_pid) - meter.server_started
+    return Pulled(mib / elapsed, 1000 * cpu / mib, budget)
 
 
 def wait_stored(data: Path, repository: str, digest: str) -> None:
@@ -145,17 +145,18 @@ class Figures:
 
     def __init__(self, rows: tuple[str, ...]) -> None:
         self.best = {row: 0.0 for row in rows} | {f"{row}_cpu": float("inf") for row in rows}
-        self._budgets: dict[str, Budget] = {}
 
     def record(self, row: str, measured: Pulled) -> None:
         self.best[row] = max(self.best[row], measured.rate)
         self.best[f"{row}_cpu"] = min(self.best[f"{row}_cpu"], measured.cpu)
-        kept = self._budgets.get(row)
-        if kept is None or measured.budget.total < kept.total:
-            self._budgets[row] = budget = measured.budget
+        budget = measured.budget
+        if f"{row}_client" not in self.best or budget.total < self._budget_total(row):
             self.best[f"{row}_client"] = budget.client
             self.best[f"{row}_upstream"] = budget.upstream
             self.best[f"{row}_server"] = budget.server
+
+    def _budget_total(self, row: str) -> float:
+        return sum(self.best[f"{row}_{part}"] for part in ("client", "upstream", "server"))
 
 
 class DistributionReference:
@@ -166,12 +167,13 @@ class DistributionReference:
         stack: contextlib.ExitStack,
         work: Path,
         binary: str,
-        upstream: tuple[str, int],
+        upstream: str,
+        upstream_pid: int,
     ):
-        """``upstream``: the URL distribution mirrors, and the pid of the upstream's server."""
+        """``upstream``: the URL distribution mirrors; ``upstream_pid``: its server's pid."""
         self.data = work / "dist-proxy-data"
-        self.upstream_pid = upstream[1]
-        proxy = {"proxy": {"remoteurl": upstream[0]}}
+        self.upstream_pid = upstream_pid
+        proxy = {"proxy": {"remoteurl": upstream}}
         self.proxy = stack.enter_context(
             run_distribution(
                 work / "dist-proxy",
@@ -227,7 +229,7 @@ def run(
             )
         )
         reference = (
-            DistributionReference(stack, work, distribution, (upstream, up.pid))
+            DistributionReference(stack, work, distribution, upstream, up.pid)
             if distribution
             else None
         )
