@@ -10,12 +10,14 @@ fetched: pulling one platform of an index caches the index and that platform onl
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pyregistry.client import Manifest
 from pyregistry.client.errors import NotFoundError
 from pyregistry.proxy import metrics
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, translate
@@ -33,7 +35,7 @@ from pyregistry.storage import (
 )
 from pyregistry.storage.manifest_format import media_type_of
 from pyregistry.storage.tags import TagInfo, paginate
-from pyregistry.tasks.lease import renewing
+from pyregistry.tasks.lease import Lease, renewing
 
 log = logging.getLogger("pyregistry.proxy")
 
@@ -67,27 +69,56 @@ class MirroredManifests(FetchingPart):
         return found
 
     async def _miss(self, digest: Digest) -> StoredManifest:
-        """Not cached a moment ago: fetched here, unless a fetch elsewhere cached it."""
+        """Not cached a moment ago: fetched here, unless a fetch elsewhere cached it (or,
+        in this process, is storing it)."""
         found: StoredManifest | None = None
+        key = manifest_key(self.repository, digest)
 
         async def present() -> bool:
             nonlocal found
-            found = await self._lookup(digest)
+            found = self._flights.shared(key) or await self._lookup(digest)
             return found is not None
 
-        key = manifest_key(self.repository, digest)
         unknown = ManifestUnknown(detail={"reference": str(digest)})
         lease = await self._claim(key, present, unknown)
         if lease is None:
             assert found is not None
             metrics.HITS.labels(self._upstream.label, "manifest").inc()
             return found
+        fetched: asyncio.Future[StoredManifest] = asyncio.get_running_loop().create_future()
+        fetched.add_done_callback(_seen)
+        lead = self._flights.spawn(
+            self._lead(key, lease, digest, fetched), name=f"mirror-fetch-{self.repository}"
+        )
+        lead.add_done_callback(lambda _: fetched.cancel())  # ended unanswered: cancelled
+        return await asyncio.shield(fetched)
+
+    async def _lead(
+        self, key: str, lease: Lease, digest: Digest, fetched: asyncio.Future[StoredManifest]
+    ) -> None:
+        """The fetch of ``digest`` in a task of its own, holding ``lease`` and the flight:
+        ``fetched`` is answered once the manifest is verified; the copy is stored after,
+        and only then do the lease and the flight go (so no other pull fetches it
+        meanwhile). A client that hangs up does not cancel it."""
         async with renewing(lease):
             with self._flights.lead(key):
-                return await self.fetch(str(digest), expect=digest)
+                try:
+                    manifest = await self._download(str(digest), expect=digest)
+                except Exception as exc:  # noqa: BLE001 - the pull's error, raised there
+                    if not fetched.done():
+                        fetched.set_exception(exc)
+                    return
+                except BaseException:
+                    fetched.cancel()
+                    raise
+                answer = _stored(manifest)
+                self._flights.share(key, answer)
+                if not fetched.done():
+                    fetched.set_result(answer)
+                await self._keep(manifest)
 
-    async def fetch(self, reference: str, *, expect: Digest | None = None) -> StoredManifest:
-        """Fetch a manifest by tag or digest from the upstream (verified) and cache it."""
+    async def _download(self, reference: str, *, expect: Digest | None = None) -> Manifest:
+        """The manifest from the upstream, verified (against ``expect`` too)."""
         unknown = ManifestUnknown(detail={"reference": reference})
         if not self._upstream.settings.allows(self._remote):
             raise unknown
@@ -96,17 +127,41 @@ class MirroredManifests(FetchingPart):
             fetched = await self._upstream.get_manifest(self._remote, reference)
         except UPSTREAM_FAILURES as exc:
             raise translate(exc, self._upstream.label, unknown) from None
-        digest = Digest.parse(fetched.digest)
-        if expect is not None and digest != expect:
+        if expect is not None and Digest.parse(fetched.digest) != expect:
             raise unknown
+        return fetched
+
+    async def _keep(self, fetched: Manifest) -> None:
+        """Cache a fetched manifest; served all the same when it cannot be kept."""
+        digest = Digest.parse(fetched.digest)
         try:
             await self._cache.manifests.put(fetched.content, fetched.media_type, digest=digest)
-        except RegistryError as exc:  # served all the same, just not kept
+        except RegistryError as exc:
             log.warning("not caching manifest %s@%s: %s", self.repository, digest, exc.message)
-        media_type = media_type_of(fetched.content) or fetched.media_type
-        return StoredManifest(digest, media_type, fetched.content)
+
+    async def fetch(self, reference: str) -> StoredManifest:
+        """Fetch a manifest by tag from the upstream (verified) and cache it."""
+        fetched = await self._download(reference)
+        await self._keep(fetched)
+        return _stored(fetched)
+
+    async def stored(self, digest: Digest) -> None:
+        """Wait for a fetch of ``digest`` in this process, if any, to store it."""
+        await self._flights.ended(manifest_key(self.repository, digest))
+
+    def after_stored(self, digest: Digest, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` in the background once :meth:`stored` (a tag is written after the
+        manifest it points to)."""
+
+        async def then() -> None:
+            await self.stored(digest)
+            await work()
+
+        self._flights.spawn(then(), name=f"mirror-keep-{self.repository}")
 
     async def exists(self, digest: Digest) -> bool:
+        if self._flights.shared(manifest_key(self.repository, digest)) is not None:
+            return True
         return bool(await self._cache.manifests.exists(digest))
 
     async def put(
@@ -126,6 +181,17 @@ class MirroredManifests(FetchingPart):
         manifests: Any = self._cache.manifests  # enumerate: part of the storage Protocols
         result: AsyncIterator[Digest] = manifests.enumerate()
         return result
+
+
+def _stored(fetched: Manifest) -> StoredManifest:
+    media_type = media_type_of(fetched.content) or fetched.media_type
+    return StoredManifest(Digest.parse(fetched.digest), media_type, fetched.content)
+
+
+def _seen(fetched: asyncio.Future[StoredManifest]) -> None:
+    """Retrieve a fetch's error even when its pull went away before it came."""
+    if not fetched.cancelled():
+        fetched.exception()
 
 
 def _age_seconds(info: TagInfo) -> float:
@@ -185,14 +251,22 @@ class MirroredTags(MirroredPart):
             digest = (await self._manifests.get(Digest.parse(head.digest))).digest
         else:
             digest = (await self._manifests.fetch(tag)).digest
+        if ttl:  # the tag's age counts from its write: written before the answer
+            await self._manifests.stored(digest)
+            await self._keep(tag, digest)
+        else:  # re-checked upstream on every pull anyway: written after the answer
+            self._manifests.after_stored(digest, lambda: self._keep(tag, digest))
+        return digest
+
+    async def _keep(self, tag: str, digest: Digest) -> None:
+        """Cache the tag (which also restarts its ttl), once its manifest is stored."""
         try:
-            await self._cache.tags.tag(tag, digest)  # also restarts the tag's ttl
+            await self._cache.tags.tag(tag, digest)
         except RegistryError as exc:
             log.warning("not caching tag %s:%s: %s", self.repository, tag, exc.message)
         else:
-            if ttl:
+            if ttl := self._upstream.settings.tag_ttl:
                 self._checks.trust(self.repository, tag, ttl)
-        return digest
 
     async def tag(self, tag: str, digest: Digest) -> None:
         await self._writable().tags.tag(tag, digest)

@@ -181,7 +181,9 @@ class MirrorNamespace:
         return await self.core.purge_uploads(older_than_seconds, dry_run)
 
     async def close_upstreams(self) -> None:
-        """Write the last pull times, close the upstreams' connections."""
+        """Finish what is being stored, write the last pull times, close the upstreams'
+        connections."""
+        await self._flights.drain()
         if self.expiry.shortest > 0 and not self.core.readonly:
             await self.pulls.flush()
         for upstream in self.upstreams.values():

@@ -17,7 +17,8 @@ class ScriptedUpstream:
     """An ASGI registry: ``blobs`` and ``manifests`` (``(media type, content)``) by
     digest, each GET taking about ``send_seconds``; ``fetches`` counts GETs by digest,
     ``requests`` lists every request as ``(method, last path segment)``. ``chunked``: blob
-    GETs announce no length; ``retry_after``: blob requests answer 429 with it."""
+    GETs announce no length; ``retry_after``: blob requests answer 429 with it; ``tags``
+    name manifests by tag (tag: digest)."""
 
     def __init__(
         self,
@@ -27,12 +28,14 @@ class ScriptedUpstream:
         *,
         chunked: bool = False,
         retry_after: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> None:
         self.blobs = blobs
         self.manifests = manifests or {}
         self.send_seconds = send_seconds
         self.chunked = chunked
         self.retry_after = retry_after
+        self.tags = tags or {}
         self.fetches: collections.Counter[str] = collections.Counter()
         self.requests: list[tuple[str, str]] = []
 
@@ -50,6 +53,9 @@ class ScriptedUpstream:
             await _answer(send, 200, "application/json", b"{}")
         elif "/blobs/" in path and reference in self.blobs:
             await self._send(send, method, reference, "application/octet-stream")
+        elif "/manifests/" in path and self.tags.get(reference) in self.manifests:
+            digest = self.tags[reference]
+            await self._send(send, method, digest, self.manifests[digest][0])
         elif "/manifests/" in path and reference in self.manifests:
             await self._send(send, method, reference, self.manifests[reference][0])
         else:
