@@ -40,6 +40,11 @@ from storage_drivers.errors import PathNotFound
 DEFAULT_REFRESH_SECONDS = 0.25
 #: Clock disagreement tolerated between this host and the storage's timestamps.
 CLOCK_SKEW_SECONDS = 5.0
+#: Link look-ups one guard has in flight at most. A blob's check asks every repository
+#: (two look-ups each) and the sweep checks many blobs at once: unbounded, that was
+#: hundreds of requests queued on the driver's thread pool, ahead of every push's in
+#: the same process (on S3, a push then waited minutes for its turn).
+CHECK_CONCURRENCY = 8
 
 
 class Guard:
@@ -71,6 +76,7 @@ class Guard:
         self.list_repositories = list_repositories
         #: Objects spared, by kind (for the report).
         self.spared: dict[str, int] = {"manifest": 0, "layer": 0, "blob": 0}
+        self._checking = asyncio.Semaphore(CHECK_CONCURRENCY)
 
     async def spare(self, kind: Kind, repository: str | None, digest: Digest) -> bool:
         keep = await self._in_use(kind, repository, digest)
@@ -106,11 +112,12 @@ class Guard:
         return info.mod_time.timestamp() >= self.clock() - self.grace - self.skew
 
     async def _exists(self, path: str) -> bool:
-        try:
-            await self.driver.stat(path)
-        except PathNotFound:
-            return False
-        return True
+        async with self._checking:
+            try:
+                await self.driver.stat(path)
+            except PathNotFound:
+                return False
+            return True
 
     async def _tagged(self, repository: str, digest: Digest) -> bool:
         return any([t.target == digest async for t in stored.tags(self.driver, repository)])

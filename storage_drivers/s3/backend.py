@@ -7,7 +7,9 @@ never waits on the network. botocore errors never leave this module: they become
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,9 +26,15 @@ from storage_drivers.threads import ThreadRunner
 
 T = TypeVar("T")
 
+log = logging.getLogger("storage_drivers.s3")
+
 #: Threads (and pooled HTTP connections) per driver: enough for a parallel multipart copy
 #: and concurrent requests without letting one driver open hundreds of sockets.
 MAX_THREADS = 32
+#: A request that takes longer than this (seconds, waiting for a thread included) is
+#: logged: an S3 server that stalls, or a pool kept busy, would otherwise show only as a
+#: slow answer to a client.
+SLOW_CALL_SECONDS = 15.0
 #: Sizes of objects this driver just committed, remembered so ``move`` can skip a HEAD.
 MAX_REMEMBERED_SIZES = 4096
 #: Name of the hidden directory holding writers' uncommitted tails; ``~`` is outside the
@@ -157,8 +165,29 @@ class S3Backend:
             ) from None
 
     async def call(self, operation: str, path: str, **kwargs: Any) -> Any:
-        """Run ``client.<operation>(Bucket=..., **kwargs)`` on the pool."""
-        return await self._runner.run(self._invoke, operation, path, kwargs)
+        """Run ``client.<operation>(Bucket=..., **kwargs)`` on the pool (a slow one is
+        logged, with how long it waited for a thread)."""
+        queued = time.monotonic()
+        began: list[float] = []
+
+        def timed() -> Any:
+            began.append(time.monotonic())
+            return self._invoke(operation, path, kwargs)
+
+        try:
+            return await self._runner.run(timed)
+        finally:
+            if (took := time.monotonic() - queued) > SLOW_CALL_SECONDS:
+                waited = (began[0] if began else time.monotonic()) - queued
+                log.warning(
+                    "s3 %s of %s took %.1fs (%.1fs of it waiting for one of the driver's %d"
+                    " threads)",
+                    operation,
+                    path,
+                    took,
+                    waited,
+                    MAX_THREADS,
+                )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking callable (reading a response body) on the pool."""

@@ -16,6 +16,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import httpx
+
 from pyregistry.client import AsyncRegistryClient
 from pyregistry.client.content import Built, Layer, build_image, build_index, random_layer
 
@@ -95,7 +97,18 @@ async def pusher(
                         )
                 outcome.pushes += 1
             except Exception as exc:  # noqa: BLE001 - every failure is collected and asserted on
-                outcome.failures.append(f"{repository} step {step}: {exc!r}")
+                outcome.failures.append(f"{repository} step {step}: {_described(exc)}")
+
+
+def _described(exc: Exception) -> str:
+    """The exception, and the request it failed (a ReadTimeout names none itself)."""
+    try:
+        request = exc.request if isinstance(exc, httpx.RequestError) else None
+    except RuntimeError:  # raised without a request
+        request = None
+    if request is None:
+        return repr(exc)
+    return f"{exc!r} on {request.method} {request.url.path}?{request.url.query.decode()}"
 
 
 async def run_pushers(

@@ -205,3 +205,38 @@ async def test_untagged_manifests_go_once_past_the_grace_period(registry: Regist
     assert report.ok and report.manifests_deleted == 1
     assert not await repo.manifests.exists(_d(untagged.digest))
     assert await repo.manifests.exists(_d(kept.digest))
+
+
+async def test_a_blob_check_keeps_few_lookups_in_flight(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blob's check asks every repository for a link, and the sweep checks blobs side
+    by side: the guard keeps at most CHECK_CONCURRENCY of those look-ups in flight, so a
+    collection never queues hundreds of requests on the driver's threads ahead of the
+    pushes of the same process."""
+    from pyregistry.gc import guard as guard_module
+
+    names = [f"team/app{n}" for n in range(40)]
+    for name in names:
+        await registry.repository(name).blobs.put(f"content of {name}".encode())
+    unlinked = await registry.repository("team/app0").blobs.put(b"unlinked once deleted")
+    await registry.repository("team/app0").blobs.delete(unlinked.digest)
+    driver = registry.driver
+    in_flight = most = 0
+    real_stat = driver.stat
+
+    async def counted_stat(path: str) -> object:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await asyncio.sleep(0.002)  # long enough for the others to pile up
+            return await real_stat(path)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(driver, "stat", counted_stat)
+    guard = await _guard_starting_now(registry)
+    checks = [guard.spare("blob", None, unlinked.digest) for _ in range(4)]
+    assert await asyncio.gather(*checks) == [False] * 4  # nobody links it: not spared
+    assert 1 < most <= guard_module.CHECK_CONCURRENCY, most

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -262,3 +263,23 @@ async def test_stat_past_siblings_sharing_the_prefix(s3_moto_driver_factory: Fac
     calls = count_calls(driver)
     await driver.stat("/s/x-03/f")
     assert calls == ["ListObjectsV2"]
+
+
+async def test_slow_request_is_logged_with_its_wait_for_a_thread(
+    s3_driver_factory: Factory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request slower than SLOW_CALL_SECONDS is logged (a stalled S3 server or a busy
+    pool would otherwise show only as a slow answer); a quick one is not."""
+    from storage_drivers.s3 import backend
+
+    driver = await s3_driver_factory()
+    await driver.put_content("/quick/data", b"x")
+    assert not [r for r in caplog.records if "took" in r.getMessage()]
+    monkeypatch.setattr(backend, "SLOW_CALL_SECONDS", 0.2)
+    driver._backend.add_observer(lambda operation: time.sleep(0.3))  # on the pool's thread
+    assert await driver.get_content("/quick/data") == b"x"
+    slow = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "s3 get_object of /quick/data took" in m and "waiting for one of the driver's" in m
+        for m in slow
+    ), slow
