@@ -38,8 +38,10 @@ log = logging.getLogger("pyregistry.proxy")
 FETCHES_ROOT = f"{paths.PYREGISTRY_ROOT}/mirror-fetches"
 #: How long a fetch lease outlives a holder that died (Redis and storage leases).
 FETCH_LEASE_SECONDS = 30.0
-#: Waiters poll storage from this interval, doubling up to the next.
-FIRST_POLL_SECONDS = 0.02
+#: Waiters poll storage from this interval, doubling up to the next. A manifest is
+#: answered before it is stored, and the client's next request may reach another
+#: worker: that one finds its store done after a few milliseconds, not 20.
+FIRST_POLL_SECONDS = 0.005
 MAX_POLL_SECONDS = 0.25
 #: Tries to lock a file that the previous holder unlinked meanwhile.
 RELOCK_ATTEMPTS = 5

@@ -66,15 +66,15 @@ def slow_manifest_writes(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 @contextlib.contextmanager
 def _mirror(
     start_mirror: MirrorFactory, root: Path, **options: Any
-) -> Iterator[tuple[ScriptedUpstream, str]]:
-    """A scripted upstream with MANIFEST (tag ``v1``), and the manifests URL of its
-    repository through a mirror stored at ``root``."""
+) -> Iterator[tuple[ScriptedUpstream, str, str]]:
+    """A scripted upstream with MANIFEST (tag ``v1``), the manifests URL of its
+    repository through a mirror stored at ``root``, and the upstream's URL."""
     upstream = ScriptedUpstream(
         {}, {DIGEST: (OCI_MANIFEST, MANIFEST)}, tags={"v1": DIGEST}, **options
     )
     with run_server(upstream) as upstream_url:
         mirror = start_mirror(root, mirrors=[{"prefix": "up", "url": upstream_url}])
-        yield upstream, f"{mirror}/v2/up/team/app/manifests"
+        yield upstream, f"{mirror}/v2/up/team/app/manifests", upstream_url
 
 
 def _timed(method: str, url: str, **options: Any) -> tuple[httpx.Response, float]:
@@ -98,7 +98,7 @@ def test_cold_tag_is_answered_before_the_copy_is_stored(
     start_mirror: MirrorFactory, tmp_path: Path, slow_manifest_writes: threading.Event
 ) -> None:
     root = tmp_path / "mirror"
-    with _mirror(start_mirror, root, send_seconds=0.01) as (upstream, base):
+    with _mirror(start_mirror, root, send_seconds=0.01) as (upstream, base, _):
         head, elapsed = _timed("HEAD", f"{base}/v1")
         assert head.status_code == 200, head.text
         assert head.headers["docker-content-digest"] == DIGEST
@@ -122,7 +122,7 @@ def test_a_pull_that_hangs_up_still_caches_the_manifest(
     start_mirror: MirrorFactory, tmp_path: Path
 ) -> None:
     root = tmp_path / "mirror"
-    with _mirror(start_mirror, root, send_seconds=1.5) as (upstream, base):
+    with _mirror(start_mirror, root, send_seconds=1.5) as (upstream, base, _):
         with pytest.raises(httpx.ReadTimeout):
             httpx.get(f"{base}/{DIGEST}", headers=ACCEPT, timeout=0.3)
         revision = (
@@ -135,4 +135,21 @@ def test_a_pull_that_hangs_up_still_caches_the_manifest(
         assert revision.exists(), "the fetch stopped with its client"
         upstream.manifests.clear()
         assert httpx.get(f"{base}/{DIGEST}", headers=ACCEPT, timeout=30).content == MANIFEST
+        assert upstream.fetches[DIGEST] == 1
+
+
+def test_another_instance_waits_for_the_store_instead_of_fetching(
+    start_mirror: MirrorFactory, tmp_path: Path, slow_manifest_writes: threading.Event
+) -> None:
+    """Two mirrors on one storage (as two workers are): the second is asked for the
+    manifest the first has answered and is still storing. It waits for the first's fetch
+    lease and serves the stored copy: the upstream is asked once."""
+    root = tmp_path / "mirror"
+    with _mirror(start_mirror, root, send_seconds=0.01) as (upstream, base, upstream_url):
+        other = start_mirror(root, mirrors=[{"prefix": "up", "url": upstream_url}])
+        head, elapsed = _timed("HEAD", f"{base}/v1")
+        assert head.status_code == 200 and elapsed < SLOW_STORE_SECONDS
+        got, _ = _timed("GET", f"{other}/v2/up/team/app/manifests/{DIGEST}")
+        assert got.status_code == 200 and got.content == MANIFEST
+        assert slow_manifest_writes.is_set(), "served before the first one stored it"
         assert upstream.fetches[DIGEST] == 1
