@@ -132,6 +132,14 @@ class StorageDriver(abc.ABC):
         answer 404/416 before sending headers.
         """
 
+    async def send_reader(
+        self, path: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes | memoryview]:
+        """:meth:`reader`, for chunks that are sent on untouched (a blob to a client): a
+        driver may hand out views of memory it did not copy (the filesystem driver maps
+        the file). The default is :meth:`reader`."""
+        return await self.reader(path, offset, length)
+
     @abc.abstractmethod
     async def writer(self, path: str, append: bool = False) -> FileWriter:
         """Return a writer for ``path``; see the module docstring for append."""

@@ -23,7 +23,9 @@ def etag_matches(if_none_match: str | None, digest: str) -> bool:
     return digest in candidates or "*" in candidates
 
 
-async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _closing(
+    chunks: AsyncIterator[bytes | memoryview],
+) -> AsyncIterator[bytes | memoryview]:
     """Yield ``chunks`` and always close the storage reader, even on client disconnect."""
     try:
         async for chunk in chunks:
@@ -84,7 +86,7 @@ async def _answer(call: ApiCall, desc: BlobDescriptor, read: BlobRead | None) ->
     if read is None:
         return make_response(status, headers, content_length=length)
 
-    chunks = await read.stream(start, length)
+    chunks = await read.sending(start, length)  # sent on untouched: may be mapped
     if length <= SMALL_BODY_BYTES:
         # A config or a small layer: one plain response, without the streaming machinery
         # (a task per response watching for the client leaving) that costs more than it.

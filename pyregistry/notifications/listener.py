@@ -181,7 +181,12 @@ class NotifyingBlobs:
             await self.report.blob(BLOB_PULL, read.descriptor)
             return chunks
 
-        return BlobRead(read.descriptor, stream, read.aclose)
+        async def sending(offset: int, length: int | None) -> AsyncIterator[bytes | memoryview]:
+            chunks = await read.sending(offset, length)
+            await self.report.blob(BLOB_PULL, read.descriptor)
+            return chunks
+
+        return BlobRead(read.descriptor, stream, read.aclose, sender=sending)
 
     async def redirect_url(self, digest: Digest) -> str | None:
         url = await self.inner.redirect_url(digest)

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pyregistry.storage.descriptors import BlobDescriptor
 
 Opener = Callable[[int, int | None], Awaitable[AsyncIterator[bytes]]]
+#: An opener of chunks sent on untouched (views of mapped files, where the store maps).
+Sender = Callable[[int, int | None], Awaitable[AsyncIterator[bytes | memoryview]]]
 
 
 class BlobRead:
@@ -23,9 +25,12 @@ class BlobRead:
         descriptor: BlobDescriptor,
         opener: Opener,
         close: Callable[[], Awaitable[None]] | None = None,
+        *,
+        sender: Sender | None = None,
     ) -> None:
         self.descriptor = descriptor
         self._opener = opener
+        self.sender = sender
         self._close = close
         self._taken = False
 
@@ -33,6 +38,16 @@ class BlobRead:
         """``[offset, offset+length)`` of the blob; the iterator is the caller's to close."""
         self._taken = True
         return await self._opener(offset, length)
+
+    async def sending(
+        self, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes | memoryview]:
+        """:meth:`stream`, for a caller that sends the chunks on untouched (a response
+        body): the store may hand out views of what it did not copy."""
+        if self.sender is None:
+            return await self.stream(offset, length)
+        self._taken = True
+        return await self.sender(offset, length)
 
     async def aclose(self) -> None:
         """Release what opening took (a transfer already started) if nothing was streamed."""

@@ -7,7 +7,8 @@ repository removes the link only; reclaiming space is garbage collection's job.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
@@ -20,6 +21,8 @@ from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.names import check_name
 from storage_drivers.errors import InvalidOffset, PathNotFound
 from storage_drivers.errors import Unsupported as DriverUnsupported
+
+Chunk = TypeVar("Chunk", bytes, bytes | memoryview)
 
 
 async def delete_blob_path(
@@ -66,9 +69,25 @@ class BlobStore:
         self, digest: Digest, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
         """Stream the blob; errors (BlobUnknown, RangeInvalid) come before the first chunk."""
+        return await self._opened(self._ctx.driver.reader, digest, offset, length)
+
+    @guarded
+    async def open_for_sending(
+        self, digest: Digest, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes | memoryview]:
+        """:meth:`open` for chunks sent on untouched (the driver may map, not copy)."""
+        return await self._opened(self._ctx.driver.send_reader, digest, offset, length)
+
+    async def _opened(
+        self,
+        reader: Callable[[str, int, int | None], Awaitable[AsyncIterator[Chunk]]],
+        digest: Digest,
+        offset: int,
+        length: int | None,
+    ) -> AsyncIterator[Chunk]:
         path = paths.blob_data_path(digest)
         try:
-            chunks = await self._ctx.driver.reader(path, offset, length)
+            chunks = await reader(path, offset, length)
         except PathNotFound as exc:
             raise BlobUnknown(detail={"digest": str(digest)}) from exc
         except InvalidOffset as exc:
@@ -166,7 +185,9 @@ class LinkedBlobStore:
         """A linked blob's descriptor, its bytes opened only when streamed."""
         descriptor = await self.stat(digest)
         return BlobRead(
-            descriptor, lambda offset, length: self._global.open(digest, offset, length)
+            descriptor,
+            lambda offset, length: self._global.open(digest, offset, length),
+            sender=lambda offset, length: self._global.open_for_sending(digest, offset, length),
         )
 
     async def get(self, digest: Digest) -> bytes:

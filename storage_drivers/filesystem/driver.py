@@ -38,7 +38,8 @@ from storage_drivers.errors import InvalidOffset
 from storage_drivers.filesystem.batch import delete_batch
 from storage_drivers.filesystem.files import find_files_tree, walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
-from storage_drivers.filesystem.mounts import delete_batches
+from storage_drivers.filesystem.mapping import map_or_read
+from storage_drivers.filesystem.mounts import delete_batches, maps_safely
 from storage_drivers.filesystem.ops import (
     delete_path,
     list_dir,
@@ -126,6 +127,8 @@ class FilesystemDriver(StorageDriver):
         self.delete_batches = delete_batches(directory)
         self._batch_slots = threading.BoundedSemaphore(self.delete_batches)
         self.removals_wait = self.delete_batches > 1  # the mount's answer again
+        #: blobs sent from mappings of their files (``mapping.py``): a local mount
+        self.maps = maps_safely(directory)
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
@@ -182,6 +185,22 @@ class FilesystemDriver(StorageDriver):
     async def reader(
         self, path: str, offset: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
+        fd, remaining = await self._open_window(path, offset, length)
+        return FileChunks(self._runner, path, fd, offset, remaining, self.inline)
+
+    async def send_reader(
+        self, path: str, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[bytes | memoryview]:
+        """:meth:`reader` with its chunks mapped, not copied, where the mount allows
+        (``mapping.py``)."""
+        fd, remaining = await self._open_window(path, offset, length)
+        read = map_or_read if self.maps else os.pread
+        return FileChunks[bytes | memoryview](
+            self._runner, path, fd, offset, remaining, self.inline, read
+        )
+
+    async def _open_window(self, path: str, offset: int, length: int | None) -> tuple[int, int]:
+        """The file opened for reading, and how much of it from ``offset`` is wanted."""
         self._check(path)
         if offset < 0:
             raise InvalidOffset(path, offset, driver=DRIVER)
@@ -198,7 +217,7 @@ class FilesystemDriver(StorageDriver):
             os.close(fd)
             raise InvalidOffset(path, offset, driver=DRIVER)
         remaining = size - offset if length is None else min(size - offset, max(length, 0))
-        return FileChunks(self._runner, path, fd, offset, remaining, gate)
+        return fd, remaining
 
     def _open_for_read(self, path: str) -> tuple[int, int]:
         with os_errors(path):

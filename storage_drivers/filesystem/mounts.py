@@ -1,4 +1,6 @@
-"""How many ``delete_many`` batches to run at once: as many as the disk overlaps, or one.
+"""What the root directory's mount allows: how many ``delete_many`` batches to run at
+once (as many as the disk overlaps, or one), and whether a blob may be sent from a
+mapping of its file.
 
 A removal costs either the device's time or the CPU's, depending on the mount. Where
 freeing blocks waits for the device (ext4 mounted with ``discard`` discards them inside
@@ -26,6 +28,12 @@ CPU_BATCHES = 1
 NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "lustre", "gpfs", "9p", "afs"}
 )
+#: Local filesystems, where a file mapped into memory reads as the file does. On a
+#: network filesystem a page of a mapping can fail to arrive (a file another host
+#: removed reads as a stale handle), and a process touching it gets SIGBUS, not an error.
+MAPPABLE_FILESYSTEMS = frozenset(
+    {"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "ramfs", "zfs", "f2fs", "overlay"}
+)
 MOUNTINFO = "/proc/self/mountinfo"
 
 
@@ -50,19 +58,31 @@ def mount_of(mountinfo: str, device: int) -> tuple[str, set[str]] | None:
     return None
 
 
-def delete_batches(directory: str) -> int:
-    """Batches to run at once for a root ``directory`` (its mount decides, or its nearest
-    existing parent's; where the mount table cannot be read, as many as a disk might
-    overlap)."""
+def root_mount(directory: str) -> tuple[str, set[str]] | None:
+    """The type and options of the mount of ``directory`` (or of its nearest existing
+    parent); None where the mount table cannot be read or does not name it."""
     try:
         device = _device(os.path.abspath(directory))
         with open(MOUNTINFO, encoding="utf-8", errors="replace") as handle:
-            found = mount_of(handle.read(), device)
+            return mount_of(handle.read(), device)
     except OSError:
-        return WAITING_BATCHES
+        return None
+
+
+def delete_batches(directory: str) -> int:
+    """Batches to run at once for a root ``directory`` (its mount decides; where the
+    mount table cannot tell, as many as a disk might overlap)."""
+    found = root_mount(directory)
     if found is None:
         return WAITING_BATCHES
     return WAITING_BATCHES if removals_wait(*found) else CPU_BATCHES
+
+
+def maps_safely(directory: str) -> bool:
+    """Whether files under ``directory`` may be sent from mappings: a local filesystem
+    (where the mount table cannot tell, no)."""
+    found = root_mount(directory)
+    return found is not None and found[0] in MAPPABLE_FILESYSTEMS
 
 
 def _device(path: str) -> int:

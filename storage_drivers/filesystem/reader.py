@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE
 from storage_drivers.filesystem.inline import INLINE_MAX_BYTES, InlineGate
 from storage_drivers.filesystem.ops import os_errors
 from storage_drivers.threads import ThreadRunner
 
+#: What a chunk is: bytes, or (a reader for sending: ``map_or_read``) also a memoryview.
+Chunk = TypeVar("Chunk", bytes, bytes | memoryview)
 
-class FileChunks(AsyncIterator[bytes]):
+
+class FileChunks(AsyncIterator[Chunk]):
     """Yields ``remaining`` bytes from ``offset`` in chunks of at most one MiB.
 
     A class rather than an async generator so the descriptor is released even when the
@@ -19,7 +23,8 @@ class FileChunks(AsyncIterator[bytes]):
     ``finally`` then). Reading with ``pread`` keeps it independent of the file position.
     The descriptor pins the inode, so a concurrent replace of the path does not change
     what is being read. A read of at most ``INLINE_MAX_BYTES`` (a small blob) runs on the
-    event loop while ``gate`` allows it.
+    event loop while ``gate`` allows it; a bigger one is ``read(fd, length, offset)``
+    on a thread (``os.pread``; a reader for sending maps the chunk instead).
     """
 
     def __init__(
@@ -30,18 +35,20 @@ class FileChunks(AsyncIterator[bytes]):
         offset: int,
         remaining: int,
         gate: InlineGate | None = None,
+        read: Callable[[int, int, int], Chunk] = os.pread,
     ) -> None:
         self._runner = runner
+        self._read: Callable[[int, int, int], Chunk] = read
         self._gate = gate
         self._path = path
         self._fd: int | None = fd
         self._offset = offset
         self._remaining = remaining
 
-    def __aiter__(self) -> FileChunks:
+    def __aiter__(self) -> FileChunks[Chunk]:
         return self
 
-    async def __anext__(self) -> bytes:
+    async def __anext__(self) -> Chunk:
         fd = self._fd
         if fd is None:
             raise StopAsyncIteration
@@ -50,6 +57,7 @@ class FileChunks(AsyncIterator[bytes]):
             raise StopAsyncIteration
         want = min(self._remaining, DEFAULT_CHUNK_SIZE)
         gate = self._gate
+        chunk: Chunk
         try:
             with os_errors(self._path):
                 if want <= INLINE_MAX_BYTES and gate is not None and gate.open():
@@ -59,7 +67,7 @@ class FileChunks(AsyncIterator[bytes]):
                     finally:
                         gate.took(mark)
                 else:
-                    chunk = await self._runner.run(os.pread, fd, want, self._offset)
+                    chunk = await self._runner.run(self._read, fd, want, self._offset)
         except BaseException:
             self._release()
             raise

@@ -94,6 +94,22 @@ class ContentTests:
         offset, length = DEFAULT_CHUNK_SIZE - 10, DEFAULT_CHUNK_SIZE + 20
         assert await read_all(driver, "/x", offset, length) == data[offset : offset + length]
 
+    @pytest.mark.parametrize(
+        ("offset", "length"), [(0, None), (DEFAULT_CHUNK_SIZE - 10, DEFAULT_CHUNK_SIZE + 20)]
+    )
+    async def test_send_reader_reads_what_reader_does(
+        self, driver: StorageDriver, offset: int, length: int | None
+    ) -> None:
+        data = pattern(DEFAULT_CHUNK_SIZE * 2 + 100, seed=6)
+        await driver.put_content("/s", data)
+        chunks = [chunk async for chunk in await driver.send_reader("/s", offset, length)]
+        end = None if length is None else offset + length
+        assert b"".join(chunks) == data[offset:end]
+        with pytest.raises(InvalidOffset):
+            await driver.send_reader("/s", len(data) + 1)
+        with pytest.raises(PathNotFound):
+            await driver.send_reader("/missing")
+
     async def test_read_at_exactly_size_is_empty(self, driver: StorageDriver) -> None:
         await driver.put_content("/r", b"12345")
         assert await read_all(driver, "/r", 5) == b""
