@@ -12,7 +12,9 @@ filesystem) and only for chunks that are sent on untouched (``send_reader``): th
 process never reads the pages itself. A blob's file is never rewritten in place (a new
 version is a new file moved over the path), so a mapping reads what the descriptor
 opened. A file shorter than expected (changed under us, not ours to lock) is read, not
-mapped: a page past the end of a file cannot be read through a mapping.
+mapped: a page past the end of a file cannot be read through a mapping. Where the
+kernel refuses the mapping (out of address space, a file that cannot be mapped), the
+chunk is read as well.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ def map_or_read(fd: int, length: int, offset: int) -> bytes | memoryview:
     if os.fstat(fd).st_size < offset + length:
         return os.pread(fd, length, offset)
     start = offset - offset % mmap.ALLOCATIONGRANULARITY
-    mapping = mmap.mmap(
-        fd,
-        length + offset - start,
-        flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
-        prot=mmap.PROT_READ,
-        offset=start,
-    )
+    try:
+        mapping = mmap.mmap(
+            fd,
+            length + offset - start,
+            flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
+            prot=mmap.PROT_READ,
+            offset=start,
+        )
+    except (OSError, ValueError):
+        return os.pread(fd, length, offset)
     return memoryview(mapping)[offset - start :]

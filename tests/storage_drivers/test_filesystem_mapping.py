@@ -7,6 +7,7 @@ pulled over HTTP from a real server arrives whole."""
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 from pathlib import Path
 
@@ -91,3 +92,15 @@ def test_a_blob_pulled_over_http_arrives_whole(tmp_path: Path) -> None:
             f"{url}/v2/team/app/blobs/{digest}", headers={"Range": "bytes=1000-2200000"}
         )
         assert ranged.status_code == 206 and ranged.content == CONTENT[1000:2200001]
+
+
+async def test_a_refused_mapping_is_read_instead(
+    driver: FilesystemDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(mmap, "mmap", refuse)  # the kernel says no
+    chunks = await _collect(driver)
+    assert all(isinstance(chunk, bytes) for chunk in chunks)
+    assert b"".join(chunks) == CONTENT
