@@ -34,11 +34,14 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from storage_drivers.errors import PathNotFound
 
 DEFAULT_CHUNK_SIZE = 1 << 20
+#: A chunk read from a driver: bytes, or where the caller sends it on untouched
+#: (:meth:`StorageDriver.send_reader`) also a view of memory the driver did not copy.
+Chunk = TypeVar("Chunk", bytes, bytes | memoryview)
 
 
 @dataclass(frozen=True, slots=True)

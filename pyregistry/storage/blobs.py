@@ -8,7 +8,6 @@ repository removes the link only; reclaiming space is garbage collection's job.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
 
 from pyregistry.storage import enumerate as stored
 from pyregistry.storage import paths
@@ -19,10 +18,9 @@ from pyregistry.storage.digest import ALGORITHMS, Digest
 from pyregistry.storage.errors import BlobUnknown, NameInvalid, RangeInvalid
 from pyregistry.storage.guard import guarded, guarded_stream
 from pyregistry.storage.names import check_name
+from storage_drivers.base import Chunk
 from storage_drivers.errors import InvalidOffset, PathNotFound
 from storage_drivers.errors import Unsupported as DriverUnsupported
-
-Chunk = TypeVar("Chunk", bytes, bytes | memoryview)
 
 
 async def delete_blob_path(

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
 
-from storage_drivers.base import DEFAULT_CHUNK_SIZE
+from storage_drivers.base import DEFAULT_CHUNK_SIZE, Chunk
 from storage_drivers.filesystem.inline import INLINE_MAX_BYTES, InlineGate
 from storage_drivers.filesystem.ops import os_errors
 from storage_drivers.threads import ThreadRunner
-
-#: What a chunk is: bytes, or (a reader for sending: ``map_or_read``) also a memoryview.
-Chunk = TypeVar("Chunk", bytes, bytes | memoryview)
 
 
 class FileChunks(AsyncIterator[Chunk]):
