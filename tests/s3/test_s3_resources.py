@@ -46,6 +46,9 @@ async def test_64_mib_stream_in_bounded_memory(s3_driver_factory: Factory) -> No
 
 async def test_event_loop_keeps_ticking_during_big_transfers(s3_driver_factory: Factory) -> None:
     driver = await s3_driver_factory(chunksize=8 * MiB)
+    # Built before the ticker starts: allocating 40 MiB takes the loop itself up to 0.35 s
+    # on a loaded 2-core machine (the stall CI once reported was this line, not the driver).
+    payload = b"\x01" * (40 * MiB)
     gaps: list[float] = []
     done = asyncio.Event()
 
@@ -60,7 +63,7 @@ async def test_event_loop_keeps_ticking_during_big_transfers(s3_driver_factory: 
     tick = asyncio.create_task(ticker())
     try:
         writer = await driver.writer("/big/data")
-        await writer.write(b"\x01" * (40 * MiB))  # one call, five parts shipped inside it
+        await writer.write(payload)  # one call, five parts shipped inside it
         await writer.commit()
         await driver.move("/big/data", "/big/moved")
         total = 0
