@@ -1,8 +1,11 @@
 """One authenticated HTTP connection to a Swift account: tokens, retries, listings.
 
 Everything that speaks HTTP to Swift goes through :meth:`SwiftConnection.request`, which
-adds the token, re-authenticates once on a 401 (or shortly before the token expires)
-and retries a request once when a pooled keep-alive connection turns out to be dead.
+adds the token, re-authenticates once on a 401 (or shortly before the token expires),
+retries a request once when a pooled keep-alive connection turns out to be dead, and
+retries a request it can replay when Swift answers 500, 502, 503 or 504: a proxy whose
+object server was slow to accept answers 503 under load, as python-swiftclient knows
+(it retries those too).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import secrets
 import time
 from collections.abc import AsyncGenerator
@@ -29,6 +33,10 @@ EXPIRY_MARGIN = 60.0
 #: A token accepted this recently is trusted for a streamed upload without a check.
 TOKEN_CONFIRM_AGE = 30.0
 _RETRYABLE = (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError, httpx.WriteError)
+#: Answers that say "try again shortly", and the waits before each new try (seconds;
+#: a numeric ``Retry-After`` up to the last of them is honoured instead).
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+TRANSIENT_DELAYS = (0.1, 0.5, 2.0)
 
 
 def swift_error(response: httpx.Response, what: str) -> StorageDriverError:
@@ -40,6 +48,16 @@ def swift_error(response: httpx.Response, what: str) -> StorageDriverError:
         driver=DRIVER,
         path=what,
     )
+
+
+def _retry_delay(response: httpx.Response, default: float) -> float:
+    """The wait before trying again: the answer's numeric ``Retry-After`` if it gave
+    one (at most the longest of :data:`TRANSIENT_DELAYS`), else ``default``."""
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return default
+    return min(max(seconds, 0.0), TRANSIENT_DELAYS[-1]) if math.isfinite(seconds) else default
 
 
 @dataclass
@@ -129,6 +147,7 @@ class SwiftConnection:
         client = self.client
         auth = await self._token()
         reauthenticated = retried = False
+        transient = 0  # transient answers retried so far
         while True:
             request = client.build_request(
                 method,
@@ -146,6 +165,15 @@ class SwiftConnection:
                 raise StorageDriverError(f"swift: {method} {path}: {exc!r}", driver=DRIVER) from exc
             except httpx.HTTPError as exc:
                 raise StorageDriverError(f"swift: {method} {path}: {exc!r}", driver=DRIVER) from exc
+            if (
+                response.status_code in TRANSIENT_STATUSES
+                and replayable
+                and transient < len(TRANSIENT_DELAYS)
+            ):
+                await response.aclose()
+                await asyncio.sleep(_retry_delay(response, TRANSIENT_DELAYS[transient]))
+                transient += 1
+                continue
             if response.status_code != 401:
                 self._confirmed = time.monotonic()
                 return response

@@ -1,6 +1,7 @@
 """A TCP proxy on 127.0.0.1 in front of a registry: it records the request lines that
 pass (to count token requests, or see that a mount sent no body) and, when armed, cuts
-the connection in the middle of a request body, as a network failure would.
+the connection in the middle of a request body, as a network failure would, or answers
+a request itself with an error status, as an overloaded server would.
 
 The proxy forwards bytes untouched, so the client and the registry speak to each other
 exactly as without it; the registry builds ``Location`` and token realms from the
@@ -20,6 +21,13 @@ _PIPE_CHUNK = 256 * 1024
 
 
 @dataclass
+class _Refusal:
+    trigger: bytes  # a request line prefix, e.g. b"HEAD /v1/"
+    status: int
+    left: int  # requests still to refuse
+
+
+@dataclass
 class _Cut:
     trigger: bytes  # a request line prefix, e.g. b"PATCH "
     after: int  # bytes forwarded past the trigger before the cut
@@ -34,7 +42,9 @@ class TcpProxy:
         self.upstream = (parts.hostname, parts.port)
         self.requests: list[tuple[str, str]] = []
         self.cuts_done = 0
+        self.refusals_done = 0
         self._cut: _Cut | None = None
+        self._refusal: _Refusal | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -66,6 +76,24 @@ class TcpProxy:
         it have passed (one cut, then the proxy is plain again)."""
         with self._lock:
             self._cut = _Cut(trigger, after)
+
+    def arm_refusal(self, trigger: bytes, status: int, times: int) -> None:
+        """Answer the next ``times`` requests whose request line starts with ``trigger``
+        with ``status`` (no body, the connection closed) without forwarding them."""
+        with self._lock:
+            self._refusal = _Refusal(trigger, status, times)
+
+    def _refuses(self, data: bytes) -> int | None:
+        """The status to answer ``data`` with, if it starts an armed request."""
+        with self._lock:
+            refusal = self._refusal
+            if refusal is None or not data.startswith(refusal.trigger):
+                return None
+            refusal.left -= 1
+            if refusal.left <= 0:
+                self._refusal = None
+            self.refusals_done += 1
+            return refusal.status
 
     def paths(self, method: str | None = None) -> list[str]:
         with self._lock:
@@ -107,6 +135,16 @@ class TcpProxy:
         budget: int | None = None  # bytes left before this connection is cut
         try:
             while data := await reader.read(_PIPE_CHUNK):
+                status = self._refuses(data) if budget is None else None
+                if status is not None:
+                    up_writer.transport.abort()
+                    writer.write(
+                        b"HTTP/1.1 %d Refused\r\nContent-Length: 0\r\n"
+                        b"Connection: close\r\n\r\n" % status
+                    )
+                    await writer.drain()
+                    writer.close()
+                    return
                 scan = tail + data
                 with self._lock:
                     for match in _REQUEST_LINE.finditer(scan):

@@ -20,6 +20,18 @@ from tests.storage_drivers.fs_worker import STREAM
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _bytes_under(root: str) -> int:
+    return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file())
+
+
+async def _until_bytes_under(root: str, size: int) -> None:
+    """Wait until the files under ``root`` hold ``size`` bytes or more."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while await asyncio.to_thread(_bytes_under, root) < size:
+        assert asyncio.get_running_loop().time() < deadline, f"never {size} bytes under {root}"
+        await asyncio.sleep(0.01)
+
+
 class Worker:
     """``fs_worker`` in a child process, killed for sure at the end."""
 
@@ -61,7 +73,9 @@ async def test_kill_mid_write_leaves_nothing_committed(fs: FilesystemDriver) -> 
     await fs.put_content("/repo/keep", b"other file")
     async with Worker(fs.root_directory, "write-forever", "/repo/blob") as worker:
         assert await worker.line() == "ready"
-        await asyncio.sleep(0.05)
+        # The writer's batches reach the file on a thread, behind its writes: kill once
+        # four chunks are in the file, however loaded the machine (CI once had three).
+        await _until_bytes_under(fs.root_directory, 4 * STREAM.chunk_size)
         worker.kill()
         assert worker.proc.returncode == -signal.SIGKILL
     for call in (fs.stat, fs.get_content, fs.reader):
