@@ -245,6 +245,21 @@ def test_payload_is_signed_over_http_only(seaweedfs_server: S3Server) -> None:
     https._backend.close()
 
 
+def test_drivers_build_their_clients_from_data_parsed_once(seaweedfs_server: S3Server) -> None:
+    """botocore's S3 model and endpoint rules are megabytes of JSON: parsed again for each
+    driver, a driver's first call spent ~0.12 s of CPU holding the GIL (the event loop's
+    too). Parsed once per process, a further driver's client costs a few milliseconds."""
+    first = S3Driver.from_parameters(seaweedfs_server.driver_parameters("/p"))
+    second = S3Driver.from_parameters(seaweedfs_server.driver_parameters("/q"))
+    first._backend._make_client()
+    started = time.thread_time()
+    second._backend._make_client()
+    spent = time.thread_time() - started
+    first._backend.close()
+    second._backend.close()
+    assert spent < 0.05, f"a second driver's client took {spent:.3f}s of CPU to build"
+
+
 async def test_stat_past_siblings_sharing_the_prefix(s3_moto_driver_factory: Factory) -> None:
     """AWS lists ``x-0/...`` before ``x/...``: a page full of siblings falls back to
     HEAD + a listing of the directory (moto lists in AWS's byte order)."""
