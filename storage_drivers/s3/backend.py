@@ -7,6 +7,7 @@ never waits on the network. botocore errors never leave this module: they become
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -70,6 +71,12 @@ class S3Backend:
         self._client_lock = threading.Lock()
         self._observers: list[Callable[[str], None]] = []
         self._sizes: OrderedDict[str, int] = OrderedDict()
+        # Built now, while the registry starts, not by its first request: building one
+        # parses botocore's data (the first time in a process) holding the GIL, which
+        # stalled the event loop serving that request for 0.1-0.7 s. A client that cannot
+        # be built is left to the first call, which reports why.
+        with contextlib.suppress(Exception):
+            self._make_client()
 
     # -- keys ---------------------------------------------------------------------------
 
