@@ -4,9 +4,13 @@ backend, against SeaweedFS (signatures checked)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +19,8 @@ from pyregistry.storage import Digest, Registry
 from storage_drivers.errors import PathNotFound
 from storage_drivers.s3 import S3Driver
 from tests.support.s3 import S3Server
+
+REPO = Path(__file__).resolve().parents[2]
 
 Factory = Callable[..., Awaitable[S3Driver]]
 MiB = 1024 * 1024
@@ -243,6 +249,57 @@ def test_payload_is_signed_over_http_only(seaweedfs_server: S3Server) -> None:
     assert https._backend._make_client().meta.config.s3["payload_signing_enabled"] is False
     http._backend.close()
     https._backend.close()
+
+
+_FIRST_CALL = """
+import asyncio, json, sys
+import botocore.loaders
+from storage_drivers.s3 import S3Driver
+
+driver = S3Driver.from_parameters(json.loads(sys.argv[1]))
+loaded = []
+real = botocore.loaders.JSONFileLoader.load_file
+
+def load_file(self, path):
+    loaded.append(path)
+    return real(self, path)
+
+botocore.loaders.JSONFileLoader.load_file = load_file
+asyncio.run(driver.list("/"))
+print(json.dumps(loaded))
+"""
+
+
+def test_a_new_process_first_call_parses_nothing(seaweedfs_server: S3Server) -> None:
+    """The client is built with the driver (while the registry starts): botocore's data,
+    parsed holding the GIL, once stalled the event loop serving the first request (0.7 s
+    seen on a loaded machine)."""
+    params = json.dumps(seaweedfs_server.driver_parameters("/first"))
+    run = subprocess.run(
+        [sys.executable, "-c", _FIRST_CALL, params],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout) == [], "botocore data was parsed by the first call"
+
+
+def test_drivers_build_their_clients_from_data_parsed_once(seaweedfs_server: S3Server) -> None:
+    """botocore's S3 model and endpoint rules are megabytes of JSON: parsed again for each
+    driver, a driver's first call spent ~0.12 s of CPU holding the GIL (the event loop's
+    too). Parsed once per process, a further driver's client costs a few milliseconds."""
+    first = S3Driver.from_parameters(seaweedfs_server.driver_parameters("/p"))
+    second = S3Driver.from_parameters(seaweedfs_server.driver_parameters("/q"))
+    first._backend._make_client()
+    started = time.thread_time()
+    second._backend._make_client()
+    spent = time.thread_time() - started
+    first._backend.close()
+    second._backend.close()
+    assert spent < 0.05, f"a second driver's client took {spent:.3f}s of CPU to build"
 
 
 async def test_stat_past_siblings_sharing_the_prefix(s3_moto_driver_factory: Factory) -> None:

@@ -193,6 +193,7 @@ async def test_wrong_credentials_give_a_clear_error(s3_driver_factory: Factory) 
                 await call
             assert not isinstance(caught.value, PathNotFound)
             assert "accesskey/secretkey" in str(caught.value), caught.value
+    assert await good.get_content("/f") == b"1"  # its own credentials, still
 
 
 async def test_missing_bucket_is_reported(s3_driver_factory: Factory) -> None:
