@@ -22,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(
   python3-venv curl ca-certificates
   redis-server memcached
-  skopeo podman uidmap fuse-overlayfs
+  skopeo podman buildah uidmap fuse-overlayfs
   docker.io
   docker-registry
   busybox-static umoci

@@ -5,6 +5,7 @@ pytest_plugins: list[str] = [
     "tests.support.distribution",
     "tests.support.skopeo",
     "tests.support.podman",
+    "tests.support.buildah",
     "tests.support.docker",
     "tests.support.targets",
     "tests.support.redis",

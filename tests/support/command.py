@@ -22,6 +22,7 @@ APT_PACKAGES: dict[str, str] = {
     "docker-registry": "docker-registry",
     "skopeo": "skopeo",
     "podman": "podman",
+    "buildah": "buildah",
     "dockerd": "docker.io",
     "docker": "docker.io",
     "containerd": "docker.io",
