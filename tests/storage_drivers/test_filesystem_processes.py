@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import signal
@@ -21,7 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _bytes_under(root: str) -> int:
-    return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file())
+    """What the files under ``root`` hold (one the driver removes meanwhile counts 0)."""
+    total = 0
+    for directory, _, names in os.walk(root):  # a directory gone meanwhile is skipped
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(directory, name)).st_size
+    return total
 
 
 async def _until_bytes_under(root: str, size: int) -> None:
