@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from pyregistry.events import (
@@ -35,7 +35,7 @@ from pyregistry.events import (
     EventSink,
     caller,
 )
-from pyregistry.storage.blob_read import BlobRead
+from pyregistry.storage.blob_read import BlobRead, Chunk
 from pyregistry.storage.descriptors import BlobDescriptor, PutManifestResult, StoredManifest
 from pyregistry.storage.digest import Digest
 from pyregistry.storage.interfaces import (
@@ -176,17 +176,19 @@ class NotifyingBlobs:
         descriptor comes with its upstream GET: no extra look-up here)."""
         read = await self.inner.open_read(digest)
 
-        async def stream(offset: int, length: int | None) -> AsyncIterator[bytes]:
-            chunks = await read.stream(offset, length)
-            await self.report.blob(BLOB_PULL, read.descriptor)
-            return chunks
+        def reported(
+            opener: Callable[[int, int | None], Awaitable[AsyncIterator[Chunk]]],
+        ) -> Callable[[int, int | None], Awaitable[AsyncIterator[Chunk]]]:
+            async def opened(offset: int, length: int | None) -> AsyncIterator[Chunk]:
+                chunks = await opener(offset, length)
+                await self.report.blob(BLOB_PULL, read.descriptor)
+                return chunks
 
-        async def sending(offset: int, length: int | None) -> AsyncIterator[bytes | memoryview]:
-            chunks = await read.sending(offset, length)
-            await self.report.blob(BLOB_PULL, read.descriptor)
-            return chunks
+            return opened
 
-        return BlobRead(read.descriptor, stream, read.aclose, sender=sending)
+        return BlobRead(
+            read.descriptor, reported(read.stream), read.aclose, sender=reported(read.sending)
+        )
 
     async def redirect_url(self, digest: Digest) -> str | None:
         url = await self.inner.redirect_url(digest)

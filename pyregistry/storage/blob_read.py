@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from pyregistry.storage.descriptors import BlobDescriptor
+from storage_drivers.base import Chunk
+
+__all__ = ["BlobRead", "Chunk", "Opener", "Sender"]
 
 Opener = Callable[[int, int | None], Awaitable[AsyncIterator[bytes]]]
 #: An opener of chunks sent on untouched (views of mapped files, where the store maps).

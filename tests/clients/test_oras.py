@@ -29,10 +29,6 @@ def registry() -> Iterator[EmbeddedRegistry]:
         yield served
 
 
-def _host(url: str) -> str:
-    return url.removeprefix("http://")
-
-
 def _files(directory: Path, sizes: dict[str, int]) -> list[str]:
     """Files of random content in ``directory``; oras-py wants paths relative to the
     working directory, so the test runs there."""
@@ -53,7 +49,7 @@ def test_push_pull_tags_and_delete(
     registry: EmbeddedRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    host = _host(registry.url)
+    host = registry.host
     names = _files(tmp_path, {"notes.txt": 120, "model.bin": 300_000})
     client = oras.client.OrasClient(hostname=host, insecure=True)
     pushed = client.push(
@@ -77,7 +73,7 @@ def test_chunked_push(
     registry: EmbeddedRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    host = _host(registry.url)
+    host = registry.host
     names = _files(tmp_path, {"big.bin": 1_000_003})
     client = oras.client.OrasClient(hostname=host, insecure=True)
     pushed = client.push(
@@ -91,7 +87,7 @@ def test_attached_artifact_is_a_referrer(
     registry: EmbeddedRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    host = _host(registry.url)
+    host = registry.host
     client = oras.client.OrasClient(hostname=host, insecure=True)
     client.push(files=_files(tmp_path, {"app.bin": 5000}), target=f"{host}/oras/app:v1")
     subject_manifest = httpx.get(
@@ -114,7 +110,7 @@ def test_push_and_pull_behind_basic_auth(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     auth = {"htpasswd": {"realm": "pyregistry"}}
     with pyregistry.serve(auth=auth, credentials=("ada", "S3cret-ada")) as reg:
-        host = _host(reg.url)
+        host = reg.host
         names = _files(tmp_path, {"secret.txt": 99})
         assert httpx.post(f"{reg.url}/v2/oras/private/blobs/uploads/").status_code == 401
         # oras-py's basic backend: its default (token) one takes a Basic realm for a URL

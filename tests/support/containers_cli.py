@@ -36,9 +36,6 @@ class ContainersCli:
         self._counter += 1
         return self.base / f"{stem}-{self._counter}"
 
-    def _digestfile(self) -> Path:
-        return self._next("digest")
-
     def pull(self, reference: str) -> str:
         """Pull with TLS off; returns the image ID."""
         return self("pull", "--quiet", "--tls-verify=false", reference).strip().splitlines()[-1]
@@ -46,7 +43,7 @@ class ContainersCli:
     def _push(self, verb: Sequence[str], *operands: str) -> str:
         """``verb`` (``push``, ``manifest push --all``) of ``operands`` with TLS off; the
         manifest digest it wrote."""
-        digestfile = self._digestfile()
+        digestfile = self._next("digest")
         self(*verb, "--tls-verify=false", "--digestfile", str(digestfile), *operands)
         return digestfile.read_text().strip()
 
