@@ -11,6 +11,7 @@ helpers, the bench and the tests use it; the pull-through cache and replication 
 from __future__ import annotations
 
 from pyregistry.client.aio import AsyncRegistryClient
+from pyregistry.client.credential_helper import CredentialHelper
 from pyregistry.client.errors import (
     DeniedError,
     DigestMismatchError,
@@ -31,6 +32,7 @@ from pyregistry.client.sync import RegistryClient
 __all__ = [
     "AsyncRegistryClient",
     "BlobSource",
+    "CredentialHelper",
     "DeniedError",
     "Descriptor",
     "DigestMismatchError",

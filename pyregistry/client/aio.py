@@ -17,6 +17,7 @@ from types import TracebackType
 
 from pyregistry.client.blobs import BlobOperations
 from pyregistry.client.content import Built
+from pyregistry.client.credential_helper import CredentialHelper
 from pyregistry.client.errors import RegistryResponseError
 from pyregistry.client.listing import ListingOperations
 from pyregistry.client.manifests import ManifestOperations
@@ -27,7 +28,8 @@ class AsyncRegistryClient(BlobOperations, ManifestOperations, ListingOperations)
     """Blobs, manifests and lists of the registry at ``base_url``.
 
     ``credentials`` (user, password) answer Basic challenges and log in to the token
-    service of Bearer ones; without them tokens are asked for anonymously. ``token`` is a
+    service of Bearer ones; without them tokens are asked for anonymously. A
+    ``credential_helper`` gives them instead, per host that asks. ``token`` is a
     pre-set bearer token. ``ca_file`` adds a CA to trust; ``insecure`` turns TLS
     verification off. ``clock`` (monotonic seconds) times token expiry.
     """
@@ -37,6 +39,7 @@ class AsyncRegistryClient(BlobOperations, ManifestOperations, ListingOperations)
         base_url: str,
         *,
         credentials: tuple[str, str] | None = None,
+        credential_helper: CredentialHelper | None = None,
         token: str | None = None,
         ca_file: str | None = None,
         insecure: bool = False,
@@ -47,6 +50,7 @@ class AsyncRegistryClient(BlobOperations, ManifestOperations, ListingOperations)
         self.transport = Transport(
             base_url,
             credentials=credentials,
+            credential_helper=credential_helper,
             token=token,
             ca_file=ca_file,
             insecure=insecure,

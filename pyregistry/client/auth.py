@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from pyregistry.client.credential_helper import CredentialHelper
 from pyregistry.client.errors import TokenError
 
 #: Token lifetime when the token service does not say (the token spec's default).
@@ -65,9 +66,10 @@ class _Token:
 class Authenticator:
     """Decides the ``Authorization`` header of each request, and answers challenges.
 
-    ``credentials`` (user, password) serve Basic and the token service; ``token`` is a
-    pre-set bearer token sent as it is (it cannot be renewed). ``clock`` is monotonic
-    seconds.
+    ``credentials`` (user, password) serve Basic and the token service; a ``helper`` gives
+    them instead, asked for the host that wants them (``host``: the registry's, for
+    Basic; the realm's, for a token). ``token`` is a pre-set bearer token sent as it is
+    (it cannot be renewed). ``clock`` is monotonic seconds.
     """
 
     def __init__(
@@ -75,10 +77,17 @@ class Authenticator:
         credentials: tuple[str, str] | None = None,
         token: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        helper: CredentialHelper | None = None,
+        host: str = "",
     ) -> None:
         self.credentials = credentials
         self.token = token
         self.clock = clock
+        self.helper = helper
+        self.host = host
+        #: The login Basic is answered with (the helper's latest, or ``credentials``).
+        self._login = credentials
         #: How many tokens were fetched, e.g. to see that the cache works.
         self.tokens_fetched = 0
         self._basic = False
@@ -93,13 +102,22 @@ class Authenticator:
         cached = self._tokens.get(scope)
         if cached is not None and cached.expires_at > self.clock():
             return f"Bearer {cached.value}"
-        if self._basic and self.credentials is not None:
-            return basic_header(*self.credentials)
+        if self._basic and self._login is not None:
+            return basic_header(*self._login)
         return None
+
+    async def _login_for(self, host: str) -> tuple[str, str] | None:
+        """The login to give ``host``: the helper's when there is one."""
+        if self.helper is not None:
+            return await self.helper.credentials(host)
+        return self.credentials
 
     async def prepare(self, http: httpx.AsyncClient, scope: str) -> None:
         """Fetch the token for ``scope`` ahead of the request when the registry is known
-        to want Bearer tokens and none is cached."""
+        to want Bearer tokens and none is cached; with a helper and Basic, ask it again
+        when what it gave has expired (its ``lifetime``)."""
+        if self._basic and self.helper is not None and self.token is None:
+            self._login = await self.helper.credentials(self.host)
         if self._bearer is not None and self.token is None and self.header(scope) is None:
             await self._fetch(http, scope, self._bearer)
 
@@ -112,7 +130,10 @@ class Authenticator:
         if self.token is not None:
             return False
         if scheme == "basic":
-            if self.credentials is None or (self._basic and sent is not None):
+            if self._basic and sent is not None:
+                return False
+            self._login = await self._login_for(self.host)
+            if self._login is None:
                 return False
             self._basic = True
             return True
@@ -141,7 +162,7 @@ class Authenticator:
             self._tokens[key] = token
 
     def _basic_value(self) -> str | None:
-        return basic_header(*self.credentials) if self.credentials and self._basic else None
+        return basic_header(*self._login) if self._login and self._basic else None
 
     async def _request_token(
         self, http: httpx.AsyncClient, scope: str, params: dict[str, str]
@@ -151,7 +172,8 @@ class Authenticator:
             query["service"] = params["service"]
         if scope.split():  # several scopes (a mount's) go as several parameters
             query["scope"] = scope.split()
-        headers = {"Authorization": basic_header(*self.credentials)} if self.credentials else {}
+        login = await self._login_for(_host_of(params["realm"]))
+        headers = {"Authorization": basic_header(*login)} if login else {}
         response = await http.get(params["realm"], params=query, headers=headers)
         self.tokens_fetched += 1
         if response.status_code != 200:
@@ -170,3 +192,11 @@ class Authenticator:
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else DEFAULT_EXPIRES_IN
         margin = min(EXPIRY_MARGIN, lifetime / 10)
         return _Token(value, self.clock() + lifetime - margin)
+
+
+def _host_of(url: str) -> str:
+    """``host[:port]`` of ``url`` ("" when it is no URL)."""
+    try:
+        return httpx.URL(url).netloc.decode("ascii")
+    except (httpx.InvalidURL, UnicodeDecodeError):
+        return ""

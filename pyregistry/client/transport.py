@@ -22,6 +22,7 @@ import httpcore
 import httpx
 
 from pyregistry.client.auth import Authenticator
+from pyregistry.client.credential_helper import CredentialHelper
 from pyregistry.client.errors import response_error
 from pyregistry.client.rawget import RawGetter, RawResponse
 
@@ -74,6 +75,7 @@ class Transport:
         base_url: str,
         *,
         credentials: tuple[str, str] | None = None,
+        credential_helper: CredentialHelper | None = None,
         token: str | None = None,
         ca_file: str | None = None,
         insecure: bool = False,
@@ -83,7 +85,13 @@ class Transport:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._base = httpx.URL(self.base_url + "/")
-        self.auth = Authenticator(credentials=credentials, token=token, clock=clock)
+        self.auth = Authenticator(
+            credentials=credentials,
+            token=token,
+            clock=clock,
+            helper=credential_helper,
+            host=self._base.netloc.decode("ascii"),
+        )
         verify = tls_verify(ca_file, insecure)
         self.http = httpx.AsyncClient(
             verify=verify,

@@ -5,9 +5,6 @@ The schema (:mod:`pyregistry.config.schema`) knows every key distribution knows,
 distribution ``config.yml`` loads unchanged. Most are honoured. The ones below would
 change what the registry does if it honoured them, so asking for them is refused:
 
-* ``proxy.exec`` (a credential helper) and ``proxy.remotenamespace``: the pull-through
-  cache (:mod:`pyregistry.proxy`) takes ``remoteurl``, ``username``, ``password`` and
-  ``ttl``;
 * ``log.hooks`` (mail on log lines), ``middleware`` (CloudFront, redirect, rewrite...),
   ``reporting`` (Bugsnag, New Relic): unless disabled (a hook or middleware with
   ``disabled: true``, a reporter without its key, as distribution reads them);
@@ -50,11 +47,6 @@ def _enabled_entries(entries: Any) -> list[tuple[int, Mapping[str, Any]]]:
 def _refusals(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(key, reason)`` for every setting asked for that pyregistry cannot honour."""
     found: list[tuple[str, str]] = []
-    proxy = _mapping(doc.get("proxy"))
-    if _mapping(proxy.get("exec")).get("command"):
-        found.append(("proxy.exec", "credential helpers are not supported: give username"))
-    if proxy.get("remotenamespace"):
-        found.append(("proxy.remotenamespace", "not supported: mirror with mirrors[].prefix"))
     for i, _hook in _enabled_entries(_mapping(doc.get("log")).get("hooks")):
         found.append(
             (f"log.hooks[{i}]", "log hooks are not supported; remove it or set disabled: true")

@@ -35,6 +35,10 @@ class UpstreamSettings:
     url: str
     username: str | None = None
     password: str | None = None
+    #: A Docker credential helper program giving the login instead (``exec.command``).
+    helper: str | None = None
+    #: Seconds what the helper gives is kept (None: for good; 0: asked every time).
+    helper_lifetime: float | None = None
     ca_file: str | None = None
     insecure: bool = False
     #: Seconds a cached tag is served before the upstream is asked again (0: every pull).
@@ -47,6 +51,9 @@ class UpstreamSettings:
     local_first: bool = False
     #: A one-component name gets ``library/`` upstream (Docker Hub's official images).
     library: bool = False
+    #: Prepended to every name upstream (``proxy.remotenamespace``: ``a/b`` is
+    #: ``namespace/a/b`` there).
+    namespace: str = ""
     #: Seconds an upstream request may take (connect is capped at 10s).
     timeout: float = 60.0
 
@@ -70,7 +77,7 @@ class UpstreamSettings:
         remote = name[len(self.prefix) + 1 :] if self.prefix else name
         if self.library and "/" not in remote:
             remote = "library/" + remote
-        return remote
+        return f"{self.namespace}/{remote}" if self.namespace else remote
 
     def allows(self, remote: str) -> bool:
         return not self.allow or any(fnmatch.fnmatchcase(remote, p) for p in self.allow)
@@ -85,6 +92,13 @@ def _seconds(value: Any, default: float, key: str, source: str) -> float:
         raise ConfigError(str(exc), key=key, source=source) from None
 
 
+def _lifetime(value: Any, key: str, source: str) -> float | None:
+    """A helper's ``lifetime``: None when unset (kept for good), else seconds."""
+    if value is None or value == "":
+        return None
+    return _seconds(value, 0.0, key, source)
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -97,11 +111,16 @@ def _from_proxy(section: Mapping[str, Any], source: str) -> UpstreamSettings | N
                 "required when proxy is configured", key="proxy.remoteurl", source=source
             )
         return None
+    found = section.get("exec")
+    helper: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     return UpstreamSettings(
         prefix="",
         url=url,
         username=_text(section.get("username")),
         password=_text(section.get("password")),
+        helper=_text(helper.get("command")),
+        helper_lifetime=_lifetime(helper.get("lifetime"), "proxy.exec.lifetime", source),
+        namespace=(_text(section.get("remotenamespace")) or "").strip("/"),
         expire=_seconds(section.get("ttl"), DEFAULT_EXPIRE_SECONDS, "proxy.ttl", source),
     )
 
@@ -122,6 +141,8 @@ def _from_mirror(i: int, entry: MirrorEntry, source: str) -> UpstreamSettings:
         url=entry.url,
         username=entry.username or None,
         password=entry.password or None,
+        helper=entry.exec.command or None,
+        helper_lifetime=entry.exec.lifetime,
         ca_file=entry.ca or None,
         insecure=entry.insecure,
         tag_ttl=_or(entry.ttl, 0.0),

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
 
-from pyregistry.client import AsyncRegistryClient, Descriptor, Manifest
+from pyregistry.client import AsyncRegistryClient, CredentialHelper, Descriptor, Manifest
 from pyregistry.client.errors import NotFoundError
 from pyregistry.proxy import metrics
 from pyregistry.proxy.errors import UPSTREAM_FAILURES, is_unknown
@@ -27,12 +27,15 @@ class Upstream:
     def __init__(self, settings: UpstreamSettings) -> None:
         self.settings = settings
         self.label = settings.label
-        credentials = None
-        if settings.username is not None:
+        credentials = helper = None
+        if settings.helper is not None:  # it wins over username and password, as there
+            helper = CredentialHelper(settings.helper, settings.helper_lifetime)
+        elif settings.username is not None:
             credentials = (settings.username, settings.password or "")
         self.client = AsyncRegistryClient(
             settings.url,
             credentials=credentials,
+            credential_helper=helper,
             ca_file=settings.ca_file,
             insecure=settings.insecure,
             timeout=settings.timeout,

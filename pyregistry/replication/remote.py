@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from pyregistry.client import AsyncRegistryClient, BlobSource, Manifest
+from pyregistry.client import AsyncRegistryClient, BlobSource, CredentialHelper, Manifest
 from pyregistry.client.errors import NotFoundError, RegistryResponseError
 from pyregistry.client.sources import ChunkReader
 from pyregistry.config.sections.replication import TargetSettings
@@ -23,12 +23,15 @@ from pyregistry.replication.sessions import UploadSessions
 
 
 def client_for(target: TargetSettings) -> AsyncRegistryClient:
-    credentials = None
-    if target.username is not None:
+    credentials = helper = None
+    if target.exec.command:  # it wins over username and password, as in a mirror
+        helper = CredentialHelper(target.exec.command, target.exec.lifetime)
+    elif target.username is not None:
         credentials = (target.username, target.password or "")
     return AsyncRegistryClient(
         target.url,
         credentials=credentials,
+        credential_helper=helper,
         token=target.token or None,
         ca_file=target.ca or None,
         insecure=target.insecure,

@@ -16,7 +16,6 @@ NO_ENV: dict[str, str] = {}
 #: Examples that ask for what pyregistry cannot do (tests/config/test_unsupported.py).
 REFUSED_EXAMPLES = {
     "middleware.yml": "middleware.storage[0]",
-    "reference-filesystem.yml": "proxy.exec",
     "v2.8-reference.yml": "reporting.bugsnag",
 }
 

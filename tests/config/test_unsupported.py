@@ -26,12 +26,6 @@ def refused(tmp_path: Path, text: str) -> ConfigError:
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        (
-            "proxy:\n  remoteurl: https://x\n  exec:\n    command: helper\n",
-            "proxy.exec",
-            "not supported",
-        ),
-        ("proxy:\n  remotenamespace: m\n", "proxy.remotenamespace", "not supported"),
         ("log:\n  hooks:\n    - type: mail\n", "log.hooks[0]", "not supported"),
         (
             "middleware:\n  storage:\n    - name: cloudfront\n",
@@ -61,10 +55,9 @@ def test_refused_with_the_key(tmp_path: Path, text: str, key: str, words: str) -
 def test_every_refusal_is_named(tmp_path: Path) -> None:
     error = refused(
         tmp_path,
-        "proxy:\n  remoteurl: https://x\n  exec:\n    command: helper\n"
-        "http:\n  h2c:\n    enabled: true\n",
+        "log:\n  hooks:\n    - type: mail\nhttp:\n  h2c:\n    enabled: true\n",
     )
-    assert error.key == "proxy.exec" and "http.h2c.enabled" in str(error)
+    assert error.key == "log.hooks[0]" and "http.h2c.enabled" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +65,9 @@ def test_every_refusal_is_named(tmp_path: Path) -> None:
     [
         "proxy:\n",  # an empty section asks for nothing
         "proxy:\n  remoteurl: https://registry-1.docker.io\n  ttl: 24h\n",
+        # a credential helper and a namespace upstream (distribution 3.1, and its main)
+        "proxy:\n  remoteurl: https://x\n  exec:\n    command: helper\n    lifetime: 1h\n"
+        "  remotenamespace: team\n",
         "mirrors:\n  - prefix: hub\n    url: https://registry-1.docker.io\n    ttl: 5m\n",
         "log:\n  hooks:\n    - type: mail\n      disabled: true\n",
         "middleware:\n  storage:\n    - name: cloudfront\n      disabled: true\n",
@@ -91,7 +87,7 @@ def test_accepted_settings(tmp_path: Path, text: str) -> None:
 
 def test_serve_exits_2_naming_the_key_and_file(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
-    config.write_text(BASE + "proxy:\n  remoteurl: https://x\n  exec:\n    command: helper\n")
+    config.write_text(BASE + "http:\n  h2c:\n    enabled: true\n")
     result = subprocess.run(
         [sys.executable, "-m", "pyregistry", "serve", str(config)],
         cwd=REPO_ROOT,
@@ -101,5 +97,5 @@ def test_serve_exits_2_naming_the_key_and_file(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert f"{config}: proxy.exec: credential helpers" in result.stderr
+    assert f"{config}: http.h2c.enabled: h2c is not supported" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,8 +1,7 @@
 """Sections kept as checked mappings: ``middleware``, ``reporting``, ``compatibility``
 and ``policy`` are refused when they ask for something (see
-:mod:`pyregistry.config.support`); ``proxy`` is read by :mod:`pyregistry.proxy.settings`
-(its ``exec`` and ``remotenamespace`` are refused). Their keys are checked, so that a
-distribution ``config.yml`` loads.
+:mod:`pyregistry.config.support`); ``proxy`` is read by :mod:`pyregistry.proxy.settings`.
+Their keys are checked, so that a distribution ``config.yml`` loads.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pyregistry.config.declare import section, setting
 from pyregistry.config.schema import BOOL, DURATION, STR, STRLIST, ListOf
+from pyregistry.config.sections.credential_helper import HelperSettings
 
 
 @dataclass
@@ -22,6 +23,7 @@ class MirrorEntry:
     url: str = setting(STR, default="", required=True)
     username: str | None = setting(STR)
     password: str | None = setting(STR)
+    exec: HelperSettings = setting(section(HelperSettings), factory=HelperSettings)
     #: a CA file to trust for the upstream's certificate
     ca: str | None = setting(STR)
     insecure: bool = setting(BOOL, default=False)

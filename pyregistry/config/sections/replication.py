@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pyregistry.config.declare import Section, section, setting
 from pyregistry.config.schema import BOOL, COUNT, DURATION, STR, STRLIST, ListOf, Scalar
+from pyregistry.config.sections.credential_helper import HelperSettings
 
 DIRECTIONS = ("push", "pull")
 TRIGGERS = ("event", "interval", "manual")
@@ -30,6 +31,8 @@ class TargetSettings:
     password: str | None = setting(STR)
     #: a pre-set bearer token (instead of username/password)
     token: str | None = setting(STR)
+    #: a Docker credential helper giving the login instead (as ``proxy.exec``)
+    exec: HelperSettings = setting(section(HelperSettings), factory=HelperSettings)
     #: a CA bundle to trust for this target
     ca: str | None = setting(STR, "tls.ca")
     insecure: bool = setting(BOOL, "tls.insecure", default=False)
