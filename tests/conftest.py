@@ -9,6 +9,7 @@ pytest_plugins: list[str] = [
     "tests.support.docker",
     "tests.support.targets",
     "tests.support.redis",
+    "tests.support.redis_sentinel",
     "tests.support.swift",
     "tests.support.s3",
 ]

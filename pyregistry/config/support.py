@@ -11,8 +11,8 @@ change what the registry does if it honoured them, so asking for them is refused
 * ``http.h2c.enabled``: pyregistry speaks HTTP/1.1 only;
 * ``compatibility.schema1.enabled``: schema1 manifests are refused on push;
 * ``policy.repository.classes``: no repository classes are enforced;
-* ``redis`` with ``mastername`` (Sentinel) or several ``addrs`` (go-redis then talks to a
-  Redis Cluster): the cache talks to one node.
+* ``redis`` with several ``addrs`` and no ``mastername`` (go-redis then talks to a Redis
+  Cluster): the cache talks to one node (with ``mastername``, the master Sentinel names).
 
 Keys that have no meaning for pyregistry and change nothing a client sees are accepted as
 no-ops, listed in the README: ``http.secret`` (upload state lives in storage, nothing is
@@ -80,9 +80,9 @@ def _refusals(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _redis_refusals(redis: Mapping[str, Any]) -> list[tuple[str, str]]:
-    found = []
-    if redis.get("mastername"):
-        found.append(("redis.mastername", "Redis Sentinel is not supported: give one node"))
+    found: list[tuple[str, str]] = []
+    if redis.get("mastername"):  # the addresses are Sentinel's
+        return found
     addrs = {str(a) for a in redis.get("addrs") or []} | (
         {str(redis["addr"])} if redis.get("addr") else set()
     )

@@ -1,8 +1,11 @@
 """Turn the config's ``redis`` section (2.8 or 3.x spelling) into redis-py connection settings.
 
-Only the first address is used: the blob descriptor cache talks to one Redis node, as
-distribution's does. Timeouts default short on purpose: a cache that makes a request wait
-for a dead Redis is worse than no cache.
+One Redis node, as distribution's cache talks to: the first address, or, with
+``mastername`` (3.x, go-redis's failover client), the master that Redis Sentinel names,
+asking the sentinels at ``addrs``; after a failover, connections go to the new master
+(their credentials: ``sentinelusername``/``sentinelpassword`` for the sentinels,
+``username``/``password`` for the master). Timeouts default short on purpose: a cache
+that makes a request wait for a dead Redis is worse than no cache.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.connection import Connection, SSLConnection
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 from redis.backoff import NoBackoff
 
 from pyregistry.config.errors import ConfigError
@@ -47,12 +56,25 @@ class RedisSettings:
     tls_key: str | None = None
     tls_cas: list[str] = field(default_factory=list)
     tls_insecure: bool = False
+    #: Sentinel's name of the master to use (None: ``host``/``port`` is the node).
+    master_name: str | None = None
+    #: The sentinels to ask for it (``host``/``port`` is the first).
+    sentinels: tuple[tuple[str, int], ...] = ()
+    sentinel_username: str | None = None
+    sentinel_password: str | None = None
 
     @property
     def address(self) -> str:
-        """``host:port`` for log lines and health messages (never the password)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        """``host:port`` (or the master's name and its sentinels) for log lines and health
+        messages (never the password)."""
+        if self.master_name is not None:
+            sentinels = ", ".join(_host_port(host, port) for host, port in self.sentinels)
+            return f"{self.master_name} (sentinels {sentinels})"
+        return _host_port(self.host, self.port)
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def parse_address(addr: str) -> tuple[str, int]:
@@ -83,9 +105,10 @@ def settings_from_config(redis: RedisConfig) -> RedisSettings:
     if not redis.addrs:
         raise ConfigError("no address configured (addr or addrs)", key="redis")
     try:
-        host, port = parse_address(redis.addrs[0])
+        nodes = tuple(parse_address(addr) for addr in redis.addrs)
     except ValueError as exc:
         raise ConfigError(str(exc), key="redis.addr") from None
+    host, port = nodes[0]
     timeouts = [t for t in (redis.readtimeout_seconds, redis.writetimeout_seconds) if t]
     max_connections = redis.pool_maxactive or redis.maxactiveconns
     return RedisSettings(
@@ -104,13 +127,15 @@ def settings_from_config(redis: RedisConfig) -> RedisSettings:
         tls_key=redis.tls_key,
         tls_cas=list(redis.tls_clientcas),
         tls_insecure=redis.tls_insecure,
+        master_name=redis.mastername or None,
+        sentinels=nodes if redis.mastername else (),
+        sentinel_username=redis.sentinelusername or None,
+        sentinel_password=redis.sentinelpassword or None,
     )
 
 
 def _connection_kwargs(settings: RedisSettings) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
         "db": settings.db,
         "username": settings.username,
         "password": settings.password,
@@ -122,15 +147,20 @@ def _connection_kwargs(settings: RedisSettings) -> dict[str, Any]:
         "client_name": settings.client_name,
         "decode_responses": True,
     }
-    if settings.tls:
-        kwargs.update(
-            ssl_certfile=settings.tls_certificate,
-            ssl_keyfile=settings.tls_key,
-            ssl_cert_reqs=ssl.CERT_NONE if settings.tls_insecure else ssl.CERT_REQUIRED,
-            ssl_check_hostname=not settings.tls_insecure,
-            ssl_ca_data=_ca_bundle(settings.tls_cas),
-        )
+    kwargs.update(_tls_kwargs(settings))
     return kwargs
+
+
+def _tls_kwargs(settings: RedisSettings) -> dict[str, Any]:
+    if not settings.tls:
+        return {}
+    return dict(
+        ssl_certfile=settings.tls_certificate,
+        ssl_keyfile=settings.tls_key,
+        ssl_cert_reqs=ssl.CERT_NONE if settings.tls_insecure else ssl.CERT_REQUIRED,
+        ssl_check_hostname=not settings.tls_insecure,
+        ssl_ca_data=_ca_bundle(settings.tls_cas),
+    )
 
 
 def _ca_bundle(paths: list[str]) -> str | None:
@@ -149,8 +179,10 @@ def _ca_bundle(paths: list[str]) -> str | None:
 
 def create_client(settings: RedisSettings) -> Redis:
     """A client with its own pool; connections open lazily, bound to the loop using them."""
+    if settings.master_name is not None:
+        return _master_client(settings, settings.master_name)
     connection_class = SSLConnection if settings.tls else Connection
-    kwargs = _connection_kwargs(settings)
+    kwargs = {"host": settings.host, "port": settings.port, **_connection_kwargs(settings)}
     pool: ConnectionPool
     if settings.max_connections is not None:
         # Like go-redis's PoolSize: wait for a free connection rather than fail at once.
@@ -165,8 +197,35 @@ def create_client(settings: RedisSettings) -> Redis:
     return Redis(connection_pool=pool)
 
 
+def _master_client(settings: RedisSettings, master_name: str) -> Redis:
+    """A client of the master Sentinel names: each new connection asks a sentinel where
+    it is, and connections to a former master are dropped once it has moved."""
+    sentinel_kwargs: dict[str, Any] = {
+        "username": settings.sentinel_username,
+        "password": settings.sentinel_password,
+        "socket_connect_timeout": settings.connect_timeout,
+        "socket_timeout": settings.socket_timeout,
+        **_tls_kwargs(settings),
+    }
+    sentinel = Sentinel(
+        settings.sentinels, sentinel_kwargs=sentinel_kwargs, **_connection_kwargs(settings)
+    )
+    connection_class = SentinelManagedSSLConnection if settings.tls else SentinelManagedConnection
+    pool_kwargs: dict[str, Any] = {"connection_class": connection_class}
+    if settings.max_connections is not None:
+        pool_kwargs["max_connections"] = settings.max_connections
+    client: Redis = sentinel.master_for(master_name, **pool_kwargs)
+    return client
+
+
 async def close_client(client: Redis) -> None:
-    """Close a client and its pool (``aclose`` on redis-py >= 5.0.1, ``close`` before)."""
+    """Close a client and its pool (``aclose`` on redis-py >= 5.0.1, ``close`` before),
+    and the sentinels' connections of a Sentinel-managed one."""
     closer = getattr(client, "aclose", None) or client.close
     await closer()
-    await client.connection_pool.disconnect()
+    pool = client.connection_pool
+    await pool.disconnect()
+    if isinstance(pool, SentinelConnectionPool):
+        for sentinel in pool.sentinel_manager.sentinels:
+            sentinel_closer = getattr(sentinel, "aclose", None) or sentinel.close
+            await sentinel_closer()

@@ -42,7 +42,6 @@ def refused(tmp_path: Path, text: str) -> ConfigError:
             "schema1",
         ),
         ("policy:\n  repository:\n    classes: [image]\n", "policy.repository.classes", "classes"),
-        ("redis:\n  addrs: [a:6379]\n  mastername: m\n", "redis.mastername", "Sentinel"),
         ("redis:\n  addrs: [a:6379, b:6379]\n", "redis.addrs", "Cluster"),
     ],
 )
@@ -76,6 +75,8 @@ def test_every_refusal_is_named(tmp_path: Path) -> None:
         "compatibility:\n  schema1:\n    signingkeyfile: /k.json\n",
         "storage:\n  inmemory:\n  tag:\n    concurrencylimit: 4\n",
         "redis:\n  addr: a:6379\n  addrs: [a:6379]\n  poolfifo: true\n  maxretries: 3\n",
+        # Sentinel: the addresses are the sentinels'
+        "redis:\n  addrs: [a:26379, b:26379]\n  mastername: m\n  sentinelpassword: s\n",
     ],
 )
 def test_accepted_settings(tmp_path: Path, text: str) -> None:

@@ -36,9 +36,20 @@ class RedisServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, binary: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        binary: str,
+        workdir: Path,
+        arguments: tuple[str, ...] = (),
+        password: str | None = None,
+    ) -> None:
+        """``arguments`` go after the default ones (a replica's ``--replicaof``...);
+        ``password``: what :meth:`client` logs in with (``--requirepass`` is for
+        ``arguments`` to say)."""
         self.binary = binary
         self.workdir = workdir
+        self.arguments = arguments
+        self.password = password
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "redis.log"
@@ -53,12 +64,29 @@ class RedisServer:
 
     def client(self, db: int = 0) -> redis.Redis:
         """A plain synchronous client, for inspecting what the cache wrote."""
-        return redis.Redis(host=self.host, port=self.port, db=db, decode_responses=True)
+        return redis.Redis(
+            host=self.host, port=self.port, db=db, password=self.password, decode_responses=True
+        )
 
     def start(self) -> None:
         if self.running:
             return
-        command = [
+        self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited at start-up: {self._log_tail()}")
+            with contextlib.suppress(redis.RedisError), self.client() as client:
+                if client.ping():
+                    return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer: {self._log_tail()}")
+            time.sleep(0.02)
+
+    def command(self) -> list[str]:
+        """The server's command line."""
+        return [
             self.binary,
             "--port",
             str(self.port),
@@ -72,19 +100,8 @@ class RedisServer:
             str(self.workdir),
             "--logfile",
             str(self.log_path),
+            *self.arguments,
         ]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited at start-up: {self._log_tail()}")
-            with contextlib.suppress(redis.RedisError), self.client() as client:
-                if client.ping():
-                    return
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"redis-server did not answer: {self._log_tail()}")
-            time.sleep(0.02)
 
     def stop(self) -> None:
         """Kill the server (an outage): connections drop, the port refuses connections."""
