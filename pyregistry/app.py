@@ -54,6 +54,8 @@ from pyregistry.api.middleware import ErrorTrapMiddleware
 from pyregistry.api.prefix_route import PrefixRoute
 from pyregistry.api.state import DEFAULT_CATALOG_MAX_ENTRIES, ApiState
 from pyregistry.api.urls import UrlBuilder, normalize_prefix
+from pyregistry.config.duration import parse_duration
+from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import Config
 from pyregistry.config.validation import validation_policy
 from pyregistry.descriptor_cache import build_blob_descriptor_cache
@@ -76,6 +78,7 @@ from pyregistry.tasks.plugins import register_plugin_jobs
 from pyregistry.tasks.scheduler import Scheduler
 from pyregistry.tasks.upload_leases import UploadLeases
 from storage_drivers import create_driver
+from storage_drivers.redirects import MiddlewareError, RedirectMiddleware, build_redirects
 
 if TYPE_CHECKING:
     from pyregistry.auth.setup import AuthSetup
@@ -91,12 +94,23 @@ def build_registry(config: Config) -> Registry:
         driver,
         delete_enabled=config.storage.delete_enabled,
         redirect=not config.storage.redirect_disable,
+        redirects=storage_middleware(config),
         readonly=config.storage.readonly,
         blob_descriptor_cache=build_blob_descriptor_cache(config),
         policy=validation_policy(config.validation, config.source),
         upload_locks=UploadLeases(lease_factory(config, driver)),
         index=build_index(config),
     )
+
+
+def storage_middleware(config: Config) -> tuple[RedirectMiddleware, ...]:
+    """``middleware.storage`` built: what a blob's redirect URL becomes."""
+    entries = config.middleware.get("storage") or []
+    try:
+        return build_redirects(entries, parse_duration)
+    except MiddlewareError as exc:
+        key = f"middleware.storage[{exc.index}]"
+        raise ConfigError(exc.message, key=key, source=config.source) from None
 
 
 def _catalog_max_entries(config: Config) -> int:

@@ -5,9 +5,11 @@ The schema (:mod:`pyregistry.config.schema`) knows every key distribution knows,
 distribution ``config.yml`` loads unchanged. Most are honoured. The ones below would
 change what the registry does if it honoured them, so asking for them is refused:
 
-* ``log.hooks`` (mail on log lines), ``middleware`` (CloudFront, redirect, rewrite...),
-  ``reporting`` (Bugsnag, New Relic): unless disabled (a hook or middleware with
-  ``disabled: true``, a reporter without its key, as distribution reads them);
+* ``log.hooks`` (mail on log lines), ``middleware.registry`` and
+  ``middleware.repository`` (Go plugins), storage middleware other than ``redirect``,
+  ``rewrite`` and ``cloudfront`` (:mod:`storage_drivers.redirects`), ``reporting``
+  (Bugsnag, New Relic): unless disabled (a hook or middleware with ``disabled: true``, a
+  reporter without its key, as distribution reads them);
 * ``http.h2c.enabled``: pyregistry speaks HTTP/1.1 only;
 * ``compatibility.schema1.enabled``: schema1 manifests are refused on push;
 * ``policy.repository.classes``: no repository classes are enforced;
@@ -27,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyregistry.config.errors import ConfigError
+from storage_drivers.redirects import MIDDLEWARE as STORAGE_MIDDLEWARE
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -54,6 +57,8 @@ def _refusals(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     middleware = _mapping(doc.get("middleware"))
     for point in ("registry", "repository", "storage"):
         for i, entry in _enabled_entries(middleware.get(point)):
+            if point == "storage" and entry.get("name") in STORAGE_MIDDLEWARE:
+                continue
             found.append(
                 (
                     f"middleware.{point}[{i}]",

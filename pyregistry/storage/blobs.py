@@ -136,10 +136,15 @@ class BlobStore:
     async def redirect_url(self, digest: Digest) -> str | None:
         if not self._ctx.redirect:
             return None
+        path = paths.blob_data_path(digest)
+        driver = self._ctx.driver
         try:
-            return await self._ctx.driver.redirect_url(paths.blob_data_path(digest))
+            url = await driver.redirect_url(path)
         except (DriverUnsupported, NotImplementedError):
-            return None
+            url = None
+        for middleware in self._ctx.redirects:
+            url = middleware.redirect_url(driver, path, url)
+        return url
 
 
 class LinkedBlobStore:

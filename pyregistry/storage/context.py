@@ -16,6 +16,7 @@ from pyregistry.storage.policy import ManifestPolicy
 from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
+from storage_drivers.redirects import RedirectMiddleware
 
 #: Upload sessions whose running hash this process remembers (older ones get re-read).
 #: Only a hash is forgotten past this, never a lock: writers are kept apart by
@@ -55,6 +56,8 @@ class StorageContext:
     driver: StorageDriver
     delete_enabled: bool = True
     redirect: bool = True
+    #: ``middleware.storage``: what a blob's redirect URL becomes, in order.
+    redirects: tuple[RedirectMiddleware, ...] = ()
     readonly: bool = False
     cache: BlobDescriptorCache | None = None
     policy: ManifestPolicy = field(default_factory=ManifestPolicy)

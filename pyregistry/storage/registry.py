@@ -24,6 +24,7 @@ from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from pyregistry.storage.tags import TagStore
 from pyregistry.storage.uploads import UploadStore
 from storage_drivers.base import StorageDriver
+from storage_drivers.redirects import RedirectMiddleware
 
 
 class Registry:
@@ -36,6 +37,7 @@ class Registry:
     ``upload_locks`` keeps writers of one upload session apart; the default covers this
     process only (see ``session_lock.py``), the served app passes one that reaches across
     processes. ``index``: the metadata index told of every write (``metadata.py``).
+    ``redirects``: what a blob's redirect URL becomes (``middleware.storage``).
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class Registry:
         *,
         delete_enabled: bool = True,
         redirect: bool = True,
+        redirects: tuple[RedirectMiddleware, ...] = (),
         readonly: bool = False,
         blob_descriptor_cache: BlobDescriptorCache | None = None,
         policy: ManifestPolicy | None = None,
@@ -61,6 +64,7 @@ class Registry:
             driver=driver,
             delete_enabled=delete_enabled,
             redirect=redirect,
+            redirects=redirects,
             readonly=readonly,
             cache=blob_descriptor_cache,
             policy=policy,

@@ -367,6 +367,12 @@ class S3Driver(StorageDriver):
             return None
         return await self._backend.presign(operation, path, REDIRECT_EXPIRY_SECONDS)
 
+    def bucket_key(self, path: str) -> str:
+        """The object key ``path`` is stored under (a CDN in front of the bucket serves
+        it: :mod:`storage_drivers.redirects.cloudfront`)."""
+        self._check(path)
+        return self._backend.key(path)
+
     async def close(self) -> None:
         self._backend.close()
 

@@ -15,7 +15,6 @@ NO_ENV: dict[str, str] = {}
 
 #: Examples that ask for what pyregistry cannot do (tests/config/test_unsupported.py).
 REFUSED_EXAMPLES = {
-    "middleware.yml": "middleware.storage[0]",
     "v2.8-reference.yml": "reporting.bugsnag",
 }
 

@@ -28,8 +28,13 @@ def refused(tmp_path: Path, text: str) -> ConfigError:
     [
         ("log:\n  hooks:\n    - type: mail\n", "log.hooks[0]", "not supported"),
         (
-            "middleware:\n  storage:\n    - name: cloudfront\n",
+            "middleware:\n  storage:\n    - name: alicdn\n",
             "middleware.storage[0]",
+            "alicdn",
+        ),
+        (
+            "middleware:\n  repository:\n    - name: cloudfront\n",
+            "middleware.repository[0]",
             "cloudfront",
         ),
         ("middleware:\n  registry:\n    - name: redirect\n", "middleware.registry[0]", "redirect"),
@@ -70,6 +75,9 @@ def test_every_refusal_is_named(tmp_path: Path) -> None:
         "mirrors:\n  - prefix: hub\n    url: https://registry-1.docker.io\n    ttl: 5m\n",
         "log:\n  hooks:\n    - type: mail\n      disabled: true\n",
         "middleware:\n  storage:\n    - name: cloudfront\n      disabled: true\n",
+        # storage middleware pyregistry has (options are checked when the app is built)
+        "middleware:\n  storage:\n    - name: redirect\n      options: {baseurl: 'http://x'}\n"
+        "    - name: rewrite\n    - name: cloudfront\n",
         "reporting:\n  bugsnag:\n    apikey: ''\n  newrelic: {verbose: true}\n",
         "http:\n  h2c:\n    enabled: false\n  http2:\n    disabled: false\n  secret: s\n",
         "compatibility:\n  schema1:\n    signingkeyfile: /k.json\n",
