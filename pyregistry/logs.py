@@ -1,5 +1,6 @@
 """Logging as distribution does it: logrus-style lines on stderr (``text``, ``json`` or
-``logstash``) carrying ``log.fields`` on every line, and an access log on stdout.
+``logstash``) carrying ``log.fields`` on every line, an access log on stdout, and lines of
+chosen levels mailed (``log.hooks``: :mod:`pyregistry.mail_hooks`).
 
 uvicorn's own loggers (``uvicorn``, ``uvicorn.error``) go through the same handler, so a
 deployment parsing JSON sees nothing else. The access log comes from
@@ -21,7 +22,9 @@ from typing import Any, TextIO
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pyregistry.config.duration import format_duration
+from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import LogConfig
+from pyregistry.mail_hooks import HookError, install_mail_hooks
 
 ACCESS_LOGGER = "pyregistry.access"
 LEVELS = {
@@ -158,6 +161,10 @@ def setup_logging(
     text = config.formatter not in ("json", "logstash")
     access_handler.setFormatter(CombinedFormatter() if text else make_formatter(config))
     access.addHandler(access_handler)
+    try:
+        install_mail_hooks(config.hooks, config.fields)
+    except HookError as exc:
+        raise ConfigError(exc.message, key=f"log.hooks[{exc.index}]") from None
 
 
 class AccessLogMiddleware:

@@ -5,7 +5,8 @@ The schema (:mod:`pyregistry.config.schema`) knows every key distribution knows,
 distribution ``config.yml`` loads unchanged. Most are honoured. The ones below would
 change what the registry does if it honoured them, so asking for them is refused:
 
-* ``log.hooks`` (mail on log lines), ``middleware.registry`` and
+* ``log.hooks`` of a type other than ``mail`` (or a mail hook without a ``host:port``
+  or a recipient), ``middleware.registry`` and
   ``middleware.repository`` (Go plugins), storage middleware other than ``redirect``,
   ``rewrite`` and ``cloudfront`` (:mod:`storage_drivers.redirects`), ``reporting``
   (Bugsnag, New Relic): unless disabled (a hook or middleware with ``disabled: true``, a
@@ -29,6 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyregistry.config.errors import ConfigError
+from pyregistry.mail_hooks import HookError, mail_handlers
 from storage_drivers.redirects import MIDDLEWARE as STORAGE_MIDDLEWARE
 
 
@@ -50,10 +52,11 @@ def _enabled_entries(entries: Any) -> list[tuple[int, Mapping[str, Any]]]:
 def _refusals(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(key, reason)`` for every setting asked for that pyregistry cannot honour."""
     found: list[tuple[str, str]] = []
-    for i, _hook in _enabled_entries(_mapping(doc.get("log")).get("hooks")):
-        found.append(
-            (f"log.hooks[{i}]", "log hooks are not supported; remove it or set disabled: true")
-        )
+    for i, hook in _enabled_entries(_mapping(doc.get("log")).get("hooks")):
+        try:
+            mail_handlers([hook], {})
+        except HookError as exc:
+            found.append((f"log.hooks[{i}]", exc.message))
     middleware = _mapping(doc.get("middleware"))
     for point in ("registry", "repository", "storage"):
         for i, entry in _enabled_entries(middleware.get(point)):

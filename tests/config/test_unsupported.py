@@ -26,7 +26,7 @@ def refused(tmp_path: Path, text: str) -> ConfigError:
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        ("log:\n  hooks:\n    - type: mail\n", "log.hooks[0]", "not supported"),
+        ("log:\n  hooks:\n    - type: slack\n", "log.hooks[0]", "not supported"),
         (
             "middleware:\n  storage:\n    - name: alicdn\n",
             "middleware.storage[0]",
