@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pyregistry.config.duration import format_duration
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import LogConfig
+from pyregistry.log_levels import LEVEL_NAMES
 from pyregistry.mail_hooks import HookError, install_mail_hooks
 
 ACCESS_LOGGER = "pyregistry.access"
@@ -32,13 +33,6 @@ LEVELS = {
     "warn": logging.WARNING,
     "info": logging.INFO,
     "debug": logging.DEBUG,
-}
-_NAMES = {
-    logging.CRITICAL: "fatal",
-    logging.ERROR: "error",
-    logging.WARNING: "warning",
-    logging.INFO: "info",
-    logging.DEBUG: "debug",
 }
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -77,7 +71,7 @@ class JSONFormatter(_Formatter):
     """One JSON object per line: ``time``, ``level``, ``msg`` and the fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": _timestamp(record), "level": _NAMES.get(record.levelno, "info")}
+        line = {"time": _timestamp(record), "level": LEVEL_NAMES.get(record.levelno, "info")}
         line["msg"] = record.getMessage()
         line.update(self.entries(record))
         return json.dumps(line, default=str)
@@ -90,7 +84,7 @@ class LogstashFormatter(_Formatter):
         line = {
             "@timestamp": _timestamp(record),
             "@version": "1",
-            "level": _NAMES.get(record.levelno, "info"),
+            "level": LEVEL_NAMES.get(record.levelno, "info"),
             "message": record.getMessage(),
         }
         line.update(self.entries(record))
@@ -103,7 +97,7 @@ class TextFormatter(_Formatter):
     def format(self, record: logging.LogRecord) -> str:
         parts = [
             f"time={_quote(_timestamp(record))}",
-            f"level={_NAMES.get(record.levelno, 'info')}",
+            f"level={LEVEL_NAMES.get(record.levelno, 'info')}",
             f"msg={_quote(record.getMessage())}",
         ]
         parts += [f"{key}={_quote(value)}" for key, value in self.entries(record).items()]

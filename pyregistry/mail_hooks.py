@@ -25,24 +25,8 @@ from email.message import EmailMessage
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
-#: logrus's level names and the records each stands for.
-_LEVELS: dict[str, int] = {
-    "panic": logging.CRITICAL,
-    "fatal": logging.CRITICAL,
-    "error": logging.ERROR,
-    "warn": logging.WARNING,
-    "warning": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
-    "trace": logging.DEBUG,
-}
-_NAMES = {
-    logging.CRITICAL: "fatal",
-    logging.ERROR: "error",
-    logging.WARNING: "warning",
-    logging.INFO: "info",
-    logging.DEBUG: "debug",
-}
+from pyregistry.log_levels import LEVEL_NAMES, LOGRUS_LEVELS
+
 #: Seconds an SMTP exchange may take.
 SMTP_TIMEOUT = 30.0
 
@@ -102,7 +86,7 @@ class MailHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        name = _NAMES.get(record.levelno, record.levelname.lower())
+        name = LEVEL_NAMES.get(record.levelno, record.levelname.lower())
         lines = [message, ""] + [f"{key}: {value}" for key, value in self.fields.items()]
         if record.exc_text:
             lines += ["", record.exc_text]
@@ -146,9 +130,11 @@ def mail_handlers(
             raise HookError(index, f"hook type {kind!r} is not supported (only mail)")
         levels = set()
         for name in hook.get("levels") or []:
-            level = _LEVELS.get(str(name).lower())
+            level = LOGRUS_LEVELS.get(str(name).lower())
             if level is None:
-                raise HookError(index, f"unknown level {name!r} (one of {', '.join(_LEVELS)})")
+                raise HookError(
+                    index, f"unknown level {name!r} (one of {', '.join(LOGRUS_LEVELS)})"
+                )
             levels.add(level)
         mailer = _mailer(index, hook.get("options") or {})
         handlers.append(MailHandler(mailer, frozenset(levels), fields))

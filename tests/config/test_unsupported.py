@@ -94,9 +94,16 @@ def test_accepted_settings(tmp_path: Path, text: str) -> None:
     load_config(str(path), {})
 
 
-def test_serve_exits_2_naming_the_key_and_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("http:\n  h2c:\n    enabled: true\n", "http.h2c.enabled: h2c is not supported"),
+        ("log:\n  hooks: [{type: slack}]\n", "log.hooks[0]: hook type 'slack' is not supported"),
+    ],
+)
+def test_serve_exits_2_naming_the_key_and_file(tmp_path: Path, text: str, said: str) -> None:
     config = tmp_path / "config.yml"
-    config.write_text(BASE + "http:\n  h2c:\n    enabled: true\n")
+    config.write_text(BASE + text)
     result = subprocess.run(
         [sys.executable, "-m", "pyregistry", "serve", str(config)],
         cwd=REPO_ROOT,
@@ -106,5 +113,5 @@ def test_serve_exits_2_naming_the_key_and_file(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert f"{config}: http.h2c.enabled: h2c is not supported" in result.stderr
+    assert f"{config}: {said}" in result.stderr
     assert "Traceback" not in result.stderr
