@@ -15,6 +15,7 @@ ENTRY_POINT_GROUP = "pyregistry.storage_drivers"
 
 _BUILTIN: dict[str, str] = {
     "filesystem": "storage_drivers.filesystem:FilesystemDriver",
+    "gcs": "storage_drivers.gcs:GCSDriver",
     "inmemory": "storage_drivers.inmemory:InMemoryDriver",
     "s3": "storage_drivers.s3:S3Driver",
     "swift": "storage_drivers.swift:SwiftDriver",

@@ -12,4 +12,5 @@ pytest_plugins: list[str] = [
     "tests.support.redis_sentinel",
     "tests.support.swift",
     "tests.support.s3",
+    "tests.support.gcs",
 ]

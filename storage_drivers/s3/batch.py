@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
-from storage_drivers.s3.walk import valid_relative
+from storage_drivers.object_walk import valid_relative
 
 if TYPE_CHECKING:
     from storage_drivers.s3.driver import S3Driver

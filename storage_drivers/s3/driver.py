@@ -24,13 +24,13 @@ from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
 from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
+from storage_drivers.object_walk import valid_relative, walked
 from storage_drivers.paths import check_path
 from storage_drivers.s3.backend import RangeNotSatisfiable, S3Backend
 from storage_drivers.s3.batch import delete_many
 from storage_drivers.s3.copy import multipart_copy
 from storage_drivers.s3.options import MIN_CHUNK_SIZE, parse_options
 from storage_drivers.s3.reader import BodyChunks
-from storage_drivers.s3.walk import WalkOrder, valid_relative
 from storage_drivers.s3.writer import (
     S3FileWriter,
     abort_quietly,
@@ -227,14 +227,8 @@ class S3Driver(StorageDriver):
     async def walk(self, path: str) -> AsyncIterator[FileInfo]:
         self._check(path, allow_root=True)
         prefix = self._backend.prefix(path)
-        order = WalkOrder(path)
-        async for key, size, modified in self._keys(path, prefix):
-            for info in order.add(key[len(prefix) :], size, modified or datetime.now(UTC)):
-                yield info
-        for info in order.finish():
+        async for info in walked(path, prefix, self._keys(path, prefix), self.stat):
             yield info
-        if not order.seen and path != "/":
-            await self.stat(path)  # a file walks as nothing; a missing path raises
 
     # -- move and delete ----------------------------------------------------------------
 

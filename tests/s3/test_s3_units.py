@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage_drivers.s3.walk import WalkOrder, walk_key
+from storage_drivers.object_walk import WalkOrder, walk_key
 from tests.support.s3 import INSTALL_HINT, find_s3_binary
 
 NOW = datetime.now(UTC)

@@ -1,4 +1,5 @@
-"""Depth-first lexical order from a flat S3 listing, with directories synthesised.
+"""Depth-first lexical order from a flat object listing (S3's, GCS's), with directories
+synthesised.
 
 A flat (delimiter-less) listing is one request per 1000 keys, far cheaper than one
 request per directory, but its order is not the walk order the driver contract asks
@@ -16,7 +17,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import re
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 
 from storage_drivers.base import FileInfo
 
@@ -89,3 +91,22 @@ class WalkOrder:
 
     def _path(self, relative: str) -> str:
         return f"{self._base}/{relative}"
+
+
+async def walked(
+    path: str,
+    prefix: str,
+    keys: AsyncIterator[tuple[str, int, datetime | None]],
+    stat: Callable[[str], Awaitable[object]],
+) -> AsyncIterator[FileInfo]:
+    """A driver's ``walk`` of ``path`` from the flat listing ``keys`` (key, size, time) of
+    ``prefix``; ``stat`` decides when the listing is empty (a file walks as nothing, a
+    missing path raises)."""
+    order = WalkOrder(path)
+    async for key, size, modified in keys:
+        for info in order.add(key[len(prefix) :], size, modified or datetime.now(UTC)):
+            yield info
+    for info in order.finish():
+        yield info
+    if not order.seen and path != "/":
+        await stat(path)
