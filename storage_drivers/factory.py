@@ -14,6 +14,7 @@ from storage_drivers.errors import StorageDriverError
 ENTRY_POINT_GROUP = "pyregistry.storage_drivers"
 
 _BUILTIN: dict[str, str] = {
+    "azure": "storage_drivers.azure:AzureDriver",
     "filesystem": "storage_drivers.filesystem:FilesystemDriver",
     "gcs": "storage_drivers.gcs:GCSDriver",
     "inmemory": "storage_drivers.inmemory:InMemoryDriver",

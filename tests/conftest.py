@@ -13,4 +13,5 @@ pytest_plugins: list[str] = [
     "tests.support.swift",
     "tests.support.s3",
     "tests.support.gcs",
+    "tests.support.azure",
 ]

@@ -1,18 +1,15 @@
-"""The bucket as the driver talks to it: a google-cloud-storage client whose blocking calls
-run on the driver's thread pool, driver paths mapped to object keys, and Google's errors
-turned into the driver errors (a 404 is ``PathNotFound``, the rest ``StorageDriverError``
-with what Google said)."""
+"""The bucket as the driver talks to it (:class:`GCSStore`): google-cloud-storage's client,
+Google's errors turned into the driver's (a 404 is ``PathNotFound``, the rest
+``StorageDriverError`` with what Google said)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+import datetime as dt
+from typing import Any
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.gcs.parameters import DRIVER, GCSParameters
-from storage_drivers.threads import ThreadRunner
+from storage_drivers.object_store import Listed, ObjectStore
 
 try:
     from google.api_core import exceptions as google_errors
@@ -23,16 +20,16 @@ except ImportError:  # pragma: no cover - the extra not installed
         driver=DRIVER,
     ) from None
 
-P = ParamSpec("P")
-T = TypeVar("T")
+#: How long a redirect URL stays valid (distribution's value).
+REDIRECT_EXPIRY = dt.timedelta(minutes=20)
 
 
 def _client(parameters: GCSParameters) -> storage.Client:
     """Credentials from ``keyfile``, ``credentials``, an emulator (anonymous) or the
     environment's default (a VM's service account, ``GOOGLE_APPLICATION_CREDENTIALS``)."""
-    info = {"user_agent": parameters.useragent} if parameters.useragent else None
     from google.api_core.client_info import ClientInfo
 
+    info = {"user_agent": parameters.useragent} if parameters.useragent else None
     client_info = ClientInfo(**info) if info else None  # type: ignore[no-untyped-call]
     if parameters.keyfile:
         return storage.Client.from_service_account_json(parameters.keyfile, client_info=client_info)
@@ -51,12 +48,12 @@ def _client(parameters: GCSParameters) -> storage.Client:
     return storage.Client(client_info=client_info)
 
 
-class GCSBackend:
-    """One bucket under one root, and the pool its calls run on."""
+class GCSStore(ObjectStore):
+    driver = DRIVER
 
     def __init__(self, parameters: GCSParameters) -> None:
+        super().__init__(parameters.root, parameters.maxconcurrency)
         self.parameters = parameters
-        self._threads = ThreadRunner(parameters.maxconcurrency, "gcs")
         self._client: storage.Client | None = None
         self._bucket: storage.Bucket | None = None
 
@@ -71,62 +68,65 @@ class GCSBackend:
             self._bucket = self._client.bucket(self.parameters.bucket)
         return self._bucket
 
-    # -- keys ---------------------------------------------------------------------------
+    def blob(self, name: str, **options: Any) -> storage.Blob:
+        return self.bucket.blob(name, **options)
 
-    def key(self, path: str) -> str:
-        """The object key of a driver path (``/a/b`` -> ``<root>/a/b``)."""
-        root = self.parameters.root
-        return f"{root}{path}" if root else path[1:]
+    def translate(self, exc: Exception, path: str) -> Exception | None:
+        if isinstance(exc, google_errors.NotFound):
+            return PathNotFound(path, driver=DRIVER)
+        if isinstance(exc, google_errors.GoogleAPICallError):
+            return StorageDriverError(f"gcs: {exc.message}", driver=DRIVER, path=path)
+        if isinstance(exc, OSError):  # connection refused, reset... (requests' too)
+            return StorageDriverError(f"gcs: {exc}", driver=DRIVER, path=path)
+        return None
 
-    def prefix(self, path: str) -> str:
-        """The key prefix of everything below ``path`` (a directory)."""
-        if path == "/":
-            return f"{self.parameters.root}/" if self.parameters.root else ""
-        return self.key(path) + "/"
-
-    def to_path(self, base: str, relative: str) -> str:
-        return ("" if base == "/" else base) + "/" + relative
-
-    # -- calls --------------------------------------------------------------------------
-
-    async def call(self, path: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``fn`` on a pool thread, its errors as the driver's (``path``: for them)."""
-        return await self._threads.run(functools.partial(_translated, path, fn, *args, **kwargs))
-
-    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await self._threads.run(fn, *args, **kwargs)
-
-    def blob(self, key: str) -> storage.Blob:
-        return self.bucket.blob(key)
-
-    def listing(
-        self, prefix: str, delimiter: str | None = None
-    ) -> tuple[list[tuple[str, int, datetime]], list[str]]:
-        """Every object (key, size, time) below ``prefix`` and, with a delimiter, the
-        prefixes one level down; blocking (run it on the pool)."""
+    def listing(self, prefix: str, delimiter: str | None = None) -> tuple[list[Listed], list[str]]:
         iterator = self.bucket.client.list_blobs(self.bucket, prefix=prefix, delimiter=delimiter)
         found = [
-            (blob.name, int(blob.size or 0), blob.updated or datetime.now(UTC)) for blob in iterator
+            (blob.name, int(blob.size or 0), blob.updated or dt.datetime.now(dt.UTC))
+            for blob in iterator
         ]
         return found, sorted(iterator.prefixes) if delimiter else []
 
-    def iter_keys(self, prefix: str) -> Iterator[tuple[str, int, datetime]]:
-        for blob in self.bucket.client.list_blobs(self.bucket, prefix=prefix):
-            yield blob.name, int(blob.size or 0), blob.updated or datetime.now(UTC)
+    def head(self, name: str) -> tuple[int, dt.datetime] | None:
+        blob = self.bucket.get_blob(name)
+        if blob is None:
+            return None
+        return int(blob.size or 0), blob.updated or dt.datetime.now(dt.UTC)
+
+    def get(self, name: str) -> bytes:
+        data: bytes = self.blob(name).download_as_bytes(checksum=None)
+        return data
+
+    def read(self, name: str, offset: int, count: int) -> bytes:
+        end = offset + count - 1
+        data: bytes = self.blob(name).download_as_bytes(start=offset, end=end, checksum=None)
+        return data
+
+    def put(self, name: str, data: bytes) -> None:
+        self.blob(name).upload_from_string(data)
+
+    def remove(self, name: str) -> None:
+        self.blob(name).delete()
+
+    def copy(self, source: str, dest: str) -> None:
+        """A rewrite, token after token (large objects take several calls)."""
+        target, origin = self.blob(dest), self.blob(source)
+        token, _, _ = target.rewrite(origin)
+        while token is not None:
+            token, _, _ = target.rewrite(origin, token=token)
+
+    def signed_url(self, name: str, method: str) -> str | None:
+        """A V4 signed URL when the credentials are a service account's key."""
+        if not (self.parameters.keyfile or self.parameters.credentials):
+            return None
+        url: str = self.blob(name).generate_signed_url(
+            version="v4", expiration=REDIRECT_EXPIRY, method=method
+        )
+        return url
 
     def close(self) -> None:
-        self._threads.close()
+        super().close()
         client, self._client, self._bucket = self._client, None, None
         if client is not None:
             client.close()
-
-
-def _translated(path: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    try:
-        return fn(*args, **kwargs)
-    except google_errors.NotFound:
-        raise PathNotFound(path, driver=DRIVER) from None
-    except google_errors.GoogleAPICallError as exc:
-        raise StorageDriverError(f"gcs: {exc.message}", driver=DRIVER, path=path) from None
-    except OSError as exc:  # connection refused, reset...
-        raise StorageDriverError(f"gcs: {exc}", driver=DRIVER, path=path) from None

@@ -2,14 +2,13 @@
 the path's object on commit.
 
 GCS objects are immutable and a resumable upload session lives in one process's memory,
-so a writer keeps what it was given as objects of its own under ``<key>~partial/``: a
-``state`` marker (the writer exists, even empty) and ``s<n>`` segments of at most
-``chunksize`` bytes. Any process resumes a writer by listing them (``append``). ``commit``
-composes the segments into the path's object (GCS's compose: up to 32 sources a call,
-chained through intermediates; atomic, nothing is copied through the registry) and
-removes the rest; past GCS's 1,024 components an object cannot be composed, so such a
-writer's segments are streamed into one upload instead. ``~`` is outside the path
-grammar: listings and walks never show these objects.
+so a writer keeps its pieces as objects of its own under ``<name>~partial/``: a
+``state`` marker (the writer exists, even empty) and ``s<n>`` segments. Any process
+resumes a writer by listing them (``append``). ``commit`` composes the segments into the
+path's object (GCS's compose: up to 32 sources a call, chained through intermediates;
+atomic, nothing is copied through the registry) and removes the rest; past GCS's 1,024
+components an object cannot be composed, so such a writer's segments are streamed into
+one upload instead.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from __future__ import annotations
 import contextlib
 import re
 
-from storage_drivers.base import FileWriter
-from storage_drivers.errors import PathNotFound, WriterClosed
-from storage_drivers.gcs.backend import GCSBackend
+from storage_drivers.errors import PathNotFound
+from storage_drivers.gcs.backend import GCSStore
 from storage_drivers.gcs.parameters import DRIVER
+from storage_drivers.object_store import BufferedWriter
 
 PARTIAL = "~partial/"
 STATE = "state"
@@ -28,125 +27,77 @@ STATE = "state"
 COMPOSE_MAX = 32
 #: Components a composite object may have at most (GCS's limit).
 COMPONENTS_MAX = 1024
-#: What a streamed re-upload reads at a time.
+#: What a streamed re-upload sends at a time.
 COPY_CHUNK = 8 * 1024 * 1024
 _SEGMENT = re.compile(r"s(\d{8})")
 
 
-def partial_prefix(backend: GCSBackend, path: str) -> str:
-    return backend.key(path) + PARTIAL
+class GCSWriter(BufferedWriter):
+    driver = DRIVER
 
-
-class GCSWriter(FileWriter):
-    def __init__(
-        self, backend: GCSBackend, path: str, segments: list[tuple[str, int]], chunksize: int
-    ) -> None:
-        self._backend = backend
-        self._path = path
-        self._prefix = partial_prefix(backend, path)
-        self._segments = segments  # (key, size), in order
-        self._chunksize = chunksize
-        self._buffer = bytearray()
-        self._done = False
+    def __init__(self, store: GCSStore, path: str, stored: list[int], chunksize: int) -> None:
+        super().__init__(path, stored, chunksize)
+        self._gcs = store
+        self._prefix = store.key(path) + PARTIAL
 
     @classmethod
-    async def start(cls, backend: GCSBackend, path: str, chunksize: int) -> GCSWriter:
+    async def start(cls, store: GCSStore, path: str, chunksize: int) -> GCSWriter:
         """A new writer: an earlier uncommitted one's segments are dropped."""
-        prefix = partial_prefix(backend, path)
-        await _delete_below(backend, path, prefix)
-        await backend.call(path, lambda: backend.blob(prefix + STATE).upload_from_string(b""))
-        return cls(backend, path, [], chunksize)
+        writer = cls(store, path, [], chunksize)
+        await writer._discard()
+        await store.call(path, store.put, writer._prefix + STATE, b"")
+        return writer
 
     @classmethod
-    async def resume(cls, backend: GCSBackend, path: str, chunksize: int) -> GCSWriter:
+    async def resume(cls, store: GCSStore, path: str, chunksize: int) -> GCSWriter:
         """The uncommitted writer of ``path``; PathNotFound when there is none."""
-        prefix = partial_prefix(backend, path)
-        found, _ = await backend.call(path, backend.listing, prefix)
-        names = {key[len(prefix) :]: size for key, size, _ in found}
+        prefix = store.key(path) + PARTIAL
+        found, _ = await store.call(path, store.listing, prefix)
+        names = {name[len(prefix) :]: size for name, size, _ in found}
         if STATE not in names:
             raise PathNotFound(path, driver=DRIVER)
-        segments = sorted(
-            (prefix + name, size) for name, size in names.items() if _SEGMENT.fullmatch(name)
-        )
-        return cls(backend, path, segments, chunksize)
+        sizes = [size for name, size in sorted(names.items()) if _SEGMENT.fullmatch(name)]
+        return cls(store, path, sizes, chunksize)
 
-    @property
-    def size(self) -> int:
-        return sum(size for _, size in self._segments) + len(self._buffer)
-
-    def _check(self) -> None:
-        if self._done:
-            raise WriterClosed(f"writer for {self._path} is closed", driver=DRIVER)
-
-    async def write(self, data: bytes) -> int:
-        self._check()
-        self._buffer += data
-        while len(self._buffer) >= self._chunksize:
-            piece = bytes(self._buffer[: self._chunksize])
-            del self._buffer[: self._chunksize]
-            await self._store(piece)
-        return len(data)
+    def _segment(self, number: int) -> str:
+        return f"{self._prefix}s{number:08d}"
 
     async def _store(self, piece: bytes) -> None:
-        key = f"{self._prefix}s{len(self._segments) + 1:08d}"
-        blob = self._backend.blob(key)
-        await self._backend.call(self._path, blob.upload_from_string, piece)
-        self._segments.append((key, len(piece)))
+        store = self._gcs
+        await store.call(self.path, store.put, self._segment(self.pieces + 1), piece)
 
-    async def _flush(self) -> None:
-        if self._buffer:
-            piece, self._buffer = bytes(self._buffer), bytearray()
-            await self._store(piece)
+    async def _complete(self) -> None:
+        keys = [self._segment(n) for n in range(1, self.pieces + 1)]
+        target = self._gcs.key(self.path)
+        join = self._stream_into if len(keys) > COMPONENTS_MAX else self._compose
+        await self._gcs.call(self.path, join, keys, target)
+        await self._discard()
 
-    async def close(self) -> None:
-        if self._done:
-            return
-        await self._flush()
-        self._done = True
-
-    async def cancel(self) -> None:
-        self._check()
-        self._done = True
-        self._buffer = bytearray()
-        await _delete_below(self._backend, self._path, self._prefix)
-
-    async def commit(self) -> None:
-        self._check()
-        await self._flush()
-        self._done = True
-        keys = [key for key, _ in self._segments]
-        target = self._backend.key(self._path)
-        if len(keys) > COMPONENTS_MAX:
-            await self._backend.call(self._path, self._stream_into, keys, target)
-        else:
-            await self._backend.call(self._path, self._compose, keys, target)
-        await _delete_below(self._backend, self._path, self._prefix)
+    async def _discard(self) -> None:
+        store = self._gcs
+        found, _ = await store.call(self.path, store.listing, self._prefix)
+        for name, _size, _time in found:
+            with contextlib.suppress(PathNotFound):  # removed meanwhile
+                await store.call(self.path, store.remove, name)
 
     def _compose(self, keys: list[str], target: str) -> None:
         """Compose ``keys`` into ``target``, 32 at a time (blocking)."""
-        bucket = self._backend.bucket
+        store = self._gcs
         if not keys:
-            bucket.blob(target).upload_from_string(b"")
+            store.put(target, b"")
             return
-        sources = [bucket.blob(key) for key in keys]
+        sources = [store.blob(key) for key in keys]
         step = 0
         while len(sources) > COMPOSE_MAX:
             step += 1
-            joined = bucket.blob(f"{self._prefix}c{step:08d}")
+            joined = store.blob(f"{self._prefix}c{step:08d}")
             joined.compose(sources[:COMPOSE_MAX])
             sources = [joined, *sources[COMPOSE_MAX:]]
-        bucket.blob(target).compose(sources)
+        store.blob(target).compose(sources)
 
     def _stream_into(self, keys: list[str], target: str) -> None:
         """Read every segment and write them as one upload (blocking)."""
-        bucket = self._backend.bucket
-        with bucket.blob(target, chunk_size=COPY_CHUNK).open("wb") as out:
+        store = self._gcs
+        with store.blob(target, chunk_size=COPY_CHUNK).open("wb") as out:
             for key in keys:
-                out.write(bucket.blob(key).download_as_bytes())
-
-
-async def _delete_below(backend: GCSBackend, path: str, prefix: str) -> None:
-    found, _ = await backend.call(path, backend.listing, prefix)
-    for key, _size, _time in found:
-        with contextlib.suppress(PathNotFound):  # removed meanwhile
-            await backend.call(path, backend.blob(key).delete)
+                out.write(store.get(key))

@@ -78,11 +78,9 @@ def test_redirect_sends_blob_pulls_to_a_web_server_of_the_root(
             followed = httpx.get(f"{url}/v2/team/app/blobs/{layer}", follow_redirects=True)
             assert followed.content == image.blobs()[layer]
             # a real client follows it for every blob
-            host = url.removeprefix("http://")
-            pulled = skopeo.copy(f"docker://{host}/team/app:v1", f"dir:{tmp_path / 'copy'}")
+            copy = tmp_path / "copy"
+            pulled = skopeo.pull_checked(url, "team/app:v1", image.blobs(), copy)
             assert pulled == image.digest
-            for digest, data in image.blobs().items():
-                assert (tmp_path / "copy" / digest.split(":")[1]).read_bytes() == data
 
 
 def test_redirects_disabled_win_over_the_middleware(tmp_path: Path) -> None:

@@ -138,11 +138,8 @@ def test_a_registry_on_the_bucket(gcs_server: GCSServer, skopeo: Skopeo, tmp_pat
     with run_server(create_app(config_from_mapping(document))) as url:
         with RegistryClient(url) as client:
             client.push("team/app", image, "v1")
-        host = url.removeprefix("http://")
-        pulled = skopeo.copy(f"docker://{host}/team/app:v1", f"dir:{tmp_path / 'copy'}")
+        pulled = skopeo.pull_checked(url, "team/app:v1", image.blobs(), tmp_path / "copy")
         assert pulled == image.digest
-        for digest, data in image.blobs().items():
-            assert (tmp_path / "copy" / digest.split(":")[1]).read_bytes() == data
     # distribution's layout under the root, as its gcs driver writes it
     tag = f"{root[1:]}/docker/registry/v2/repositories/team/app/_manifests/tags/v1/current/link"
     assert tag in gcs_server.object_names(root[1:] + "/")

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,17 +22,15 @@ from storage_drivers.gcs import GCSDriver
 from storage_drivers.gcs.parameters import EMULATOR_ENV
 from storage_drivers.testsuite import DriverTarget
 from tests.support.command import free_port
+from tests.support.emulator import running
 
 BUCKET = "pyregistry-test"
-STARTUP_TIMEOUT = 30.0
 INSTALL_HINT = "pip install -e '.[test]' (gcp-storage-emulator)"
 
 
 @dataclass
 class GCSServer:
     endpoint: str
-    process: subprocess.Popen[bytes]
-    log: Path
 
     @property
     def host(self) -> str:
@@ -63,46 +58,24 @@ def _emulator() -> str:
 @pytest.fixture(scope="session")
 def gcs_server() -> Iterator[GCSServer]:
     """The session's emulator; ``STORAGE_EMULATOR_HOST`` points at it while it runs."""
-    state = Path(tempfile.mkdtemp(prefix="pyregistry-gcs-"))
     port = free_port()
-    log = state / "emulator.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [_emulator(), "start", "--host", "127.0.0.1", "--port", str(port)]
-            + ["--default-bucket", BUCKET, "--in-memory"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = GCSServer(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"gcp-storage-emulator exited:\n{log.read_text()[-2000:]}")
+    endpoint = f"http://127.0.0.1:{port}"
+    argv = [_emulator(), "start", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--default-bucket", BUCKET, "--in-memory"]
+
+    def ready() -> bool:
+        return httpx.get(f"{endpoint}/storage/v1/b/{BUCKET}", timeout=2).is_success
+
+    with running("gcp-storage-emulator", lambda _state: argv, ready):
+        previous = os.environ.get(EMULATOR_ENV)
+        os.environ[EMULATOR_ENV] = endpoint
         try:
-            if httpx.get(f"{server.endpoint}/storage/v1/b/{BUCKET}", timeout=2).is_success:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"gcp-storage-emulator did not answer:\n{log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    previous = os.environ.get(EMULATOR_ENV)
-    os.environ[EMULATOR_ENV] = server.endpoint
-    try:
-        yield server
-    finally:
-        if previous is None:
-            os.environ.pop(EMULATOR_ENV, None)
-        else:
-            os.environ[EMULATOR_ENV] = previous
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(state, ignore_errors=True)
+            yield GCSServer(endpoint)
+        finally:
+            if previous is None:
+                os.environ.pop(EMULATOR_ENV, None)
+            else:
+                os.environ[EMULATOR_ENV] = previous
 
 
 @pytest.fixture

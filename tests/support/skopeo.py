@@ -101,6 +101,16 @@ class Skopeo:
             digests[image.name.split(":", 1)[1]] = "sha256:" + hashlib.sha256(manifest).hexdigest()
         return digests
 
+    def pull_checked(self, base_url: str, reference: str, blobs: dict[str, bytes], to: Path) -> str:
+        """``skopeo copy`` of ``reference`` (``repo:tag`` on the registry at ``base_url``)
+        into the directory ``to``, each of ``blobs`` (digest -> bytes) checked there; the
+        manifest's digest."""
+        host = base_url.removeprefix("http://")
+        digest = self.copy(f"docker://{host}/{reference}", f"dir:{to}")
+        for blob, data in blobs.items():
+            assert (to / blob.split(":", 1)[1]).read_bytes() == data, blob
+        return digest
+
     def delete(self, reference: str, *, creds: Creds = None) -> None:
         """``skopeo delete``: deletes the manifest a tag points to (by digest)."""
         argv = [self.binary, "delete", "--tls-verify=false"]

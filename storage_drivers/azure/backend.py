@@ -1,0 +1,146 @@
+"""The container as the driver talks to it (:class:`AzureStore`): azure-storage-blob's
+client, Azure's errors turned into the driver's (a missing blob is ``PathNotFound``, the
+rest ``StorageDriverError`` with what Azure said)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from storage_drivers.azure.parameters import DRIVER, AzureParameters
+from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.object_store import Listed, ObjectStore
+
+try:
+    from azure.core import exceptions as azure_errors
+    from azure.storage.blob import (
+        BlobClient,
+        BlobSasPermissions,
+        ContainerClient,
+        generate_blob_sas,
+    )
+except ImportError:  # pragma: no cover - the extra not installed
+    raise StorageDriverError(
+        "azure: azure-storage-blob is not installed: pip install 'pyregistry[azure]'",
+        driver=DRIVER,
+    ) from None
+
+#: Threads for one driver's calls.
+MAX_THREADS = 32
+#: How long a redirect URL stays valid (distribution's value).
+REDIRECT_EXPIRY = dt.timedelta(minutes=20)
+#: A server-side copy still pending after this long fails the move.
+COPY_TIMEOUT = 60.0
+COPY_POLL_SECONDS = 0.1
+
+
+def _credential(parameters: AzureParameters) -> Any:
+    if parameters.credential_type == "shared_key":
+        return {"account_name": parameters.account, "account_key": parameters.key}
+    try:
+        from azure import identity
+    except ImportError:
+        raise StorageDriverError(
+            f"azure: {parameters.credential_type} credentials need azure-identity: "
+            "pip install 'pyregistry[azure]'",
+            driver=DRIVER,
+        ) from None
+    if parameters.credential_type == "client_secret":
+        return identity.ClientSecretCredential(
+            parameters.tenant_id, parameters.client_id, parameters.secret
+        )
+    return identity.DefaultAzureCredential()
+
+
+class AzureStore(ObjectStore):
+    driver = DRIVER
+
+    def __init__(self, parameters: AzureParameters) -> None:
+        super().__init__(parameters.root, MAX_THREADS)
+        self.parameters = parameters
+        self.container = ContainerClient(
+            parameters.service_url,
+            parameters.container,
+            credential=_credential(parameters),
+            retry_total=parameters.max_retries,
+        )
+
+    def blob(self, name: str) -> BlobClient:
+        return self.container.get_blob_client(name)
+
+    def translate(self, exc: Exception, path: str) -> Exception | None:
+        if isinstance(exc, azure_errors.ResourceNotFoundError):
+            return PathNotFound(path, driver=DRIVER)
+        if isinstance(exc, azure_errors.AzureError):
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return StorageDriverError(f"azure: {message}", driver=DRIVER, path=path)
+        return None
+
+    def listing(self, prefix: str, delimiter: str | None = None) -> tuple[list[Listed], list[str]]:
+        if delimiter is None:
+            items: Any = self.container.list_blobs(name_starts_with=prefix or None)
+        else:
+            items = self.container.walk_blobs(name_starts_with=prefix or None, delimiter=delimiter)
+        found: list[Listed] = []
+        prefixes: list[str] = []
+        for item in items:
+            if hasattr(item, "size"):
+                modified = item.last_modified or dt.datetime.now(dt.UTC)
+                found.append((item.name, int(item.size or 0), modified))
+            else:  # a BlobPrefix
+                prefixes.append(item.name)
+        return found, sorted(prefixes)
+
+    def head(self, name: str) -> tuple[int, dt.datetime] | None:
+        try:
+            properties = self.blob(name).get_blob_properties()
+        except azure_errors.ResourceNotFoundError:
+            return None
+        return int(properties.size or 0), properties.last_modified or dt.datetime.now(dt.UTC)
+
+    def get(self, name: str) -> bytes:
+        data: bytes = self.blob(name).download_blob().readall()
+        return data
+
+    def read(self, name: str, offset: int, count: int) -> bytes:
+        data: bytes = self.blob(name).download_blob(offset=offset, length=count).readall()
+        return data
+
+    def put(self, name: str, data: bytes) -> None:
+        self.blob(name).upload_blob(data, overwrite=True)
+
+    def remove(self, name: str) -> None:
+        self.blob(name).delete_blob()
+
+    def copy(self, source: str, dest: str) -> None:
+        """Copy from the source's URL (the same account), polled until it is done."""
+        origin, target = self.blob(source), self.blob(dest)
+        origin.get_blob_properties()  # a missing source: not found, before anything
+        status = target.start_copy_from_url(origin.url).get("copy_status")
+        deadline = time.monotonic() + COPY_TIMEOUT
+        while status == "pending":
+            if time.monotonic() > deadline:
+                raise StorageDriverError(f"azure: copy to {dest} still pending", driver=DRIVER)
+            time.sleep(COPY_POLL_SECONDS)
+            status = target.get_blob_properties().copy.status
+        if status != "success":
+            raise StorageDriverError(f"azure: copy to {dest} ended {status}", driver=DRIVER)
+
+    def signed_url(self, name: str, method: str) -> str | None:
+        """A read SAS signed with the account key (None with other credentials)."""
+        if self.parameters.credential_type != "shared_key":
+            return None
+        token = generate_blob_sas(
+            self.parameters.account,
+            self.parameters.container,
+            name,
+            account_key=self.parameters.key,
+            permission=BlobSasPermissions(read=True),
+            expiry=dt.datetime.now(dt.UTC) + REDIRECT_EXPIRY,
+        )
+        return f"{self.blob(name).url}?{token}"
+
+    def close(self) -> None:
+        super().close()
+        self.container.close()
