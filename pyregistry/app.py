@@ -77,7 +77,7 @@ from pyregistry.tasks.leases import lease_factory
 from pyregistry.tasks.plugins import register_plugin_jobs
 from pyregistry.tasks.scheduler import Scheduler
 from pyregistry.tasks.upload_leases import UploadLeases
-from storage_drivers import create_driver
+from storage_drivers import StorageDriverError, create_driver
 from storage_drivers.redirects import MiddlewareError, RedirectMiddleware, build_redirects
 
 if TYPE_CHECKING:
@@ -89,7 +89,11 @@ if TYPE_CHECKING:
 def build_registry(config: Config) -> Registry:
     """The storage stack the config describes, with the manifest policy of its
     ``validation`` section (checked by every manifest put, whoever makes it)."""
-    driver = create_driver(config.storage.driver, config.storage.parameters)
+    try:
+        driver = create_driver(config.storage.driver, config.storage.parameters)
+    except StorageDriverError as exc:  # its parameters: a configuration error
+        key = f"storage.{config.storage.driver}"
+        raise ConfigError(str(exc), key=key, source=config.source) from None
     return Registry(
         driver,
         delete_enabled=config.storage.delete_enabled,

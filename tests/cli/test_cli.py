@@ -121,11 +121,22 @@ def test_worker_count_from_flag_environment_or_default() -> None:
 
 def test_unknown_storage_driver_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "config.yml"
+    config.write_text("version: 0.1\nstorage:\n  oss:\n    accesskeyid: x\n")
+    assert main(["serve", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}: storage.oss: unknown storage driver 'oss'" in err
+    assert "filesystem" in err and "azure" in err  # lists what is available
+
+
+def test_driver_parameters_that_cannot_work_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yml"
     config.write_text("version: 0.1\nstorage:\n  azure:\n    accountname: x\n")
     assert main(["serve", str(config)]) == 2
     err = capsys.readouterr().err
-    assert f"{config}: storage.azure: unknown storage driver 'azure'" in err
-    assert "filesystem" in err  # lists what is available
+    assert f"{config}: storage.azure: azure: container is required" in err
+    assert "Traceback" not in err
 
 
 def test_serve_loads_only_its_own_command_module() -> None:
