@@ -6,25 +6,31 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from storage_drivers.azure.parameters import DRIVER, AzureParameters
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.object_store import Listed, ObjectStore
 
-try:
-    from azure.core import exceptions as azure_errors
-    from azure.storage.blob import (
-        BlobClient,
-        BlobSasPermissions,
-        ContainerClient,
-        generate_blob_sas,
-    )
-except ImportError:  # pragma: no cover - the extra not installed
-    raise StorageDriverError(
-        "azure: azure-storage-blob is not installed: pip install 'pyregistry[azure]'",
-        driver=DRIVER,
-    ) from None
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobClient
+
+
+def azure_blob() -> tuple[ModuleType, ModuleType]:
+    """azure-storage-blob and Azure's errors, imported when a driver is made: the driver
+    class loads without the extra (every registered driver is listed), a driver says
+    what to install."""
+    try:
+        from azure.core import exceptions as azure_errors
+        from azure.storage import blob
+    except ImportError:
+        raise StorageDriverError(
+            "azure: azure-storage-blob is not installed: pip install 'pyregistry[azure]'",
+            driver=DRIVER,
+        ) from None
+    return blob, azure_errors
+
 
 #: Threads for one driver's calls.
 MAX_THREADS = 32
@@ -58,8 +64,9 @@ class AzureStore(ObjectStore):
 
     def __init__(self, parameters: AzureParameters) -> None:
         super().__init__(parameters.root, MAX_THREADS)
+        self.sdk, self._errors = azure_blob()
         self.parameters = parameters
-        self.container = ContainerClient(
+        self.container = self.sdk.ContainerClient(
             parameters.service_url,
             parameters.container,
             credential=_credential(parameters),
@@ -67,12 +74,13 @@ class AzureStore(ObjectStore):
         )
 
     def blob(self, name: str) -> BlobClient:
-        return self.container.get_blob_client(name)
+        client: BlobClient = self.container.get_blob_client(name)
+        return client
 
     def translate(self, exc: Exception, path: str) -> Exception | None:
-        if isinstance(exc, azure_errors.ResourceNotFoundError):
+        if isinstance(exc, self._errors.ResourceNotFoundError):
             return PathNotFound(path, driver=DRIVER)
-        if isinstance(exc, azure_errors.AzureError):
+        if isinstance(exc, self._errors.AzureError):
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return StorageDriverError(f"azure: {message}", driver=DRIVER, path=path)
         return None
@@ -95,7 +103,7 @@ class AzureStore(ObjectStore):
     def head(self, name: str) -> tuple[int, dt.datetime] | None:
         try:
             properties = self.blob(name).get_blob_properties()
-        except azure_errors.ResourceNotFoundError:
+        except self._errors.ResourceNotFoundError:
             return None
         return int(properties.size or 0), properties.last_modified or dt.datetime.now(dt.UTC)
 
@@ -131,12 +139,12 @@ class AzureStore(ObjectStore):
         """A read SAS signed with the account key (None with other credentials)."""
         if self.parameters.credential_type != "shared_key":
             return None
-        token = generate_blob_sas(
+        token = self.sdk.generate_blob_sas(
             self.parameters.account,
             self.parameters.container,
             name,
             account_key=self.parameters.key,
-            permission=BlobSasPermissions(read=True),
+            permission=self.sdk.BlobSasPermissions(read=True),
             expiry=dt.datetime.now(dt.UTC) + REDIRECT_EXPIRY,
         )
         return f"{self.blob(name).url}?{token}"

@@ -15,8 +15,6 @@ import base64
 import contextlib
 import secrets
 
-from azure.storage.blob import BlobBlock
-
 from storage_drivers.azure.backend import AzureStore
 from storage_drivers.azure.parameters import DRIVER
 from storage_drivers.errors import PathNotFound
@@ -80,7 +78,8 @@ class AzureWriter(BufferedWriter):
 
     async def _complete(self) -> None:
         if self.pieces:
-            ids = [BlobBlock(_block_id(self._generation, n)) for n in range(1, self.pieces + 1)]
+            block = self._azure.sdk.BlobBlock
+            ids = [block(_block_id(self._generation, n)) for n in range(1, self.pieces + 1)]
             blob = self._azure.blob(self._name)
             await self._azure.call(self.path, blob.commit_block_list, ids)
         else:

@@ -5,26 +5,38 @@ Google's errors turned into the driver's (a 404 is ``PathNotFound``, the rest
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.gcs.parameters import DRIVER, GCSParameters
 from storage_drivers.object_store import Listed, ObjectStore
 
-try:
-    from google.api_core import exceptions as google_errors
+if TYPE_CHECKING:
     from google.cloud import storage
-except ImportError:  # pragma: no cover - the extra not installed
-    raise StorageDriverError(
-        "gcs: google-cloud-storage is not installed: pip install 'pyregistry[gcs]'",
-        driver=DRIVER,
-    ) from None
+
+
+def _google() -> tuple[ModuleType, ModuleType]:
+    """google-cloud-storage and its errors, imported when a driver is made: the driver
+    class loads without the extra (every registered driver is listed), a driver says
+    what to install."""
+    try:
+        from google.api_core import exceptions as google_errors
+        from google.cloud import storage
+    except ImportError:
+        raise StorageDriverError(
+            "gcs: google-cloud-storage is not installed: pip install 'pyregistry[gcs]'",
+            driver=DRIVER,
+        ) from None
+    return storage, google_errors
+
 
 #: How long a redirect URL stays valid (distribution's value).
 REDIRECT_EXPIRY = dt.timedelta(minutes=20)
 
 
 def _client(parameters: GCSParameters) -> storage.Client:
+    storage, _ = _google()
     """Credentials from ``keyfile``, ``credentials``, an emulator (anonymous) or the
     environment's default (a VM's service account, ``GOOGLE_APPLICATION_CREDENTIALS``)."""
     from google.api_core.client_info import ClientInfo
@@ -53,6 +65,7 @@ class GCSStore(ObjectStore):
 
     def __init__(self, parameters: GCSParameters) -> None:
         super().__init__(parameters.root, parameters.maxconcurrency)
+        _, self._errors = _google()
         self.parameters = parameters
         self._client: storage.Client | None = None
         self._bucket: storage.Bucket | None = None
@@ -72,9 +85,9 @@ class GCSStore(ObjectStore):
         return self.bucket.blob(name, **options)
 
     def translate(self, exc: Exception, path: str) -> Exception | None:
-        if isinstance(exc, google_errors.NotFound):
+        if isinstance(exc, self._errors.NotFound):
             return PathNotFound(path, driver=DRIVER)
-        if isinstance(exc, google_errors.GoogleAPICallError):
+        if isinstance(exc, self._errors.GoogleAPICallError):
             return StorageDriverError(f"gcs: {exc.message}", driver=DRIVER, path=path)
         if isinstance(exc, OSError):  # connection refused, reset... (requests' too)
             return StorageDriverError(f"gcs: {exc}", driver=DRIVER, path=path)

@@ -56,8 +56,22 @@ def test_installed_command_drivers_and_plugin() -> None:
         "pyproject.toml lacks the pytest11 entry point: "
         '[project.entry-points.pytest11] "pyregistry.pytest_plugin" = "pyregistry.pytest_plugin"'
     )
-    for driver in ("filesystem", "inmemory", "s3", "swift"):
+    for driver in ("filesystem", "inmemory", "s3", "swift", "gcs", "azure"):
         assert f"'{driver}'" in drivers
+    # gcs and azure load without their extras; making one says what to install
+    refused = run(
+        [
+            installed.python,
+            "-c",
+            "from storage_drivers import StorageDriverError, create_driver\n"
+            "try:\n    create_driver('gcs', {'bucket': 'b'})\n"
+            "except StorageDriverError as exc:\n    print(exc)",
+        ],
+        work,
+        env,
+        60,
+    )
+    assert "pip install 'pyregistry[gcs]'" in refused
     (work / "test_uses_fixture.py").write_text(FIXTURE_TEST)
     output = run([installed.python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], work, env, 120)
     assert "1 passed" in output
