@@ -91,9 +91,8 @@ def build_registry(config: Config) -> Registry:
     ``validation`` section (checked by every manifest put, whoever makes it)."""
     try:
         driver = create_driver(config.storage.driver, config.storage.parameters)
-    except StorageDriverError as exc:  # its parameters: a configuration error
-        key = f"storage.{config.storage.driver}"
-        raise ConfigError(str(exc), key=key, source=config.source) from None
+    except StorageDriverError as exc:
+        raise DriverConfigError(config, exc) from None
     return Registry(
         driver,
         delete_enabled=config.storage.delete_enabled,
@@ -105,6 +104,18 @@ def build_registry(config: Config) -> Registry:
         upload_locks=UploadLeases(lease_factory(config, driver)),
         index=build_index(config),
     )
+
+
+class DriverConfigError(ConfigError, StorageDriverError):
+    """A storage driver that cannot be made from its parameters (or its name): a
+    configuration error (``serve`` exits 2 naming ``storage.<driver>``) that is still the
+    :class:`StorageDriverError` the embedding has always raised for it."""
+
+    def __init__(self, config: Config, exc: StorageDriverError) -> None:
+        key = f"storage.{config.storage.driver}"
+        ConfigError.__init__(self, str(exc), key=key, source=config.source)
+        self.driver = exc.driver
+        self.path = exc.path
 
 
 def storage_middleware(config: Config) -> tuple[RedirectMiddleware, ...]:
