@@ -118,6 +118,20 @@ def _quote(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+class StandardStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` (or ``sys.stdout``) is when a record is emitted, not
+    when logging was set up: an embedding or a test harness swaps and closes those streams,
+    and a handler holding the old one fails on every later line."""
+
+    def __init__(self, name: str) -> None:
+        logging.Handler.__init__(self)
+        self._stream_name = name
+
+    @property
+    def stream(self) -> TextIO:
+        return getattr(sys, self._stream_name)  # type: ignore[no-any-return]
+
+
 def make_formatter(config: LogConfig) -> logging.Formatter:
     kinds = {"json": JSONFormatter, "logstash": LogstashFormatter}
     return kinds.get(config.formatter, TextFormatter)(config.fields, config.reportcaller)
@@ -129,9 +143,11 @@ def setup_logging(
     """Route every logger (uvicorn's too) to ``stream`` (stderr) in the configured format,
     and the access log to ``access_stream`` (stdout). Safe to call again."""
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_pyregistry", False)]:
-        root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    for old in [h for h in root.handlers if getattr(h, "_pyregistry", False)]:
+        root.removeHandler(old)
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream else StandardStreamHandler("stderr")
+    )
     handler.setFormatter(make_formatter(config))
     handler._pyregistry = True  # type: ignore[attr-defined]
     root.addHandler(handler)
@@ -151,7 +167,9 @@ def setup_logging(
     access.propagate = False
     access.disabled = config.accesslog_disabled
     access.setLevel(logging.INFO)
-    access_handler = logging.StreamHandler(access_stream or sys.stdout)
+    access_handler: logging.Handler = (
+        logging.StreamHandler(access_stream) if access_stream else StandardStreamHandler("stdout")
+    )
     text = config.formatter not in ("json", "logstash")
     access_handler.setFormatter(CombinedFormatter() if text else make_formatter(config))
     access.addHandler(access_handler)

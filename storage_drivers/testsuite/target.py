@@ -28,11 +28,16 @@ class DriverTarget:
 
     ``content_in_process``: committed content lives in the test process's memory, so the
     big-blob test allows the blob's size on top of its memory bound.
+
+    ``big_blob_mib``: the big-blob test's size. A store served by a slow emulator (one that
+    copies a whole object for every ranged read) may ask for less; the suite keeps it at
+    least twice its memory bound, so a driver that buffers a blob still fails.
     """
 
     make: Callable[[], StorageDriver]
     reopen: Callable[[StorageDriver], StorageDriver] | None = None
     content_in_process: bool = False
+    big_blob_mib: int = 256
 
 
 class Drivers:

@@ -44,6 +44,12 @@ def push_blob(client: httpx.Client, name: str, data: bytes, algorithm: str = "sh
     return digest
 
 
+def push_blob_at(base_url: str, name: str, data: bytes) -> str:
+    """:func:`push_blob` to the registry at ``base_url``, on a connection of its own."""
+    with httpx.Client(base_url=base_url) as client:
+        return push_blob(client, name, data)
+
+
 def image_manifest(
     config: bytes,
     layers: list[bytes],

@@ -49,6 +49,27 @@ def test_json_lines_carry_time_level_msg_and_fields(
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", lines[0]["time"])
 
 
+def test_default_streams_are_the_ones_current_when_a_line_is_written(
+    streams: tuple[io.StringIO, io.StringIO], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An embedding (or pytest) swaps sys.stderr and closes the old one: later lines still
+    print, on the new stream, instead of failing with "I/O operation on closed file"."""
+    first_err, first_out = streams
+    monkeypatch.setattr("sys.stderr", first_err)
+    monkeypatch.setattr("sys.stdout", first_out)
+    setup_logging(LogConfig(formatter="json"))
+    logging.getLogger("pyregistry.test").warning("one")
+    first_err.close()
+    first_out.close()
+    err, out = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    monkeypatch.setattr("sys.stdout", out)
+    logging.getLogger("pyregistry.test").warning("two")
+    logging.getLogger(ACCESS_LOGGER).info("access line")
+    assert [json.loads(line)["msg"] for line in err.getvalue().splitlines()] == ["two"]
+    assert "access line" in out.getvalue()
+
+
 def test_level_filters(streams: tuple[io.StringIO, io.StringIO]) -> None:
     err, out = streams
     setup_logging(LogConfig(level="warn", formatter="json"), stream=err, access_stream=out)

@@ -5,7 +5,6 @@ when the master fails over."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import httpx
 
 from pyregistry.config.model import RedisConfig
 from pyregistry.descriptor_cache.connection import settings_from_config
+from tests.api.helpers import push_blob_at
 from tests.support.redis_sentinel import (
     MASTER_NAME,
     MASTER_PASSWORD,
@@ -20,17 +20,6 @@ from tests.support.redis_sentinel import (
     SentinelSet,
 )
 from tests.support.registry_process import RegistryProcess, free_port
-
-
-def _push_blob(base: str, repo: str, data: bytes) -> str:
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    start = httpx.post(f"{base}/v2/{repo}/blobs/uploads/")
-    assert start.status_code == 202, start.text
-    done = httpx.put(
-        httpx.URL(base).join(start.headers["location"]), params={"digest": digest}, content=data
-    )
-    assert done.status_code == 201, done.text
-    return digest
 
 
 def _cached_on_master(base: str, sentinels: SentinelSet, digest: str, size: int) -> None:
@@ -70,7 +59,7 @@ redis:
     )
     base = f"http://127.0.0.1:{port}"
     with RegistryProcess(["serve", str(config)], port=port):
-        first = _push_blob(base, "team/app", b"before the failover")
+        first = push_blob_at(base, "team/app", b"before the failover")
         with redis_sentinel.master.client() as client:
             assert client.hget(f"blobs::{first}", "size") == "19"
 
@@ -78,7 +67,7 @@ redis:
         redis_sentinel.fail_over()
         assert redis_sentinel.master is not former
 
-        second = _push_blob(base, "team/app", b"after it")
+        second = push_blob_at(base, "team/app", b"after it")
         _cached_on_master(base, redis_sentinel, second, 8)
         # pulls go on, the first blob's descriptor replicated to the new master
         response = httpx.get(f"{base}/v2/team/app/blobs/{first}")

@@ -4,25 +4,14 @@ go on from storage."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
 import httpx
 
+from tests.api.helpers import push_blob_at
 from tests.support.redis import RedisServer
 from tests.support.registry_process import RegistryProcess, free_port
-
-
-def _push_blob(base: str, repo: str, data: bytes) -> str:
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    start = httpx.post(f"{base}/v2/{repo}/blobs/uploads/")
-    assert start.status_code == 202, start.text
-    done = httpx.put(
-        httpx.URL(base).join(start.headers["location"]), params={"digest": digest}, content=data
-    )
-    assert done.status_code == 201, done.text
-    return digest
 
 
 def _wait_for(predicate: object, timeout: float = 10.0) -> None:
@@ -60,7 +49,7 @@ health:
     base = f"http://127.0.0.1:{port}"
     debug = f"http://127.0.0.1:{debug_port}"
     with RegistryProcess(["serve", str(config)], port=port, wait_ports=(debug_port,)) as proc:
-        digest = _push_blob(base, "team/app", b"cached layer")
+        digest = push_blob_at(base, "team/app", b"cached layer")
         client = redis_server.client()
         assert client.hget(f"blobs::{digest}", "size") == "12"
         assert client.sismember("repository::team/app::blobs", digest)
@@ -68,7 +57,7 @@ health:
         redis_server.stop()
         try:
             # Requests go on from storage while Redis is down...
-            other = _push_blob(base, "team/app", b"pushed during the outage")
+            other = push_blob_at(base, "team/app", b"pushed during the outage")
             head = httpx.head(f"{base}/v2/team/app/blobs/{digest}")
             assert head.status_code == 200
             assert head.headers["content-length"] == "12"

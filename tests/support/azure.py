@@ -98,4 +98,5 @@ def azure_driver_target(azurite_server: AzuriteServer) -> DriverTarget:
         assert isinstance(driver, AzureDriver)
         return AzureDriver(**azurite_server.driver_parameters("/" + driver.parameters.root))
 
-    return DriverTarget(make=make, reopen=reopen)
+    # the emulator copies a whole object for each ranged read: 128 MiB, not 256
+    return DriverTarget(make=make, reopen=reopen, big_blob_mib=128)

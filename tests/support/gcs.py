@@ -91,4 +91,5 @@ def gcs_driver_target(gcs_server: GCSServer) -> DriverTarget:
         return GCSDriver.from_parameters(gcs_server.driver_parameters("/" + driver.parameters.root))
 
     # the emulator keeps every object in its own memory, not the test process's
-    return DriverTarget(make=make, reopen=reopen)
+    # the emulator copies a whole object for each ranged read: 128 MiB, not 256
+    return DriverTarget(make=make, reopen=reopen, big_blob_mib=128)
