@@ -62,7 +62,7 @@ from pyregistry.descriptor_cache import build_blob_descriptor_cache
 from pyregistry.events import EventSink, FanOutEventSink
 from pyregistry.front import RegistryApp
 from pyregistry.gc.online import OnlineCollector
-from pyregistry.index import build_index
+from pyregistry.index import build_index, register_index_jobs
 from pyregistry.maintenance import UploadPurger
 from pyregistry.optional_features import (
     build_notifier,
@@ -218,6 +218,7 @@ def create_app(
         replication.register(scheduler)
     if mirrors is not None:
         mirrors.register_jobs(scheduler)  # pull times, expiry of unpulled content
+    register_index_jobs(scheduler, registry.index, config)
     register_plugin_jobs(scheduler, config)
 
     @contextlib.asynccontextmanager

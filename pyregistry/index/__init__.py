@@ -14,6 +14,8 @@ from pyregistry.index.backend import Backend, IndexUnavailable
 from pyregistry.index.config import IndexSettings, index_settings
 from pyregistry.index.service import IndexService
 from pyregistry.index.sqlite_backend import SqliteBackend
+from pyregistry.storage.metadata import MetadataIndex
+from pyregistry.tasks.scheduler import Scheduler
 
 __all__ = [
     "Backend",
@@ -23,6 +25,7 @@ __all__ = [
     "SqliteBackend",
     "build_index",
     "index_settings",
+    "register_index_jobs",
 ]
 
 log = logging.getLogger("pyregistry.index")
@@ -45,3 +48,10 @@ def build_index(config: Config, *, build_in_background: bool = True) -> IndexSer
     return IndexService(
         backend, build_in_background=build_in_background, check_on_start=build_in_background
     )
+
+
+def register_index_jobs(scheduler: Scheduler, index: MetadataIndex | None, config: Config) -> None:
+    """``index.checkinterval``: the index compared with storage while serving."""
+    interval = config.index.checkinterval_seconds
+    if isinstance(index, IndexService) and interval:
+        index.register_check(scheduler, interval)

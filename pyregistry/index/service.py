@@ -16,6 +16,7 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from pyregistry.config.duration import format_duration
 from pyregistry.index.backend import Backend, IndexUnavailable, TagRow
 from pyregistry.index.browse import RepositoryListing, RepositoryQuery
 from pyregistry.index.changes import RecordedChange
@@ -25,12 +26,15 @@ from pyregistry.index.verify import CHECK_LEASE, check_against_storage
 from pyregistry.storage.catalog import path_order
 from pyregistry.storage.errors import RegistryError
 from pyregistry.storage.metadata import TagPage
+from pyregistry.tasks.scheduler import Job, JobRun, Scheduler
 
 if TYPE_CHECKING:
     from pyregistry.storage.registry import Registry
 
 log = logging.getLogger("pyregistry.index")
 
+#: The scheduler job of ``index.checkinterval``.
+CHECK_JOB_NAME = "index-check"
 #: An intent older than this belongs to a writer that is gone (crashed, killed).
 STALE_INTENT_AFTER = 60.0
 #: A builder that has not reported for this long is gone; another process takes over.
@@ -94,6 +98,21 @@ class IndexService:
         self._maybe_build()
         if self.check_on_start:
             self._background("check", self._check())
+
+    def register_check(self, scheduler: Scheduler, interval: float) -> Job:
+        """Compare the index with storage every ``interval`` on one instance of the
+        cluster, as at start-up: a root another program writes to while pyregistry serves
+        (distribution beside it during a switch) has its listings repaired within that."""
+        log.info(f"metadata index compared with storage every {format_duration(interval)}")
+        return scheduler.every(
+            CHECK_JOB_NAME, interval, self._check_job, jitter=min(interval / 10, 60.0)
+        )
+
+    async def _check_job(self, run: JobRun) -> None:
+        if not self._started:
+            self._start()  # a first use compares anyway (unless a build is due instead)
+        else:
+            await self._check()
 
     async def _check(self) -> None:
         try:

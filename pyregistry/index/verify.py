@@ -6,7 +6,8 @@ process first uses a built index, it compares it with storage (unless a sibling 
 is doing that right now) using listings only: the catalog walk and each repository's tag
 names, no link reads. Every repository that differs is marked dirty at once (answered
 from storage), then repaired. Writes by another program *while* pyregistry runs are
-still seen only by ``pyregistry index rebuild`` (docs/index.md).
+seen by ``pyregistry index rebuild``, or by the same check made every
+``index.checkinterval`` (docs/index.md).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from pyregistry.storage import paths
 from pyregistry.storage.catalog import iter_repositories
 from pyregistry.storage.context import StorageContext
 from pyregistry.storage.names import UPLOAD_ID_PATTERN
-from pyregistry.storage.uploads import parse_started_at, remove_upload
+from pyregistry.storage.started_at import parse_started_at
+from pyregistry.storage.uploads import remove_upload
 from storage_drivers.errors import PathNotFound
 
 

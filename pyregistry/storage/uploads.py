@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import uuid
 from collections.abc import AsyncIterable, Callable
 from datetime import UTC, datetime
@@ -33,31 +32,12 @@ from pyregistry.storage.errors import (
 )
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.hashing import HashFeeder, hash_stream
+from pyregistry.storage.started_at import format_started_at, parse_started_at
 from storage_drivers.base import FileWriter
 from storage_drivers.errors import PathNotFound
 
-_FRACTION = re.compile(r"\.(\d+)")
-
 #: The running hash's algorithm until a client names its digest (almost always sha256).
 DEFAULT_ALGORITHM = "sha256"
-
-
-def format_started_at(moment: datetime) -> str:
-    """RFC 3339 in UTC, seconds precision, as distribution writes ``startedat``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_started_at(text: str) -> datetime | None:
-    """Parse RFC 3339 (also Go's nanosecond form); None when it is not a timestamp."""
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    value = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _start_hash(progress: UploadProgress, start: int, algorithm: str) -> hashlib._Hash | None:
@@ -179,6 +159,29 @@ class UploadSession:
                 raise self._unknown() from exc
         return writer, writer.size
 
+    async def _resumable(self) -> tuple[FileWriter, int]:
+        """The session's writer for more bytes, and its size.
+
+        Data found committed at the session's path is taken back into a new writer (copied
+        once). Distribution's filesystem driver writes an upload's ``data`` in place, so a
+        session it started on a root shared with pyregistry (a rolling migration, instances
+        of both behind one address) looks committed here: its client goes on with its next
+        chunk instead of starting the blob again. The same holds for a commit of ours
+        interrupted between writing the data and moving it: that client gets nothing new,
+        the digest is still verified when the upload completes.
+        """
+        writer, size = await self._pending()
+        if writer is not None:
+            return writer, size
+        writer = await self._ctx.driver.writer(self._data)
+        try:
+            async for chunk in await self._ctx.driver.reader(self._data):
+                await writer.write(chunk)
+        except BaseException:
+            await writer.cancel()
+            raise
+        return writer, writer.size
+
     @guarded
     async def size(self) -> int:
         """Bytes received so far (the end of the ``Range`` the API reports)."""
@@ -200,9 +203,7 @@ class UploadSession:
         chunks: AsyncIterable[bytes],
         offset: int | None,
     ) -> int:
-        writer, start = await self._pending()
-        if writer is None:
-            raise self._unknown()  # the data is committed: no more chunks
+        writer, start = await self._resumable()
         try:
             return await self._fill(writer, start, progress, chunks, offset, DEFAULT_ALGORITHM)
         finally:
@@ -298,10 +299,11 @@ class UploadSession:
         stays open from the last chunk to the commit: reopening it would cost two more
         driver calls per upload.
         """
-        writer, size = await self._pending()
+        # a last chunk goes on what is there (see _resumable); without one, committed data
+        # is what an interrupted commit left: it completes as it is
+        writer: FileWriter | None
+        writer, size = await (self._resumable() if chunks is not None else self._pending())
         if writer is None:
-            if chunks is not None:
-                raise self._unknown()  # the data is committed: no more chunks
             self._check_offset(offset, size)
             return None, size
         try:

@@ -1,7 +1,8 @@
 """``pyregistry index rebuild`` on a root that distribution 2.8 wrote: the rebuilt index
 lists what distribution listed. Also the documented limits: what another program writes
-while pyregistry serves is not seen until a rebuild; what it wrote while no pyregistry ran
-is found by the check at start-up."""
+while pyregistry serves is not seen until a rebuild, or the next check of
+``index.checkinterval``; what it wrote while no pyregistry ran is found by the check at
+start-up."""
 
 from __future__ import annotations
 
@@ -89,3 +90,37 @@ def test_rebuild_lists_what_distribution_wrote(tmp_path: Path) -> None:
         while _listings(base) != (last, last_tags) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _listings(base) == (last, last_tags)
+
+
+def test_check_interval_sees_what_distribution_writes_while_serving(tmp_path: Path) -> None:
+    """``index.checkinterval``: one instance compares the index with storage every
+    interval, so a root distribution writes to beside a serving pyregistry (a rolling
+    switch) has its listings repaired within it, with no rebuild."""
+    root = tmp_path / "data"
+    catalog, tags = _push_with_distribution(root, {"first/repo": ["v1"]})
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        port,
+        storage={"filesystem": {"rootdirectory": str(root)}},
+        index={"checkinterval": "1s"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    with RegistryProcess(["serve", str(config)], port=port) as served:
+        deadline = time.monotonic() + 30
+        while _listings(base) != (catalog, tags) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _listings(base) == (catalog, tags)
+        state = view(index_directory(root))
+        assert state is not None and state.ready  # the index, not storage, answers
+
+        later, later_tags = _push_with_distribution(
+            root, {"late/comer": ["v1"], "first/repo": ["v2"]}
+        )
+        deadline = time.monotonic() + 30
+        while _listings(base) != (later, later_tags) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _listings(base) == (later, later_tags)
+        state = view(index_directory(root))
+        assert state is not None and state.repositories == later
+        assert "compared with storage every 1s" in served.stderr

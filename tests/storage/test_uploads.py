@@ -20,7 +20,7 @@ from pyregistry.storage import (
     Unsupported,
     paths,
 )
-from pyregistry.storage.uploads import parse_started_at
+from pyregistry.storage.started_at import parse_started_at
 from storage_drivers import create_driver
 from storage_drivers.inmemory import InMemoryDriver
 from tests.storage.helpers import RecordingDriver, sha256, sha512, stream

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyregistry.config.declare import Section, setting
-from pyregistry.config.schema import BOOL, INT, STR
+from pyregistry.config.schema import BOOL, DURATION, INT, STR
 
 
 @dataclass(eq=False)
@@ -25,3 +25,6 @@ class IndexConfig(Section):
     enabled: bool = setting(BOOL, default=True)
     #: a directory (None: beside the data, or Redis when configured)
     path: str | None = setting(STR)
+    #: how often one instance compares the index with storage while serving (None: only
+    #: at start-up); for roots another program writes to meanwhile (docs/index.md)
+    checkinterval_seconds: float | None = setting(DURATION, "checkinterval")
