@@ -10,6 +10,7 @@ pytest_plugins: list[str] = [
     "tests.support.targets",
     "tests.support.redis",
     "tests.support.redis_sentinel",
+    "tests.support.redis_cluster",
     "tests.support.swift",
     "tests.support.s3",
     "tests.support.gcs",

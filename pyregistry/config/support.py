@@ -13,9 +13,7 @@ change what the registry does if it honoured them, so asking for them is refused
   reporter without its key, as distribution reads them);
 * ``http.h2c.enabled``: pyregistry speaks HTTP/1.1 only;
 * ``compatibility.schema1.enabled``: schema1 manifests are refused on push;
-* ``policy.repository.classes``: no repository classes are enforced;
-* ``redis`` with several ``addrs`` and no ``mastername`` (go-redis then talks to a Redis
-  Cluster): the cache talks to one node (with ``mastername``, the master Sentinel names).
+* ``policy.repository.classes``: no repository classes are enforced.
 
 Keys that have no meaning for pyregistry and change nothing a client sees are accepted as
 no-ops, listed in the README: ``http.secret`` (upload state lives in storage, nothing is
@@ -83,24 +81,6 @@ def _refusals(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         )
     if _mapping(_mapping(doc.get("policy")).get("repository")).get("classes"):
         found.append(("policy.repository.classes", "repository classes are not supported"))
-    found.extend(_redis_refusals(_mapping(doc.get("redis"))))
-    return found
-
-
-def _redis_refusals(redis: Mapping[str, Any]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    if redis.get("mastername"):  # the addresses are Sentinel's
-        return found
-    addrs = {str(a) for a in redis.get("addrs") or []} | (
-        {str(redis["addr"])} if redis.get("addr") else set()
-    )
-    if len(addrs) > 1:
-        found.append(
-            (
-                "redis.addrs",
-                "several addresses mean a Redis Cluster, which is not supported: give one node",
-            )
-        )
     return found
 
 

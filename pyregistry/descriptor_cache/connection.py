@@ -1,20 +1,24 @@
 """Turn the config's ``redis`` section (2.8 or 3.x spelling) into redis-py connection settings.
 
-One Redis node, as distribution's cache talks to: the first address, or, with
-``mastername`` (3.x, go-redis's failover client), the master that Redis Sentinel names,
-asking the sentinels at ``addrs``; after a failover, connections go to the new master
-(their credentials: ``sentinelusername``/``sentinelpassword`` for the sentinels,
-``username``/``password`` for the master). Timeouts default short on purpose: a cache
-that makes a request wait for a dead Redis is worse than no cache.
+Redis as distribution 3.x's go-redis "universal" client reaches it: one address is one
+node; with ``mastername``, the master Redis Sentinel names, asking the sentinels at
+``addrs`` (after a failover, connections go to the new master; credentials:
+``sentinelusername``/``sentinelpassword`` for the sentinels, ``username``/``password`` for
+the master); several addresses without ``mastername`` are seed nodes of a Redis Cluster
+(redis-py's cluster client: each key goes to the node of its slot, moved slots are
+followed; database 0 only, as go-redis's cluster client). Timeouts default short on
+purpose: a cache that makes a request wait for a dead Redis is worse than no cache.
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import Connection, SSLConnection
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import (
@@ -27,6 +31,8 @@ from redis.backoff import NoBackoff
 
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import RedisConfig
+
+log = logging.getLogger("pyregistry.redis")
 
 DEFAULT_PORT = 6379
 #: Used when ``dialtimeout`` is not set: connection refused is instant, a black hole is not.
@@ -62,14 +68,23 @@ class RedisSettings:
     sentinels: tuple[tuple[str, int], ...] = ()
     sentinel_username: str | None = None
     sentinel_password: str | None = None
+    #: A Redis Cluster's seed nodes (``host``/``port`` is the first); empty: not a cluster.
+    cluster_nodes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def cluster(self) -> bool:
+        return bool(self.cluster_nodes)
 
     @property
     def address(self) -> str:
-        """``host:port`` (or the master's name and its sentinels) for log lines and health
-        messages (never the password)."""
+        """``host:port`` (or the master's name and its sentinels, or the cluster's seed
+        nodes) for log lines and health messages (never the password)."""
         if self.master_name is not None:
             sentinels = ", ".join(_host_port(host, port) for host, port in self.sentinels)
             return f"{self.master_name} (sentinels {sentinels})"
+        if self.cluster:
+            nodes = ", ".join(_host_port(host, port) for host, port in self.cluster_nodes)
+            return f"cluster {nodes}"
         return _host_port(self.host, self.port)
 
 
@@ -109,12 +124,17 @@ def settings_from_config(redis: RedisConfig) -> RedisSettings:
     except ValueError as exc:
         raise ConfigError(str(exc), key="redis.addr") from None
     host, port = nodes[0]
+    cluster = len(set(nodes)) > 1 and not redis.mastername
+    db = int(redis.db or 0)
+    if cluster and db:
+        log.warning("redis.db %d is ignored: a Redis Cluster has database 0 only", db)
+        db = 0
     timeouts = [t for t in (redis.readtimeout_seconds, redis.writetimeout_seconds) if t]
     max_connections = redis.pool_maxactive or redis.maxactiveconns
     return RedisSettings(
         host=host,
         port=port,
-        db=int(redis.db or 0),
+        db=db,
         username=redis.username,
         password=redis.password,
         connect_timeout=redis.dialtimeout_seconds or DEFAULT_CONNECT_TIMEOUT,
@@ -131,6 +151,7 @@ def settings_from_config(redis: RedisConfig) -> RedisSettings:
         sentinels=nodes if redis.mastername else (),
         sentinel_username=redis.sentinelusername or None,
         sentinel_password=redis.sentinelpassword or None,
+        cluster_nodes=tuple(dict.fromkeys(nodes)) if cluster else (),
     )
 
 
@@ -181,6 +202,8 @@ def create_client(settings: RedisSettings) -> Redis:
     """A client with its own pool; connections open lazily, bound to the loop using them."""
     if settings.master_name is not None:
         return _master_client(settings, settings.master_name)
+    if settings.cluster:
+        return _cluster_client(settings)
     connection_class = SSLConnection if settings.tls else Connection
     kwargs = {"host": settings.host, "port": settings.port, **_connection_kwargs(settings)}
     pool: ConnectionPool
@@ -218,11 +241,39 @@ def _master_client(settings: RedisSettings, master_name: str) -> Redis:
     return client
 
 
+def _cluster_client(settings: RedisSettings) -> Redis:
+    """A Redis Cluster client: it learns the slots from the seed nodes on first use and
+    sends each command to the node owning its key (following MOVED and ASK).
+
+    Typed as :class:`Redis`: the cluster client answers every command the registry sends
+    (one-key commands, pipelines without a transaction or within one slot, scripts that
+    declare their keys; :func:`hash_tagged` keeps the index's keys in one slot)."""
+    kwargs = _connection_kwargs(settings)
+    del kwargs["db"]  # a cluster has database 0 only
+    del kwargs["retry"]  # the cluster client retries on moved slots and failovers itself
+    if settings.max_connections is not None:
+        kwargs["max_connections"] = settings.max_connections
+    nodes = [ClusterNode(host, port) for host, port in settings.cluster_nodes]
+    client = RedisCluster(startup_nodes=nodes, **kwargs)
+    return cast(Redis, client)
+
+
+def hash_tagged(prefix: str, settings: RedisSettings) -> str:
+    """``prefix`` with its name in braces on a cluster (every key under it then hashes
+    to one slot, so a script may use several), as it is otherwise."""
+    if not settings.cluster:
+        return prefix
+    name = prefix.rstrip(":")
+    return "{" + name + "}" + prefix[len(name) :]
+
+
 async def close_client(client: Redis) -> None:
     """Close a client and its pool (``aclose`` on redis-py >= 5.0.1, ``close`` before),
     and the sentinels' connections of a Sentinel-managed one."""
     closer = getattr(client, "aclose", None) or client.close
     await closer()
+    if isinstance(client, RedisCluster):
+        return  # its nodes' connections closed with it
     pool = client.connection_pool
     await pool.disconnect()
     if isinstance(pool, SentinelConnectionPool):

@@ -5,7 +5,8 @@ script (``redis_scripts``), so the rules that keep the SQLite index exact hold h
 Redis must keep these keys: no eviction policy that may drop keys without a TTL
 (``allkeys-*``), and persistence if a restart should not cost a rebuild. A Redis that
 lost them (flushed, restarted empty) has no ``ready`` mark: the index is rebuilt while
-storage answers.
+storage answers. On a Redis Cluster every key is under ``{pyregistry:index}:`` (one slot,
+so a script may touch several) and each script names one of them for routing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from typing import Any
 from redis.asyncio.client import Redis
 from redis.exceptions import RedisError
 
-from pyregistry.descriptor_cache.connection import RedisSettings, close_client, create_client
+from pyregistry.descriptor_cache.connection import (
+    RedisSettings,
+    close_client,
+    create_client,
+    hash_tagged,
+)
 from pyregistry.index import redis_browse
 from pyregistry.index.backend import (
     IndexUnavailable,
@@ -53,7 +59,7 @@ class RedisBackend:
 
     def __init__(self, settings: RedisSettings, prefix: str = PREFIX) -> None:
         self.location = f"redis {settings.address} db {settings.db}"
-        self._prefix = prefix
+        self._prefix = hash_tagged(prefix, settings)
         self._client: Redis = create_client(settings)
         self._scripts = {
             name: self._client.register_script(PREAMBLE + body) for name, body in SCRIPTS.items()
@@ -61,7 +67,9 @@ class RedisBackend:
 
     async def _eval(self, name: str, *args: object) -> Any:
         try:
-            return await self._scripts[name](keys=[], args=[self._prefix, *map(str, args)])
+            return await self._scripts[name](
+                keys=[self._prefix + "meta"], args=[self._prefix, *map(str, args)]
+            )
         except (RedisError, OSError, UnicodeError) as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 

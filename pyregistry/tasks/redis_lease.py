@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.asyncio.cluster import RedisCluster
+
 from pyregistry.tasks.lease import Lease, new_token
 
 KEY_PREFIX = "pyregistry:lease:"
@@ -43,7 +45,8 @@ class RedisLease(Lease):
         self.client = client
         self.ttl = ttl
         self.fenced = fenced
-        self.key = KEY_PREFIX + name
+        # on a Redis Cluster the key and its fence must share a slot: the name in braces
+        self.key = KEY_PREFIX + ("{" + name + "}" if isinstance(client, RedisCluster) else name)
         self._token: str | None = None
 
     @property

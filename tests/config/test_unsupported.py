@@ -47,7 +47,6 @@ def refused(tmp_path: Path, text: str) -> ConfigError:
             "schema1",
         ),
         ("policy:\n  repository:\n    classes: [image]\n", "policy.repository.classes", "classes"),
-        ("redis:\n  addrs: [a:6379, b:6379]\n", "redis.addrs", "Cluster"),
     ],
 )
 def test_refused_with_the_key(tmp_path: Path, text: str, key: str, words: str) -> None:

@@ -67,7 +67,7 @@ async def test_redis_28_form(tmp_path: Path, redis_server: RedisServer) -> None:
 
 
 async def test_redis_3x_form(tmp_path: Path, redis_server: RedisServer) -> None:
-    # one address: several would mean a Redis Cluster, refused (tests/config/test_unsupported.py)
+    # one address (several: a Redis Cluster, tests/descriptor_cache/test_cluster.py)
     redis = {"addrs": [redis_server.addr], "db": 2, "poolsize": 8}
     config = config_from(tmp_path, {"blobdescriptor": "redis"}, redis=redis)
     cache = build_blob_descriptor_cache(config)
