@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from pyregistry.auth.throttle import MemoryCounts
+from pyregistry.descriptor_cache.connection import REDIS_FAILURES
 
 log = logging.getLogger("pyregistry.auth")
 PREFIX = "pyregistry:login:"
@@ -37,21 +37,21 @@ class RedisCounts:
                 count, _ = await pipe.execute()
             self._warned = False
             return int(count)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             self._down(exc)
             return await self.local.add_failure(key, window)
 
     async def lock(self, key: str, seconds: float) -> None:
         try:
             await self.client.set(PREFIX + "locked:" + key, b"1", px=max(1, int(seconds * 1000)))
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             self._down(exc)
             await self.local.lock(key, seconds)
 
     async def locked_for(self, key: str) -> float:
         try:
             milliseconds = await self.client.pttl(PREFIX + "locked:" + key)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             self._down(exc)
             return await self.local.locked_for(key)
         return max(0, int(milliseconds)) / 1000.0
@@ -59,6 +59,6 @@ class RedisCounts:
     async def clear(self, key: str) -> None:
         try:
             await self.client.delete(PREFIX + "failures:" + key, PREFIX + "locked:" + key)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             self._down(exc)
         await self.local.clear(key)

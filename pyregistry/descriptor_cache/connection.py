@@ -28,11 +28,16 @@ from redis.asyncio.sentinel import (
     SentinelManagedSSLConnection,
 )
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisClusterException, RedisError
 
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import RedisConfig
 
 log = logging.getLogger("pyregistry.redis")
+
+#: What a Redis that fails raises: redis-py's errors, the cluster client's own (no node
+#: reachable, a slot no node serves: not RedisError subclasses) and the socket's.
+REDIS_FAILURES: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
 
 DEFAULT_PORT = 6379
 #: Used when ``dialtimeout`` is not set: connection refused is instant, a black hole is not.
@@ -251,6 +256,7 @@ def _cluster_client(settings: RedisSettings) -> Redis:
     kwargs = _connection_kwargs(settings)
     del kwargs["db"]  # a cluster has database 0 only
     del kwargs["retry"]  # the cluster client retries on moved slots and failovers itself
+    kwargs["ssl"] = settings.tls  # with the ssl_* options of _tls_kwargs
     if settings.max_connections is not None:
         kwargs["max_connections"] = settings.max_connections
     nodes = [ClusterNode(host, port) for host, port in settings.cluster_nodes]

@@ -94,16 +94,19 @@ def build_redis_health_check(config: Config) -> Callable[[], Awaitable[None]] | 
 
 def redis_ping_check(settings: RedisSettings) -> Callable[[], Awaitable[None]]:
     """A check that raises :class:`RedisUnavailable` unless Redis answers PING."""
-    from redis.exceptions import RedisError
 
-    from pyregistry.descriptor_cache.connection import close_client, create_client
+    from pyregistry.descriptor_cache.connection import (
+        REDIS_FAILURES,
+        close_client,
+        create_client,
+    )
     from pyregistry.descriptor_cache.redis import RedisUnavailable
 
     async def check() -> None:
         client = create_client(settings)
         try:
             await client.ping()
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise RedisUnavailable(f"redis at {settings.address}: {exc}") from None
         finally:
             await close_client(client)

@@ -29,13 +29,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ClusterError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pyregistry.config.model import RedisConfig
 from pyregistry.descriptor_cache.availability import DEFAULT_RETRY_INTERVAL, Availability
 from pyregistry.descriptor_cache.connection import (
+    REDIS_FAILURES,
     RedisSettings,
     close_client,
     create_client,
@@ -53,6 +54,8 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
     OSError,  # includes the builtin TimeoutError that asyncio raises
+    RedisClusterException,  # a cluster with no reachable node, a slot nobody serves
+    ClusterError,  # a cluster that answers it is down
 )
 #: Global hash fields a clear removes; ``length`` is the name ``size`` had long ago.
 _GLOBAL_FIELDS = ("digest", "size", "length", "mediatype")
@@ -144,7 +147,7 @@ class RedisBlobDescriptorCache:
         """
         try:
             await self._redis().ping()
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             if isinstance(exc, OUTAGE_ERRORS):
                 self.availability.failed(exc)
             raise RedisUnavailable(f"redis at {self.settings.address}: {exc}") from None

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio.client import Redis
-from redis.exceptions import RedisError
 
 from pyregistry.descriptor_cache.connection import (
+    REDIS_FAILURES,
     RedisSettings,
     close_client,
     create_client,
@@ -43,6 +43,8 @@ from pyregistry.storage.catalog import path_order
 log = logging.getLogger("pyregistry.index")
 
 PREFIX = "pyregistry:index:"
+#: A Redis that fails, or a value that is not the text the index wrote.
+_FAILURES_OR_BAD_TEXT: tuple[type[Exception], ...] = (*REDIS_FAILURES, UnicodeError)
 
 
 def _lex_after(value: str | None) -> str:
@@ -70,19 +72,19 @@ class RedisBackend:
             return await self._scripts[name](
                 keys=[self._prefix + "meta"], args=[self._prefix, *map(str, args)]
             )
-        except (RedisError, OSError, UnicodeError) as exc:
+        except _FAILURES_OR_BAD_TEXT as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
     async def ready(self) -> bool:
         try:
             return await redis_browse.is_ready(self._client, self._prefix)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
     async def present(self, name: str) -> bool:
         try:
             return bool(await self._client.hget(f"{self._prefix}repo:{name}", "present") == "1")
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
     async def read_tags(
@@ -112,7 +114,7 @@ class RedisBackend:
         pipe.hgetall(f"{self._prefix}manifests:{name}")
         try:
             listed, types = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
         return {
             str(digest): ManifestRow(
@@ -124,13 +126,13 @@ class RedisBackend:
     async def list_repositories(self, query: RepositoryQuery) -> RepositoryListing | None:
         try:
             return await redis_browse.list_repositories(self._client, self._prefix, query)
-        except (RedisError, OSError, UnicodeError) as exc:
+        except _FAILURES_OR_BAD_TEXT as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
     async def tag_rows(self, name: str) -> list[TagRow] | None:
         try:
             return await redis_browse.tag_rows(self._client, self._prefix, name)
-        except (RedisError, OSError, UnicodeError) as exc:
+        except _FAILURES_OR_BAD_TEXT as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
     async def begin(self, name: str, token: str, now: float) -> bool:
@@ -179,14 +181,14 @@ class RedisBackend:
             claimed = await self._client.set(
                 f"{self._prefix}checking", repr(now), nx=True, px=max(1, int(lease * 1000))
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
         return bool(claimed)
 
     async def release_check(self) -> None:
         try:
             await self._client.delete(f"{self._prefix}checking")
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise IndexUnavailable(f"{self.location}: {exc}") from exc
 
     async def heartbeat(self, token: str, now: float) -> bool:
@@ -198,5 +200,5 @@ class RedisBackend:
     async def close(self) -> None:
         try:
             await close_client(self._client)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             log.debug("closing the index's redis client: %s", exc)

@@ -22,13 +22,17 @@ from tests.support.registry_process import RegistryProcess, free_port, write_con
 INDEX = "{pyregistry:index}:"
 
 
-def _config(tmp_path: Path, port: int, cluster: RedisClusterSet) -> Path:
-    storage = {
+def _cached_storage(tmp_path: Path) -> dict[str, object]:
+    """Filesystem storage with the blob descriptor cache in Redis."""
+    return {
         "filesystem": {"rootdirectory": str(tmp_path / "root")},
         "cache": {"blobdescriptor": "redis"},
     }
+
+
+def _config(tmp_path: Path, port: int, cluster: RedisClusterSet) -> Path:
     redis = {"addrs": cluster.addrs, "password": CLUSTER_PASSWORD, "db": 0}
-    return write_config(tmp_path, port, storage=storage, redis=redis)
+    return write_config(tmp_path, port, storage=_cached_storage(tmp_path), redis=redis)
 
 
 def _index_ready(cluster: RedisClusterSet) -> bool:
@@ -121,3 +125,54 @@ async def test_login_throttle_counts_in_the_cluster(redis_cluster: RedisClusterS
         assert not counts._warned  # every call reached the cluster (no in-process fallback)
     finally:
         await close_client(client)
+
+
+def test_serve_talks_tls_to_a_cluster(tmp_path: Path, redis_cluster_tls: RedisClusterSet) -> None:
+    """A cluster with encryption in transit (as managed clouds offer it): ``redis.tls``
+    with the CA that signed the nodes' certificate; every node is reached over TLS."""
+    assert redis_cluster_tls.tls is not None
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        port,
+        storage=_cached_storage(tmp_path),
+        redis={
+            "addrs": redis_cluster_tls.addrs,
+            "password": CLUSTER_PASSWORD,
+            "tls": {"enabled": True, "clientcas": [str(redis_cluster_tls.tls.ca_file)]},
+        },
+    )
+    base = f"http://127.0.0.1:{port}"
+    with RegistryProcess(["serve", str(config)], port=port) as served:
+        digests = [push_blob_at(base, "team/tls", b"over tls %d" % i) for i in range(8)]
+        with redis_cluster_tls.client() as client:
+            for digest in digests:
+                assert client.sismember("repository::team/tls::blobs", digest)
+                assert client.hget(f"blobs::{digest}", "digest") == digest
+        assert len({redis_cluster_tls.node_of(f"blobs::{d}").port for d in digests}) > 1
+        deadline = time.monotonic() + 30
+        while not _index_ready(redis_cluster_tls):
+            assert time.monotonic() < deadline, f"the index was never built:\n{served.stderr}"
+            time.sleep(0.1)
+        assert not served.server_errors()
+
+
+def test_an_unreachable_cluster_costs_the_cache_not_the_requests(tmp_path: Path) -> None:
+    """No seed node answers: the cluster client's own error (not a RedisError) is an
+    outage like any other, and pushes and pulls go on from storage."""
+    port = free_port()
+    config = write_config(
+        tmp_path,
+        port,
+        storage=_cached_storage(tmp_path),
+        redis={"addrs": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]},
+    )
+    base = f"http://127.0.0.1:{port}"
+    with RegistryProcess(["serve", str(config)], port=port) as served:
+        digest = push_blob_at(base, "team/app", b"stored without a cache")
+        with httpx.Client(base_url=base) as http:
+            push_tagged(http, "team/app", ["v1"], "no-cluster")
+            assert http.get(f"/v2/team/app/blobs/{digest}").content == b"stored without a cache"
+            assert http.get("/v2/team/app/tags/list").json()["tags"] == ["v1"]
+            assert http.get("/v2/_catalog").json()["repositories"] == ["team/app"]
+        assert not served.server_errors()

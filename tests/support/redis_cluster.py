@@ -1,9 +1,12 @@
 """A real Redis Cluster for tests, on 127.0.0.1: three ``redis-server`` masters with
 ``cluster-enabled``, the 16,384 slots spread over them by ``redis-cli --cluster create``,
-every node asking for :data:`CLUSTER_PASSWORD`."""
+every node asking for :data:`CLUSTER_PASSWORD`. ``redis_cluster_tls`` is the same over
+TLS (clients and the cluster bus; a throwaway CA): the nodes then announce their TLS ports,
+and clients must speak TLS, as on a cloud's managed cluster with encryption in transit."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +18,7 @@ import pytest
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
+from tests.client.tls import ServerCert, make_server_cert
 from tests.support.redis import INSTALL_HINT, RedisServer
 from tests.support.registry_process import free_port
 
@@ -24,33 +28,75 @@ NODES = 3
 READY_TIMEOUT = 30.0
 
 
+class ClusterNodeServer(RedisServer):
+    """A cluster node; with ``tls``, also a TLS port (the one it announces to clients)."""
+
+    def __init__(self, binary: str, workdir: Path, tls: ServerCert | None) -> None:
+        self.tls = tls
+        self.tls_port = free_port() if tls else None
+        arguments = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+            # the bus port named (else port + 10000, which may be taken or too high)
+            "--cluster-port",
+            str(free_port()),
+            "--requirepass",
+            CLUSTER_PASSWORD,
+            "--masterauth",
+            CLUSTER_PASSWORD,
+        ]
+        if tls is not None:
+            arguments += ["--tls-port", str(self.tls_port), "--tls-cluster", "yes"]
+            arguments += ["--tls-cert-file", str(tls.certificate), "--tls-key-file", str(tls.key)]
+            arguments += ["--tls-ca-cert-file", str(tls.ca_file), "--tls-auth-clients", "no"]
+        super().__init__(binary, workdir, tuple(arguments), password=CLUSTER_PASSWORD)
+
+    @property
+    def client_port(self) -> int:
+        """The port a cluster client is given (the TLS port on a TLS cluster)."""
+        return self.tls_port or self.port
+
+    @property
+    def client_addr(self) -> str:
+        return f"{self.host}:{self.client_port}"
+
+
 class RedisClusterSet:
     """The cluster's nodes; :meth:`client` talks to the whole cluster."""
 
-    def __init__(self, nodes: list[RedisServer]) -> None:
+    def __init__(self, nodes: list[ClusterNodeServer], tls: ServerCert | None = None) -> None:
         self.nodes = nodes
+        self.tls = tls
 
     @property
     def addrs(self) -> list[str]:
-        return [node.addr for node in self.nodes]
+        return [node.client_addr for node in self.nodes]
 
     def client(self) -> RedisCluster:
         """A synchronous cluster client, for inspecting what the registry wrote."""
+        nodes = [ClusterNode(node.host, node.client_port) for node in self.nodes]
         return RedisCluster(
-            startup_nodes=[ClusterNode(node.host, node.port) for node in self.nodes],
+            startup_nodes=nodes,
             password=CLUSTER_PASSWORD,
             decode_responses=True,
+            ssl=self.tls is not None,
+            ssl_ca_certs=str(self.tls.ca_file) if self.tls else None,
         )
 
     def node_of(self, key: str) -> RedisServer:
         """The node serving ``key``'s slot."""
         with self.client() as client:
             node = client.get_node_from_key(key)
-        return next(n for n in self.nodes if n.port == node.port)
+        return next(n for n in self.nodes if int(node.port) in (n.port, n.tls_port))
 
     def create(self, cli: str) -> None:
         command = [cli, "-a", CLUSTER_PASSWORD, "--no-auth-warning", "--cluster", "create"]
-        command += [*self.addrs, "--cluster-replicas", "0", "--cluster-yes"]
+        command += [node.addr for node in self.nodes]
+        command += ["--cluster-replicas", "0", "--cluster-yes"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"redis-cli --cluster create failed: {done.stdout}{done.stderr}")
@@ -71,33 +117,19 @@ def _cluster_ok(node: RedisServer) -> bool:
     return "cluster_state:ok" in text
 
 
-@pytest.fixture(scope="module")
-def redis_cluster() -> Iterator[RedisClusterSet]:
+@contextlib.contextmanager
+def _running_cluster(tls: bool) -> Iterator[RedisClusterSet]:
     binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     if binary is None or cli is None:
         pytest.fail(INSTALL_HINT + " redis-tools", pytrace=False)
     with tempfile.TemporaryDirectory(prefix="pyregistry-redis-cluster-") as work:
+        cert = make_server_cert(Path(work)) if tls else None
         nodes = []
         for index in range(NODES):
             workdir = Path(work) / f"node{index}"
             workdir.mkdir()
-            arguments = (
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-                "--cluster-node-timeout",
-                "2000",
-                # the bus port named (else port + 10000, which may be taken or too high)
-                "--cluster-port",
-                str(free_port()),
-                "--requirepass",
-                CLUSTER_PASSWORD,
-                "--masterauth",
-                CLUSTER_PASSWORD,
-            )
-            nodes.append(RedisServer(binary, workdir, arguments, password=CLUSTER_PASSWORD))
-        cluster = RedisClusterSet(nodes)
+            nodes.append(ClusterNodeServer(binary, workdir, cert))
+        cluster = RedisClusterSet(nodes, cert)
         try:
             for node in nodes:
                 node.start()
@@ -106,3 +138,15 @@ def redis_cluster() -> Iterator[RedisClusterSet]:
         finally:
             for node in nodes:
                 node.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster() -> Iterator[RedisClusterSet]:
+    with _running_cluster(tls=False) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def redis_cluster_tls() -> Iterator[RedisClusterSet]:
+    with _running_cluster(tls=True) as cluster:
+        yield cluster
