@@ -255,7 +255,9 @@ def _cluster_client(settings: RedisSettings) -> Redis:
     declare their keys; :func:`hash_tagged` keeps the index's keys in one slot)."""
     kwargs = _connection_kwargs(settings)
     del kwargs["db"]  # a cluster has database 0 only
-    del kwargs["retry"]  # the cluster client retries on moved slots and failovers itself
+    # ``retry`` as for one node: one immediate retry, no backoff (redis-py's cluster default,
+    # three retries with backoff of up to seconds, made every request touching a dead
+    # node's slots wait ~4 s); slot redirections (MOVED, ASK) are followed regardless
     kwargs["ssl"] = settings.tls  # with the ssl_* options of _tls_kwargs
     if settings.max_connections is not None:
         kwargs["max_connections"] = settings.max_connections

@@ -16,7 +16,7 @@ from pyregistry.descriptor_cache.connection import close_client, create_client, 
 from pyregistry.tasks.redis_lease import RedisLease
 from tests.api.helpers import push_blob_at
 from tests.index.helpers import push_tagged
-from tests.support.redis_cluster import CLUSTER_PASSWORD, RedisClusterSet
+from tests.support.redis_cluster import CLUSTER_PASSWORD, RedisClusterSet, running_cluster
 from tests.support.registry_process import RegistryProcess, free_port, write_config
 
 INDEX = "{pyregistry:index}:"
@@ -176,3 +176,24 @@ def test_an_unreachable_cluster_costs_the_cache_not_the_requests(tmp_path: Path)
             assert http.get("/v2/team/app/tags/list").json()["tags"] == ["v1"]
             assert http.get("/v2/_catalog").json()["repositories"] == ["team/app"]
         assert not served.server_errors()
+
+
+def test_a_node_lost_while_serving_costs_the_cache_not_the_requests(tmp_path: Path) -> None:
+    """A master of the cluster dies (no replica takes its slots): keys of its slots fail,
+    the others still work, and no request fails."""
+    with running_cluster(tls=False) as cluster:
+        port = free_port()
+        config = _config(tmp_path, port, cluster)
+        base = f"http://127.0.0.1:{port}"
+        with RegistryProcess(["serve", str(config)], port=port) as served:
+            before = [push_blob_at(base, "team/app", b"before %d" % i) for i in range(6)]
+            cluster.nodes[0].stop()
+            after = [push_blob_at(base, "team/app", b"after %d" % i) for i in range(6)]
+            with httpx.Client(base_url=base) as http:
+                push_tagged(http, "team/app", ["v1"], "node-lost")
+                for i, digest in enumerate(before):
+                    assert http.get(f"/v2/team/app/blobs/{digest}").content == b"before %d" % i
+                for digest in after:
+                    assert http.head(f"/v2/team/app/blobs/{digest}").status_code == 200
+                assert http.get("/v2/team/app/tags/list").json()["tags"] == ["v1"]
+            assert not served.server_errors()

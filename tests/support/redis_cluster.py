@@ -118,7 +118,7 @@ def _cluster_ok(node: RedisServer) -> bool:
 
 
 @contextlib.contextmanager
-def _running_cluster(tls: bool) -> Iterator[RedisClusterSet]:
+def running_cluster(tls: bool) -> Iterator[RedisClusterSet]:
     binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     if binary is None or cli is None:
         pytest.fail(INSTALL_HINT + " redis-tools", pytrace=False)
@@ -142,11 +142,11 @@ def _running_cluster(tls: bool) -> Iterator[RedisClusterSet]:
 
 @pytest.fixture(scope="module")
 def redis_cluster() -> Iterator[RedisClusterSet]:
-    with _running_cluster(tls=False) as cluster:
+    with running_cluster(tls=False) as cluster:
         yield cluster
 
 
 @pytest.fixture(scope="module")
 def redis_cluster_tls() -> Iterator[RedisClusterSet]:
-    with _running_cluster(tls=True) as cluster:
+    with running_cluster(tls=True) as cluster:
         yield cluster
