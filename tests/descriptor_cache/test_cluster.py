@@ -5,6 +5,7 @@ there: keys on every node, each reached through the node owning its slot."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -12,11 +13,16 @@ import httpx
 
 from pyregistry.auth.throttle_redis import RedisCounts
 from pyregistry.config.model import RedisConfig
-from pyregistry.descriptor_cache.connection import close_client, create_client, settings_from_config
+from pyregistry.descriptor_cache.connection import (
+    REDIS_FAILURES,
+    close_client,
+    create_client,
+    settings_from_config,
+)
 from pyregistry.tasks.redis_lease import RedisLease
 from tests.api.helpers import push_blob_at
 from tests.index.helpers import push_tagged
-from tests.support.redis_cluster import CLUSTER_PASSWORD, RedisClusterSet, running_cluster
+from tests.support.redis_cluster import CLUSTER_PASSWORD, NODES, RedisClusterSet, running_cluster
 from tests.support.registry_process import RegistryProcess, free_port, write_config
 
 INDEX = "{pyregistry:index}:"
@@ -197,3 +203,25 @@ def test_a_node_lost_while_serving_costs_the_cache_not_the_requests(tmp_path: Pa
                     assert http.head(f"/v2/team/app/blobs/{digest}").status_code == 200
                 assert http.get("/v2/team/app/tags/list").json()["tags"] == ["v1"]
             assert not served.server_errors()
+
+
+async def test_a_failover_is_followed() -> None:
+    """A master dies and its replica takes its slots over: the client finds the new owner
+    and the key is served again, within the cluster's own failover time."""
+    with running_cluster(tls=False, replicas=1) as cluster:
+        masters = cluster.addrs[:NODES]  # redis-cli makes the first ones masters
+        settings = settings_from_config(RedisConfig(addrs=masters, password=CLUSTER_PASSWORD))
+        client = create_client(settings)
+        try:
+            await client.set("the-key", "kept")
+            cluster.node_of("the-key").stop()
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    assert await client.get("the-key") == "kept"
+                    break
+                except REDIS_FAILURES:
+                    assert time.monotonic() < deadline, "the replica's promotion was not followed"
+                    await asyncio.sleep(0.2)
+        finally:
+            await close_client(client)

@@ -68,9 +68,12 @@ class ClusterNodeServer(RedisServer):
 class RedisClusterSet:
     """The cluster's nodes; :meth:`client` talks to the whole cluster."""
 
-    def __init__(self, nodes: list[ClusterNodeServer], tls: ServerCert | None = None) -> None:
+    def __init__(
+        self, nodes: list[ClusterNodeServer], tls: ServerCert | None = None, replicas: int = 0
+    ) -> None:
         self.nodes = nodes
         self.tls = tls
+        self.replicas = replicas
 
     @property
     def addrs(self) -> list[str]:
@@ -96,7 +99,7 @@ class RedisClusterSet:
     def create(self, cli: str) -> None:
         command = [cli, "-a", CLUSTER_PASSWORD, "--no-auth-warning", "--cluster", "create"]
         command += [node.addr for node in self.nodes]
-        command += ["--cluster-replicas", "0", "--cluster-yes"]
+        command += ["--cluster-replicas", str(self.replicas), "--cluster-yes"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"redis-cli --cluster create failed: {done.stdout}{done.stderr}")
@@ -118,18 +121,19 @@ def _cluster_ok(node: RedisServer) -> bool:
 
 
 @contextlib.contextmanager
-def running_cluster(tls: bool) -> Iterator[RedisClusterSet]:
+def running_cluster(tls: bool, replicas: int = 0) -> Iterator[RedisClusterSet]:
+    """:data:`NODES` masters, each with ``replicas`` replicas."""
     binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     if binary is None or cli is None:
         pytest.fail(INSTALL_HINT + " redis-tools", pytrace=False)
     with tempfile.TemporaryDirectory(prefix="pyregistry-redis-cluster-") as work:
         cert = make_server_cert(Path(work)) if tls else None
         nodes = []
-        for index in range(NODES):
+        for index in range(NODES * (1 + replicas)):
             workdir = Path(work) / f"node{index}"
             workdir.mkdir()
             nodes.append(ClusterNodeServer(binary, workdir, cert))
-        cluster = RedisClusterSet(nodes, cert)
+        cluster = RedisClusterSet(nodes, cert, replicas)
         try:
             for node in nodes:
                 node.start()
