@@ -21,7 +21,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # Real servers and clients the tests start themselves.
 APT_PACKAGES=(
   python3-venv curl ca-certificates
-  redis-server memcached
+  redis-server redis-tools memcached
   skopeo podman buildah uidmap fuse-overlayfs
   docker.io
   docker-registry
