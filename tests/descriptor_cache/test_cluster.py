@@ -1,7 +1,8 @@
 """``redis.addrs`` with several nodes and no ``mastername``: a Redis Cluster, as go-redis's
 universal client (distribution 3.x) reaches it. A real ``pyregistry serve`` on a real
-three-node cluster keeps its blob descriptor cache, its metadata index and its leases
-there: keys on every node, each reached through the node owning its slot."""
+three-node cluster keeps its blob descriptor cache and its metadata index there (keys on
+every node, each reached through the node owning its slot); leases and the login throttle
+work on it through the same client; TLS, unreachable nodes, a lost node and a failover."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _index_ready(cluster: RedisClusterSet) -> bool:
         return bool(client.hget(INDEX + "meta", "ready") == "1")
 
 
-def test_serve_keeps_cache_index_and_leases_in_a_redis_cluster(
+def test_serve_keeps_cache_and_index_in_a_redis_cluster(
     tmp_path: Path, redis_cluster: RedisClusterSet
 ) -> None:
     port = free_port()
