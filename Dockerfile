@@ -7,8 +7,9 @@ COPY pyproject.toml README.md ./
 COPY pyregistry ./pyregistry
 COPY storage_drivers ./storage_drivers
 COPY conformance ./conformance
-# the pyregistry-oci distribution, from these sources (the command is `pyregistry`)
-RUN pip install --no-cache-dir . && rm -rf /src
+# the pyregistry-oci distribution, from these sources (the command is `pyregistry`), with
+# the ACME client, as distribution's image serves http.tls.letsencrypt
+RUN pip install --no-cache-dir '.[letsencrypt]' && rm -rf /src
 
 COPY packaging/config.yml /etc/docker/registry/config.yml
 RUN useradd --system --uid 1000 --home-dir /var/lib/registry registry \

@@ -63,6 +63,9 @@ from pyregistry.debug.app import create_debug_app
 from pyregistry.debug.health import HealthChecks, default_checks
 from pyregistry.debug.health import register_configured_checks as register_checks
 from pyregistry.descriptor_cache.generation import GENERATION_FILE_ENV, create_generation_file
+from pyregistry.letsencrypt import configured as letsencrypt_configured
+from pyregistry.letsencrypt import server_context as letsencrypt_context
+from pyregistry.letsencrypt import start_renewal
 from pyregistry.logs import setup_logging
 from pyregistry.preflight import check_in_child
 from pyregistry.sockets import Listener, bind, harden, parse_addr, tls_options
@@ -101,7 +104,9 @@ class _UvicornConfig(uvicorn.Config):
 
     def load(self) -> None:
         super().load()
-        if self.ssl is not None and self.registry_tls is not None:
+        if self.registry_tls is not None and self.registry_tls.letsencrypt.get("cachefile"):
+            self.ssl = letsencrypt_context(self.registry_tls)
+        elif self.ssl is not None and self.registry_tls is not None:
             harden(self.ssl, self.registry_tls)
 
 
@@ -162,6 +167,7 @@ def serve(config: Config, *, workers: int | None = None, app_factory: str = APP_
             key=f"storage.{config.storage.driver}",
         )
     tls = tls_options(config.http.tls)
+    letsencrypt = letsencrypt_configured(config.http.tls)
     listener = parse_addr(config.http.addr, config.http.net)
     debug = (
         parse_addr(config.http.debug.addr, "tcp", "http.debug.addr")
@@ -195,11 +201,12 @@ def serve(config: Config, *, workers: int | None = None, app_factory: str = APP_
         log.error(f"cannot listen on {debug.describe() if debug else ''}: {exc}")
         sock.close()
         return 1
-    scheme = "https" if tls else "http"
+    scheme = "https" if tls or letsencrypt is not None else "http"
     log.info(f"listening on {listener.describe(sock)}", extra={"scheme": scheme})
     log.info(f"{workers} worker process{'es' if workers > 1 else ''}, {http_stack.describe()}")
     if debug_sock is not None and debug is not None:
         log.info(f"debug server listening on {debug.describe(debug_sock)}")
+    renewal = start_renewal(letsencrypt, sock) if letsencrypt is not None else None
     try:
         if workers > 1:
             return _serve_workers(config, sock, debug_sock, workers, app_factory, tls)
@@ -210,6 +217,8 @@ def serve(config: Config, *, workers: int | None = None, app_factory: str = APP_
         log.error("the registry failed to start")
         return exc.code if isinstance(exc.code, int) else 1
     finally:
+        if renewal is not None:
+            renewal.stop()
         sock.close()
         if debug_sock is not None:
             debug_sock.close()

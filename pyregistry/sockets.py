@@ -14,7 +14,9 @@ import socket
 import ssl
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pyregistry.config.errors import ConfigError
@@ -146,28 +148,54 @@ def tls_options(tls: TLSConfig) -> dict[str, Any]:
     one CA file; ``minimumtls`` and ``ciphersuites`` are applied by :func:`harden`.
     """
     if not tls.certificate:
-        if tls.letsencrypt.get("cachefile"):
-            raise ConfigError(
-                "Let's Encrypt is not supported; set http.tls.certificate and http.tls.key",
-                key="http.tls.letsencrypt",
-            )
+        if tls.letsencrypt.get("cachefile"):  # the context is made per worker: server_context
+            _check_tls_files(tls)
         return {}
     if not tls.key:
         raise ConfigError("a key is required with a certificate", key="http.tls.key")
     for key, path in (("http.tls.certificate", tls.certificate), ("http.tls.key", tls.key)):
         if not os.path.isfile(path):
             raise ConfigError(f"no such file: {path}", key=key)
+    _check_tls_files(tls)
     options: dict[str, Any] = {"ssl_certfile": tls.certificate, "ssl_keyfile": tls.key}
     if tls.clientcas:
         options["ssl_ca_certs"] = _ca_bundle(tls.clientcas)
-        mode = tls.clientauth or "require-and-verify-client-cert"
-        options["ssl_cert_reqs"] = int(CLIENT_AUTH[mode])
+        options["ssl_cert_reqs"] = int(_client_auth(tls))
+    return options
+
+
+def _check_tls_files(tls: TLSConfig) -> None:
+    """``clientcas`` files exist and ``ciphersuites`` are known."""
+    for path in tls.clientcas:
+        if not os.path.isfile(path):
+            raise ConfigError(f"no such file: {path}", key="http.tls.clientcas")
     unknown = [c for c in tls.ciphersuites if c not in CIPHERS and c not in _TLS13_SUITES]
     if unknown:
         raise ConfigError(
             f"unsupported cipher suites: {', '.join(unknown)}", key="http.tls.ciphersuites"
         )
-    return options
+
+
+def _client_auth(tls: TLSConfig) -> ssl.VerifyMode:
+    return CLIENT_AUTH[tls.clientauth or "require-and-verify-client-cert"]
+
+
+def server_context_factory(tls: TLSConfig) -> Callable[[Path | None], ssl.SSLContext]:
+    """Server contexts with ``http.tls``'s settings and the key and chain of a PEM file
+    (None: no certificate), for certificates that come and go (Let's Encrypt)."""
+
+    def make(certfile: Path | None) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if certfile is not None:
+            context.load_cert_chain(certfile)
+        for path in tls.clientcas:
+            context.load_verify_locations(path)
+        if tls.clientcas:
+            context.verify_mode = _client_auth(tls)
+        harden(context, tls)
+        return context
+
+    return make
 
 
 def harden(context: ssl.SSLContext, tls: TLSConfig) -> None:
@@ -179,9 +207,6 @@ def harden(context: ssl.SSLContext, tls: TLSConfig) -> None:
 
 
 def _ca_bundle(paths: list[str]) -> str:
-    for path in paths:
-        if not os.path.isfile(path):
-            raise ConfigError(f"no such file: {path}", key="http.tls.clientcas")
     if len(paths) == 1:
         return paths[0]
     handle, bundle = tempfile.mkstemp(prefix="pyregistry-clientcas-", suffix=".pem")

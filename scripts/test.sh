@@ -26,6 +26,8 @@ APT_PACKAGES=(
   docker.io
   docker-registry
   busybox-static umoci
+  # an ACME server (and its mock DNS) for http.tls.letsencrypt
+  pebble
   # the web UI's tests drive the system browser (Playwright never downloads one here)
   chromium
 )

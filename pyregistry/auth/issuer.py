@@ -22,13 +22,13 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from pyregistry.auth.claims import InvalidClaims, check_claims
 from pyregistry.auth.files import file_lock, write_atomically
 from pyregistry.auth.jwk import PublicKey, libtrust_key_id, rfc7638_thumbprint
 from pyregistry.auth.jws import CompactJWS, MalformedToken, algorithm_for, sign
 from pyregistry.auth.trust import load_certificates
+from pyregistry.self_signed import self_signed_builder
 
 log = logging.getLogger("pyregistry.auth")
 
@@ -60,16 +60,8 @@ def generate_signing_material(key_path: str, cert_path: str | None) -> None:
 
 
 def self_signed_certificate(key: Any, common_name: str = "pyregistry token signer") -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=3650))
+        self_signed_builder(key, common_name, datetime.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, None if _is_edwards(key) else hashes.SHA256())
     )
