@@ -5,6 +5,7 @@ renewal thread once the listening socket is bound."""
 from __future__ import annotations
 
 import socket
+import ssl
 from typing import TYPE_CHECKING
 
 from pyregistry.config.errors import ConfigError
@@ -29,6 +30,12 @@ def configured(tls: TLSConfig) -> LetsEncryptSettings | None:
             "install it with: pip install 'pyregistry[letsencrypt]'",
             key=KEY,
         ) from None
+    if not hasattr(ssl.SSLContext, "_msg_callback"):
+        raise ConfigError(
+            "Let's Encrypt needs ssl.SSLContext._msg_callback (CPython 3.8 and later) to tell "
+            "the CA's TLS-ALPN-01 validation from a client; this Python has none",
+            key=KEY,
+        )
     return settings
 
 

@@ -8,6 +8,7 @@ import datetime
 import socket
 import ssl
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import TLSConfig
-from pyregistry.letsencrypt import LetsEncryptSettings
+from pyregistry.letsencrypt import LetsEncryptSettings, configured, startup
 from tests.support.pebble import Pebble, running_pebble
 from tests.support.registry_process import RegistryProcess, free_port, write_config
 
@@ -241,3 +242,11 @@ def test_serve_without_the_acme_library_says_what_to_install(tmp_path: Path, por
     proc = RegistryProcess(["serve", str(config)], port=port, env=env)
     with pytest.raises(RuntimeError, match=r"pip install 'pyregistry\[letsencrypt\]'"):
         proc.start(timeout=10)
+
+
+def test_python_without_the_message_callback_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    tls = TLSConfig(letsencrypt={"cachefile": "/c", "hosts": [HOST]})
+    assert configured(tls) is not None
+    monkeypatch.setattr(startup, "ssl", types.SimpleNamespace(SSLContext=object))
+    with pytest.raises(ConfigError, match="_msg_callback"):
+        configured(tls)
