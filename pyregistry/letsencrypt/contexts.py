@@ -52,6 +52,7 @@ class CertificateSelector:
         self._store = CertificateStore(settings.cache_dir)
         self._make_context = make_context
         self._loaded: dict[str, _Loaded] = {}
+        self._challenges: dict[str, tuple[tuple[int, int], ssl.SSLContext]] = {}
         #: Connections whose ClientHello offered ``acme-tls/1``.
         self._validations: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -105,15 +106,21 @@ class CertificateSelector:
         return loaded.context
 
     def _challenge_context(self, host: str) -> ssl.SSLContext | None:
-        """The certificate of the host's challenge in progress (read for each validation:
-        they are rare), speaking ``acme-tls/1`` only."""
+        """The certificate of the host's challenge in progress, speaking ``acme-tls/1``
+        only; made once per challenge file (a flood of such handshakes costs a ``stat``
+        each, not a new context)."""
         path = self._store.challenge_path(host)
-        if not path.exists():
+        signature = _signature(path)
+        if signature is None:
             return None
+        made = self._challenges.get(host)
+        if made is not None and made[0] == signature:
+            return made[1]
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(path)
         context.set_alpn_protocols([ACME_TLS_PROTOCOL.decode()])
+        self._challenges[host] = (signature, context)
         return context
 
 

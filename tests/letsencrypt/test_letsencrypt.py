@@ -4,7 +4,6 @@ autocert's directory layout, and renews one that is about to expire."""
 
 from __future__ import annotations
 
-import datetime
 import socket
 import ssl
 import time
@@ -15,17 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import TLSConfig
 from pyregistry.letsencrypt import LetsEncryptSettings, configured, startup
+from tests.letsencrypt.certificates import HOST, expiring_certificate
 from tests.support.pebble import Pebble, running_pebble
 from tests.support.registry_process import RegistryProcess, free_port, write_config
 
-HOST = "registry.example.test"
 #: How long an order may take (pebble validates at once; the client polls every second).
 ISSUE_TIMEOUT = 60.0
 
@@ -144,33 +141,6 @@ def test_certificate_obtained_served_and_kept(tmp_path: Path, port: int, pebble:
         again = wait_for_issued(port, pebble, proc)
         assert again.serial_number != issued.serial_number
     assert (cache / "acme_account+key").read_bytes() == account
-
-
-def expiring_certificate(path: Path, days: int) -> x509.Certificate:
-    """A certificate for :data:`HOST` in autocert's layout (what distribution leaves in the
-    directory), self-signed, ending in ``days``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=60))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    path.write_bytes(key_pem + certificate.public_bytes(serialization.Encoding.PEM))
-    return certificate
 
 
 def test_certificate_near_its_end_is_renewed(tmp_path: Path, port: int, pebble: Pebble) -> None:
