@@ -35,6 +35,8 @@ SECRET_KEY = "pyregistry-bench-secret"
 REGION = "us-east-1"
 BUCKET = "pyregistry-bench"
 READY_TIMEOUT = 60.0
+#: Starts on fresh ports when one was taken meanwhile (:func:`run_s3`).
+START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,10 @@ def s3_client(endpoint: str, *, connections: int = 10, attempts: int = 1) -> Any
     )
 
 
+class PortTaken(BenchSetupError):
+    """The server exited at start-up: one of its ports was taken after it was chosen."""
+
+
 def _wait_and_create_bucket(
     endpoint: str, process: subprocess.Popen[bytes], log_path: Path
 ) -> None:
@@ -169,9 +175,9 @@ def _wait_and_create_bucket(
     last: Exception | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BenchSetupError(
-                f"S3 server exited during start-up:\n{log_path.read_text(errors='replace')[-3000:]}"
-            )
+            log = log_path.read_text(errors="replace")[-3000:]
+            exited = PortTaken if "address already in use" in log.lower() else BenchSetupError
+            raise exited(f"S3 server exited during start-up:\n{log}")
         try:
             client.list_buckets()
             client.create_bucket(Bucket=BUCKET)
@@ -186,7 +192,23 @@ def _wait_and_create_bucket(
 
 @contextlib.contextmanager
 def run_s3(impl: str = "seaweedfs") -> Iterator[S3Endpoint]:
-    """Start ``impl`` (``seaweedfs`` or ``moto``) with one bucket; stop and clean up after."""
+    """Start ``impl`` (``seaweedfs`` or ``moto``) with one bucket; stop and clean up after.
+    The ports are free when chosen, but another process (a test worker's server) may take
+    one before the server binds it: then it starts again on others, a few times."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        started = False
+        try:
+            with _running_s3(impl) as endpoint:
+                started = True
+                yield endpoint
+            return
+        except PortTaken:
+            if started or attempt == START_ATTEMPTS:
+                raise
+
+
+@contextlib.contextmanager
+def _running_s3(impl: str) -> Iterator[S3Endpoint]:
     state = Path(tempfile.mkdtemp(prefix=f"pyregistry-bench-{impl}-"))
     log_path = state / "server.log"
     env = dict(os.environ)
