@@ -100,10 +100,19 @@ class CertificateSelector:
         path = self._store.certificate_path(host)
         signature = _signature(path)
         if loaded is None or signature != loaded.signature:
-            context = None if signature is None else self._make_context(path)
+            context = None if signature is None else self._loadable(host, path)
             loaded = self._loaded[host] = _Loaded(context, signature)
         loaded.checked = now
         return loaded.context
+
+    def _loadable(self, host: str, path: Path) -> ssl.SSLContext | None:
+        """The context of the host's file, None (logged once per version of the file)
+        when it cannot be loaded; the renewal orders a new one."""
+        try:
+            return self._make_context(path)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            log.warning("cannot load the certificate of %s from %s: %s", host, path, exc)
+            return None
 
     def _challenge_context(self, host: str) -> ssl.SSLContext | None:
         """The certificate of the host's challenge in progress, speaking ``acme-tls/1``

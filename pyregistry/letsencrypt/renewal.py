@@ -21,8 +21,6 @@ log = logging.getLogger("pyregistry.letsencrypt")
 RENEW_BEFORE = datetime.timedelta(days=30)
 CHECK_SECONDS = 12 * 3600.0
 RETRY_SECONDS = 60.0
-
-
 #: How often the thread looks whether the server listens yet, before its first order.
 READY_POLL_SECONDS = 0.05
 
@@ -56,14 +54,13 @@ class Renewal:
         for host in self._settings.hosts:
             if self._stopping.is_set() or not self.due(host):
                 continue
-            with self._store.locked():
-                if not self.due(host):  # another process got it meanwhile
-                    continue
-                try:
-                    issue(self._settings, self._store, host)
-                except Exception as exc:  # noqa: BLE001 - logged; retried later
-                    log.error("cannot obtain a certificate for %s: %s", host, exc)
-                    ok = False
+            try:
+                with self._store.locked():
+                    if self.due(host):  # else another process got it meanwhile
+                        issue(self._settings, self._store, host)
+            except Exception as exc:  # noqa: BLE001 - logged (the directory, the CA); retried
+                log.error("cannot obtain a certificate for %s: %s", host, exc)
+                ok = False
         return ok
 
     def _run(self) -> None:

@@ -178,6 +178,23 @@ def test_unreachable_ca_is_logged_and_handshakes_fail(tmp_path: Path, port: int)
         assert proc.stop() == 0
 
 
+def test_unusable_directory_is_logged_and_retried(tmp_path: Path, port: int) -> None:
+    """A ``cachefile`` that cannot be made (a file where its parent should be): the error
+    is logged, the registry keeps running, the thread tries again later."""
+    (tmp_path / "blocked").write_text("not a directory")
+    config = letsencrypt_config(tmp_path, port, f"https://127.0.0.1:{free_port()}/dir")
+    text = config.read_text().replace(str(tmp_path / "acme-cache"), str(tmp_path / "blocked/c"))
+    config.write_text(text)
+    with RegistryProcess(["serve", str(config)], port=port) as proc:
+        deadline = time.monotonic() + 20
+        while "cannot obtain a certificate for registry.example.test" not in proc.stderr:
+            assert time.monotonic() < deadline, proc.stderr
+            time.sleep(0.1)
+        assert "Not a directory" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert proc.stop() == 0
+
+
 def test_settings() -> None:
     settings = LetsEncryptSettings.from_tls(
         TLSConfig(letsencrypt={"cachefile": "/c", "hosts": ["Registry.Example.TEST."]})

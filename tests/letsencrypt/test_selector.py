@@ -106,3 +106,19 @@ def test_names_outside_hosts_are_refused(server: tuple[int, CertificateStore]) -
         with pytest.raises((OSError, ssl.SSLError)):
             shake(port, None, name)
     assert shake(port, None, HOST.upper())[0] is not None  # names compare without case
+
+
+def test_unreadable_certificate_refused_and_logged_once(
+    server: tuple[int, CertificateStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    port, store = server
+    path = store.certificate_path(HOST)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    for _ in range(3):
+        with pytest.raises((OSError, ssl.SSLError)):
+            shake(port, None)
+    warnings = [r for r in caplog.records if "cannot load the certificate" in r.getMessage()]
+    assert len(warnings) == 1
+    renewed = expiring_certificate(path, days=20)  # a new file: loaded at the next handshake
+    assert shake(port, None)[0].serial_number == renewed.serial_number
