@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.client.tls import make_server_cert
+from tests.client.tls import ServerCert, make_server_cert
 from tests.support.command import free_port, stop_process
 
 INSTALL_HINT = "run `apt-get install -y pebble` (provides pebble and pebble-challtestsrv)"
@@ -36,6 +36,15 @@ READY_TIMEOUT = 10.0
 #: need not retry ``badNonce``), never reuse a valid authorization (every order is
 #: validated, so a test sees the challenge it expects).
 PEBBLE_ENV = {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"}
+
+
+class PortTaken(RuntimeError):
+    """pebble or its DNS server exited at start-up: a port was taken after it was chosen
+    (another test worker's server took it)."""
+
+
+#: Starts on fresh ports when one was taken meanwhile.
+START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -108,12 +117,19 @@ def _start(
         )
 
 
+def _exited(name: str, log: str) -> RuntimeError:
+    """The error of a server that exited at start-up (:class:`PortTaken` when it could
+    not bind a port)."""
+    taken = "address already in use" in log.lower()
+    return (PortTaken if taken else RuntimeError)(f"{name} exited at start-up:\n{log}")
+
+
 def _wait_tcp(process: subprocess.Popen[bytes], port: int, log: Path, name: str) -> None:
     """Until ``port`` accepts connections; fails with the log if ``process`` exits first."""
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited at start-up:\n{_tail(log)}")
+            raise _exited(name, _tail(log))
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         if time.monotonic() > deadline:
@@ -127,7 +143,7 @@ def _wait_directory(process: subprocess.Popen[bytes], pebble: Pebble) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"pebble exited at start-up:\n{pebble.log_tail()}")
+            raise _exited("pebble", pebble.log_tail())
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(pebble.directory_url, verify=context, timeout=1.0).is_success:
                 return
@@ -185,26 +201,50 @@ def running_pebble(work: Path, tls_port: int) -> Iterator[Pebble]:
     pebble_binary, challtestsrv_binary = _binary("pebble"), _binary("pebble-challtestsrv")
     work.mkdir(parents=True, exist_ok=True)
     listener = make_server_cert(work)  # pebble is reached at 127.0.0.1
-    ca, cert, key = listener.ca_file, listener.certificate, listener.key
+    for attempt in range(1, START_ATTEMPTS + 1):
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            pebble = _start_pebble(
+                work, tls_port, listener, (pebble_binary, challtestsrv_binary), processes
+            )
+        except PortTaken:
+            for process in reversed(processes):
+                stop_process(process)
+            if attempt == START_ATTEMPTS:
+                raise
+            continue
+        try:
+            yield pebble
+        finally:
+            for process in reversed(processes):
+                stop_process(process)
+        return
+
+
+def _start_pebble(
+    work: Path,
+    tls_port: int,
+    listener: ServerCert,
+    binaries: tuple[str, str],
+    processes: list[subprocess.Popen[bytes]],
+) -> Pebble:
+    """Start the DNS server and pebble on fresh ports (appended to ``processes`` as they
+    start); :class:`PortTaken` when one of them could not bind its port."""
+    pebble_binary, challtestsrv_binary = binaries
     dns_port, dns_management = _free_dns_port(), free_port()
-    config, listen, management = _write_config(work, cert, key, tls_port)
+    config, listen, management = _write_config(work, listener.certificate, listener.key, tls_port)
     dns_log = work / "challtestsrv.log"
     pebble = Pebble(
         directory_url=f"https://127.0.0.1:{listen}/dir",
-        listener_ca=ca,
+        listener_ca=listener.ca_file,
         management_url=f"https://127.0.0.1:{management}",
         log_path=work / "pebble.log",
     )
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        dns = _start(_challtestsrv_command(challtestsrv_binary, dns_port, dns_management), dns_log)
-        processes.append(dns)
-        _wait_tcp(dns, dns_port, dns_log, "pebble-challtestsrv")
-        argv = [pebble_binary, "-config", str(config), "-dnsserver", f"127.0.0.1:{dns_port}"]
-        server = _start([*argv, "-strict=false"], pebble.log_path, PEBBLE_ENV)
-        processes.append(server)
-        _wait_directory(server, pebble)
-        yield pebble
-    finally:
-        for process in reversed(processes):
-            stop_process(process)
+    dns = _start(_challtestsrv_command(challtestsrv_binary, dns_port, dns_management), dns_log)
+    processes.append(dns)
+    _wait_tcp(dns, dns_port, dns_log, "pebble-challtestsrv")
+    argv = [pebble_binary, "-config", str(config), "-dnsserver", f"127.0.0.1:{dns_port}"]
+    server = _start([*argv, "-strict=false"], pebble.log_path, PEBBLE_ENV)
+    processes.append(server)
+    _wait_directory(server, pebble)
+    return pebble
