@@ -104,9 +104,12 @@ class _UvicornConfig(uvicorn.Config):
 
     def load(self) -> None:
         super().load()
-        if self.registry_tls is not None and self.registry_tls.letsencrypt.get("cachefile"):
-            self.ssl = letsencrypt_context(self.registry_tls)
-        elif self.ssl is not None and self.registry_tls is not None:
+        if self.registry_tls is None:
+            return
+        acme_context = letsencrypt_context(self.registry_tls)
+        if acme_context is not None:
+            self.ssl = acme_context
+        elif self.ssl is not None:
             harden(self.ssl, self.registry_tls)
 
 

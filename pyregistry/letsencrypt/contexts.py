@@ -94,8 +94,7 @@ class CertificateSelector:
     def _host_context(self, host: str) -> ssl.SSLContext | None:
         loaded = self._loaded.get(host)
         now = time.monotonic()
-        fresh = loaded is not None and now - loaded.checked < RECHECK_SECONDS
-        if fresh and loaded is not None and loaded.context is not None:
+        if loaded and loaded.context and now - loaded.checked < RECHECK_SECONDS:
             return loaded.context
         path = self._store.certificate_path(host)
         signature = _signature(path)
@@ -141,9 +140,9 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-def server_context(tls: TLSConfig) -> ssl.SSLContext:
-    """A worker's listening context for ``http.tls`` with ``letsencrypt``."""
+def server_context(tls: TLSConfig) -> ssl.SSLContext | None:
+    """A worker's listening context for ``http.tls`` with ``letsencrypt`` (None without)."""
     settings = LetsEncryptSettings.from_tls(tls)
     if settings is None:
-        raise ValueError("http.tls.letsencrypt.cachefile is not set")
+        return None
     return CertificateSelector(settings, server_context_factory(tls)).server_context()

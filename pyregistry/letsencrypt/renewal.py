@@ -45,8 +45,9 @@ class Renewal:
         self._thread.join(timeout=5)
 
     def due(self, host: str) -> bool:
-        stored = self._store.certificate(host)
-        return stored is None or stored.expires_within(RENEW_BEFORE)
+        expires = self._store.expires(host)
+        now = datetime.datetime.now(datetime.UTC)
+        return expires is None or expires - now < RENEW_BEFORE
 
     def renew_due(self) -> bool:
         """Order every certificate that is due; True when none failed."""

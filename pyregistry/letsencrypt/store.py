@@ -16,7 +16,6 @@ import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -26,17 +25,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ACCOUNT_KEY = "acme_account+key"
 CHALLENGE_SUFFIX = "+tls-alpn-01"
 LOCK_FILE = ".pyregistry-lock"
-
-
-@dataclass(frozen=True)
-class StoredCertificate:
-    """A host's certificate as the directory holds it."""
-
-    path: Path
-    not_after: datetime.datetime
-
-    def expires_within(self, delta: datetime.timedelta) -> bool:
-        return self.not_after - datetime.datetime.now(datetime.UTC) < delta
 
 
 class CertificateStore:
@@ -51,14 +39,13 @@ class CertificateStore:
     def challenge_path(self, host: str) -> Path:
         return self.directory / f"{host}{CHALLENGE_SUFFIX}"
 
-    def certificate(self, host: str) -> StoredCertificate | None:
-        """The host's certificate, None when there is none or it cannot be read."""
-        path = self.certificate_path(host)
+    def expires(self, host: str) -> datetime.datetime | None:
+        """When the host's certificate ends; None when there is none or it cannot be read."""
         try:
-            chain = x509.load_pem_x509_certificates(path.read_bytes())
+            chain = x509.load_pem_x509_certificates(self.certificate_path(host).read_bytes())
         except (OSError, ValueError):
             return None
-        return StoredCertificate(path, chain[0].not_valid_after_utc)
+        return chain[0].not_valid_after_utc
 
     def save_certificate(self, host: str, key: ec.EllipticCurvePrivateKey, chain: bytes) -> None:
         """The key and its chain (PEM) as the host's certificate, replacing any older one
