@@ -146,9 +146,9 @@ def test_pulls_through_another_instance_keep_content(tmp_path: Path) -> None:
             up.push("team/gone", gone, "v1")
         sections = {
             "storage": {"filesystem": {"rootdirectory": str(root)}},
-            # 4 s, not 2: the kept image must stay pulled through a loaded second instance
+            # 8 s, not 2 or 4: the kept image must stay pulled through a loaded second instance
             # (its pull records flushed every tenth of that) while the other one expires
-            "mirrors": [{"prefix": "up", "url": upstream.url, "expire": "4s"}],
+            "mirrors": [{"prefix": "up", "url": upstream.url, "expire": "8s"}],
         }
         first, second = (_instance(tmp_path / name, sections) for name in ("a", "b"))
         with first:
@@ -157,7 +157,14 @@ def test_pulls_through_another_instance_keep_content(tmp_path: Path) -> None:
                 with RegistryClient(first.url) as client:
                     client.get_manifest("up/team/kept", "v1")
                     client.get_manifest("up/team/gone", "v1")
-                deadline = time.monotonic() + 30
+                # the mirror answers, then finishes storing its copy: wait for both
+                deadline = time.monotonic() + 60
+                while not (
+                    _revision(root, "up/team/kept", kept.digest)
+                    and _revision(root, "up/team/gone", gone.digest)
+                ):
+                    assert time.monotonic() < deadline, "the mirror did not store its copies"
+                    time.sleep(0.05)
                 with RegistryClient(second.url) as client:
                     while _revision(root, "up/team/gone", gone.digest):
                         assert time.monotonic() < deadline, "unpulled content was not removed"
