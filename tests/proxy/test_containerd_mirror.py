@@ -17,7 +17,7 @@ from pyregistry.client import RegistryClient
 from pyregistry.client.content import build_image
 from pyregistry.storage import Digest, paths
 from tests.proxy.conftest import MirrorFactory
-from tests.proxy.containerd import Ctr, run_containerd, write_hosts
+from tests.support.containerd import Ctr, run_containerd, write_hosts
 
 pytestmark = pytest.mark.slow  # a private containerd of its own
 

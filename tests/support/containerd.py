@@ -1,4 +1,4 @@
-"""A private containerd (Debian's 1.6) and ``ctr`` bound to it, for the mirror tests.
+"""A private containerd (Debian's 1.6) and ``ctr`` bound to it, for the client and mirror tests.
 
 containerd runs with its own root, state and sockets under a temporary directory and a
 config that leaves out CRI and the snapshotters that need kernel features; the host's
