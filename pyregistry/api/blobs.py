@@ -10,7 +10,7 @@ from starlette.responses import Response, StreamingResponse
 from pyregistry.api.headers import CONTENT_DIGEST, OCTET_STREAM, HeaderList, make_response
 from pyregistry.api.ranges import parse_ranges
 from pyregistry.api.state import ApiCall
-from pyregistry.storage import BlobDescriptor, BlobRead, BlobService, Digest
+from pyregistry.storage import BlobDescriptor, BlobRead, Digest
 
 CRLF = "\r\n"
 #: Blob bodies up to this size are read whole and sent in one response.
@@ -121,9 +121,8 @@ async def _multipart(
     common: HeaderList,
 ) -> Response:
     """Several ranges: a ``multipart/byteranges`` answer, its parts in the order asked
-    (as distribution, through Go's ``ServeContent``). The first part comes from ``read``,
-    opened by the caller; each other is opened when its turn comes, so a mirror's cold
-    blob is fetched once (the first part ends once it is stored) and read back after."""
+    (as distribution, through Go's ``ServeContent``), each a window of ``read`` opened
+    when its turn comes (the first at once: the caller closes ``read`` if it is not)."""
     boundary = secrets.token_hex(16)
     heads = [
         (
@@ -140,23 +139,16 @@ async def _multipart(
         return make_response(206, headers, content_length=length)
     start, end = ranges[0]
     first = await read.sending(start, end - start + 1)
-    blobs = call.repository.blobs
 
     async def parts() -> AsyncIterator[bytes | memoryview]:
         for i, (start, end) in enumerate(ranges):
             yield heads[i]
-            chunks = first if i == 0 else await _reopened(blobs, desc.digest, start, end)
+            chunks = first if i == 0 else await read.sending(start, end - start + 1)
             async for chunk in _closing(chunks):
                 yield chunk
         yield tail
 
     return _streaming(parts(), 206, headers, length)
-
-
-async def _reopened(
-    blobs: BlobService, digest: Digest, start: int, end: int
-) -> AsyncIterator[bytes | memoryview]:
-    return await (await blobs.open_read(digest)).sending(start, end - start + 1)
 
 
 async def delete_blob(call: ApiCall) -> Response:
