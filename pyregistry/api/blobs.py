@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
 
-from pyregistry.api.headers import CONTENT_DIGEST, OCTET_STREAM, make_response
-from pyregistry.api.ranges import parse_range
+from pyregistry.api.headers import CONTENT_DIGEST, OCTET_STREAM, HeaderList, make_response
+from pyregistry.api.ranges import parse_ranges
 from pyregistry.api.state import ApiCall
 from pyregistry.storage import BlobDescriptor, BlobRead, Digest
 
+CRLF = "\r\n"
 #: Blob bodies up to this size are read whole and sent in one response.
 SMALL_BODY_BYTES = 64 * 1024
 
@@ -74,12 +76,18 @@ async def _answer(call: ApiCall, desc: BlobDescriptor, read: BlobRead | None) ->
     if etag_matches(request.headers.get("if-none-match"), dgst):
         return make_response(304, common)
 
-    status, start, length = 200, 0, desc.size
+    ranges: list[tuple[int, int]] | None = None
     range_header = request.headers.get("range")
     if_range = request.headers.get("if-range")
     if range_header and (if_range is None or if_range.strip().strip('"') == dgst):
-        start, end = parse_range(range_header, desc.size)
-        status, length = 206, end - start + 1
+        ranges = parse_ranges(range_header, desc.size)
+    if ranges is not None and len(ranges) > 1:
+        return await _multipart(call, desc, read, ranges, common)
+
+    status, start, length = 200, 0, desc.size
+    if ranges is not None:
+        (start, end), status = ranges[0], 206
+        length = end - start + 1
         common.append(("Content-Range", f"bytes {start}-{end}/{desc.size}"))
 
     headers = [("Content-Type", OCTET_STREAM), *common]
@@ -92,11 +100,55 @@ async def _answer(call: ApiCall, desc: BlobDescriptor, read: BlobRead | None) ->
         # (a task per response watching for the client leaving) that costs more than it.
         body = b"".join([chunk async for chunk in _closing(chunks)])
         return make_response(status, headers, body)
-    response = StreamingResponse(_closing(chunks), status_code=status)
+    return _streaming(_closing(chunks), status, headers, length)
+
+
+def _streaming(
+    chunks: AsyncIterator[bytes | memoryview], status: int, headers: HeaderList, length: int
+) -> Response:
+    response = StreamingResponse(chunks, status_code=status)
     response.raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers] + [
         (b"content-length", str(length).encode())
     ]
     return response
+
+
+async def _multipart(
+    call: ApiCall,
+    desc: BlobDescriptor,
+    read: BlobRead | None,
+    ranges: list[tuple[int, int]],
+    common: HeaderList,
+) -> Response:
+    """Several ranges: a ``multipart/byteranges`` answer, its parts in the order asked
+    (as distribution, through Go's ``ServeContent``), each a window of ``read`` opened
+    when its turn comes (the first at once: the caller closes ``read`` if it is not)."""
+    boundary = secrets.token_hex(16)
+    heads = [
+        (
+            f"{CRLF if i else ''}--{boundary}{CRLF}"
+            f"Content-Range: bytes {start}-{end}/{desc.size}{CRLF}"
+            f"Content-Type: {OCTET_STREAM}{CRLF}{CRLF}"
+        ).encode()
+        for i, (start, end) in enumerate(ranges)
+    ]
+    tail = f"{CRLF}--{boundary}--{CRLF}".encode()
+    length = sum(len(h) for h in heads) + sum(e - s + 1 for s, e in ranges) + len(tail)
+    headers = [("Content-Type", f"multipart/byteranges; boundary={boundary}"), *common]
+    if read is None:
+        return make_response(206, headers, content_length=length)
+    start, end = ranges[0]
+    first = await read.sending(start, end - start + 1)
+
+    async def parts() -> AsyncIterator[bytes | memoryview]:
+        for i, (start, end) in enumerate(ranges):
+            yield heads[i]
+            chunks = first if i == 0 else await read.sending(start, end - start + 1)
+            async for chunk in _closing(chunks):
+                yield chunk
+        yield tail
+
+    return _streaming(parts(), 206, headers, length)
 
 
 async def delete_blob(call: ApiCall) -> Response:

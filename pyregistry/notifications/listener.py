@@ -172,16 +172,21 @@ class NotifyingBlobs:
         return await (await self.open_read(digest)).stream(offset, length)
 
     async def open_read(self, digest: Digest) -> BlobRead:
-        """The inner read, reported as a pull once its bytes are streamed (a mirror's
-        descriptor comes with its upstream GET: no extra look-up here)."""
+        """The inner read, reported as a pull once its bytes are streamed, once however
+        many windows (ranges) it serves (a mirror's descriptor comes with its upstream
+        GET: no extra look-up here)."""
         read = await self.inner.open_read(digest)
+        pulled = False
 
         def reported(
             opener: Callable[[int, int | None], Awaitable[AsyncIterator[Chunk]]],
         ) -> Callable[[int, int | None], Awaitable[AsyncIterator[Chunk]]]:
             async def opened(offset: int, length: int | None) -> AsyncIterator[Chunk]:
+                nonlocal pulled
                 chunks = await opener(offset, length)
-                await self.report.blob(BLOB_PULL, read.descriptor)
+                if not pulled:
+                    pulled = True
+                    await self.report.blob(BLOB_PULL, read.descriptor)
                 return chunks
 
             return opened

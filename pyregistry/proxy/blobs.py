@@ -169,11 +169,28 @@ class MirroredBlobs(FetchingPart):
                 await fetch.aclose()
                 raise
 
+        fetching = True
+
         async def window(offset: int, length: int | None) -> AsyncIterator[bytes]:
+            nonlocal fetching
+            if not fetching:  # another range of the request: the first's ended the fetch
+                return await self._stored_window(digest, offset, length)
+            fetching = False
             end = None if length is None else offset + length
             return _Windowed(first, fetch, offset, end, size)
 
         return BlobRead(BlobDescriptor(digest, size), window, fetch.aclose)
+
+    async def _stored_window(
+        self, digest: Digest, offset: int, length: int | None
+    ) -> AsyncIterator[bytes]:
+        """A window of a blob just fetched: from its stored copy, or fetched again
+        when there is none (the cache could not keep it)."""
+        try:
+            read = await self._cache.blobs.open_read(digest)
+        except BlobUnknown:
+            read = await self.open_read(digest)
+        return await read.stream(offset, length)
 
     async def _present(self, digest: Digest) -> bool:
         return await self._cached(digest) is not None or await self._linked_elsewhere(digest)

@@ -21,7 +21,11 @@ Sender = Callable[[int, int | None], Awaitable[AsyncIterator[bytes | memoryview]
 
 
 class BlobRead:
-    """``descriptor`` and :meth:`stream` once; :meth:`aclose` when the bytes go unread."""
+    """``descriptor``, then :meth:`stream` (or :meth:`sending`) for the bytes;
+    :meth:`aclose` when they go unread. A GET with several ranges streams a window per
+    range from the one read, in turn: a store serves each (a mirror's cold blob: the
+    first from the upstream's transfer, the others from the copy it stored), and the
+    request is one pull, however many windows it takes."""
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pyregistry.api.ranges import parse_content_range, parse_range
+from pyregistry.api.ranges import parse_content_range, parse_ranges
 from pyregistry.app import create_app
 from pyregistry.auth.scopes import ScopeError, parse_scope
 from pyregistry.storage.digest import Digest
@@ -104,11 +104,11 @@ def test_grammars_take_linear_time(hostile: str) -> None:
 
 
 def test_ranges_refuse_a_trailing_newline() -> None:
-    assert parse_range("bytes=0-1", 10) == (0, 1)
+    assert parse_ranges("bytes=0-1", 10) == [(0, 1)]
     assert parse_content_range("0-1") == (0, 1)
-    for bad in ("bytes=0-1\n", "bytes=0-\u0661", "bytes=\u0660-1"):
+    for bad in ("bytes=0-1\n", "bytes=0-\u0661", "bytes=\u0660-1", "bytes=0-1,2-3\n"):
         with pytest.raises(RegistryError):
-            parse_range(bad, 10)
+            parse_ranges(bad, 10)
     for bad in ("0-1\n", "\u0660-1", "0-1/2\n"):
         with pytest.raises(RegistryError):
             parse_content_range(bad)

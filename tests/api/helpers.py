@@ -119,3 +119,23 @@ def push_image(
     )
     assert response.status_code == 201, response.text
     return response.headers["docker-content-digest"], manifest
+
+
+def byteranges(response: httpx.Response) -> list[tuple[str, bytes]]:
+    """The parts of a ``multipart/byteranges`` answer as (Content-Range, bytes), read
+    strictly: the framing must be exact, and the body's length the announced one."""
+    kind, _, boundary = response.headers["content-type"].partition("; boundary=")
+    assert kind == "multipart/byteranges" and boundary, response.headers
+    assert response.headers["content-length"] == str(len(response.content))
+    body = response.content
+    delimiter = f"--{boundary}".encode()
+    assert body.startswith(delimiter + b"\r\n"), body[:200]
+    assert body.endswith(b"\r\n" + delimiter + b"--\r\n"), body[-200:]
+    inner = body[len(delimiter) + 2 : -len(delimiter) - 6]
+    parts = []
+    for chunk in inner.split(b"\r\n" + delimiter + b"\r\n"):
+        head, _, data = chunk.partition(b"\r\n\r\n")
+        fields = dict(line.split(": ", 1) for line in head.decode().split("\r\n"))
+        assert fields["Content-Type"] == "application/octet-stream", fields
+        parts.append((fields["Content-Range"], data))
+    return parts

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from pyregistry.api.ranges import MAX_RANGES
 from pyregistry.app import create_app
 from pyregistry.config.model import Config, StorageConfig
 from pyregistry.storage import Registry
 from storage_drivers.inmemory import InMemoryDriver
-from tests.api.helpers import digest_of, error_codes, push_blob
+from tests.api.helpers import byteranges, digest_of, error_codes, push_blob
 
 DATA = bytes(range(256)) * 4  # 1024 bytes
 
@@ -77,7 +78,8 @@ def test_head_with_range_reports_partial_length(client: TestClient, blob: str) -
         "bytes=2000-3000",
         "bytes=10-5",
         "bytes=-0",
-        "bytes=0-1,5-6",
+        "bytes=1024-,2000-",
+        "bytes=0-1,5-3",
         "items=0-1",
         "bytes=abc",
         "bytes=-",
@@ -90,6 +92,56 @@ def test_unsatisfiable_or_malformed_ranges_are_416(
     assert response.status_code == 416
     assert response.headers["content-range"] == f"bytes */{len(DATA)}"
     assert error_codes(response)
+
+
+def test_several_ranges_answer_multipart_in_the_order_asked(client: TestClient, blob: str) -> None:
+    """As distribution (Go's ServeContent): one part per range, in the order of the
+    header, overlaps kept; containers/image matches parts to its ranges by position."""
+    header = "bytes=1000-1009, 0-1,,-4,2-5"
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers={"Range": header})
+    assert response.status_code == 206
+    assert "content-range" not in response.headers
+    assert response.headers["docker-content-digest"] == blob
+    assert byteranges(response) == [
+        ("bytes 1000-1009/1024", DATA[1000:1010]),
+        ("bytes 0-1/1024", DATA[0:2]),
+        ("bytes 1020-1023/1024", DATA[1020:]),
+        ("bytes 2-5/1024", DATA[2:6]),
+    ]
+    head = client.head(f"/v2/library/data/blobs/{blob}", headers={"Range": header})
+    assert head.status_code == 206
+    assert head.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    assert head.headers["content-length"] == str(len(response.content))
+    assert head.content == b""
+
+
+def test_ranges_past_the_end_are_dropped(client: TestClient, blob: str) -> None:
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers={"Range": "bytes=0-1,4000-"})
+    assert response.status_code == 206
+    assert response.headers["content-range"] == "bytes 0-1/1024"
+    assert response.content == DATA[:2]
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1023,0-1023", "bytes=0-600,100-900"])
+def test_ranges_asking_for_more_than_the_blob_get_it_whole(
+    client: TestClient, blob: str, header: str
+) -> None:
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers={"Range": header})
+    assert response.status_code == 200
+    assert response.content == DATA
+
+
+def test_too_many_ranges_get_the_whole_blob(client: TestClient, blob: str) -> None:
+    header = "bytes=" + ",".join(f"{i}-{i}" for i in range(MAX_RANGES + 1))
+    big = push_blob(client, "library/data", bytes(MAX_RANGES + 1))
+    response = client.get(f"/v2/library/data/blobs/{big}", headers={"Range": header})
+    assert response.status_code == 200
+    assert response.content == bytes(MAX_RANGES + 1)
+    header = "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 1000, 10))
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers={"Range": header})
+    assert [data for _, data in byteranges(response)] == [
+        DATA[i : i + 1] for i in range(0, 1000, 10)
+    ]
 
 
 def test_if_range_mismatch_serves_whole_blob(client: TestClient, blob: str) -> None:

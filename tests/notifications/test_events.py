@@ -96,6 +96,9 @@ def test_pull_mount_and_deletes(tmp_path: Path, receiver: Receiver) -> None:
         (pull_by_digest,) = new_events(1)
         assert client.get(f"/v2/src/blobs/{blobs[1]}").status_code == 200
         (blob_pull,) = new_events(1)
+        ranged = client.get(f"/v2/src/blobs/{blobs[1]}", headers={"Range": "bytes=0-0,-1"})
+        assert ranged.status_code == 206
+        (ranged_pull,) = new_events(1)  # one GET, one pull, however many ranges
         mount = client.post("/v2/dst/blobs/uploads/", params={"mount": blobs[1], "from": "src"})
         assert mount.status_code == 201
         (mounted,) = new_events(1)
@@ -112,6 +115,8 @@ def test_pull_mount_and_deletes(tmp_path: Path, receiver: Receiver) -> None:
     assert pull_by_digest["target"]["mediaType"] == OCI_MANIFEST
     assert blob_pull["action"] == "pull"
     assert blob_pull["target"]["url"] == f"{url}/v2/src/blobs/{blobs[1]}"
+    assert ranged_pull["action"] == "pull"
+    assert ranged_pull["target"]["digest"] == blobs[1]
     assert mounted["action"] == "mount"
     assert mounted["target"]["fromRepository"] == "src"
     assert mounted["target"]["repository"] == "dst"

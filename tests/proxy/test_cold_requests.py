@@ -1,8 +1,8 @@
 """What a cold blob costs upstream, counted by a real upstream server over a socket: a
 GET through the mirror is one upstream GET (its response head gives the size: no HEAD
 first, a round trip per layer over a WAN link), a HEAD is one upstream HEAD (nothing
-fetched), a range of a cold blob fetches and stores it whole and serves the range, and
-the upstream's 404 and 429 come back as BLOB_UNKNOWN and TOOMANYREQUESTS."""
+fetched), a range of a cold blob (or several) fetches and stores it whole and serves the
+range, and the upstream's 404 and 429 come back as BLOB_UNKNOWN and TOOMANYREQUESTS."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from storage_drivers.filesystem import FilesystemDriver
+from tests.api.helpers import byteranges
 from tests.proxy.conftest import MirrorFactory
 from tests.proxy.scripted_upstream import ScriptedUpstream
 from tests.support.server import run_server
@@ -78,6 +79,23 @@ def test_cold_range_fetches_whole_and_serves_the_range(start_mirror: MirrorFacto
         assert tail.content == BLOB[-4:]
         too_far = httpx.get(url, headers={"Range": f"bytes={len(BLOB)}-"}, timeout=30)
         assert too_far.status_code == 416
+        assert _blob_requests(upstream) == [("GET", DIGEST)]
+
+
+def test_cold_ranges_fetch_once_and_come_back_in_order(start_mirror: MirrorFactory) -> None:
+    """Several ranges of a cold blob (a partial pull of containers/storage asks so): the
+    first part comes from the fetch, the others from the copy it stored, so the
+    upstream still sees one GET."""
+    with _cold(start_mirror) as (upstream, url):
+        far, size = 2 * 1024 * 1024 + 7, len(BLOB)
+        header = f"bytes={far}-{far + 9},0-4,-3"
+        response = httpx.get(url, headers={"Range": header}, timeout=30)
+        assert response.status_code == 206
+        assert byteranges(response) == [
+            (f"bytes {far}-{far + 9}/{size}", BLOB[far : far + 10]),
+            (f"bytes 0-4/{size}", BLOB[:5]),
+            (f"bytes {size - 3}-{size - 1}/{size}", BLOB[-3:]),
+        ]
         assert _blob_requests(upstream) == [("GET", DIGEST)]
 
 
