@@ -31,13 +31,8 @@ from storage_drivers.s3.batch import delete_many
 from storage_drivers.s3.copy import multipart_copy
 from storage_drivers.s3.options import MIN_CHUNK_SIZE, parse_options
 from storage_drivers.s3.reader import BodyChunks
-from storage_drivers.s3.writer import (
-    S3FileWriter,
-    abort_quietly,
-    read_state,
-    resume_upload,
-    start_upload,
-)
+from storage_drivers.s3.upload_state import abort_quietly, read_state, resume_upload, start_upload
+from storage_drivers.s3.writer import S3FileWriter
 
 #: How long a redirect URL stays valid (distribution's value).
 REDIRECT_EXPIRY_SECONDS = 20 * 60

@@ -1,63 +1,24 @@
 """Resumable writers on S3: a state object, and a multipart upload only for big data.
 
-An uncommitted writer for ``<path>`` (nothing of it is visible at ``<path>``) is:
-
-* a **state object** at ``<root>/~pending/<path with / as ~>`` (one flat hidden
-  directory, see ``S3Backend.tail_key``): its body holds the bytes not yet in a
-  part (the tail), its metadata the multipart upload id (``upload-id``, absent while
-  there is none) and the byte count of the parts before the tail (``base``). ``~`` is
-  not a path character, so ``list``, ``walk`` and ``stat`` never show it;
-* a multipart upload for the key of ``<path>``, started only once a full part
-  (``chunksize``) is buffered; all its parts but a committed last one are >= 5 MiB.
-
-So a small blob costs no multipart calls at all: committed in the writer session that
-wrote it, it is one PutObject; closed before commit, its bytes live in the state object,
-where ``writer(path, append=True)`` from any process finds them (one GET). The state
-object names the upload, so no call ever lists multipart uploads. When an upload is
-started, the state object is rewritten at once to name it (with the tail it already
-held), so no upload is ever unreachable from its state object. A tail whose ``base`` no
-longer matches the parts (its bytes went into a part before a crash) is stale and
-ignored: the parts are the truth.
-
-Uploads left by writers of earlier versions (multipart uploads found by listing, without
-an ``upload-id`` in a state object) are not resumed.
+Where an uncommitted writer stands (its state object, its multipart upload) and how a
+writer starts from it: :mod:`storage_drivers.s3.upload_state`. A writer buffers up to
+``chunksize`` and ships full parts as it goes; on close it persists what it buffers (a
+part when big enough, else in the state object), on commit it completes the upload (a
+plain PutObject when no part was ever shipped).
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from typing import Any
 
 from storage_drivers.base import FileWriter
-from storage_drivers.errors import PathNotFound, StorageDriverError, WriterClosed
+from storage_drivers.errors import StorageDriverError, WriterClosed
 from storage_drivers.s3.backend import S3Backend
 from storage_drivers.s3.options import MIN_CHUNK_SIZE
+from storage_drivers.s3.upload_state import BASE, UPLOAD_ID, Part, ResumeState, abort_quietly
 
-UPLOAD_ID = "upload-id"
-BASE = "base"
 #: Below this a buffer grows as needed; above it, it gets its part-sized bytearray.
 SMALL_BUFFER = 256 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    number: int
-    size: int
-    etag: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResumeState:
-    """What a writer starts from."""
-
-    upload_id: str | None
-    parts: list[Part]
-    tail: bytes
-    #: a state object exists
-    state_exists: bool
-    #: ... and it holds exactly ``tail`` at the parts' size (it is not stale)
-    state_current: bool
 
 
 class PartBuffer:
@@ -282,103 +243,6 @@ class S3FileWriter(FileWriter):
             # The last part may be small now: the upload cannot be resumed correctly.
             await self._abort()
             raise
-
-
-async def abort_quietly(backend: S3Backend, path: str, key: str, upload_id: str) -> None:
-    """Abort a multipart upload; one already gone is fine."""
-    with contextlib.suppress(PathNotFound):
-        await backend.call("abort_multipart_upload", path, Key=key, UploadId=upload_id)
-
-
-async def read_state(backend: S3Backend, path: str) -> tuple[str | None, int] | None:
-    """``(upload id, base)`` from the state object's metadata (a HEAD); None if absent."""
-    try:
-        head = await backend.call("head_object", path, Key=backend.tail_key(path))
-    except PathNotFound:
-        return None
-    return _parse_metadata(dict(head.get("Metadata") or {}))
-
-
-def _parse_metadata(metadata: dict[str, str]) -> tuple[str | None, int]:
-    upload_id = metadata.get(UPLOAD_ID) or None
-    try:
-        base = int(metadata.get(BASE, "0"))
-    except ValueError:
-        base = -1  # never matches: the tail is ignored
-    return upload_id, base
-
-
-async def start_upload(backend: S3Backend, path: str) -> ResumeState:
-    """A fresh writer: discard any uncommitted writer for ``path`` (one HEAD when none).
-
-    Nothing is created yet: the state object is written on close, the multipart upload
-    once a full part is buffered.
-    """
-    previous = await read_state(backend, path)
-    if previous is None:
-        return ResumeState(None, [], b"", False, False)
-    upload_id, _ = previous
-    if upload_id is not None:
-        await abort_quietly(backend, path, backend.key(path), upload_id)
-    # The old state object stays until this writer closes (overwrites it) or commits
-    # or cancels (removes it); until then an append finds no usable upload in it.
-    await backend.call(
-        "put_object",
-        path,
-        Key=backend.tail_key(path),
-        Body=b"",
-        ContentType="application/octet-stream",
-        Metadata={BASE: "0"},
-    )
-    return ResumeState(None, [], b"", True, True)
-
-
-async def resume_upload(backend: S3Backend, path: str) -> ResumeState:
-    """The state of the uncommitted writer for ``path``; PathNotFound when none."""
-    try:
-        response = await backend.call("get_object", path, Key=backend.tail_key(path))
-    except PathNotFound:
-        raise PathNotFound(path, driver="s3") from None
-    body = response["Body"]
-    try:
-        tail: bytes = await backend.run(body.read)
-    finally:
-        body.close()
-    upload_id, base = _parse_metadata(dict(response.get("Metadata") or {}))
-    if upload_id is None:
-        current = base == 0
-        return ResumeState(None, [], tail if current else b"", True, current)
-    try:
-        parts = await _list_parts(backend, path, backend.key(path), upload_id)
-    except PathNotFound:
-        raise PathNotFound(path, driver="s3") from None  # the upload was aborted
-    # A stale tail's bytes went into a part before the state object was rewritten.
-    current = sum(p.size for p in parts) == base
-    return ResumeState(upload_id, parts, tail if current else b"", True, current)
-
-
-async def _list_parts(backend: S3Backend, path: str, key: str, upload_id: str) -> list[Part]:
-    parts: list[Part] = []
-    kwargs: dict[str, Any] = {"Key": key, "UploadId": upload_id}
-    while True:
-        page = await backend.call("list_parts", path, **kwargs)
-        parts.extend(
-            Part(int(p["PartNumber"]), int(p["Size"]), str(p["ETag"]))
-            for p in page.get("Parts", [])
-        )
-        if not page.get("IsTruncated"):
-            break
-        kwargs["PartNumberMarker"] = page.get("NextPartNumberMarker", 0)
-    parts.sort(key=lambda p: p.number)
-    for part in parts[:-1]:
-        if part.size < MIN_CHUNK_SIZE:
-            raise StorageDriverError(
-                f"s3 upload for {path} has a {part.size}-byte part before its last one; "
-                "it cannot be completed",
-                driver="s3",
-                path=path,
-            )
-    return parts
 
 
 def _release(buffer: bytearray) -> None:

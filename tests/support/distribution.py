@@ -8,6 +8,7 @@ from one server to the other.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import tempfile
 import time
@@ -24,6 +25,10 @@ import yaml
 from tests.support.command import find_tool, free_port, stop_process
 
 STARTUP_TIMEOUT = 20.0
+
+
+#: Storage drivers an ``options`` mapping may name instead of the filesystem.
+OTHER_DRIVERS = {"s3", "swift", "azure", "gcs", "inmemory"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,17 @@ def build_config(root: Path, port: int, options: Mapping[str, Any] | None = None
         },
         "health": {"storagedriver": {"enabled": False}},
     }
-    return _merge(config, options or {})
+    merged = _merge(config, options or {})
+    if set(merged["storage"]) & OTHER_DRIVERS:  # one driver only: theirs replaces ours
+        del merged["storage"]["filesystem"]
+    return merged
+
+
+def _environment() -> dict[str, str]:
+    """This process's environment without ``AWS_CA_BUNDLE``: distribution 2.8's S3 driver
+    refuses to start with one set (its AWS SDK cannot load a bundle into the driver's own
+    HTTP transport), and the S3 servers of the tests are plain HTTP on loopback."""
+    return {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
@@ -110,7 +125,8 @@ def run_distribution(
     """Run distribution 2.8 on a free loopback port until the block exits.
 
     ``root`` is the storage root (created if missing; a temporary one when omitted and then
-    removed afterwards). ``options`` are deep-merged into the generated config.yml.
+    removed afterwards). ``options`` are deep-merged into the generated config.yml; one that
+    names another storage driver (``storage: {s3: ...}``) replaces the filesystem.
     """
     binary = find_tool("docker-registry")
     with tempfile.TemporaryDirectory(prefix="distribution-") as work:
@@ -127,6 +143,7 @@ def run_distribution(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                env=_environment(),
             )
         try:
             url = f"http://127.0.0.1:{port}"
