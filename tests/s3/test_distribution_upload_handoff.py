@@ -47,17 +47,21 @@ def pyregistry_url(seaweedfs_server: S3Server, root: str) -> Iterator[str]:
         yield registry.url
 
 
-def _started(distribution: DistributionRegistry, first: bytes) -> str:
-    """An upload session distribution opened and took ``first`` into: its path (the
-    ``_state`` query, distribution's own, means nothing to pyregistry)."""
+def _started(distribution: DistributionRegistry, *chunks: bytes) -> str:
+    """An upload session distribution opened and took ``chunks`` into, a PATCH each: its
+    path (the ``_state`` query, distribution's own, means nothing to pyregistry)."""
     with httpx.Client(base_url=distribution.url, timeout=60) as client:
         location = client.post("/v2/team/app/blobs/uploads/").headers["location"]
-        _patch(client, location, first, 0)
+        start = 0
+        for chunk in chunks:
+            location = _patch(client, location, chunk, start)  # with the next _state
+            start += len(chunk)
     return httpx.URL(location).path
 
 
-def _patch(client: httpx.Client, location: str, chunk: bytes, start: int) -> None:
-    """PATCH ``chunk`` at ``start``; the session then holds everything up to its end."""
+def _patch(client: httpx.Client, location: str, chunk: bytes, start: int) -> str:
+    """PATCH ``chunk`` at ``start``; the session then holds everything up to its end.
+    Where the next request goes."""
     end = start + len(chunk) - 1
     patched = client.patch(
         location,
@@ -66,25 +70,30 @@ def _patch(client: httpx.Client, location: str, chunk: bytes, start: int) -> Non
     )
     assert patched.status_code == 202, patched.text
     assert patched.headers["range"] == f"0-{end}"
+    return str(client.base_url.join(patched.headers["location"]))
 
 
 @pytest.mark.parametrize(
     "sizes",
-    [(3 * MiB, 2 * MiB), (12 * MiB + 17, 7 * MiB)],
-    ids=["last-part-under-5-mib", "last-part-over-5-mib"],
+    [(3 * MiB, 2 * MiB), (12 * MiB + 17, 7 * MiB), (3 * MiB, 3 * MiB, 2 * MiB)],
+    ids=["last-part-under-5-mib", "last-part-over-5-mib", "two-patches-on-distribution"],
 )
 def test_a_chunked_upload_goes_on_through_pyregistry(
-    distribution: DistributionRegistry, pyregistry_url: str, sizes: tuple[int, int]
+    distribution: DistributionRegistry, pyregistry_url: str, sizes: tuple[int, ...]
 ) -> None:
+    """All but the last chunk go to distribution (its second PATCH has completed and
+    restarted its own upload after a small part), the last to pyregistry."""
     data = random.Random(str(sizes)).randbytes(sum(sizes))
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    first, second = data[: sizes[0]], data[sizes[0] :]
-    path = _started(distribution, first)
+    cuts = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+    chunks = [data[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+    path = _started(distribution, *chunks[:-1])
+    held = cuts[-2]
     with httpx.Client(base_url=pyregistry_url, timeout=60, follow_redirects=True) as client:
         status = client.get(path)
         assert status.status_code == 204, status.text
-        assert status.headers["range"] == f"0-{len(first) - 1}"
-        _patch(client, path, second, len(first))
+        assert status.headers["range"] == f"0-{held - 1}"
+        _patch(client, path, chunks[-1], held)
         done = client.put(path, params={"digest": digest})
         assert done.status_code == 201, done.text
         assert client.get(f"/v2/team/app/blobs/{digest}").content == data
