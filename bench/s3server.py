@@ -111,8 +111,13 @@ def _port_block(count: int) -> int:
     raise BenchSetupError(f"no block of {count} free loopback ports")
 
 
-def _weed_argv(weed: str, base: int, state: Path) -> list[str]:
-    """master + volume + filer + S3 in one process, every port pinned inside the block."""
+def weed_argv(weed: str, base: int, state: Path, *, volume_size_mb: int = 1024) -> list[str]:
+    """``weed server`` (master + volume + filer + S3 in one process) on ports base..base+7.
+
+    Every port is pinned (the defaults and "HTTP port + 10000" gRPC ports would leave
+    the block); buckets are neither auto-created nor deleted when non-empty, like AWS.
+    The bench and the tests' S3 server (``tests/support/s3.py``) both start it so.
+    """
     ports = {
         "s3.port": base,
         "master.port": base + 1,
@@ -138,11 +143,20 @@ def _weed_argv(weed: str, base: int, state: Path) -> list[str]:
         "-master.telemetry=false",
         f"-s3.localSocket={state / 's3.sock'}",
         f"-filer.localSocket={state / 'filer.sock'}",
+        "-s3.allowDeleteBucketNotEmpty=false",
         "-s3.autoCreateBucket=false",
-        "-master.volumeSizeLimitMB=1024",
+        f"-master.volumeSizeLimitMB={volume_size_mb}",
         "-volume.max=0",
         "-volume.preStopSeconds=0",
         f"-s3.config={state / 's3.json'}",
+    ]
+
+
+def weed_sockets(base: int) -> list[Path]:
+    """gRPC unix sockets SeaweedFS always creates in /tmp (removed on a clean exit only)."""
+    return [
+        Path(f"/tmp/seaweedfs-{kind}-grpc-{base + offset}.sock")
+        for kind, offset in (("master", 2), ("volume", 4), ("filer", 6), ("s3", 7))
     ]
 
 
@@ -224,12 +238,8 @@ def _running_s3(impl: str) -> Iterator[S3Endpoint]:
         }
         (state / "s3.json").write_text(json.dumps({"identities": [identity]}))
         port = _port_block(8)
-        argv = _weed_argv(weed, port, state)
-        # gRPC sockets SeaweedFS leaves in /tmp unless it exits cleanly.
-        sockets = [
-            Path(f"/tmp/seaweedfs-{kind}-grpc-{port + offset}.sock")
-            for kind, offset in (("master", 2), ("volume", 4), ("filer", 6), ("s3", 7))
-        ]
+        argv = weed_argv(weed, port, state)
+        sockets = weed_sockets(port)
     elif impl == "moto":
         port = _port_block(1)
         argv = [find_binary("moto_server"), "-H", "127.0.0.1", "-p", str(port)]

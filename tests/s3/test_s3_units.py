@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.s3server import INSTALL_HINT
 from storage_drivers.object_walk import WalkOrder, walk_key
-from tests.support.s3 import INSTALL_HINT, find_s3_binary
+from tests.support.s3 import find_s3_binary
 
 NOW = datetime.now(UTC)
 

