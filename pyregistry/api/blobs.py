@@ -82,7 +82,7 @@ async def _answer(call: ApiCall, desc: BlobDescriptor, read: BlobRead | None) ->
     if range_header and (if_range is None or if_range.strip().strip('"') == dgst):
         ranges = parse_ranges(range_header, desc.size)
     if ranges is not None and len(ranges) > 1:
-        return await _multipart(call, desc, read, ranges, common)
+        return await _multipart(desc, read, ranges, common)
 
     status, start, length = 200, 0, desc.size
     if ranges is not None:
@@ -114,7 +114,6 @@ def _streaming(
 
 
 async def _multipart(
-    call: ApiCall,
     desc: BlobDescriptor,
     read: BlobRead | None,
     ranges: list[tuple[int, int]],
