@@ -100,6 +100,11 @@ RANGE_INVALID = register(
 RANGE_NOT_SATISFIABLE = register(
     "RANGE_NOT_SATISFIABLE", "SIZE_INVALID", "requested range not satisfiable", 416
 )
+#: A blob GET or HEAD whose ``If-Match`` names another entity (Go's ``ServeContent``, so
+#: distribution, answers 412); no OCI code names it.
+PRECONDITION_FAILED = register(
+    "PRECONDITION_FAILED", "UNSUPPORTED", "If-Match names another blob", 412
+)
 MANIFEST_TOO_LARGE = register("MANIFEST_TOO_LARGE", "SIZE_INVALID", "manifest too large", 413)
 DIGEST_ALGORITHM_UNSUPPORTED = register(
     "DIGEST_ALGORITHM_UNSUPPORTED", "DIGEST_INVALID", "unsupported digest algorithm", 400
@@ -122,6 +127,10 @@ TOO_MANY_CONNECTIONS = register(
 #: A request HTTP itself cannot parse (bad framing, a control byte in a header): answered by
 #: the connection before any route; no OCI code names it, so UNSUPPORTED as a JSON body.
 MALFORMED_REQUEST = register("MALFORMED_REQUEST", "UNSUPPORTED", "malformed HTTP request", 400)
+#: A request line and headers over the size Go's HTTP server (so distribution) accepts.
+HEADERS_TOO_LARGE = register(
+    "HEADERS_TOO_LARGE", "UNSUPPORTED", "request line and headers too large", 431
+)
 
 
 class RegistryError(Exception):

@@ -138,6 +138,7 @@ def _uvicorn_options(config: Config, *, lifespan: str = "on") -> dict[str, Any]:
         "http": protocol_path(os.environ.get(HTTP_IMPL_ENV) or "auto"),
         "loop": os.environ.get(LOOP_ENV) or "auto",
         "timeout_keep_alive": limits.idle_timeout,
+        "h11_max_incomplete_event_size": limits.max_header_bytes,
         "log_config": None,
         "access_log": False,
         "server_header": False,

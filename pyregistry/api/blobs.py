@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
 
+from pyregistry import errcode
 from pyregistry.api.headers import CONTENT_DIGEST, OCTET_STREAM, HeaderList, make_response
 from pyregistry.api.ranges import parse_ranges
 from pyregistry.api.state import ApiCall
@@ -23,6 +24,15 @@ def etag_matches(if_none_match: str | None, digest: str) -> bool:
         return False
     candidates = [c.strip().removeprefix("W/").strip('"') for c in if_none_match.split(",")]
     return digest in candidates or "*" in candidates
+
+
+def if_match_fails(if_match: str | None, digest: str) -> bool:
+    """``If-Match`` is given (not empty) and names neither this digest (compared strongly:
+    a weak ``W/`` tag never matches) nor ``*``."""
+    if not if_match:
+        return False
+    candidates = [c.strip() for c in if_match.split(",")]
+    return not any(c == "*" or c.strip('"') == digest for c in candidates)
 
 
 async def _closing(
@@ -73,6 +83,8 @@ async def _answer(call: ApiCall, desc: BlobDescriptor, read: BlobRead | None) ->
         ("Accept-Ranges", "bytes"),
         ("Cache-Control", "max-age=31536000"),
     ]
+    if if_match_fails(request.headers.get("if-match"), dgst):
+        raise errcode.RegistryError(descriptor=errcode.PRECONDITION_FAILED, headers=dict(common))
     if etag_matches(request.headers.get("if-none-match"), dgst):
         return make_response(304, common)
 

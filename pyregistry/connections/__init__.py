@@ -1,5 +1,6 @@
-"""Connection hygiene under abuse: header and idle timeouts, a connection cap below the
-open-file limit, quiet accept errors, and one clear line for non-HTTP clients.
+"""Connection hygiene under abuse: header and idle timeouts, a size limit on request
+headers, a connection cap below the open-file limit, quiet accept errors, and one clear
+line for non-HTTP clients.
 
 uvicorn has a keep-alive timeout but no header timeout and no cap that keeps the process
 from running out of file descriptors; :mod:`.protocols` adds both to uvicorn's own HTTP

@@ -14,6 +14,10 @@ from pyregistry.config.model import HTTPConfig
 
 DEFAULT_HEADER_TIMEOUT = 30.0
 DEFAULT_IDLE_TIMEOUT = 60.0
+#: Bytes of request line and headers a request may send: Go's default (1 MiB, plus the 4 KiB
+#: it reads past it), so any request distribution takes is taken; beyond it a client could
+#: grow the parser's buffers until the header timeout.
+MAX_HEADER_BYTES = (1 << 20) + 4096
 #: Descriptors kept free for everything but client connections (at least this many).
 MIN_HEADROOM = 64
 
@@ -27,6 +31,8 @@ class ConnectionLimits:
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     #: Open client connections per process; at the cap the oldest idle one is closed.
     max_connections: int = 0
+    #: Bytes of request line and headers; more is answered 431 and the connection closed.
+    max_header_bytes: int = MAX_HEADER_BYTES
 
 
 def raise_open_file_limit() -> int:

@@ -30,7 +30,7 @@ from pyregistry import http_stack
 from pyregistry.connections.accept_log import LogLimiter
 from pyregistry.connections.guard import ConnectionGuard
 from pyregistry.connections.limits import ConnectionLimits, default_max_connections
-from pyregistry.connections.refusal import malformed_bytes, refusal_bytes
+from pyregistry.connections.refusal import headers_too_large_bytes, malformed_bytes, refusal_bytes
 
 log = logging.getLogger("pyregistry.connections")
 _INVALID = "Invalid HTTP request received"
@@ -41,6 +41,9 @@ _NO_WEBSOCKETS = "No supported WebSocket library detected"
 _TLS_HANDSHAKE = b"\x16\x03"
 _REFUSED = refusal_bytes()
 _MALFORMED = malformed_bytes()
+_HEADERS_TOO_LARGE = headers_too_large_bytes()
+#: Seconds a refused connection still reads (and drops) what its client sends.
+_DRAIN_SECONDS = 1.0
 _MAX_REMEMBERED = 1024
 _tls_clients: OrderedDict[str, None] = OrderedDict()
 _timeout_notes = LogLimiter()
@@ -90,6 +93,8 @@ class GuardedConnection(asyncio.Protocol):
     client: tuple[str, int] | None
     cycle: Any
     logger: Any
+    _draining = False
+    _drain_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -108,6 +113,8 @@ class GuardedConnection(asyncio.Protocol):
         self._arm_header_timer()
 
     def data_received(self, data: bytes) -> None:
+        if self._draining:
+            return
         if not self._first_bytes:
             self._first_bytes = data[:2]
         waiting = self._waiting()
@@ -124,6 +131,8 @@ class GuardedConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
+        if self._drain_timer is not None:
+            self._drain_timer.cancel()
         self._guard.forget(self)
         super().connection_lost(exc)
 
@@ -149,6 +158,39 @@ class GuardedConnection(asyncio.Protocol):
             )
             return
         log.info(f"malformed HTTP request from {client} (answered 400 and closed)")
+
+    def refuse_large_headers(self, sent_so_far: int) -> None:
+        """Answer 431 and close: the request's line and headers passed the limit."""
+        client = self.client[0] if self.client else "unknown client"
+        log.info(
+            f"{client} sent {sent_so_far} bytes of request line and headers, over the "
+            f"{self._limits.max_header_bytes} accepted (answered 431 and closed)"
+        )
+        if self._response_half_sent():
+            self.transport.close()
+            return
+        self.transport.write(_HEADERS_TOO_LARGE)
+        if not self.transport.can_write_eof():  # TLS
+            self.transport.close()
+            return
+        # The client is most likely still sending: closing now would answer its next
+        # segment with a reset, which can destroy the 431 before it is read. Shut our
+        # side instead and drop what still comes, for a moment.
+        self.transport.write_eof()
+        self._draining = True
+        self._cancel_header_timer()
+        self._drain_timer = self.loop.call_later(_DRAIN_SECONDS, self.transport.close)
+
+    def _write_and_close(self, answer: bytes) -> None:
+        """Write a complete answer and close (only close behind a half-sent response)."""
+        if not self._response_half_sent():
+            self.transport.write(answer)
+        self.transport.close()
+
+    def _response_half_sent(self) -> bool:
+        """A response is being sent: nothing else can be written on this connection."""
+        cycle = self.cycle
+        return cycle is not None and cycle.response_started and not cycle.response_complete
 
     # -- state ------------------------------------------------------------------
 
@@ -199,6 +241,10 @@ class GuardedH11Protocol(GuardedConnection, H11Protocol):
         if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             self.transport.close()
             return
+        unparsed = len(self.conn.trailing_data[0])
+        if unparsed > self._limits.max_header_bytes:  # h11's "Receive buffer too long"
+            self.refuse_large_headers(unparsed)
+            return
         self.transport.write(_MALFORMED)  # JSON, as every other error; then close
         self.transport.close()
 
@@ -207,16 +253,33 @@ if http_stack.http_implementation() == "httptools":  # installed and importable
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class GuardedHttpToolsProtocol(GuardedConnection, HttpToolsProtocol):
-        """httptools (llhttp, C) with the guard."""
+        """httptools (llhttp, C) with the guard, and a limit on the request line and
+        headers, which llhttp and uvicorn would otherwise gather without end."""
+
+        _in_head = False
+        _head_bytes = 0
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if not self._in_head or self.transport.is_closing():
+                return
+            # Counted after parsing, from the chunk the request began in: at most one
+            # read (256 KiB) over for a pipelined request, never under.
+            self._head_bytes += len(data)
+            if self._head_bytes > self._limits.max_header_bytes:
+                self._in_head = False
+                self.refuse_large_headers(self._head_bytes)
+
+        def on_message_begin(self) -> None:
+            self._in_head, self._head_bytes = True, 0
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            super().on_headers_complete()
 
         def send_400_response(self, msg: str) -> None:
-            # Not into the middle of a response being sent: just close.
-            cycle = self.cycle
-            if cycle is not None and cycle.response_started and not cycle.response_complete:
-                self.transport.close()
-                return
-            self.transport.write(_MALFORMED)  # JSON, as every other error; then close
-            self.transport.close()
+            self._write_and_close(_MALFORMED)  # JSON, as every other error
 
 
 def protocol_path(http: str = "auto") -> str:

@@ -27,6 +27,15 @@ def malformed_bytes() -> bytes:
     return _closing_answer(MalformedRequest())
 
 
+class HeadersTooLarge(errcode.RegistryError):
+    descriptor = errcode.HEADERS_TOO_LARGE
+
+
+def headers_too_large_bytes() -> bytes:
+    """The JSON 431 for a request whose line and headers outgrow the limit."""
+    return _closing_answer(HeadersTooLarge())
+
+
 def _closing_answer(error: errcode.RegistryError, extra_headers: str = "") -> bytes:
     body = errcode.error_body(error)
     status = HTTPStatus(error.status)

@@ -20,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from pyregistry.connections import protocol_path
+from pyregistry.connections.limits import MAX_HEADER_BYTES
 from pyregistry.sockets import bind, parse_addr
 
 LOOPBACK = "127.0.0.1"
@@ -86,6 +87,7 @@ class BackgroundServer:
                 # the guarded protocols `pyregistry serve` uses: header and idle timeouts,
                 # the connection cap, JSON answers to requests HTTP cannot parse
                 http=protocol_path(),
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
                 lifespan="on",
                 timeout_graceful_shutdown=DRAIN_SECONDS,
             )

@@ -159,6 +159,27 @@ def test_if_none_match_gives_304(client: TestClient, blob: str) -> None:
     assert response.content == b""
 
 
+@pytest.mark.parametrize("if_match", ["*", "", '"{blob}"', '"sha256:00", "{blob}"'])
+def test_if_match_naming_the_blob_serves_it(client: TestClient, blob: str, if_match: str) -> None:
+    headers = {"If-Match": if_match.format(blob=blob), "Range": "bytes=0-9"}
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers=headers)
+    assert response.status_code == 206
+    assert response.content == DATA[:10]
+
+
+@pytest.mark.parametrize("if_match", ['"sha256:00"', 'W/"{blob}"', "{blob}x"])
+def test_if_match_naming_another_gives_412(client: TestClient, blob: str, if_match: str) -> None:
+    """As Go's ServeContent (distribution): a weak tag never matches, before any range."""
+    headers = {"If-Match": if_match.format(blob=blob), "Range": "bytes=0-9"}
+    response = client.get(f"/v2/library/data/blobs/{blob}", headers=headers)
+    assert response.status_code == 412
+    assert response.json()["errors"][0]["code"] == "UNSUPPORTED"
+    assert response.headers["etag"] == f'"{blob}"'
+    head = client.head(f"/v2/library/data/blobs/{blob}", headers=headers)
+    assert head.status_code == 412
+    assert head.content == b""
+
+
 def test_empty_blob(client: TestClient) -> None:
     digest = push_blob(client, "library/data", b"")
     response = client.get(f"/v2/library/data/blobs/{digest}")
