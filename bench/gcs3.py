@@ -73,9 +73,7 @@ def run_s3_target(
         count = load_tree(source, endpoint, roots)
         took = time.perf_counter() - started
         print(f"s3: {count} objects (two copies) loaded in {took:.0f}s", file=sys.stderr)
-        theirs_storage = endpoint.distribution_storage(roots[1])
-        if not distribution_version(binary).startswith("2."):
-            theirs_storage["s3"]["forcepathstyle"] = True  # 3.x no longer infers it
+        theirs_storage = endpoint.distribution_storage(roots[1], distribution_version(binary))
         ours, theirs = collectors(
             work, binary, endpoint.pyregistry_storage(roots[0]), theirs_storage, flags
         )

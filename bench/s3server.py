@@ -65,11 +65,14 @@ class S3Endpoint:
             "maintenance": {"uploadpurging": {"enabled": False}},
         }
 
-    def distribution_storage(self, rootdirectory: str) -> dict[str, Any]:
-        """The same for distribution 2.8 (path style follows from ``regionendpoint``)."""
+    def distribution_storage(self, rootdirectory: str, version: str) -> dict[str, Any]:
+        """The same for distribution ``version``: 2.x has no ``forcepathstyle`` (path
+        style follows from ``regionendpoint``); 3.x needs it, or it puts the bucket in the
+        host name, which does not resolve."""
         storage = self.pyregistry_storage(rootdirectory)
         params = storage["s3"]
-        del params["forcepathstyle"]
+        if version.startswith("2."):
+            del params["forcepathstyle"]
         params["v4auth"] = True
         return storage
 

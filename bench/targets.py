@@ -16,6 +16,8 @@ from bench.s3server import S3Endpoint, run_s3, unique_root
 from bench.servers import (
     BenchSetupError,
     RunningRegistry,
+    distribution_binary,
+    distribution_version,
     filesystem_storage,
     run_distribution,
     run_pyregistry,
@@ -79,8 +81,11 @@ def start_target(
         with run_pyregistry(work, storage, workers=workers, name="pyregistry-s3") as reg:
             yield reg
     elif name == "dist-s3":
-        storage = s3().distribution_storage(unique_root("distribution"))
-        with run_distribution(work, storage, binary=distribution, name="distribution-s3") as reg:
+        binary = distribution_binary(distribution)
+        storage = s3().distribution_storage(
+            unique_root("distribution"), distribution_version(binary)
+        )
+        with run_distribution(work, storage, binary=binary, name="distribution-s3") as reg:
             yield reg
     else:
         raise BenchSetupError(f"unknown target {name!r}")
