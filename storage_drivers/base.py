@@ -208,6 +208,15 @@ class StorageDriver(abc.ABC):
     async def stat(self, path: str) -> FileInfo:
         """Return size, modification time and whether ``path`` is a directory."""
 
+    async def stat_file(self, path: str) -> FileInfo:
+        """:meth:`stat` of a path wanted only as a file: a directory is PathNotFound too.
+        Object stores answer it with one HEAD, where telling a directory from nothing
+        costs them a listing (a blob's HEAD or GET asks this of its data)."""
+        info = await self.stat(path)
+        if info.is_dir:
+            raise PathNotFound(path, driver=self.name)
+        return info
+
     @abc.abstractmethod
     async def list(self, path: str) -> list[str]:
         """Return the full paths of the direct children of ``path``, sorted."""

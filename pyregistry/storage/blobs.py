@@ -52,10 +52,8 @@ class BlobStore:
             if cached is not None:
                 return cached
         try:
-            info = await self._ctx.driver.stat(path)
+            info = await self._ctx.driver.stat_file(path)
         except PathNotFound:
-            return None
-        if info.is_dir:
             return None
         descriptor = BlobDescriptor(digest, info.size)
         if cache is not None:

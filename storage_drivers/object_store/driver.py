@@ -80,6 +80,9 @@ class ObjectStoreDriver(StorageDriver, Generic[S]):
             return FileInfo(path, 0, dt.datetime.now(dt.UTC), True)
         raise PathNotFound(path, driver=self.name)
 
+    async def stat_file(self, path: str) -> FileInfo:
+        return await self.stat(path, directories=False)
+
     async def _children(self, path: str) -> list[str]:
         """Driver paths of the real entries one level below ``path``."""
         prefix = self.store.prefix(path)

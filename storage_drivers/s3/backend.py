@@ -8,6 +8,8 @@ never waits on the network. botocore errors never leave this module: they become
 from __future__ import annotations
 
 import contextlib
+import datetime
+import email.utils
 import logging
 import threading
 import time
@@ -174,12 +176,30 @@ class S3Backend:
     async def call(self, operation: str, path: str, **kwargs: Any) -> Any:
         """Run ``client.<operation>(Bucket=..., **kwargs)`` on the pool (a slow one is
         logged, with how long it waited for a thread)."""
+        return await self._timed(operation, path, kwargs, read_body=False)
+
+    async def get_body(self, path: str, **kwargs: Any) -> bytes:
+        """``get_object``'s body, read on the thread that sent it (a second trip to the
+        pool cost a small object's read as much again)."""
+        body: bytes = await self._timed("get_object", path, kwargs, read_body=True)
+        return body
+
+    async def _timed(
+        self, operation: str, path: str, kwargs: dict[str, Any], *, read_body: bool
+    ) -> Any:
         queued = time.monotonic()
         began: list[float] = []
 
         def timed() -> Any:
             began.append(time.monotonic())
-            return self._invoke(operation, path, kwargs)
+            response = self._invoke(operation, path, kwargs)
+            if not read_body:
+                return response
+            body = response["Body"]
+            try:
+                return body.read()
+            finally:
+                body.close()
 
         try:
             return await self._runner.run(timed)
@@ -272,11 +292,30 @@ def _build_session(options: S3Options) -> Any:
     provider chain, resolved for this driver) sharing the process's parsed data."""
     session = botocore.session.Session()
     session.register_component("data_loader", _DATA_LOADER)
+    session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=parse_timestamp
+    )
     if options.region:
         session.set_config_variable("region", options.region)
     if options.accesskey and options.secretkey:
         session.set_credentials(options.accesskey, options.secretkey, options.sessiontoken or None)
     return session
+
+
+def parse_timestamp(text: str) -> datetime.datetime:
+    """An S3 timestamp: RFC 7231 in headers (``Last-Modified``), ISO 8601 in listings.
+
+    botocore's own parser goes through dateutil's general one, a tenth of the CPU of a
+    small request; these two shapes parse with the standard library in a fraction of
+    it. Anything else goes to botocore's parser."""
+    try:
+        if text[-1:] == "Z" and text[4:5] == "-":
+            return datetime.datetime.fromisoformat(text)
+        if text[-4:] == " GMT":
+            return email.utils.parsedate_to_datetime(text)
+    except (ValueError, TypeError, IndexError):
+        pass
+    return botocore.utils.parse_timestamp(text)  # type: ignore[no-any-return]
 
 
 def _build_client(options: S3Options, session: Any) -> Any:
@@ -303,6 +342,9 @@ def _build_client(options: S3Options, session: Any) -> Any:
         # S3 look-alikes often reject the CRC32 trailers newer botocore sends by default.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
+        # The driver builds every request's parameters itself: checking them against
+        # the model again cost a twentieth of a small request.
+        parameter_validation=False,
     )
     client = session.create_client(
         "s3",

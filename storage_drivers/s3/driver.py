@@ -18,6 +18,7 @@ driver's thread pool. Notes on what S3 makes special:
 from __future__ import annotations
 
 import builtins
+import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -70,13 +71,7 @@ class S3Driver(StorageDriver):
 
     async def get_content(self, path: str) -> bytes:
         self._check(path)
-        response = await self._backend.call("get_object", path, Key=self._backend.key(path))
-        body = response["Body"]
-        try:
-            data: bytes = await self._backend.run(body.read)
-        finally:
-            body.close()
-        return data
+        return await self._backend.get_body(path, Key=self._backend.key(path))
 
     async def put_content(self, path: str, content: bytes) -> None:
         self._check(path)
@@ -154,14 +149,17 @@ class S3Driver(StorageDriver):
             return await self._stat_by_head(path)
         raise PathNotFound(path, driver=self.name)
 
+    async def stat_file(self, path: str) -> FileInfo:
+        """One HEAD: cheaper than the listing :meth:`stat` makes, for botocore (no XML to
+        parse) and on the bill (AWS prices a LIST as twelve GETs)."""
+        self._check(path)
+        head = await self._backend.call("head_object", path, Key=self._backend.key(path))
+        modified = head.get("LastModified") or datetime.now(UTC)
+        return FileInfo(path, int(head["ContentLength"]), modified, False)
+
     async def _stat_by_head(self, path: str) -> FileInfo:
-        try:
-            head = await self._backend.call("head_object", path, Key=self._backend.key(path))
-        except PathNotFound:
-            pass
-        else:
-            modified = head.get("LastModified") or datetime.now(UTC)
-            return FileInfo(path, int(head["ContentLength"]), modified, False)
+        with contextlib.suppress(PathNotFound):
+            return await self.stat_file(path)
         if await self._has_children(path):
             return FileInfo(path, 0, datetime.now(UTC), True)
         raise PathNotFound(path, driver=self.name)

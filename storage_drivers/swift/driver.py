@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Mapping
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -197,6 +197,16 @@ class SwiftDriver(StorageDriver):
 
     # ---------------------------------------------------------------- metadata
     async def stat(self, path: str) -> FileInfo:
+        with suppress(PathNotFound):
+            return await self.stat_file(path)
+        listing = self._conn.listing(self._layout.children_prefix(path), limit=1)
+        async with aclosing(listing) as entries:
+            async for _ in entries:
+                return FileInfo(path, 0, datetime.now(UTC), True)
+        raise PathNotFound(path, driver=DRIVER)
+
+    async def stat_file(self, path: str) -> FileInfo:
+        """The object's HEAD alone (a missing one needs no listing for directories)."""
         name = await self._ready(path)
         response = await self._conn.request("HEAD", self._conn.object_path(name))
         if response.is_success:
@@ -204,10 +214,6 @@ class SwiftDriver(StorageDriver):
             return FileInfo(path, size, mod_time(response.headers.get("Last-Modified")), False)
         if response.status_code != 404:
             raise swift_error(response, path)
-        listing = self._conn.listing(self._layout.children_prefix(path), limit=1)
-        async with aclosing(listing) as entries:
-            async for _ in entries:
-                return FileInfo(path, 0, datetime.now(UTC), True)
         raise PathNotFound(path, driver=DRIVER)
 
     async def _children(self, path: str) -> _Entries:

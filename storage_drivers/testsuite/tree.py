@@ -154,6 +154,15 @@ class TreeTests:
         await driver.move("/same", "/same")
         assert await driver.get_content("/same") == b"data"
 
+    async def test_stat_file_is_files_only(self, driver: StorageDriver) -> None:
+        await make_tree(driver)
+        for path, data in TREE.items():
+            info = await driver.stat_file(path)
+            assert (info.size, info.is_dir) == (len(data), False), path
+        for path in ["/b", "/b/a", "/b/a/sub", "/nothing", "/b/a/3", "/b/a-/x/y"]:
+            with pytest.raises(PathNotFound):
+                await driver.stat_file(path)
+
     async def test_delete_file(self, driver: StorageDriver) -> None:
         await make_tree(driver)
         await driver.delete("/b/z")

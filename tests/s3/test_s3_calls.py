@@ -36,8 +36,7 @@ MULTIPART = {
 
 
 def count_calls(driver: S3Driver) -> list[str]:
-    """S3 operation names (``GetObject``) of every request the driver makes from now on,
-    whether boto3 or the direct client sends it."""
+    """S3 operation names (``GetObject``) of every request the driver makes from now on."""
     calls: list[str] = []
 
     def record(operation: str) -> None:
@@ -237,6 +236,21 @@ async def test_registry_small_blob_push_makes_no_multipart_calls(
     assert len(calls) <= 20, calls  # 30 before the state-object writer
     assert calls.count("DeleteObjects") <= 4, calls  # only markers of emptied folders
     assert b"".join([c async for c in await repo.blobs.open(digest)]) == data
+    await registry.close()
+
+
+async def test_blob_stat_is_one_head(s3_driver_factory: Factory) -> None:
+    """A blob's HEAD or GET asks its data's size with a HEAD, not a listing."""
+    driver = await s3_driver_factory()
+    registry = Registry(driver)
+    repo = registry.repository("calls/stat")
+    descriptor = await repo.blobs.put(b"a layer")
+    calls = count_calls(driver)
+    assert await registry.stat_blob(descriptor.digest) == descriptor
+    assert calls == ["HeadObject"]
+    calls.clear()
+    assert await registry.stat_blob(Digest("sha256", "0" * 64)) is None
+    assert calls == ["HeadObject"]
     await registry.close()
 
 

@@ -1,5 +1,5 @@
-"""Server-free checks: walk ordering of flat listings, and the fixtures' missing-binary
-failure."""
+"""Server-free checks: walk ordering of flat listings, the driver's timestamp parser, and
+the fixtures' missing-binary failure."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
+import botocore.utils
 import pytest
 
 from bench.s3server import INSTALL_HINT
 from storage_drivers.object_walk import WalkOrder, walk_key
+from storage_drivers.s3.backend import parse_timestamp
 from tests.support.s3 import find_s3_binary
 
 NOW = datetime.now(UTC)
@@ -69,3 +71,20 @@ def test_missing_server_binary_fails_with_the_install_command(
     weed.write_text("#!/bin/sh\n")
     weed.chmod(0o755)
     assert find_s3_binary("weed") == str(weed)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sun, 06 Dec 2026 14:30:26 GMT",  # Last-Modified
+        "2026-12-06T14:30:26.000Z",  # a listing's LastModified
+        "2026-12-06T14:30:26.123456Z",
+        "2026-12-06T14:30:26Z",
+        "1796567426",  # epoch seconds: botocore's parser
+        "2026-12-06T14:30:26+01:00",
+        "Sun, 06 Dec 2026 14:30:26 +0100",
+    ],
+)
+def test_timestamps_parse_as_botocore_parses_them(text: str) -> None:
+    assert parse_timestamp(text) == botocore.utils.parse_timestamp(text)
+    assert parse_timestamp(text).utcoffset() is not None
