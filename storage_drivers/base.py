@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-from storage_drivers.errors import PathNotFound
+from storage_drivers.errors import PathNotFound, Unsupported
 
 DEFAULT_CHUNK_SIZE = 1 << 20
 #: A chunk read from a driver: bytes, or where the caller sends it on untouched
@@ -197,12 +197,17 @@ class StorageDriver(abc.ABC):
         not there. One call, so a driver whose every call costs something fixed (a thread
         hop) may do it all at once; the default makes the calls in order.
         """
-        await writer.commit()
-        await self.move(path, dest)
+        await self.commit_to(writer, path, dest)
         for other, content in beside.items():
             await self.put_content(other, content)
         with contextlib.suppress(PathNotFound):
             await self.delete(remove)
+
+    async def commit_to(self, writer: FileWriter, path: str, dest: str) -> None:
+        """Commit ``writer`` (the one for ``path``) and move its data to ``dest``: the
+        first step of :meth:`publish`, for a driver that can write ``dest`` at once."""
+        await writer.commit()
+        await self.move(path, dest)
 
     @abc.abstractmethod
     async def stat(self, path: str) -> FileInfo:
@@ -279,6 +284,27 @@ class StorageDriver(abc.ABC):
                 continue
             if skip is None or depth == 0 or not skip(parts[-2]):
                 yield info
+
+    # -- conditional writes (optional: object stores that honour If-None-Match/If-Match) --
+
+    async def conditional_writes(self) -> bool:
+        """Whether :meth:`put_content_if` and :meth:`delete_if` work here. A lease object
+        then takes one round trip, where plain writes need a write, a wait and a read."""
+        return False
+
+    async def get_content_version(self, path: str) -> tuple[bytes, str]:
+        """:meth:`get_content` and the version read (what :meth:`put_content_if` compares)."""
+        raise Unsupported("no conditional writes", driver=self.name, path=path)
+
+    async def put_content_if(self, path: str, content: bytes, version: str | None) -> str:
+        """Write ``content`` only if ``path`` is absent (``version`` None) or still at
+        ``version``; the new version. ConditionFailed when it is not."""
+        raise Unsupported("no conditional writes", driver=self.name, path=path)
+
+    async def delete_if(self, path: str, version: str) -> None:
+        """Delete the file ``path`` only if it is still at ``version`` (ConditionFailed
+        when it is not; nothing when it is gone)."""
+        raise Unsupported("no conditional writes", driver=self.name, path=path)
 
     async def redirect_url(self, path: str, method: str = "GET") -> str | None:
         """A URL the client may fetch ``path`` from directly, or None if unsupported."""

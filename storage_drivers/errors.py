@@ -38,6 +38,11 @@ class InvalidOffset(StorageDriverError):
         self.offset = offset
 
 
+class ConditionFailed(StorageDriverError):
+    """A conditional write or delete found the object not as required (present when it had
+    to be absent, or at another version)."""
+
+
 class Unsupported(StorageDriverError):
     """The driver cannot do this operation (for example a redirect on the filesystem)."""
 

@@ -108,7 +108,7 @@ class BlobStore:
         together with its own in one driver call, then calls :meth:`stored`."""
         path = paths.blob_data_path(digest)
         # Ask storage, not the cache: a stale entry must never stop content being written.
-        return {} if await self._ctx.exists(path) else {path: content}
+        return {} if await self._ctx.file_exists(path) else {path: content}
 
     async def stored(self, descriptor: BlobDescriptor) -> BlobDescriptor:
         """Note content just written (or found) in the descriptor cache."""

@@ -121,6 +121,15 @@ class StorageContext:
             return False
         return True
 
+    async def file_exists(self, path: str) -> bool:
+        """Whether the file ``path`` is there (one HEAD on object stores, where
+        :meth:`exists` also looks for a directory with a listing)."""
+        try:
+            await self.driver.stat_file(path)
+        except PathNotFound:
+            return False
+        return True
+
 
 def _link_target(content: bytes | None) -> Digest | None:
     if content is None:

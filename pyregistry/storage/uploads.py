@@ -279,7 +279,7 @@ class UploadSession:
                 raise UploadDigestMismatch(str(digest), str(computed))
             if not matches and on_verified is not None:
                 on_verified()
-            if not await self._ctx.exists(blob_data):
+            if not await self._ctx.file_exists(blob_data):
                 await self._ctx.driver.move(self._data, blob_data)
             await self._remove_committed()
         if self._ctx.cache is not None:
@@ -324,7 +324,7 @@ class UploadSession:
         digest = descriptor.digest
         blob_data = paths.blob_data_path(digest)
         try:
-            if not matches or await self._ctx.exists(blob_data):
+            if not matches or await self._ctx.file_exists(blob_data):
                 return False
         except BaseException:
             await writer.close()

@@ -8,8 +8,10 @@
   ``startedat`` (:mod:`flock_lease`): a small push does a few of these, and two
   system calls cost far less than a round trip (see ``docs/background-tasks.md`` for
   shared filesystems); locking the marker, not a lock file beside it, spares a file
-  created and deleted per blob. On S3 or Swift without Redis they take a storage lease whose
-  settle time is short, since a client waits for it on every chunk;
+  created and deleted per blob. On S3 or Swift without Redis they take a lease object:
+  written conditionally where the store honours ``If-None-Match``/``If-Match``
+  (:mod:`conditional_lease`: one round trip), else a storage lease whose settle time
+  is short, since a client waits for it on every chunk;
 * upload sessions on the in-memory driver take a lease in a table in memory
   (:mod:`local_lease`): its content is seen by this process only, so that is exact.
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 from pyregistry.config.model import Config
 from pyregistry.storage import paths
+from pyregistry.tasks.conditional_lease import ConditionalLease, conditional_writes
 from pyregistry.tasks.flock_lease import FlockLease
 from pyregistry.tasks.lease import Lease
 from pyregistry.tasks.local_lease import LocalLease, table_for
@@ -53,6 +56,8 @@ class LeaseFactory:
         self.settle = settle
         self.upload_ttl = upload_ttl
         self.upload_settle = upload_settle
+        #: Whether the driver offers conditional writes (None: not asked yet).
+        self._conditional: bool | None = None
 
     @property
     def backend(self) -> str:
@@ -78,6 +83,18 @@ class LeaseFactory:
         if isinstance(self.driver, InMemoryDriver):
             return LocalLease(name, table_for(self.driver))
         return StorageLease(name, self.driver, path, ttl=self.upload_ttl, settle=self.upload_settle)
+
+    async def upload_lease(self, repository: str, upload_id: str) -> Lease:
+        """:meth:`upload`, but a storage lease becomes a :class:`ConditionalLease` where
+        the driver offers conditional writes (asked once): no settle time to wait."""
+        lease = self.upload(repository, upload_id)
+        if not isinstance(lease, StorageLease):
+            return lease
+        if self._conditional is None:
+            self._conditional = await conditional_writes(self.driver)
+        if not self._conditional:
+            return lease
+        return ConditionalLease(lease.name, self.driver, lease.path, ttl=self.upload_ttl)
 
     async def close(self) -> None:
         client, self.redis = self.redis, None

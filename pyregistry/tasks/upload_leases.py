@@ -32,7 +32,7 @@ class UploadLeases:
 
     @contextlib.asynccontextmanager
     async def exclusive(self, repository: str, upload_id: str) -> AsyncIterator[None]:
-        lease = self.leases.upload(repository, upload_id)
+        lease = await self.leases.upload_lease(repository, upload_id)
         for attempt in range(ATTEMPTS):
             try:
                 if await lease.acquire():

@@ -23,7 +23,7 @@ import botocore.loaders
 import botocore.session
 import botocore.utils
 
-from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.errors import ConditionFailed, PathNotFound, StorageDriverError
 from storage_drivers.s3.options import S3Options
 from storage_drivers.threads import ThreadRunner
 
@@ -45,6 +45,8 @@ MAX_REMEMBERED_SIZES = 4096
 PENDING_DIR = "~pending"
 
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
+#: A conditional write refused (AWS answers 409 to one racing another on the same key).
+_CONDITION_FAILED = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 _AUTH = {
     "AccessDenied",
     "403",
@@ -181,8 +183,12 @@ class S3Backend:
     async def get_body(self, path: str, **kwargs: Any) -> bytes:
         """``get_object``'s body, read on the thread that sent it (a second trip to the
         pool cost a small object's read as much again)."""
-        body: bytes = await self._timed("get_object", path, kwargs, read_body=True)
-        return body
+        return (await self.get_versioned(path, **kwargs))[0]
+
+    async def get_versioned(self, path: str, **kwargs: Any) -> tuple[bytes, str]:
+        """:meth:`get_body` and the object's ETag."""
+        body, etag = await self._timed("get_object", path, kwargs, read_body=True)
+        return body, str(etag)
 
     async def _timed(
         self, operation: str, path: str, kwargs: dict[str, Any], *, read_body: bool
@@ -197,7 +203,7 @@ class S3Backend:
                 return response
             body = response["Body"]
             try:
-                return body.read()
+                return body.read(), response.get("ETag", "")
             finally:
                 body.close()
 
@@ -269,6 +275,8 @@ def translate_error(
         )
     if code in _NOT_FOUND:
         return PathNotFound(path, driver="s3")
+    if code in _CONDITION_FAILED or status == 412:
+        return ConditionFailed(f"s3 {operation}: {message}", driver="s3", path=path)
     if code == "InvalidRange" or status == 416:
         return RangeNotSatisfiable(f"s3 {operation}: range not satisfiable", driver="s3", path=path)
     if code in _AUTH or status == 403:

@@ -29,6 +29,7 @@ from storage_drivers.object_walk import valid_relative, walked
 from storage_drivers.paths import check_path
 from storage_drivers.s3.backend import RangeNotSatisfiable, S3Backend
 from storage_drivers.s3.batch import delete_many
+from storage_drivers.s3.conditional import ConditionalWrites
 from storage_drivers.s3.copy import multipart_copy
 from storage_drivers.s3.options import MIN_CHUNK_SIZE, parse_options
 from storage_drivers.s3.reader import BodyChunks
@@ -55,6 +56,7 @@ class S3Driver(StorageDriver):
     def __init__(self, **parameters: Any) -> None:
         self.options = parse_options(parameters)
         self._backend = S3Backend(self.options)
+        self._conditional = ConditionalWrites(self._backend)
         #: Page size of list requests and keys per DeleteObjects (tests lower them to
         #: exercise pagination and batching cheaply).
         self._list_max = LIST_MAX
@@ -125,6 +127,23 @@ class S3Driver(StorageDriver):
         else:
             state = await start_upload(self._backend, path)
         return S3FileWriter(self._backend, path, state)
+
+    # -- conditional writes -------------------------------------------------------------
+
+    async def conditional_writes(self) -> bool:
+        return await self._conditional.supported()
+
+    async def get_content_version(self, path: str) -> tuple[bytes, str]:
+        self._check(path)
+        return await self._conditional.get(path)
+
+    async def put_content_if(self, path: str, content: bytes, version: str | None) -> str:
+        self._check(path)
+        return await self._conditional.put(path, content, version)
+
+    async def delete_if(self, path: str, version: str) -> None:
+        self._check(path)
+        await self._conditional.delete(path, version)
 
     # -- metadata -----------------------------------------------------------------------
 
@@ -250,6 +269,11 @@ class S3Driver(StorageDriver):
             await multipart_copy(self._backend, source, dest, size)
         await self._delete_keys(source, [source_key])
         await self._prune(source, _parent(source))
+
+    async def commit_to(self, writer: FileWriter, path: str, dest: str) -> None:
+        if isinstance(writer, S3FileWriter) and await writer.commit_as(self._backend.key(dest)):
+            return  # a small upload: its bytes went straight to dest
+        await super().commit_to(writer, path, dest)
 
     async def delete(self, path: str) -> None:
         """Delete the file or tree at ``path``, uncommitted writers below it included.

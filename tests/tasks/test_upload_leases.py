@@ -61,9 +61,7 @@ async def test_the_inmemory_driver_keeps_upload_leases_in_memory() -> None:
     assert [info async for info in driver.walk("/")] == [], "nothing is stored"
 
 
-async def _held_while_writing(
-    registry: Registry, observe: Callable[[str], Awaitable[None]]
-) -> None:
+async def held_while_writing(registry: Registry, observe: Callable[[str], Awaitable[None]]) -> None:
     """A write holds the session: a second writer is refused, ``observe`` sees the lease."""
     session = await registry.repository("team/app").uploads.create()
     gate = asyncio.Event()
@@ -98,7 +96,7 @@ async def test_an_flock_guards_a_session_on_the_filesystem(tmp_path: Path) -> No
         lock_file = tmp_path / paths.upload_lock_path("team/app", upload_id).lstrip("/")
         assert not lock_file.exists(), "the session's marker is the lock: no file of its own"
 
-    await _held_while_writing(registry, marker_locked)
+    await held_while_writing(registry, marker_locked)
     await registry.close()
 
 
@@ -126,7 +124,7 @@ async def test_a_redis_key_guards_a_session_on_other_drivers(
     async def key_exists(upload_id: str) -> None:
         assert await client.exists(f"pyregistry:lease:upload:team/app:{upload_id}")
 
-    await _held_while_writing(registry, key_exists)
+    await held_while_writing(registry, key_exists)
     assert await client.keys("pyregistry:lease:upload:team/app:*") == [], "a key was left"
     await registry.close()
 
