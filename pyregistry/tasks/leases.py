@@ -56,8 +56,6 @@ class LeaseFactory:
         self.settle = settle
         self.upload_ttl = upload_ttl
         self.upload_settle = upload_settle
-        #: Whether the driver offers conditional writes (None: not asked yet).
-        self._conditional: bool | None = None
 
     @property
     def backend(self) -> str:
@@ -86,13 +84,11 @@ class LeaseFactory:
 
     async def upload_lease(self, repository: str, upload_id: str) -> Lease:
         """:meth:`upload`, but a storage lease becomes a :class:`ConditionalLease` where
-        the driver offers conditional writes (asked once): no settle time to wait."""
+        the driver offers conditional writes: no settle time to wait."""
         lease = self.upload(repository, upload_id)
         if not isinstance(lease, StorageLease):
             return lease
-        if self._conditional is None:
-            self._conditional = await conditional_writes(self.driver)
-        if not self._conditional:
+        if not await conditional_writes(self.driver):  # the driver keeps the answer
             return lease
         return ConditionalLease(lease.name, self.driver, lease.path, ttl=self.upload_ttl)
 

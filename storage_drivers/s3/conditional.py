@@ -5,8 +5,8 @@ AWS has since 2024 (deletes since 2025), and so have MinIO and SeaweedFS; server
 predate them, or S3 look-alikes, may ignore the headers and write anyway, which would
 make a lease built on them grant itself twice. So each driver asks the server once: it
 writes a probe object and checks that a second create, a replace and a delete at a
-wrong version are all refused. Anything else (an ignored header, an error) means no:
-callers then use plain writes.
+wrong version are all refused. One carried out means no: callers then use plain
+writes. A probe that fails (the server unreachable) is a no for now, asked again later.
 """
 
 from __future__ import annotations
@@ -34,17 +34,26 @@ class ConditionalWrites:
 
     def __init__(self, backend: S3Backend) -> None:
         self._backend = backend
-        self._answer: asyncio.Future[bool] | None = None
+        #: The server's answer, once it gave one (None: not asked, or the probe failed).
+        self._known: bool | None = None
+        self._probing: asyncio.Future[bool] | None = None
 
     async def supported(self) -> bool:
-        """Probed once per driver (concurrent first callers share the probe)."""
-        if self._answer is None:
-            self._answer = asyncio.ensure_future(self._probe())
+        """Probed once per driver; concurrent first callers share the probe. A probe
+        that fails (S3 unreachable) counts as no for now and is made again later."""
+        if self._known is not None:
+            return self._known
+        loop = asyncio.get_running_loop()
+        if self._probing is None or self._probing.get_loop() is not loop:
+            self._probing = asyncio.ensure_future(self._probe())
+        probing = self._probing
         try:
-            return await asyncio.shield(self._answer)
-        except Exception:  # noqa: BLE001 - a failed probe is a no, and asked again later
-            self._answer = None
+            self._known = await asyncio.shield(probing)
+        except Exception:  # noqa: BLE001 - no answer: plain writes this time
+            if self._probing is probing:
+                self._probing = None
             return False
+        return self._known
 
     async def get(self, path: str) -> tuple[bytes, str]:
         return await self._backend.get_versioned(path, Key=self._backend.key(path))
@@ -67,10 +76,11 @@ class ConditionalWrites:
         )
 
     async def _probe(self) -> bool:
+        """True when the server refused all three conditional requests; False when it
+        carried one out; a StorageDriverError when it could not be asked."""
         backend = self._backend
         key = f"{backend.prefix('/')}{PROBE_DIR}/{uuid.uuid4().hex}"
         where = f"/{PROBE_DIR}"
-        refused = 0
         attempts: list[tuple[str, dict[str, Any]]] = [
             ("put_object", {"Body": b"2", "IfNoneMatch": "*"}),
             ("put_object", {"Body": b"3", "IfMatch": _NO_SUCH_VERSION}),
@@ -82,16 +92,10 @@ class ConditionalWrites:
                 try:
                     await backend.call(operation, where, Key=key, **kwargs)
                 except ConditionFailed:
-                    refused += 1
-                else:
-                    break  # the header was ignored
-        except StorageDriverError as exc:
-            log.info(f"s3: conditional writes unavailable ({exc}); leases use plain writes")
-            return False
+                    continue
+                log.info("s3: the server ignores If-None-Match/If-Match; leases use plain writes")
+                return False
         finally:
             with contextlib.suppress(StorageDriverError):
                 await backend.call("delete_object", where, Key=key)
-        supported = refused == len(attempts)
-        if not supported:
-            log.info("s3: the server ignores If-None-Match/If-Match; leases use plain writes")
-        return supported
+        return True

@@ -20,6 +20,8 @@ from storage_drivers.errors import ConditionFailed, PathNotFound
 from storage_drivers.s3 import S3Driver
 from tests.s3.test_s3_calls import count_calls
 from tests.storage.helpers import stream
+from tests.support.command import free_port
+from tests.support.s3 import S3Server
 from tests.tasks.test_upload_leases import held_while_writing
 
 Factory = Callable[..., Awaitable[S3Driver]]
@@ -62,6 +64,15 @@ async def test_a_server_ignoring_the_conditions_is_not_trusted(s3_driver_factory
     assert not await driver.conditional_writes()
     lease = await LeaseFactory(driver).upload_lease("a", UPLOAD_ID)
     assert isinstance(lease, StorageLease)
+
+
+async def test_an_unreachable_server_is_a_no_for_now(seaweedfs_server: S3Server) -> None:
+    params = seaweedfs_server.driver_parameters("/gone")
+    params["regionendpoint"] = f"http://127.0.0.1:{free_port()}"
+    driver = S3Driver.from_parameters(params)
+    assert not await driver.conditional_writes()
+    assert driver._conditional._known is None, "asked again on the next upload write"
+    await driver.close()
 
 
 async def test_the_lease_is_exact_and_takes_one_call(s3_driver_factory: Factory) -> None:
