@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,15 +19,20 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.ports import free_port_block
+
 STARTUP_TIMEOUT = 10.0
+#: First starts tried on new ports when the chosen one was taken meanwhile.
+PORT_ATTEMPTS = 3
+_ADDRESS_IN_USE = "Address already in use"
 INSTALL_HINT = "redis-server is not installed: apt-get install redis-server"
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free port below the ephemeral range: chosen before the server binds it (a
+    cluster's nodes start one after the other), so it must not become the local end of
+    another process's outgoing connection meanwhile (see ``ports.free_port_block``)."""
+    return free_port_block(1)
 
 
 class RedisServer:
@@ -69,15 +73,43 @@ class RedisServer:
         )
 
     def start(self) -> None:
+        """Start (again, on the same ports); a first start whose port was taken after all
+        (another test worker picked it too) tries new ports."""
         if self.running:
             return
+        first = self.process is None
+        for attempt in range(PORT_ATTEMPTS):
+            logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+            try:
+                self._start_once()
+                return
+            except RuntimeError:
+                taken = _ADDRESS_IN_USE in self._log_tail(since=logged)
+                if not (first and taken) or attempt + 1 == PORT_ATTEMPTS:
+                    raise
+                self.process = None
+                self.pick_ports()
+
+    def pick_ports(self) -> None:
+        """New free ports (a subclass binding more ports picks those too)."""
+        self.port = _free_port()
+
+    def _start_once(self) -> None:
         self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"redis-server exited at start-up: {self._log_tail()}")
-            with contextlib.suppress(redis.RedisError), self.client() as client:
-                if client.ping():
+            # Bounded: whatever else listens on a port taken meanwhile may never answer.
+            probe = redis.Redis(
+                host=self.host,
+                port=self.port,
+                password=self.password,
+                socket_timeout=1,
+                socket_connect_timeout=1,
+            )
+            with contextlib.suppress(redis.RedisError), probe:
+                if probe.ping():
                     return
             if time.monotonic() > deadline:
                 self.stop()
@@ -115,9 +147,9 @@ class RedisServer:
             process.kill()
             process.wait(10)
 
-    def _log_tail(self) -> str:
+    def _log_tail(self, since: int = 0) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-2000:]
+            return self.log_path.read_text(errors="replace")[since:][-2000:]
         except OSError:
             return "(no log)"
 

@@ -19,8 +19,8 @@ import redis
 from redis.cluster import ClusterNode, RedisCluster
 
 from tests.client.tls import ServerCert, make_server_cert
+from tests.support.ports import free_port_block
 from tests.support.redis import INSTALL_HINT, RedisServer
-from tests.support.registry_process import free_port
 
 CLUSTER_PASSWORD = "cluster-secret"
 NODES = 3
@@ -33,7 +33,15 @@ class ClusterNodeServer(RedisServer):
 
     def __init__(self, binary: str, workdir: Path, tls: ServerCert | None) -> None:
         self.tls = tls
-        self.tls_port = free_port() if tls else None
+        super().__init__(binary, workdir, password=CLUSTER_PASSWORD)
+        self.pick_ports()
+
+    def pick_ports(self) -> None:
+        super().pick_ports()
+        self.tls_port = free_port_block(1) if self.tls else None
+        self.bus_port = free_port_block(1)
+
+    def command(self) -> list[str]:
         arguments = [
             "--cluster-enabled",
             "yes",
@@ -43,17 +51,18 @@ class ClusterNodeServer(RedisServer):
             "2000",
             # the bus port named (else port + 10000, which may be taken or too high)
             "--cluster-port",
-            str(free_port()),
+            str(self.bus_port),
             "--requirepass",
             CLUSTER_PASSWORD,
             "--masterauth",
             CLUSTER_PASSWORD,
         ]
+        tls = self.tls
         if tls is not None:
             arguments += ["--tls-port", str(self.tls_port), "--tls-cluster", "yes"]
             arguments += ["--tls-cert-file", str(tls.certificate), "--tls-key-file", str(tls.key)]
             arguments += ["--tls-ca-cert-file", str(tls.ca_file), "--tls-auth-clients", "no"]
-        super().__init__(binary, workdir, tuple(arguments), password=CLUSTER_PASSWORD)
+        return super().command() + arguments
 
     @property
     def client_port(self) -> int:
