@@ -56,6 +56,8 @@ class RedisServer:
         self.password = password
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        #: Started once already: a restart (after an outage) keeps its ports.
+        self.started = False
         self.log_path = workdir / "redis.log"
 
     @property
@@ -77,11 +79,12 @@ class RedisServer:
         (another test worker picked it too) tries new ports."""
         if self.running:
             return
-        first = self.process is None
+        first = not self.started
         for attempt in range(PORT_ATTEMPTS):
             logged = self.log_path.stat().st_size if self.log_path.exists() else 0
             try:
                 self._start_once()
+                self.started = True
                 return
             except RuntimeError:
                 taken = _ADDRESS_IN_USE in self._log_tail(since=logged)
