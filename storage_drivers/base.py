@@ -195,7 +195,9 @@ class StorageDriver(abc.ABC):
         data to ``dest``, ``put_content`` each of ``beside``, then delete ``remove`` (if
         there). In that order, so a crash at any point leaves nothing naming data that is
         not there. One call, so a driver whose every call costs something fixed (a thread
-        hop) may do it all at once; the default makes the calls in order.
+        hop) may do it all at once; the default makes the calls in order. ``remove`` (an
+        upload session's directory) holds no uncommitted writer but ``writer``: a driver
+        need not look for others there.
         """
         await self.commit_to(writer, path, dest)
         for other, content in beside.items():

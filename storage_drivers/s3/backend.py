@@ -126,7 +126,7 @@ class S3Backend:
         background cleaner runs; deleting ``<dir>/`` removes it at once when it is
         empty and is refused (or a no-op on AWS, where no such key exists) otherwise.
         Each such delete costs the server about as much as a small PUT, so the driver
-        sends only those of folders it found empty (see ``S3Driver._prune``).
+        sends only those of folders it found empty (see ``removal.prune``).
         """
         markers = []
         parent = path.rsplit("/", 1)[0]

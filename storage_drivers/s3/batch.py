@@ -19,16 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.object_walk import valid_relative
+from storage_drivers.s3.removal import discard_writer, parent_of, pending_writers, prune
 
 if TYPE_CHECKING:
     from storage_drivers.s3.driver import S3Driver
 
 #: Paths sharing a parent from which listing the parent beats a listing per path.
 GROUP_MIN = 2
-
-
-def _parent(path: str) -> str:
-    return path.rsplit("/", 1)[0] or "/"
 
 
 def _common(directories: list[str]) -> str:
@@ -42,7 +39,7 @@ async def delete_many(driver: S3Driver, paths: Sequence[str]) -> list[bool]:
     found = [False] * len(paths)
     groups: dict[str, dict[str, int]] = {}
     for index, path in enumerate(paths):
-        groups.setdefault(_parent(path), {}).setdefault(path, index)  # first one counts
+        groups.setdefault(parent_of(path), {}).setdefault(path, index)  # first one counts
     listed = {p: m for p, m in groups.items() if p != "/" and len(m) >= GROUP_MIN}
     for members in (m for p, m in groups.items() if p not in listed):
         for path, index in members.items():
@@ -72,7 +69,7 @@ async def delete_many(driver: S3Driver, paths: Sequence[str]) -> list[bool]:
             f"s3 could not delete {len(failed)} objects ({detail})", driver=driver.name
         )
     for parent in emptied:
-        await driver._prune(parent, parent)
+        await prune(driver, parent, parent)
     return found
 
 
@@ -108,12 +105,12 @@ async def _discard_writers(
     """Abort the uncommitted writers at or below ``members`` (one listing of the state
     objects below ``directory``); add their state objects to ``keys``; the members."""
     there: set[str] = set()
-    for owner in await driver._pending_writers(directory):
+    for owner in await pending_writers(driver, directory):
         member = next((p for p in _ancestors(owner, directory) if p in members), None)
         if member is None:
             continue
         there.add(member)
-        await driver._discard_writer(owner)
+        await discard_writer(driver, owner)
         keys.append(driver._backend.tail_key(owner))
     return there
 
@@ -123,7 +120,7 @@ def _ancestors(path: str, parent: str) -> list[str]:
     found = []
     while path != parent and path.startswith(parent if parent != "/" else ""):
         found.append(path)
-        path = _parent(path)
+        path = parent_of(path)
     return found
 
 

@@ -17,14 +17,13 @@ driver's thread pool. Notes on what S3 makes special:
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
-from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
+from storage_drivers.errors import InvalidOffset, PathNotFound
 from storage_drivers.object_walk import valid_relative, walked
 from storage_drivers.paths import check_path
 from storage_drivers.s3.backend import RangeNotSatisfiable, S3Backend
@@ -33,7 +32,8 @@ from storage_drivers.s3.conditional import ConditionalWrites
 from storage_drivers.s3.copy import multipart_copy
 from storage_drivers.s3.options import MIN_CHUNK_SIZE, parse_options
 from storage_drivers.s3.reader import BodyChunks
-from storage_drivers.s3.upload_state import abort_quietly, read_state, resume_upload, start_upload
+from storage_drivers.s3.removal import delete_keys, parent_of, prune, remove_tree
+from storage_drivers.s3.upload_state import claim_fresh_state, resume_upload, start_upload
 from storage_drivers.s3.writer import S3FileWriter
 
 #: How long a redirect URL stays valid (distribution's value).
@@ -127,6 +127,18 @@ class S3Driver(StorageDriver):
         else:
             state = await start_upload(self._backend, path)
         return S3FileWriter(self._backend, path, state)
+
+    async def start_writer(self, path: str, beside: Mapping[str, bytes]) -> FileWriter:
+        """A new upload session's writer: its state object is created, not first looked
+        for, where the server takes conditional writes (a session's path is new)."""
+        self._check(path)
+        for other, content in beside.items():
+            await self.put_content(other, content)
+        if await self._conditional.supported():
+            state = await claim_fresh_state(self._backend, path)
+            if state is not None:
+                return S3FileWriter(self._backend, path, state)
+        return await self.writer(path)
 
     # -- conditional writes -------------------------------------------------------------
 
@@ -267,105 +279,42 @@ class S3Driver(StorageDriver):
             )
         else:
             await multipart_copy(self._backend, source, dest, size)
-        await self._delete_keys(source, [source_key])
-        await self._prune(source, _parent(source))
+        await delete_keys(self, source, [source_key])
+        await prune(self, source, parent_of(source))
 
     async def commit_to(self, writer: FileWriter, path: str, dest: str) -> None:
         if isinstance(writer, S3FileWriter) and await writer.commit_as(self._backend.key(dest)):
             return  # a small upload: its bytes went straight to dest
         await super().commit_to(writer, path, dest)
 
-    async def delete(self, path: str) -> None:
-        """Delete the file or tree at ``path``, uncommitted writers below it included.
+    async def publish(
+        self,
+        writer: FileWriter,
+        path: str,
+        dest: str,
+        beside: Mapping[str, bytes],
+        remove: str,
+    ) -> None:
+        """As the base does it, without looking for writers under ``remove``: its only
+        one has just been committed (a listing saved on every blob push)."""
+        await self.commit_to(writer, path, dest)
+        for other, content in beside.items():
+            await self.put_content(other, content)
+        self._check(remove)
+        with contextlib.suppress(PathNotFound):
+            await remove_tree(self, remove, writers=False)
 
-        One flat listing of the key as a prefix finds the file and everything below it
-        (keys of siblings that merely start with the same name are skipped), one more
-        finds the state objects of uncommitted writers; folder markers go only for the
-        folders left empty.
-        """
+    async def delete(self, path: str) -> None:
+        """Delete the file or tree at ``path``, uncommitted writers below it included
+        (see ``removal.py``)."""
         self._check(path)
-        key = self._backend.key(path)
-        prefix = key + "/"
-        batch: list[str] = []
-        found = False
-        folders: set[str] = set()
-        async for name, _size, _time in self._keys(path, key):
-            if name != key and not name.startswith(prefix):
-                continue  # a sibling such as <key>-other
-            found = True
-            batch.append(name)
-            relative = name[len(prefix) :].split("/") if name != key else []
-            folders.update(prefix + "/".join(relative[:i]) + "/" for i in range(1, len(relative)))
-            if len(batch) >= self._delete_max:
-                await self._delete_keys(path, batch)
-                batch = []
-        for state_path in await self._pending_writers(path):
-            found = True
-            await self._discard_writer(state_path)
-            batch.append(self._backend.tail_key(state_path))
-        if not found:
-            raise PathNotFound(path, driver=self.name)
-        # Emptied folders, deepest first, then the path's own; then the ancestors it
-        # may have left empty.
-        batch += sorted(folders, key=lambda f: (-f.count("/"), f))
-        batch.append(prefix)
-        await self._delete_keys(path, batch)
-        await self._prune(path, _parent(path))
+        await remove_tree(self, path)
 
     async def delete_many(self, paths: Sequence[str]) -> Sequence[bool]:
         """A listing per shared parent and DeleteObjects batches (see ``batch.py``)."""
         for path in paths:
             self._check(path)
         return await delete_many(self, paths)
-
-    async def _prune(self, path: str, directory: str) -> None:
-        """Remove the folder marker of ``directory`` and of its ancestors while they
-        hold nothing any more (see ``S3Backend.folder_markers``): one listing per level,
-        and only the markers of folders found empty are deleted."""
-        while directory != "/":
-            prefix = self._backend.prefix(directory)
-            page = await self._backend.call("list_objects_v2", path, Prefix=prefix, MaxKeys=2)
-            keys = [obj["Key"] for obj in page.get("Contents", [])]
-            if any(key != prefix for key in keys) or page.get("CommonPrefixes"):
-                return
-            await self._delete_keys(path, [prefix])
-            directory = _parent(directory)
-
-    async def _pending_writers(self, path: str) -> builtins.list[str]:
-        """Driver paths of the uncommitted writers at or below ``path``."""
-        own = self._backend.tail_key(path)
-        below = self._backend.tail_prefix(path)
-        found = []
-        async for name, _size, _time in self._keys(path, own):
-            owner = self._backend.tail_owner(name)
-            if (name == own or name.startswith(below)) and owner and valid_relative(owner[1:]):
-                found.append(owner)
-        return found
-
-    async def _discard_writer(self, path: str) -> None:
-        """Abort the multipart upload an uncommitted writer's state object names."""
-        state = await read_state(self._backend, path)
-        if state is not None and state[0] is not None:
-            await abort_quietly(self._backend, path, self._backend.key(path), state[0])
-
-    async def _delete_keys(self, path: str, keys: builtins.list[str]) -> None:
-        """DeleteObjects in order, at most 1000 keys per request; fails on any error."""
-        step = self._delete_max
-        for start in range(0, len(keys), step):
-            objects = [{"Key": k} for k in keys[start : start + step]]
-            response = await self._backend.call(
-                "delete_objects", path, Delete={"Objects": objects, "Quiet": True}
-            )
-            errors = [
-                e for e in response.get("Errors", []) if not str(e.get("Key", "")).endswith("/")
-            ]
-            if errors:
-                detail = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in errors[:5])
-                raise StorageDriverError(
-                    f"s3 could not delete {len(errors)} objects ({detail})",
-                    driver=self.name,
-                    path=path,
-                )
 
     # -- misc ---------------------------------------------------------------------------
 
@@ -392,8 +341,3 @@ async def _empty() -> AsyncIterator[bytes]:
     """An iterator with nothing in it (a read at the very end of a file)."""
     return
     yield  # pragma: no cover - makes this an async generator
-
-
-def _parent(path: str) -> str:
-    """The driver path of the directory holding ``path`` (``/`` at the top)."""
-    return path.rsplit("/", 1)[0] or "/"

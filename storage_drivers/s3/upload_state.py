@@ -37,7 +37,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.errors import ConditionFailed, PathNotFound, StorageDriverError
 from storage_drivers.s3.backend import S3Backend
 from storage_drivers.s3.options import MIN_CHUNK_SIZE
 
@@ -111,6 +111,26 @@ async def start_upload(backend: S3Backend, path: str) -> ResumeState:
         ContentType="application/octet-stream",
         Metadata={BASE: "0"},
     )
+    return ResumeState(None, [], b"", True, True)
+
+
+async def claim_fresh_state(backend: S3Backend, path: str) -> ResumeState | None:
+    """A fresh writer's empty state object, created only where there is none
+    (``If-None-Match: *``, where the server honours it): one request instead of the
+    look for an older writer and the state object's write at close. None when a state
+    object is there (:func:`start_upload` then discards that writer)."""
+    try:
+        await backend.call(
+            "put_object",
+            path,
+            Key=backend.tail_key(path),
+            Body=b"",
+            ContentType="application/octet-stream",
+            Metadata={BASE: "0"},
+            IfNoneMatch="*",
+        )
+    except ConditionFailed:
+        return None
     return ResumeState(None, [], b"", True, True)
 
 
