@@ -28,8 +28,22 @@ class UploadSessionBusy(RangeInvalid):
     default_message = "another request is writing to this upload session"
 
 
+class SessionHold:
+    """A write's hold on its session, as ``exclusive`` yields it. The writer says when it
+    has removed the session's folder: a lock kept there (a lease record in storage) went
+    with it, and giving it back would be one more request for nothing."""
+
+    def __init__(self) -> None:
+        self.removed = False
+
+    def session_removed(self) -> None:
+        self.removed = True
+
+
 class UploadLocks(Protocol):
-    def exclusive(self, repository: str, upload_id: str) -> AbstractAsyncContextManager[None]:
+    def exclusive(
+        self, repository: str, upload_id: str
+    ) -> AbstractAsyncContextManager[SessionHold]:
         """Hold the session for one write; UploadSessionBusy when another writer has it,
         BlobUploadUnknown when the session is gone."""
         ...
@@ -44,13 +58,13 @@ class LocalUploadLocks:
         self._writing: set[tuple[str, str]] = set()
 
     @contextlib.asynccontextmanager
-    async def exclusive(self, repository: str, upload_id: str) -> AsyncIterator[None]:
+    async def exclusive(self, repository: str, upload_id: str) -> AsyncIterator[SessionHold]:
         key = (repository, upload_id)
         if key in self._writing:
             raise UploadSessionBusy(detail={"uuid": upload_id})
         self._writing.add(key)
         try:
-            yield
+            yield SessionHold()
         finally:
             self._writing.discard(key)
 

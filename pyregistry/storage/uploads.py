@@ -262,7 +262,7 @@ class UploadSession:
         """
         self._ctx.check_writable()
         blob_data = paths.blob_data_path(digest)
-        async with self._ctx.upload_locks.exclusive(self.repository, self.id):
+        async with self._ctx.upload_locks.exclusive(self.repository, self.id) as hold:
             progress = self._progress()
             writer, size = await self._last_chunk(progress, chunks, offset, digest.algorithm)
             descriptor = BlobDescriptor(digest, size)
@@ -270,18 +270,21 @@ class UploadSession:
             if matches and on_verified is not None:
                 on_verified()
             if writer is not None and await self._publish(writer, matches, descriptor):
+                hold.session_removed()
                 return descriptor
             if writer is not None:
                 await writer.commit()
             computed = await self._digest_of(size, digest.algorithm, progress)
             if computed != digest:
                 await self._remove_committed()
+                hold.session_removed()
                 raise UploadDigestMismatch(str(digest), str(computed))
             if not matches and on_verified is not None:
                 on_verified()
             if not await self._ctx.file_exists(blob_data):
                 await self._ctx.driver.move(self._data, blob_data)
             await self._remove_committed()
+            hold.session_removed()
         if self._ctx.cache is not None:
             await self._ctx.cache.set(None, descriptor)
         await self._blobs.link(descriptor)
@@ -361,9 +364,10 @@ class UploadSession:
     async def cancel(self) -> None:
         """End the session and delete its data; BlobUploadUnknown if it is already gone."""
         self._ctx.check_writable()
-        async with self._ctx.upload_locks.exclusive(self.repository, self.id):
+        async with self._ctx.upload_locks.exclusive(self.repository, self.id) as hold:
             removed = await remove_upload(self._ctx, self.repository, self.id)
             self._ctx.forget_upload(self.repository, self.id)
+            hold.session_removed()
         if not removed:
             raise self._unknown()
 

@@ -92,6 +92,11 @@ class ConditionalLease(Lease):
             return False
         return True
 
+    def record_removed(self) -> None:
+        if self._version is not None:
+            self._version = None
+            self._token = new_token()
+
     async def release(self) -> None:
         version, self._version = self._version, None
         if version is None:

@@ -51,6 +51,12 @@ class Lease(abc.ABC):
     async def release(self) -> None:
         """Give the lease up, if still held; a lost lease is left to its new holder."""
 
+    def record_removed(self) -> None:
+        """The lease's record was deleted with what it guarded (an upload session's
+        folder): stop holding without a release, which would find nothing. A lease kept
+        elsewhere (Redis, an flock) ignores this and is released as usual."""
+        return None
+
     @property
     def renew_interval(self) -> float:
         """How often a holder renews: a third of the expiry, so two renewals may fail."""

@@ -137,6 +137,11 @@ class StorageLease(Lease):
         await self.driver.put_content(self.path, self._record(self.fence).encode())
         return True
 
+    def record_removed(self) -> None:
+        if self._held:
+            self._held = False
+            self._token = new_token()
+
     async def release(self) -> None:
         """Mark our record expired (not deleted: the next holder's fence must still grow).
         A record that is gone, not ours, or about to expire anyway is left alone."""

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from pyregistry.storage.errors import BlobUploadUnknown, StorageError
-from pyregistry.storage.session_lock import UploadSessionBusy
+from pyregistry.storage.session_lock import SessionHold, UploadSessionBusy
 from pyregistry.tasks.flock_lease import LeaseTargetMissing
 from pyregistry.tasks.lease import renewing
 from pyregistry.tasks.leases import LeaseFactory
@@ -31,7 +31,7 @@ class UploadLeases:
         self.leases = leases
 
     @contextlib.asynccontextmanager
-    async def exclusive(self, repository: str, upload_id: str) -> AsyncIterator[None]:
+    async def exclusive(self, repository: str, upload_id: str) -> AsyncIterator[SessionHold]:
         lease = await self.leases.upload_lease(repository, upload_id)
         for attempt in range(ATTEMPTS):
             try:
@@ -47,8 +47,13 @@ class UploadLeases:
                 await asyncio.sleep(RETRY_DELAY_SECONDS)
         else:
             raise UploadSessionBusy(detail={"uuid": upload_id})
+        hold = SessionHold()
         async with renewing(lease):
-            yield
+            try:
+                yield hold
+            finally:
+                if hold.removed:
+                    lease.record_removed()
 
     async def close(self) -> None:
         await self.leases.close()

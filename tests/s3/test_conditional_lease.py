@@ -5,13 +5,14 @@ time on every upload write."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from pyregistry.storage import Registry
+from pyregistry.storage import Digest, Registry, paths
 from pyregistry.tasks.conditional_lease import ConditionalLease
 from pyregistry.tasks.leases import LeaseFactory
 from pyregistry.tasks.storage_lease import LeaseRecord, StorageLease
@@ -141,4 +142,36 @@ async def test_upload_writes_on_s3_hold_the_session_without_waiting(
     took = time.monotonic() - started
     # five writes under a plain lease object wait its 0.25 s settle time each
     assert took < 5 * 0.25, took
+    await registry.close()
+
+
+async def test_a_finished_session_takes_its_lease_record_with_it(
+    s3_driver_factory: Factory,
+) -> None:
+    """The record lives in the session's folder: the commit (or cancel) that removes the
+    folder removes it, and the lease is not given back by one more request; a write that
+    leaves the session in place does give it back."""
+    driver = await s3_driver_factory()
+    registry = Registry(driver, upload_locks=UploadLeases(LeaseFactory(driver)))
+    uploads = registry.repository("team/app").uploads
+    session = await uploads.create()
+    calls = count_calls(driver)
+    await session.append(stream(b"part"), offset=0)
+    await asyncio.sleep(0.2)  # the release runs as a task of its own
+    assert calls.count("DeleteObject") == 1, calls  # given back: the session goes on
+    calls.clear()
+    await session.commit(Digest("sha256", hashlib.sha256(b"part").hexdigest()), stream(b""))
+    await asyncio.sleep(0.2)
+    assert "DeleteObject" not in calls, calls
+    with pytest.raises(PathNotFound):  # nothing of the session is left, the lock neither
+        await driver.stat(paths.upload_path("team/app", session.id))
+    cancelled = await uploads.create()
+    await cancelled.append(stream(b"x"), offset=0)
+    await asyncio.sleep(0.2)
+    calls.clear()
+    await cancelled.cancel()
+    await asyncio.sleep(0.2)
+    assert "DeleteObject" not in calls, calls
+    again = await uploads.create()  # the next session takes its own lease at once
+    await again.append(stream(b"y"), offset=0)
     await registry.close()
