@@ -11,13 +11,13 @@ writes. A probe that fails (the server unreachable) is a no for now, asked again
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import uuid
 from typing import Any
 
 from storage_drivers.errors import ConditionFailed, StorageDriverError
+from storage_drivers.s3.asked_once import AskedOnce
 from storage_drivers.s3.backend import S3Backend
 
 log = logging.getLogger("storage_drivers.s3")
@@ -34,26 +34,12 @@ class ConditionalWrites:
 
     def __init__(self, backend: S3Backend) -> None:
         self._backend = backend
-        #: The server's answer, once it gave one (None: not asked, or the probe failed).
-        self._known: bool | None = None
-        self._probing: asyncio.Future[bool] | None = None
+        self._question = AskedOnce(self._probe, cautious=False)
 
     async def supported(self) -> bool:
-        """Probed once per driver; concurrent first callers share the probe. A probe
-        that fails (S3 unreachable) counts as no for now and is made again later."""
-        if self._known is not None:
-            return self._known
-        loop = asyncio.get_running_loop()
-        if self._probing is None or self._probing.get_loop() is not loop:
-            self._probing = asyncio.ensure_future(self._probe())
-        probing = self._probing
-        try:
-            self._known = await asyncio.shield(probing)
-        except Exception:  # noqa: BLE001 - no answer: plain writes this time
-            if self._probing is probing:
-                self._probing = None
-            return False
-        return self._known
+        """Probed once per driver (see :class:`AskedOnce`): a probe that fails (S3
+        unreachable) counts as no for now and is made again later."""
+        return await self._question.answer()
 
     async def get(self, path: str) -> tuple[bytes, str]:
         return await self._backend.get_versioned(path, Key=self._backend.key(path))

@@ -11,8 +11,9 @@ driver's thread pool. Notes on what S3 makes special:
 * ``move`` is a server-side copy (multipart UploadPartCopy above
   ``multipartcopythresholdsize``, in parallel) followed by a delete of the source; the
   HEAD that picks between them is skipped for a small object this driver just wrote.
-* Deletes also remove the emptied folders' ``<dir>/`` markers, because
-  directory-backed servers (SeaweedFS) would otherwise list them for a long time.
+* Deletes also remove the emptied folders' ``<dir>/`` markers where the server would
+  otherwise list them for a long time (directory-backed: SeaweedFS); each driver asks
+  its server once whether it does (``folders.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from storage_drivers.s3.backend import RangeNotSatisfiable, S3Backend
 from storage_drivers.s3.batch import delete_many
 from storage_drivers.s3.conditional import ConditionalWrites
 from storage_drivers.s3.copy import multipart_copy
+from storage_drivers.s3.folders import EmptiedFolders
 from storage_drivers.s3.options import MIN_CHUNK_SIZE, parse_options
 from storage_drivers.s3.reader import BodyChunks
 from storage_drivers.s3.removal import delete_keys, parent_of, prune, remove_tree
@@ -57,6 +59,8 @@ class S3Driver(StorageDriver):
         self.options = parse_options(parameters)
         self._backend = S3Backend(self.options)
         self._conditional = ConditionalWrites(self._backend)
+        #: Whether deletes must also remove the folders they empty (see ``folders.py``).
+        self.emptied_folders = EmptiedFolders(self._backend)
         #: Page size of list requests and keys per DeleteObjects (tests lower them to
         #: exercise pagination and batching cheaply).
         self._list_max = LIST_MAX

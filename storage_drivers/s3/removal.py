@@ -54,7 +54,10 @@ async def remove_tree(driver: S3Driver, path: str, *, writers: bool = True) -> N
 async def prune(driver: S3Driver, path: str, directory: str) -> None:
     """Remove the folder marker of ``directory`` and of its ancestors while they
     hold nothing any more (see ``S3Backend.folder_markers``): one listing per level,
-    and only the markers of folders found empty are deleted."""
+    and only the markers of folders found empty are deleted. Nothing on a server where
+    folders are only key prefixes (see ``folders.py``)."""
+    if directory == "/" or not await driver.emptied_folders.linger():
+        return
     while directory != "/":
         prefix = driver._backend.prefix(directory)
         page = await driver._backend.call("list_objects_v2", path, Prefix=prefix, MaxKeys=2)

@@ -103,15 +103,7 @@ async def start_upload(backend: S3Backend, path: str) -> ResumeState:
         await abort_quietly(backend, path, backend.key(path), upload_id)
     # The old state object stays until this writer closes (overwrites it) or commits
     # or cancels (removes it); until then an append finds no usable upload in it.
-    await backend.call(
-        "put_object",
-        path,
-        Key=backend.tail_key(path),
-        Body=b"",
-        ContentType="application/octet-stream",
-        Metadata={BASE: "0"},
-    )
-    return ResumeState(None, [], b"", True, True)
+    return await _empty_state(backend, path)
 
 
 async def claim_fresh_state(backend: S3Backend, path: str) -> ResumeState | None:
@@ -120,17 +112,22 @@ async def claim_fresh_state(backend: S3Backend, path: str) -> ResumeState | None
     look for an older writer and the state object's write at close. None when a state
     object is there (:func:`start_upload` then discards that writer)."""
     try:
-        await backend.call(
-            "put_object",
-            path,
-            Key=backend.tail_key(path),
-            Body=b"",
-            ContentType="application/octet-stream",
-            Metadata={BASE: "0"},
-            IfNoneMatch="*",
-        )
+        return await _empty_state(backend, path, IfNoneMatch="*")
     except ConditionFailed:
         return None
+
+
+async def _empty_state(backend: S3Backend, path: str, **condition: str) -> ResumeState:
+    """Write the state object of a writer holding nothing yet."""
+    await backend.call(
+        "put_object",
+        path,
+        Key=backend.tail_key(path),
+        Body=b"",
+        ContentType="application/octet-stream",
+        Metadata={BASE: "0"},
+        **condition,
+    )
     return ResumeState(None, [], b"", True, True)
 
 

@@ -72,7 +72,7 @@ async def test_an_unreachable_server_is_a_no_for_now(seaweedfs_server: S3Server)
     params["regionendpoint"] = f"http://127.0.0.1:{free_port()}"
     driver = S3Driver.from_parameters(params)
     assert not await driver.conditional_writes()
-    assert driver._conditional._known is None, "asked again on the next upload write"
+    assert driver._conditional._question.known is None, "asked again on the next upload write"
     await driver.close()
 
 
