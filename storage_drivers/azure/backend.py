@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from storage_drivers.azure.parameters import DRIVER, AzureParameters
-from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.errors import ConditionFailed, PathNotFound, StorageDriverError
 from storage_drivers.object_store import Listed, ObjectStore
 
 if TYPE_CHECKING:
@@ -117,6 +117,41 @@ class AzureStore(ObjectStore):
 
     def put(self, name: str, data: bytes) -> None:
         self.blob(name).upload_blob(data, overwrite=True)
+
+    # -- conditional writes: ETags with If-None-Match / If-Match ---------------------------
+
+    offers_conditions = True
+    no_such_version = '"0x0"'
+
+    def get_versioned(self, name: str) -> tuple[bytes, str]:
+        download = self.blob(name).download_blob()
+        data: bytes = download.readall()
+        return data, str(download.properties.etag)
+
+    def put_if(self, name: str, data: bytes, version: str | None) -> str:
+        from azure.core import MatchConditions
+
+        try:
+            if version is None:  # overwrite=False sends If-None-Match: *
+                result = self.blob(name).upload_blob(data, overwrite=False)
+            else:
+                result = self.blob(name).upload_blob(
+                    data,
+                    overwrite=True,
+                    etag=version,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+        except (self._errors.ResourceExistsError, self._errors.ResourceModifiedError):
+            raise ConditionFailed(f"azure: {name} is not as required", driver=DRIVER) from None
+        return str(result["etag"])
+
+    def remove_if(self, name: str, version: str) -> None:
+        from azure.core import MatchConditions
+
+        try:
+            self.blob(name).delete_blob(etag=version, match_condition=MatchConditions.IfNotModified)
+        except self._errors.ResourceModifiedError:
+            raise ConditionFailed(f"azure: {name} is at another version", driver=DRIVER) from None
 
     def remove(self, name: str) -> None:
         self.blob(name).delete_blob()

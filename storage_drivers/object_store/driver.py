@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator
 from typing import Generic, TypeVar
 
 from storage_drivers.base import DEFAULT_CHUNK_SIZE, FileInfo, StorageDriver
 from storage_drivers.errors import InvalidOffset, PathNotFound
+from storage_drivers.object_store.conditions import StoreConditions
 from storage_drivers.object_store.store import Listed, ObjectStore
 from storage_drivers.object_walk import valid_relative, walked
 from storage_drivers.paths import check_path
@@ -42,6 +44,29 @@ class ObjectStoreDriver(StorageDriver, Generic[S]):
     async def put_content(self, path: str, content: bytes) -> None:
         self._check(path)
         await self.store.call(path, self.store.put, self.store.key(path), bytes(content))
+
+    # -- conditional writes (see conditions.py) -----------------------------------------
+
+    @functools.cached_property
+    def _conditions(self) -> StoreConditions:
+        return StoreConditions(self.store)
+
+    async def conditional_writes(self) -> bool:
+        return await self._conditions.supported()
+
+    async def get_content_version(self, path: str) -> tuple[bytes, str]:
+        self._check(path)
+        return await self.store.call(path, self.store.get_versioned, self.store.key(path))
+
+    async def put_content_if(self, path: str, content: bytes, version: str | None) -> str:
+        self._check(path)
+        key = self.store.key(path)
+        return await self.store.call(path, self.store.put_if, key, bytes(content), version)
+
+    async def delete_if(self, path: str, version: str) -> None:
+        self._check(path)
+        with contextlib.suppress(PathNotFound):
+            await self.store.call(path, self.store.remove_if, self.store.key(path), version)
 
     async def reader(
         self, path: str, offset: int = 0, length: int | None = None

@@ -8,7 +8,7 @@ import abc
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from storage_drivers.threads import ThreadRunner
 
@@ -96,6 +96,27 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def signed_url(self, name: str, method: str) -> str | None:
         """A URL that reads the object for a while, when the credentials can sign one."""
+
+    # -- conditional writes (optional; blocking too) ------------------------------------
+
+    #: Whether this store implements the three below (its server may still ignore the
+    #: conditions: the driver asks it once, see ``conditions.py``).
+    offers_conditions: ClassVar[bool] = False
+    #: A version no object ever has, for that question.
+    no_such_version: ClassVar[str] = ""
+
+    def get_versioned(self, name: str) -> tuple[bytes, str]:
+        """A whole (small) object and its version, as :meth:`put_if` compares it."""
+        raise NotImplementedError
+
+    def put_if(self, name: str, data: bytes, version: str | None) -> str:
+        """:meth:`put` only if the object is absent (``version`` None) or still at
+        ``version``; the new version. ConditionFailed when it is not."""
+        raise NotImplementedError
+
+    def remove_if(self, name: str, version: str) -> None:
+        """:meth:`remove` only if the object is still at ``version`` (ConditionFailed)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         self._threads.close()

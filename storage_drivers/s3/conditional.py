@@ -16,8 +16,8 @@ import logging
 import uuid
 from typing import Any
 
+from storage_drivers.asked_once import AskedOnce
 from storage_drivers.errors import ConditionFailed, StorageDriverError
-from storage_drivers.s3.asked_once import AskedOnce
 from storage_drivers.s3.backend import S3Backend
 
 log = logging.getLogger("storage_drivers.s3")

@@ -18,8 +18,8 @@ import contextlib
 import logging
 import uuid
 
+from storage_drivers.asked_once import AskedOnce
 from storage_drivers.errors import StorageDriverError
-from storage_drivers.s3.asked_once import AskedOnce
 from storage_drivers.s3.backend import S3Backend
 
 log = logging.getLogger("storage_drivers.s3")

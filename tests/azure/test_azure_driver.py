@@ -16,9 +16,15 @@ from pyregistry.app import create_app
 from pyregistry.client import RegistryClient
 from pyregistry.client.content import build_image
 from pyregistry.embedding.options import config_from_mapping
+from pyregistry.tasks.conditional_lease import ConditionalLease
+from pyregistry.tasks.leases import LeaseFactory
 from storage_drivers.azure import AzureDriver
 from storage_drivers.azure.parameters import CHUNK_SIZE
 from storage_drivers.errors import PathNotFound, StorageDriverError
+from tests.storage_drivers.conditional_checks import (
+    check_conditional_writes,
+    check_upload_leases_are_conditional,
+)
 from tests.support.azure import AzuriteServer
 from tests.support.server import run_server
 from tests.support.skopeo import Skopeo
@@ -119,3 +125,21 @@ def test_a_registry_on_the_container(
         assert pulled == image.digest
     tag = f"{root[1:]}/docker/registry/v2/repositories/team/app/_manifests/tags/v1/current/link"
     assert tag in azurite_server.blob_names(root[1:] + "/")
+
+
+async def test_azurite_honours_conditional_writes(azurite_server: AzuriteServer) -> None:
+    """Upload leases on Azure without Redis are exact (one request), as on S3."""
+    driver = AzureDriver(**azurite_server.driver_parameters(_root()))
+    await check_conditional_writes(driver, '"0x8D0123456789ABC"')
+    lease = await LeaseFactory(driver).upload_lease("team/app", str(uuid.uuid4()))
+    assert isinstance(lease, ConditionalLease)
+    assert await lease.acquire()
+    await lease.release()
+    await driver.close()
+
+
+async def test_upload_writes_on_azure_hold_the_session_without_waiting(
+    azurite_server: AzuriteServer,
+) -> None:
+    driver = AzureDriver(**azurite_server.driver_parameters(_root()))
+    await check_upload_leases_are_conditional(driver)

@@ -17,34 +17,23 @@ from pyregistry.tasks.conditional_lease import ConditionalLease
 from pyregistry.tasks.leases import LeaseFactory
 from pyregistry.tasks.storage_lease import LeaseRecord, StorageLease
 from pyregistry.tasks.upload_leases import UploadLeases
-from storage_drivers.errors import ConditionFailed, PathNotFound
+from storage_drivers.errors import PathNotFound
 from storage_drivers.s3 import S3Driver
 from tests.s3.test_s3_calls import count_calls
 from tests.storage.helpers import stream
+from tests.storage_drivers.conditional_checks import (
+    check_conditional_writes,
+    check_upload_leases_are_conditional,
+)
 from tests.support.command import free_port
 from tests.support.s3 import S3Server
-from tests.tasks.test_upload_leases import held_while_writing
 
 Factory = Callable[..., Awaitable[S3Driver]]
 UPLOAD_ID = "0" * 8 + "-0000-4000-8000-" + "0" * 12
 
 
 async def test_seaweedfs_honours_conditional_writes(s3_driver_factory: Factory) -> None:
-    driver = await s3_driver_factory()
-    assert await driver.conditional_writes()
-    first = await driver.put_content_if("/lock", b"one", None)
-    with pytest.raises(ConditionFailed):
-        await driver.put_content_if("/lock", b"two", None)
-    with pytest.raises(ConditionFailed):
-        await driver.put_content_if("/lock", b"two", '"0123"')
-    second = await driver.put_content_if("/lock", b"two", first)
-    assert await driver.get_content_version("/lock") == (b"two", second)
-    with pytest.raises(ConditionFailed):
-        await driver.delete_if("/lock", first)
-    await driver.delete_if("/lock", second)
-    with pytest.raises(PathNotFound):
-        await driver.get_content("/lock")
-    assert await driver.list("/") == [], "the probe object is gone"
+    await check_conditional_writes(await s3_driver_factory(), '"0123"')
 
 
 async def test_moto_honours_them_too(s3_moto_driver_factory: Factory) -> None:
@@ -128,21 +117,7 @@ async def test_upload_writes_on_s3_hold_the_session_without_waiting(
     s3_driver_factory: Factory,
 ) -> None:
     driver = await s3_driver_factory()
-    leases = LeaseFactory(driver)
-    registry = Registry(driver, upload_locks=UploadLeases(leases))
-
-    async def conditional(upload_id: str) -> None:
-        assert isinstance(await leases.upload_lease("team/app", upload_id), ConditionalLease)
-
-    await held_while_writing(registry, conditional)
-    session = await registry.repository("team/app").uploads.create()
-    started = time.monotonic()
-    for offset in range(5):
-        await session.append(stream(b"x"), offset=offset)
-    took = time.monotonic() - started
-    # five writes under a plain lease object wait its 0.25 s settle time each
-    assert took < 5 * 0.25, took
-    await registry.close()
+    await check_upload_leases_are_conditional(driver)
 
 
 async def test_a_finished_session_takes_its_lease_record_with_it(

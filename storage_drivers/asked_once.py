@@ -1,4 +1,4 @@
-"""A yes-or-no question a driver asks its S3 server once (what it honours, how it lists).
+"""A yes-or-no question a driver asks its server once (what it honours, how it lists).
 
 Servers differ where the S3 API leaves room (conditional writes, folders of a
 directory-backed store), and the answer decides how the driver writes or deletes from
