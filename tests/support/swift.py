@@ -33,6 +33,7 @@ import pytest
 from storage_drivers.base import StorageDriver
 from storage_drivers.swift import SwiftDriver
 from storage_drivers.testsuite import DriverTarget
+from tests.support.ports import free_port_block
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_ENV = "PYREGISTRY_SWIFT_VENV"
@@ -82,15 +83,12 @@ def _python_of(bin_dir: Path) -> str:
 
 
 def _free_ports(count: int) -> list[int]:
-    """Ports the kernel picked, all held at once so they differ."""
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+    """``count`` free loopback ports below the ephemeral range. Ports the kernel picked
+    were in it, and one became the local end of another process's outgoing connection
+    before its Swift server bound it ("Could not bind to 127.0.0.1:38729 after trying
+    for 30 seconds", in a CI run): below that range the kernel hands none out."""
+    first = free_port_block(count)
+    return list(range(first, first + count))
 
 
 def _free_udp_port() -> int:
