@@ -18,7 +18,6 @@ import pytest
 from pyregistry.storage import Digest, Registry
 from storage_drivers.errors import PathNotFound
 from storage_drivers.s3 import S3Driver
-from tests.support.command import free_port
 from tests.support.s3 import S3Server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -211,37 +210,6 @@ async def test_new_session_writer_discards_an_older_one_there(
     assert await driver.get_content("/up/old/data") == b"new"
 
 
-async def test_where_emptied_folders_are_not_listed_deletes_prune_nothing(
-    s3_moto_driver_factory: Factory, s3_driver_factory: Factory
-) -> None:
-    """moto (as AWS, MinIO) has no folders, only key prefixes: its driver learns so once
-    and a delete ends with its DeleteObjects, no listing up the tree. SeaweedFS lists an
-    emptied folder until its marker goes: there the driver prunes."""
-    assert await (await s3_driver_factory()).emptied_folders.linger()
-    driver = await s3_moto_driver_factory()
-    await driver.put_content("/repo/_uploads/id/startedat", b"now")
-    await driver.put_content("/repo/_layers/link", b"sha256:x")
-    assert not await driver.emptied_folders.linger()
-    calls = count_calls(driver)
-    await driver.delete("/repo/_uploads/id")
-    # the path's keys, the writers' state objects below it, one DeleteObjects
-    assert calls == ["ListObjectsV2", "ListObjectsV2", "DeleteObjects"]
-    assert await driver.list("/repo") == ["/repo/_layers"]
-    calls.clear()
-    await driver.move("/repo/_layers/link", "/repo/link")
-    assert "ListObjectsV2" not in calls, calls
-    assert await driver.list("/repo") == ["/repo/link"]
-
-
-async def test_an_unanswered_folder_question_prunes_for_now(seaweedfs_server: S3Server) -> None:
-    params = seaweedfs_server.driver_parameters("/gone")
-    params["regionendpoint"] = f"http://127.0.0.1:{free_port()}"
-    driver = S3Driver.from_parameters(params)
-    assert await driver.emptied_folders.linger()  # the cautious answer
-    assert driver.emptied_folders._question.known is None  # asked again next time
-    await driver.close()
-
-
 async def test_move_of_a_just_written_small_object_needs_no_head(
     s3_driver_factory: Factory,
 ) -> None:
@@ -264,26 +232,6 @@ async def test_move_of_a_just_written_small_object_needs_no_head(
     assert calls == ["PutObject", "HeadObject", "CopyObject", "DeleteObjects"]
     with pytest.raises(PathNotFound):
         await driver.move("/gone", "/anywhere")
-
-
-async def test_folders_emptied_by_move_and_delete_are_not_listed(
-    s3_driver_factory: Factory,
-) -> None:
-    """SeaweedFS keeps emptied folders listed unless their marker is deleted: the driver
-    deletes exactly the markers of the folders it left empty, however deep."""
-    driver = await s3_driver_factory()
-    await driver.put_content("/keep", b"1")
-    await driver.put_content("/a/b/c/only", b"2")
-    await driver.put_content("/a/x", b"3")
-    await driver.move("/a/b/c/only", "/moved")
-    assert await driver.list("/") == ["/a", "/keep", "/moved"]
-    assert await driver.list("/a") == ["/a/x"]
-    await driver.put_content("/t/u/v/w", b"4")
-    await driver.delete("/t/u/v/w")
-    assert await driver.list("/") == ["/a", "/keep", "/moved"]
-    await driver.delete("/a/x")
-    assert await driver.list("/") == ["/keep", "/moved"]
-    assert [i.path async for i in driver.walk("/")] == ["/keep", "/moved"]
 
 
 async def test_registry_small_blob_push_makes_no_multipart_calls(
