@@ -6,6 +6,7 @@ delivers in one piece (``PIPE_BUF``), each of whole lines."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from pyregistry.access_log import ATOMIC_WRITE, _writes
 from tests.support.command import stop_process
@@ -26,6 +28,7 @@ LINE = re.compile(
     r'127\.0\.0\.1 - - \[[^\]]+\] "GET /v2/(?P<path>\S*) HTTP/1\.1" (?P<status>\d{3}) \d+ '
     r'"" "(?P<agent>agent-(?P<n>\d+)-x*)" [\d.]+(s|ms|µs|ns)'
 )
+AGENT = re.compile(r"agent-(?P<n>\d+)-x*")
 
 
 def _agent(number: int) -> str:
@@ -33,9 +36,27 @@ def _agent(number: int) -> str:
     return f"agent-{number}-" + "x" * ((number * 97) % (ATOMIC_WRITE + 300))
 
 
-def test_two_workers_on_one_pipe_write_one_whole_line_per_request(tmp_path: Path) -> None:
+def _agent_number(line: str, formatter: str) -> int:
+    """The request number a whole line names; fails on anything else."""
+    if formatter == "json":
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = {}
+        match = AGENT.fullmatch(str(entry.get("http.request.useragent")))
+        assert entry.get("msg") == "response completed" and match, f"not one whole line: {line!r}"
+    else:
+        match = LINE.fullmatch(line)
+        assert match, f"not one whole access-log line: {line[:200]!r}...{line[-100:]!r}"
+    return int(match["n"])
+
+
+@pytest.mark.parametrize("formatter", ["text", "json"])
+def test_two_workers_on_one_pipe_write_one_whole_line_per_request(
+    tmp_path: Path, formatter: str
+) -> None:
     port = free_port()
-    config = write_config(tmp_path, port, log={"level": "warn"})
+    config = write_config(tmp_path, port, log={"level": "warn", "formatter": formatter})
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "pyregistry", "serve", str(config), "--workers", "2"],
@@ -66,11 +87,7 @@ def test_two_workers_on_one_pipe_write_one_whole_line_per_request(tmp_path: Path
         stop_process(proc, timeout=20)
         reader.join(timeout=20)
     lines = b"".join(out).decode().splitlines()
-    seen = []
-    for line in lines:
-        match = LINE.fullmatch(line)
-        assert match, f"not one whole access-log line: {line[:200]!r}...{line[-100:]!r}"
-        seen.append(int(match["n"]))
+    seen = [_agent_number(line, formatter) for line in lines]
     assert sorted(seen) == list(range(REQUESTS))
     assert statuses == [200 if n % 3 else 404 for n in range(REQUESTS)]
 
