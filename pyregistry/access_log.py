@@ -62,6 +62,8 @@ class AccessLogMiddleware:
             self._log(scope, state["status"] or 500, state["bytes"], time.perf_counter() - start)
 
     def _log(self, scope: Scope, status: int, size: int, seconds: float) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
         host_header = agent = referer = ""
         for name, value in scope["headers"]:  # only the three it prints
             name = name.lower()
@@ -75,8 +77,6 @@ class AccessLogMiddleware:
         uri = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
         if scope.get("query_string"):
             uri += "?" + scope["query_string"].decode("latin-1")
-        if not self.logger.isEnabledFor(logging.INFO):
-            return
         if not self._text_handlers():
             remote = f"{client[0]}:{client[1]}" if client else "-"
             fields = {
