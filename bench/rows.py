@@ -60,6 +60,7 @@ class Params:
         "chunked",
         "pull",
         "parallel",
+        "base",
         "manifest",
         "head",
         "tags",
@@ -99,6 +100,7 @@ def row_labels(params: Params) -> dict[str, str]:
         "chunked": f"chunked push {size} ({size_label(params.chunk_size)} PATCHes)",
         "pull": f"pull {size}",
         "parallel": f"{params.parallel_pulls} parallel pulls of {size_label(params.parallel_size)}",
+        "base": f"GET /v2/ (the API check), {conns} connections",
         "manifest": f"manifest GET, {conns} connections",
         "head": f"blob HEAD, {conns} connections",
         "tags": f"tags/list of {params.tags} tags, {conns} connections",
@@ -144,7 +146,11 @@ def rate_requests(params: Params, seed: int) -> dict[str, RateRequest]:
     def ok(status: int, headers: dict[str, str], body: bytes) -> str | None:
         return None if status == 200 and body else f"{status}"
 
+    def base_ok(status: int, headers: dict[str, str], body: bytes) -> str | None:
+        return None if status == 200 and body == b"{}" else f"{status} {body[:300]!r}"
+
     return {
+        "base": RateRequest("GET", "/v2/", {}, base_ok, base_ok),
         "manifest": RateRequest(
             "GET", f"/v2/{MANIFEST_REPO}/manifests/latest", {"Accept": MANIFEST_ACCEPT},
             manifest_ok, manifest_ok,

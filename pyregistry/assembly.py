@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pyregistry.access_log import AccessLogMiddleware
 from pyregistry.api.headers import ResponseHeadersMiddleware
 from pyregistry.api.ratelimit import rate_limited
 from pyregistry.config import Config
@@ -22,7 +23,6 @@ from pyregistry.debug.health import HealthChecks, HealthGate
 from pyregistry.debug.health import register_configured_checks as register_checks
 from pyregistry.debug.metrics import MetricsMiddleware
 from pyregistry.descriptor_cache import build_redis_health_check
-from pyregistry.logs import AccessLogMiddleware
 from pyregistry.ui import mount_ui
 from storage_drivers.base import StorageDriver
 from storage_drivers.factory import create_driver

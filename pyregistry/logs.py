@@ -4,7 +4,7 @@ chosen levels mailed (``log.hooks``: :mod:`pyregistry.mail_hooks`).
 
 uvicorn's own loggers (``uvicorn``, ``uvicorn.error``) go through the same handler, so a
 deployment parsing JSON sees nothing else. The access log comes from
-:class:`AccessLogMiddleware` (uvicorn's is turned off): in ``text`` mode it is Apache's
+:mod:`pyregistry.access_log` (uvicorn's is turned off): in ``text`` mode it is Apache's
 Combined Log Format plus the duration, as distribution prints it; in ``json``/``logstash``
 mode one object per line with distribution's ``http.request.*``/``http.response.*`` keys.
 """
@@ -14,14 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from pyregistry.config.duration import format_duration
 from pyregistry.config.errors import ConfigError
 from pyregistry.config.model import LogConfig
 from pyregistry.log_levels import LEVEL_NAMES
@@ -177,95 +173,3 @@ def setup_logging(
         install_mail_hooks(config.hooks, config.fields)
     except HookError as exc:
         raise ConfigError(exc.message, key=f"log.hooks[{exc.index}]") from None
-
-
-class AccessLogMiddleware:
-    """Pure ASGI: one access-log line per HTTP request once its response is sent.
-
-    Counts response bytes as they stream (nothing is buffered)."""
-
-    def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
-        self.app = app
-        self.logger = logger or logging.getLogger(ACCESS_LOGGER)
-        self._clock = _SecondClock()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.logger.disabled:
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        state = {"status": 0, "bytes": 0, "done": False}
-
-        async def counting_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                state["bytes"] += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            self._log(scope, state["status"] or 500, state["bytes"], time.perf_counter() - start)
-
-    def _log(self, scope: Scope, status: int, size: int, seconds: float) -> None:
-        host_header = agent = referer = ""
-        for name, value in scope["headers"]:  # only the three it prints
-            name = name.lower()
-            if name == b"user-agent":
-                agent = value.decode("latin-1")
-            elif name == b"host":
-                host_header = value.decode("latin-1")
-            elif name == b"referer":
-                referer = value.decode("latin-1")
-        client = scope.get("client")
-        uri = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
-        if scope.get("query_string"):
-            uri += "?" + scope["query_string"].decode("latin-1")
-        if not self._text_handlers():
-            remote = f"{client[0]}:{client[1]}" if client else "-"
-            fields = {
-                "http.request.method": scope["method"],
-                "http.request.uri": uri,
-                "http.request.host": host_header,
-                "http.request.useragent": agent,
-                "http.request.remoteaddr": remote,
-                "http.response.status": status,
-                "http.response.written": size,
-                "http.response.duration": format_duration(seconds),
-            }
-            self.logger.info("response completed", extra=fields)
-            return
-        host = client[0] if client else "-"
-        line = (
-            f'{host} - - [{self._clock.now()}] "{scope["method"]} {uri} '
-            f'HTTP/{scope.get("http_version", "1.1")}" {status} {size} {json.dumps(referer)} '
-            f"{json.dumps(agent)} {format_duration(seconds)}"
-        )
-        logger = self.logger
-        if logger.isEnabledFor(logging.INFO):
-            # The line says everything: no caller lookup (a stack walk) for the record.
-            record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, line, (), None)
-            logger.handle(record)
-
-    def _text_handlers(self) -> bool:
-        """Whether every handler prints the Combined Log Format line as it is."""
-        for handler in self.logger.handlers:
-            if not isinstance(handler.formatter, CombinedFormatter):
-                return False
-        return True
-
-
-class _SecondClock:
-    """The Combined Log Format's local time, formatted once per second (not per line)."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._text = ""
-
-    def now(self) -> str:
-        second = int(time.time())
-        if second != self._second:
-            when = datetime.fromtimestamp(second).astimezone()
-            self._second, self._text = second, when.strftime("%d/%b/%Y:%H:%M:%S %z")
-        return self._text

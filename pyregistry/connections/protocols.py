@@ -21,13 +21,14 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from pyregistry import http_stack
 from pyregistry.connections.accept_log import LogLimiter
+from pyregistry.connections.corking import CorkedTransport
 from pyregistry.connections.guard import ConnectionGuard
 from pyregistry.connections.limits import ConnectionLimits, default_max_connections
 from pyregistry.connections.refusal import headers_too_large_bytes, malformed_bytes, refusal_bytes
@@ -98,6 +99,8 @@ class GuardedConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        # uvicorn's flow control keeps the real transport; every write goes through this.
+        self.transport = cast(asyncio.Transport, CorkedTransport(self.transport, self.loop))
         limits = getattr(self.config, "registry_limits", None) or ConnectionLimits(
             max_connections=default_max_connections(1024)
         )

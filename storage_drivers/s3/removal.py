@@ -3,6 +3,7 @@ folder markers its removal leaves empty (see ``S3Backend.folder_markers``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
@@ -13,14 +14,21 @@ if TYPE_CHECKING:
     from storage_drivers.s3.driver import S3Driver
 
 
-async def remove_tree(driver: S3Driver, path: str, *, writers: bool = True) -> None:
+async def remove_tree(
+    driver: S3Driver,
+    path: str,
+    *,
+    writers: bool = True,
+    also: Sequence[str] = (),
+) -> None:
     """Delete the file or tree at ``path``, uncommitted writers below it included.
 
     One flat listing of the key as a prefix finds the file and everything below it
     (keys of siblings that merely start with the same name are skipped), one more
     finds the state objects of uncommitted writers (skipped with ``writers=False``, by
     a caller that knows there are none); folder markers go only for the folders left
-    empty.
+    empty. The keys ``also`` go in the same requests (deleted even when ``path`` is not
+    there).
     """
     key = driver._backend.key(path)
     prefix = key + "/"
@@ -42,11 +50,14 @@ async def remove_tree(driver: S3Driver, path: str, *, writers: bool = True) -> N
         await discard_writer(driver, state_path)
         batch.append(driver._backend.tail_key(state_path))
     if not found:
+        if also:
+            await delete_keys(driver, path, [*batch, *also])
         raise PathNotFound(path, driver=driver.name)
     # Emptied folders, deepest first, then the path's own; then the ancestors it
     # may have left empty.
     batch += sorted(folders, key=lambda f: (-f.count("/"), f))
     batch.append(prefix)
+    batch += also
     await delete_keys(driver, path, batch)
     await prune(driver, path, parent_of(path))
 

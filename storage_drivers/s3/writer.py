@@ -229,11 +229,12 @@ class S3FileWriter(FileWriter):
         if self._state_exists:
             await self._drop_state()
 
-    async def commit_as(self, key: str) -> bool:
+    async def commit_as(self, key: str, *, drop_state: bool = True) -> bool:
         """Commit a writer that never shipped a part (its data all in memory) as the
         object ``key`` instead of its own: one PutObject, where committing and then
         moving cost four calls (put, copy, delete, a listing). False, touching nothing,
-        when parts were shipped."""
+        when parts were shipped. With ``drop_state=False`` the state object is left for
+        the caller to delete in a batch of its own (:attr:`state_keys`)."""
         self._check_open()
         if self._parts or self._upload_id is not None:
             return False
@@ -250,9 +251,14 @@ class S3FileWriter(FileWriter):
         finally:
             self._buf = PartBuffer(0)
         self._backend.remember_size(key, size)
-        if self._state_exists:
+        if self._state_exists and drop_state:
             await self._drop_state()
         return True
+
+    @property
+    def state_keys(self) -> list[str]:
+        """The key of this writer's state object, if it has one in the bucket."""
+        return [self._backend.tail_key(self._path)] if self._state_exists else []
 
     async def _complete(self) -> None:
         parts = [{"PartNumber": p.number, "ETag": p.etag} for p in self._parts]

@@ -248,6 +248,9 @@ def test_challenges_match_distribution(
         assert [e.get("detail") or [] for e in mine] == [e.get("detail") or [] for e in reference]
 
 
-def test_pyregistry_trusts_its_own_certificate(issuer_files: IssuerFiles) -> None:
+def test_pyregistry_trusts_its_own_certificate(
+    issuer_files: IssuerFiles, pyregistry_url: str
+) -> None:
+    # pyregistry_url: the server's first start wrote the key and certificate
     assert Path(issuer_files.certificate).read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     assert Path(issuer_files.key).stat().st_mode & 0o777 == 0o600

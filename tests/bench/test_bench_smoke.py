@@ -24,6 +24,7 @@ ROWS = (
     "chunked",
     "pull",
     "parallel",
+    "base",
     "manifest",
     "head",
     "tags",
@@ -70,7 +71,7 @@ def test_quick_bench_filesystem_against_distribution(tmp_path: Path) -> None:
         for row, figure in figures.items():
             assert figure["value"] > 0, (target, row, figure)
     assert document["results"]["fs"]["pull"]["unit"] == "MiB/s"
-    for row in ("manifest", "head", "tags", "catalog"):
+    for row in ("base", "manifest", "head", "tags", "catalog"):
         assert document["results"]["fs"][row]["unit"] == "req/s"
     assert document["results"]["fs"]["parallel"]["unit"] == "MiB/s"
     assert "8 parallel pulls of 4 MiB" in stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -14,8 +15,9 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from pyregistry.access_log import AccessLogMiddleware
 from pyregistry.config import LogConfig
-from pyregistry.logs import ACCESS_LOGGER, AccessLogMiddleware, setup_logging
+from pyregistry.logs import ACCESS_LOGGER, setup_logging
 from tests.support.registry_process import server_errors_in
 
 
@@ -117,6 +119,7 @@ async def request_through_access_log() -> None:
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 4567))
     async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
         await client.get("/v2/x/tags/list?n=1", headers={"user-agent": "docker/24", "referer": "r"})
+    await asyncio.sleep(0)  # text lines are written when the loop's iteration ends
 
 
 async def test_access_log_json(streams: tuple[io.StringIO, io.StringIO]) -> None:

@@ -256,12 +256,18 @@ async def test_registry_small_blob_push_makes_no_multipart_calls(
     assert "CopyObject" not in calls, calls  # its bytes go straight to the blob store
     commit = calls[calls.index("GetObject") :]  # from the session's state read back
     assert commit[:3] == ["GetObject", "HeadObject", "PutObject"], "a HEAD asks for the blob"
-    # the session's folder, then whether its parent and grandparent are left empty; no
-    # look for other writers in the session (its one writer was just committed)
+    # the session's folder, listed once and deleted with the writer's state object in
+    # one request (no look for other writers in it: its one writer was just committed);
+    # then whether its parent and grandparent are left empty
     assert calls.count("ListObjectsV2") == 3, calls
+    assert calls[calls.index("ListObjectsV2") + 1] == "DeleteObjects", calls
     assert "HeadObject" not in calls[: calls.index("GetObject")]  # created, not looked for
-    assert len(calls) <= 12, calls  # 30 before the state-object writer, 14 before 2026-12-06
-    assert calls.count("DeleteObjects") <= 4, calls  # only markers of emptied folders
+    # 30 before the state-object writer, 14 before 2026-12-06, 12 before 2026-12-07
+    assert len(calls) <= 11, calls
+    assert calls.count("DeleteObjects") <= 3, calls  # only markers of emptied folders
+    backend = driver._backend
+    pending = await backend.call("list_objects_v2", "/", Prefix=backend.tail_key("/"))
+    assert pending.get("KeyCount", 0) == 0, pending.get("Contents")  # no writer state left
     assert b"".join([c async for c in await repo.blobs.open(digest)]) == data
     await registry.close()
 

@@ -63,3 +63,26 @@ async def test_folders_emptied_by_move_and_delete_are_not_listed(
     await driver.delete("/a/x")
     assert await driver.list("/") == ["/keep", "/moved"]
     assert [i.path async for i in driver.walk("/")] == ["/keep", "/moved"]
+
+
+async def test_a_published_session_leaves_no_empty_folder_behind(
+    s3_driver_factory: Factory,
+) -> None:
+    """``publish`` on SeaweedFS leaves no emptied folder listed (the session's, and the
+    one holding it, ``_uploads``): a folder that lists nothing would be missed by the
+    listing of a later delete of the tree above it, which would stay listed."""
+    driver = await s3_driver_factory()
+    await driver.put_content("/other/file", b"1")
+    await driver.put_content("/repo/_uploads/id/startedat", b"now")
+    writer = await driver.writer("/repo/_uploads/id/data")
+    await writer.write(b"blob")
+    await driver.publish(
+        writer,
+        "/repo/_uploads/id/data",
+        "/blobs/b/data",
+        {"/repo/_layers/b/link": b"b"},
+        "/repo/_uploads/id",
+    )
+    assert await driver.list("/repo") == ["/repo/_layers"]
+    await driver.delete("/repo")
+    assert await driver.list("/") == ["/blobs", "/other"]
