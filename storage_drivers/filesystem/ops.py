@@ -199,7 +199,8 @@ def _renew_same(os_path: str, content: bytes, sync: bool) -> bool:
     "pushed at". The fsync covers content another program wrote without one.
     """
     try:
-        fd = os.open(os_path, os.O_RDONLY | os.O_CLOEXEC)
+        # O_NONBLOCK: a FIFO put at the path must not hang the thread (no effect on files)
+        fd = os.open(os_path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
         return False
     try:

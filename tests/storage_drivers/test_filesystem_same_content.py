@@ -8,6 +8,7 @@ read it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -64,6 +65,15 @@ async def test_large_content_is_written_again(fs: FilesystemDriver) -> None:
     await fs.put_content("/a/big", big)
     assert path.stat().st_ino != before.st_ino
     assert path.read_bytes() == big
+
+
+async def test_a_fifo_at_the_path_is_replaced_not_waited_on(fs: FilesystemDriver) -> None:
+    await fs.put_content("/a/link", b"x")
+    path = Path(fs.root_directory) / "a" / "link"
+    path.unlink()
+    os.mkfifo(path)
+    await asyncio.wait_for(fs.put_content("/a/link", b"sha256:abc"), 10)
+    assert path.is_file() and path.read_bytes() == b"sha256:abc"
 
 
 async def test_same_content_in_put_contents_too(fs: FilesystemDriver) -> None:
