@@ -99,17 +99,20 @@ class HtpasswdAccessController:
             raise self._challenge(required, "authentication required")
         user, password = credentials
         address = client_address(request)
-        wait = await self.throttle.retry_after(user, address)
-        if wait:
-            raise locked_out(user, address, wait, required)
-        if not await asyncio.to_thread(self.htpasswd.verify, user, password):
+        standing = await self.throttle.check(user, address)
+        if standing.wait:
+            raise locked_out(user, address, standing.wait, required)
+        if not (
+            self.htpasswd.verified_already(user, password)
+            or await asyncio.to_thread(self.htpasswd.verify, user, password)
+        ):
             lockout = await self.throttle.failed(user, address)
             log.info("authentication failed for user %r from %s", user, address)
             await self.logins.notify(user, address, "basic", False)
             if lockout:
                 raise locked_out(user, address, lockout, required)
             raise self._challenge(required, "authentication required")
-        await self.throttle.succeeded(user, address)
+        await self.throttle.succeeded(user, address, standing)
         if not required:  # `GET /v2/`: docker login
             await self.logins.notify(user, address, "basic", True)
         if rules is None:

@@ -67,6 +67,15 @@ class WatchedFile(Generic[T]):
                 return self._value
             return self._reload(signature, strict=self._value is None)
 
+    def current(self) -> T | None:
+        """What :meth:`get` returns when that needs no read: the file is unchanged since
+        it was read (one ``stat``). None: call :meth:`get`, off the event loop."""
+        signature = _signature(self.path)
+        with self._lock:
+            if self._value is not None and signature in (self._signature, self._failed_signature):
+                return self._value
+        return None
+
     def _reload(self, signature: tuple[int, int, int] | None, *, strict: bool) -> T:
         try:
             try:

@@ -98,15 +98,32 @@ class Htpasswd:
     def users(self) -> dict[str, str]:
         return dict(self._file.get())
 
+    def _verified_before(self, username: str, token: bytes, hashed: str | None) -> bool:
+        """Whether the password ``token`` stands for was checked against ``hashed``, the
+        user's entry in the file as it is now."""
+        with self._lock:
+            hit = self._verified.get((username, token))
+        return hit is not None and hashed is not None and hit == (self._file.generation, hashed)
+
+    def _token(self, password: str) -> bytes:
+        return hmac.new(self._cache_key, password.encode("utf-8"), hashlib.sha256).digest()
+
+    def verified_already(self, username: str, password: str) -> bool:
+        """:meth:`verify` without bcrypt, a read of the file or a thread: True only for
+        credentials verified before against the file as it still is (every request of a
+        push after the first). False: ask :meth:`verify`, on a worker thread."""
+        entries = self._file.current()
+        if entries is None:
+            return False
+        return self._verified_before(username, self._token(password), entries.get(username))
+
     def verify(self, username: str, password: str) -> bool:
         entries = self._file.get()
         generation = self._file.generation
         hashed = entries.get(username)
         # Repeated requests with the same credentials (every blob of a push) skip bcrypt.
-        token = hmac.new(self._cache_key, password.encode("utf-8"), hashlib.sha256).digest()
-        with self._lock:
-            hit = self._verified.get((username, token))
-        if hit is not None and hashed is not None and hit == (generation, hashed):
+        token = self._token(password)
+        if self._verified_before(username, token, hashed):
             return True
         if hashed is None or len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
             bcrypt.checkpw(b"x", _dummy_hash())  # the same cost as a real check

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,6 +68,23 @@ class CountStore(Protocol):
     async def lock(self, key: str, seconds: float) -> None: ...
     async def locked_for(self, key: str) -> float: ...
     async def clear(self, key: str) -> None: ...
+    async def standing(self, keys: Sequence[str]) -> tuple[float, bool]:
+        """The longest :meth:`locked_for` of ``keys``, and whether any of them holds
+        failures or a lock-out to clear (one round trip to a shared store)."""
+        ...
+
+    async def clear_all(self, keys: Sequence[str]) -> None:
+        """:meth:`clear` each of ``keys`` (one round trip to a shared store)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What :meth:`LoginThrottle.check` found: seconds to wait (0: none), and whether
+    failures or a lock-out are counted (a success has something to clear)."""
+
+    wait: int
+    counted: bool
 
 
 @dataclass
@@ -105,6 +123,14 @@ class MemoryCounts:
     async def clear(self, key: str) -> None:
         self._records.pop(key, None)
 
+    async def standing(self, keys: Sequence[str]) -> tuple[float, bool]:
+        wait = max([await self.locked_for(key) for key in keys], default=0.0)
+        return wait, any(key in self._records for key in keys)
+
+    async def clear_all(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._records.pop(key, None)
+
 
 class LoginThrottle:
     """Decides lock-outs from the failure counts in ``store`` (this process by default)."""
@@ -120,12 +146,16 @@ class LoginThrottle:
             (f"address:{address}", attempts * ADDRESS_FACTOR),
         ]
 
+    async def check(self, user: str, address: str) -> Standing:
+        """Whether ``user`` may try now from ``address``, before the password is checked."""
+        if not self.options.enabled:
+            return Standing(0, counted=False)
+        wait, counted = await self.store.standing([key for key, _ in self._keys(user, address)])
+        return Standing(math.ceil(wait), counted)
+
     async def retry_after(self, user: str, address: str) -> int:
         """Seconds until ``user`` may try again from ``address`` (0: now)."""
-        if not self.options.enabled:
-            return 0
-        waits = [await self.store.locked_for(key) for key, _ in self._keys(user, address)]
-        return math.ceil(max(waits))
+        return (await self.check(user, address)).wait
 
     async def failed(self, user: str, address: str) -> int:
         """Count a failure; the lock-out it started in seconds (0: none)."""
@@ -144,7 +174,12 @@ class LoginThrottle:
                 longest = max(longest, lockout)
         return math.ceil(longest)
 
-    async def succeeded(self, user: str, address: str) -> None:
+    async def succeeded(self, user: str, address: str, standing: Standing | None = None) -> None:
+        """Clear the failures counted against ``user`` and ``address``. Given the
+        ``standing`` :meth:`check` found before, nothing is cleared when it had nothing
+        to clear (failures counted since by another process wait for the next success):
+        a shared store is then asked once per request, not twice."""
+        if standing is not None and not standing.counted:
+            return
         if self.options.enabled:
-            for key, _ in self._keys(user, address):
-                await self.store.clear(key)
+            await self.store.clear_all([key for key, _ in self._keys(user, address)])

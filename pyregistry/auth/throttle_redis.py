@@ -8,6 +8,7 @@ stop logins, nor lift throttling altogether.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
@@ -55,6 +56,29 @@ class RedisCounts:
             self._down(exc)
             return await self.local.locked_for(key)
         return max(0, int(milliseconds)) / 1000.0
+
+    async def standing(self, keys: Sequence[str]) -> tuple[float, bool]:
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.pttl(PREFIX + "locked:" + key)
+                    pipe.exists(PREFIX + "failures:" + key)
+                replies = await pipe.execute()
+        except REDIS_FAILURES as exc:
+            self._down(exc)
+            return await self.local.standing(keys)
+        # PTTL: -2 no key, -1 no expiry (a lock always has one), else milliseconds left
+        waits = [int(reply) for reply in replies[0::2]]
+        counted = any(wait != -2 for wait in waits) or any(int(n) for n in replies[1::2])
+        return max([max(0, wait) for wait in waits], default=0) / 1000.0, counted
+
+    async def clear_all(self, keys: Sequence[str]) -> None:
+        names = [PREFIX + kind + key for key in keys for kind in ("failures:", "locked:")]
+        try:
+            await self.client.delete(*names)
+        except REDIS_FAILURES as exc:
+            self._down(exc)
+        await self.local.clear_all(keys)
 
     async def clear(self, key: str) -> None:
         try:

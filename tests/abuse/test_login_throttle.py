@@ -75,6 +75,21 @@ def test_basic_auth_failures_lock_out_briefly(basic_registry: Registry) -> None:
     assert not registry.server_errors()
 
 
+def test_a_password_verified_before_still_waits_out_a_lock_out(basic_registry: Registry) -> None:
+    """Credentials answered from the verified cache (no bcrypt) are still refused while
+    locked: a guesser who hits the right password then learns nothing."""
+    with basic_registry as registry, httpx.Client(base_url=registry.url) as client:
+        for _ in range(3):  # alice's own requests: verified, then kept
+            assert client.get("/v2/", auth=("alice", "right-password")).status_code == 200
+        for _ in range(3):
+            assert client.get("/v2/", auth=("alice", "wrong")).status_code == 401
+        _locked(client.get("/v2/", auth=("alice", "wrong")), 2)
+        _locked(client.get("/v2/", auth=("alice", "right-password")), 2)
+        time.sleep(2.1)
+        assert client.get("/v2/", auth=("alice", "right-password")).status_code == 200
+    assert not registry.server_errors()
+
+
 def test_password_past_72_bytes_does_not_log_in(basic_registry: Registry) -> None:
     with basic_registry as registry, httpx.Client(base_url=registry.url) as client:
         assert client.get("/v2/", auth=("long", LONG)).status_code == 200
@@ -135,6 +150,10 @@ def test_with_redis_two_workers_share_the_counts(tmp_path: Path, redis_server: R
         for _ in range(6):  # whichever worker answers
             _locked(httpx.get(url, auth=("alice", "right-password")), 2)
         assert redis_server.client().keys("pyregistry:login:*")
+        time.sleep(2.1)
+        assert httpx.get(url, auth=("alice", "right-password")).status_code == 200
+        assert not redis_server.client().keys("pyregistry:login:*")  # the success cleared all
+        assert statuses == [httpx.get(url, auth=("alice", "wrong")).status_code for _ in range(4)]
         redis_server.stop()
         try:
             time.sleep(2.1)

@@ -86,6 +86,27 @@ def test_apache_2y_hashes_are_accepted(tmp_path: Path) -> None:
     assert not checker.verify("carol", "Secret")
 
 
+def test_only_credentials_verified_against_the_file_as_it_is_skip_bcrypt(tmp_path: Path) -> None:
+    """``verified_already`` (asked on the event loop, no thread, no bcrypt) says yes only
+    to a password checked before against the user's entry as the file still holds it."""
+    path = tmp_path / "htpasswd"
+    set_user(str(path), "erin", "first")
+    checker = Htpasswd(str(path))
+    assert not checker.verified_already("erin", "first")  # never read, never checked
+    assert checker.verify("erin", "first")
+    assert checker.verified_already("erin", "first")
+    assert not checker.verified_already("erin", "First")
+    assert not checker.verified_already("frank", "first")
+    set_user(str(path), "erin", "second")  # the file changed: read it again first
+    assert not checker.verified_already("erin", "first")
+    assert not checker.verify("erin", "first")
+    assert checker.verify("erin", "second")
+    assert checker.verified_already("erin", "second")
+    remove_user(str(path), "erin")
+    assert not checker.verified_already("erin", "second")
+    assert not checker.verify("erin", "second")
+
+
 @pytest.mark.parametrize(
     "entry",
     [
