@@ -34,17 +34,16 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from storage_drivers.base import FileInfo, FileWriter, StorageDriver
-from storage_drivers.errors import InvalidOffset
+from storage_drivers.errors import InvalidOffset, PathNotFound
 from storage_drivers.filesystem.batch import delete_batch
 from storage_drivers.filesystem.files import find_files_tree, walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
+from storage_drivers.filesystem.listing import folder_missing, list_dir, next_batch, walk_tree
 from storage_drivers.filesystem.mapping import map_or_read
 from storage_drivers.filesystem.mounts import delete_batches, maps_safely
 from storage_drivers.filesystem.ops import (
     delete_path,
-    list_dir,
     move_file,
-    next_batch,
     open_regular,
     os_errors,
     put_all,
@@ -52,7 +51,6 @@ from storage_drivers.filesystem.ops import (
     read_many,
     read_whole,
     stat_path,
-    walk_tree,
 )
 from storage_drivers.filesystem.reader import FileChunks
 from storage_drivers.filesystem.root import DRIVER, Root
@@ -286,6 +284,17 @@ class FilesystemDriver(StorageDriver):
 
     async def list(self, path: str) -> list[str]:
         self._check(path, allow_root=True)
+        gate = self.inline
+        if path != "/" and gate.open():
+            # A folder that is not there (the tags of a repository nobody pushed, asked by
+            # a client probing names) is answered on the loop: a stat, not a thread hop.
+            mark = gate.start()
+            try:
+                missing = folder_missing(self._root, path)
+            finally:
+                gate.took(mark)
+            if missing:
+                raise PathNotFound(path, driver=DRIVER)
         return await self._runner.run(list_dir, self._root, path)
 
     async def move(self, source: str, dest: str) -> None:

@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 
 from storage_drivers.base import FileInfo
 from storage_drivers.errors import PathNotFound
+from storage_drivers.filesystem.listing import visible_entries
 from storage_drivers.filesystem.ops import (
     child_path,
     file_info,
     os_errors,
-    visible_entries,
     visible_name,
 )
 from storage_drivers.filesystem.root import Root

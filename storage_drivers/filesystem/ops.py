@@ -13,7 +13,6 @@ listings skip every entry whose name is not a valid path component.
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 import re
 import shutil
@@ -238,78 +237,6 @@ def file_info(path: str, st: os.stat_result) -> FileInfo:
 def stat_path(root: Root, path: str) -> FileInfo:
     with os_errors(path):
         return file_info(path, os.stat(root.resolve(path)))
-
-
-def visible_entries(root: Root, path: str, os_path: str) -> list[tuple[str, os.DirEntry[str]]]:
-    """Visible entries of a directory, sorted by name; escaping symlinks left out."""
-    try:
-        with os.scandir(os_path) as it:
-            found = [(e.name, e) for e in it if visible_name(e.name)]
-    except NotADirectoryError as exc:
-        raise PathNotFound(path, driver=DRIVER) from exc
-    found.sort(key=lambda pair: pair[0])
-    return [(n, e) for n, e in found if not e.is_symlink() or root.contains(e.path)]
-
-
-def list_dir(root: Root, path: str) -> list[str]:
-    with os_errors(path):
-        os_path = root.resolve(path)
-        try:
-            entries = visible_entries(root, path, os_path)
-        except FileNotFoundError:
-            if path == "/":
-                return []
-            raise
-        return [child_path(path, name) for name, _ in entries]
-
-
-def scan_dir(root: Root, path: str) -> list[FileInfo]:
-    """One level of a walk: the sorted visible children of ``path`` with their stats.
-
-    A file (not a directory) has no children. Entries vanishing mid-scan are skipped.
-    """
-    with os_errors(path):
-        os_path = root.resolve(path)
-        try:
-            entries = visible_entries(root, path, os_path)
-        except PathNotFound:
-            if os.path.lexists(os_path):
-                return []
-            raise
-        except FileNotFoundError:
-            if path == "/":
-                return []
-            raise
-        infos: list[FileInfo] = []
-        for name, entry in entries:
-            try:
-                infos.append(file_info(child_path(path, name), entry.stat()))
-            except FileNotFoundError:
-                continue
-        return infos
-
-
-def walk_tree(root: Root, path: str) -> Iterator[FileInfo]:
-    """Every descendant of ``path``, depth-first in lexical order, as :func:`scan_dir`
-    lists each level; a subtree removed mid-walk is skipped, a missing ``path`` raises
-    PathNotFound (at the first ``next``)."""
-    levels = [iter(scan_dir(root, path))]
-    while levels:
-        info = next(levels[-1], None)
-        if info is None:
-            levels.pop()
-            continue
-        yield info
-        if info.is_dir:
-            try:
-                levels.append(iter(scan_dir(root, info.path)))
-            except PathNotFound:
-                continue
-
-
-def next_batch(entries: Iterator[FileInfo], size: int) -> list[FileInfo]:
-    """Up to ``size`` more entries of a walk (empty: the walk is over)."""
-    return list(itertools.islice(entries, size))
 
 
 def move_file(root: Root, source: str, dest: str) -> None:

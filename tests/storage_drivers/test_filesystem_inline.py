@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,29 @@ def test_gate_can_be_turned_off() -> None:
 def test_bad_inlinereads(tmp_path: Path, value: object) -> None:
     with pytest.raises(ValueError, match="inlinereads"):
         FilesystemDriver.from_parameters({"rootdirectory": str(tmp_path), "inlinereads": value})
+
+
+async def test_a_missing_folder_is_listed_without_the_pool(fs: FilesystemDriver) -> None:
+    """The tags of a repository nobody pushed: a ``stat`` on the loop says PathNotFound;
+    a folder that is there (or with ``inlinereads: false``) is listed on the pool."""
+    await fs.put_content("/r/tags/v1", b"x")
+    hops: list[str] = []
+    run = fs._runner.run
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        hops.append(fn.__name__)
+        return await run(fn, *args)
+
+    fs._runner.run = counted  # type: ignore[method-assign, assignment]
+    for missing in ("/r/nothing", "/nothing/at/all", "/r/tags/v1/below-a-file"):
+        with pytest.raises(PathNotFound):
+            await fs.list(missing)
+    with pytest.raises(PathNotFound):
+        await fs.list("/r/tags/v1")  # a file, not a folder
+    assert hops == []
+    assert await fs.list("/r/tags") == ["/r/tags/v1"]
+    assert hops == ["list_dir"]
+    fs.inline.enabled = False
+    with pytest.raises(PathNotFound):
+        await fs.list("/r/nothing")
+    assert hops == ["list_dir", "list_dir"]
