@@ -11,7 +11,9 @@ image are the pushed ones.
 
 from __future__ import annotations
 
-import tempfile
+import secrets
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,8 +79,24 @@ class OverlayPodman:
 
 @pytest.fixture
 def work() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="partial-", dir="/tmp") as base:
-        yield Path(base)  # lower-case: podman names an oci: image after its path
+    # podman names an ``oci:`` image after its path, so every component must be a valid
+    # reference component: lower-case letters and digits here (a temporary directory's
+    # random name may start or end with "_", which podman refuses).
+    base = Path("/tmp") / f"partial-{secrets.token_hex(6)}"
+    base.mkdir()
+    try:
+        yield base
+    finally:
+        _unmount_below(base)  # a podman that failed may leave its overlay home mounted
+        shutil.rmtree(base)
+
+
+def _unmount_below(base: Path) -> None:
+    with open("/proc/self/mounts") as mounts:
+        points = [line.split()[1] for line in mounts]
+    prefix = f"{base}/"
+    for point in sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
 
 
 def test_zstd_chunked_layer_pulled_by_ranges(work: Path) -> None:
