@@ -254,6 +254,9 @@ class S3Backend:
 
     def close(self) -> None:
         self._runner.close()
+        direct, self._direct = self._direct, None
+        if direct is not None:
+            direct.close()
         client, self._client = self._client, None
         if client is not None:
             client.close()

@@ -61,6 +61,9 @@ class DirectReads:
         self._session = session
         self._options = options
         self._local = threading.local()
+        #: Every thread's connection, so :meth:`close` reaches those of idle threads.
+        self._open: set[http.client.HTTPConnection] = set()
+        self._open_lock = threading.Lock()
         self._context: ssl.SSLContext | None = None
         if self._https:
             self._context = _tls_context(options)
@@ -149,12 +152,10 @@ class DirectReads:
         except (OSError, http.client.HTTPException) as exc:
             log.debug("s3 direct %s %s failed (%s): through botocore", method, key, exc)
             if connection is not None:
-                connection.close()
-            self._local.connection = None
+                self._drop(connection)
             return None
         if response.will_close:
-            connection.close()
-            self._local.connection = None
+            self._drop(connection)
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
     def _signed(self, method: str, target: str) -> dict[str, str] | None:
@@ -189,7 +190,22 @@ class DirectReads:
             if connection.sock is not None:
                 connection.sock.settimeout(READ_TIMEOUT)
             self._local.connection = connection
+            with self._open_lock:
+                self._open.add(connection)
         return connection
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        self._local.connection = None
+        with self._open_lock:
+            self._open.discard(connection)
+
+    def close(self) -> None:
+        """Close every thread's connection (the driver is closing: none is in use)."""
+        with self._open_lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            connection.close()
 
 
 def _tls_context(options: S3Options) -> ssl.SSLContext:

@@ -6,8 +6,6 @@ ones, and botocore takes over where the direct path cannot go."""
 from __future__ import annotations
 
 import contextlib
-import datetime
-import ipaddress
 import socket
 import socketserver
 import ssl
@@ -18,14 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.s3 import S3Driver
 from storage_drivers.s3.direct import DirectReads
+from tests.cli.test_serve import make_certificate
 from tests.s3.test_s3_calls import count_calls
 from tests.support.s3 import S3Server
 
@@ -145,11 +140,11 @@ class _TlsRelay(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, target: tuple[str, int], certfile: Path) -> None:
+    def __init__(self, target: tuple[str, int], certificate: tuple[Path, Path]) -> None:
         super().__init__(("127.0.0.1", 0), _Relayed)
         self.target = target
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(certfile)
+        self.context.load_cert_chain(*certificate)
 
 
 class _Relayed(socketserver.BaseRequestHandler):
@@ -175,37 +170,10 @@ class _Relayed(socketserver.BaseRequestHandler):
             back.join(30)
 
 
-def _certificate(path: Path) -> Path:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.write_bytes(pem)
-    return path
-
-
 @pytest.fixture
 def tls_endpoint(seaweedfs_server: S3Server, tmp_path: Path) -> Iterator[str]:
     parts = urllib.parse.urlsplit(seaweedfs_server.endpoint)
-    relay = _TlsRelay((parts.hostname or "", parts.port or 80), _certificate(tmp_path / "s3.pem"))
+    relay = _TlsRelay((parts.hostname or "", parts.port or 80), make_certificate(tmp_path))
     serving = threading.Thread(target=relay.serve_forever, daemon=True)
     serving.start()
     try:
@@ -231,3 +199,18 @@ async def test_over_tls_the_reads_are_direct_too(
     strict = await s3_driver_factory(regionendpoint=tls_endpoint, secure=True)
     with pytest.raises(StorageDriverError):
         await strict.get_content("/x")
+
+
+async def test_closing_the_driver_closes_the_direct_connections(
+    s3_driver_factory: Factory,
+) -> None:
+    driver = await s3_driver_factory()
+    await driver.put_content("/x", b"1")
+    direct = driver._backend._direct
+    assert direct is not None
+    assert await driver.get_content("/x") == b"1"
+    connections = list(direct._open)
+    assert connections and all(c.sock is not None for c in connections)
+    await driver.close()
+    assert all(c.sock is None for c in connections)
+    assert driver._backend._direct is None
