@@ -104,6 +104,9 @@ def _port_block(count: int) -> int:
         free = True
         for port in range(base, base + count):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                # As SeaweedFS binds (Go sets SO_REUSEADDR): a port whose old connections
+                # wait out TIME_WAIT is free (after a load test, thousands are).
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", port))
                 except OSError:

@@ -39,7 +39,6 @@ from storage_drivers.filesystem.batch import delete_batch
 from storage_drivers.filesystem.files import find_files_tree, walk_files_tree
 from storage_drivers.filesystem.inline import InlineGate, read_small
 from storage_drivers.filesystem.listing import folder_missing, list_dir, next_batch, walk_tree
-from storage_drivers.filesystem.mapping import map_or_read
 from storage_drivers.filesystem.mounts import delete_batches, maps_safely
 from storage_drivers.filesystem.ops import (
     delete_path,
@@ -54,6 +53,7 @@ from storage_drivers.filesystem.ops import (
 )
 from storage_drivers.filesystem.reader import FileChunks
 from storage_drivers.filesystem.root import DRIVER, Root
+from storage_drivers.filesystem.sending import MappedWindows, WindowedChunks
 from storage_drivers.filesystem.writer import (
     LAZY,
     FilesystemWriter,
@@ -127,6 +127,7 @@ class FilesystemDriver(StorageDriver):
         self.removals_wait = self.delete_batches > 1  # the mount's answer again
         #: blobs sent from mappings of their files (``mapping.py``): a local mount
         self.maps = maps_safely(directory)
+        self._windows = MappedWindows()
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> FilesystemDriver:
@@ -192,9 +193,12 @@ class FilesystemDriver(StorageDriver):
         """:meth:`reader` with its chunks mapped, not copied, where the mount allows
         (``mapping.py``)."""
         fd, remaining = await self._open_window(path, offset, length)
-        read = map_or_read if self.maps else os.pread
+        if self.maps:
+            return WindowedChunks(
+                self._windows, self._runner, path, fd, offset, remaining, self.inline
+            )
         return FileChunks[bytes | memoryview](
-            self._runner, path, fd, offset, remaining, self.inline, read
+            self._runner, path, fd, offset, remaining, self.inline
         )
 
     async def _open_window(self, path: str, offset: int, length: int | None) -> tuple[int, int]:

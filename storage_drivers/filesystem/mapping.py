@@ -22,12 +22,15 @@ from __future__ import annotations
 import mmap
 import os
 
+from storage_drivers.base import DEFAULT_CHUNK_SIZE
+
 
 def map_or_read(fd: int, length: int, offset: int) -> bytes | memoryview:
     """``length`` bytes of ``fd`` at ``offset``: a view of a mapping when the file holds
-    them all, else what ``pread`` returns."""
+    them all, else what ``pread`` returns of at most one MiB of them (a window of
+    several MiB is asked for in one piece, but is not copied in one)."""
     if os.fstat(fd).st_size < offset + length:
-        return os.pread(fd, length, offset)
+        return os.pread(fd, min(length, DEFAULT_CHUNK_SIZE), offset)
     start = offset - offset % mmap.ALLOCATIONGRANULARITY
     try:
         mapping = mmap.mmap(
@@ -38,5 +41,5 @@ def map_or_read(fd: int, length: int, offset: int) -> bytes | memoryview:
             offset=start,
         )
     except (OSError, ValueError):
-        return os.pread(fd, length, offset)
+        return os.pread(fd, min(length, DEFAULT_CHUNK_SIZE), offset)
     return memoryview(mapping)[offset - start :]

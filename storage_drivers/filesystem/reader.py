@@ -51,7 +51,7 @@ class FileChunks(AsyncIterator[Chunk]):
         if self._remaining <= 0:
             self._release()
             raise StopAsyncIteration
-        want = min(self._remaining, DEFAULT_CHUNK_SIZE)
+        want = min(self._remaining, self._span())
         gate = self._gate
         chunk: Chunk
         try:
@@ -73,6 +73,10 @@ class FileChunks(AsyncIterator[Chunk]):
         self._offset += len(chunk)
         self._remaining -= len(chunk)
         return chunk
+
+    def _span(self) -> int:
+        """How much the next read asks for."""
+        return DEFAULT_CHUNK_SIZE
 
     async def aclose(self) -> None:
         self._release()

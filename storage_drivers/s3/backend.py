@@ -8,8 +8,6 @@ never waits on the network. botocore errors never leave this module: they become
 from __future__ import annotations
 
 import contextlib
-import datetime
-import email.utils
 import logging
 import threading
 import time
@@ -23,7 +21,11 @@ import botocore.loaders
 import botocore.session
 import botocore.utils
 
-from storage_drivers.errors import ConditionFailed, PathNotFound, StorageDriverError
+from storage_drivers.errors import StorageDriverError
+from storage_drivers.s3.answers import RangeNotSatisfiable as RangeNotSatisfiable
+from storage_drivers.s3.answers import parse_timestamp as parse_timestamp
+from storage_drivers.s3.answers import translate_error
+from storage_drivers.s3.direct import DirectReads
 from storage_drivers.s3.options import S3Options
 from storage_drivers.threads import ThreadRunner
 
@@ -44,24 +46,6 @@ MAX_REMEMBERED_SIZES = 4096
 #: path grammar, so no driver path can collide with it and listings drop it.
 PENDING_DIR = "~pending"
 
-_NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
-#: A conditional write refused (AWS answers 409 to one racing another on the same key).
-_CONDITION_FAILED = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
-_AUTH = {
-    "AccessDenied",
-    "403",
-    "Forbidden",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "InvalidToken",
-    "ExpiredToken",
-    "AuthorizationHeaderMalformed",
-}
-
-
-class RangeNotSatisfiable(StorageDriverError):
-    """A ranged GET starting at or past the end of the object (HTTP 416)."""
-
 
 class S3Backend:
     """A bucket, a root directory inside it, and the calls the driver makes on them."""
@@ -72,6 +56,8 @@ class S3Backend:
         self._root = options.rootdirectory
         self._runner = ThreadRunner(MAX_THREADS, "s3-driver")
         self._client: Any = None
+        #: small GETs and HEADs sent without botocore's machinery (``direct.py``)
+        self._direct: DirectReads | None = None
         self._client_lock = threading.Lock()
         self._observers: list[Callable[[str], None]] = []
         self._sizes: OrderedDict[str, int] = OrderedDict()
@@ -155,7 +141,9 @@ class S3Backend:
         with self._client_lock:
             if self._client is None:
                 session = _build_session(self.options)
-                self._client = _build_client(self.options, session)
+                client = _build_client(self.options, session)
+                self._direct = DirectReads.for_client(client, session, self.options)
+                self._client = client
             return self._client
 
     def add_observer(self, observer: Callable[[str], None]) -> None:
@@ -164,8 +152,7 @@ class S3Backend:
 
     def _invoke(self, operation: str, path: str, kwargs: dict[str, Any]) -> Any:
         client = self._client if self._client is not None else self._make_client()
-        for observer in self._observers:
-            observer(operation)
+        self._observe(operation)
         try:
             return getattr(client, operation)(Bucket=self.bucket, **kwargs)
         except botocore.exceptions.ClientError as exc:
@@ -174,6 +161,24 @@ class S3Backend:
             raise StorageDriverError(
                 f"s3 {operation} failed: {exc}", driver="s3", path=path
             ) from None
+
+    def _direct_call(self, operation: str, path: str, key: str, read_body: bool) -> Any:
+        """A whole object's body and ETag, or a HEAD's answer, read directly; None for
+        any other call, or when botocore must take it."""
+        direct = self._direct
+        if direct is None:
+            return None
+        if read_body and operation == "get_object":
+            self._observe(operation)
+            return direct.get(key, path, self.bucket)
+        if operation == "head_object":
+            self._observe(operation)
+            return direct.head(key, path, self.bucket)
+        return None
+
+    def _observe(self, operation: str) -> None:
+        for observer in self._observers:
+            observer(operation)
 
     async def call(self, operation: str, path: str, **kwargs: Any) -> Any:
         """Run ``client.<operation>(Bucket=..., **kwargs)`` on the pool (a slow one is
@@ -198,6 +203,10 @@ class S3Backend:
 
         def timed() -> Any:
             began.append(time.monotonic())
+            if self._direct is not None and kwargs.keys() == {"Key"}:
+                direct = self._direct_call(operation, path, kwargs["Key"], read_body)
+                if direct is not None:
+                    return direct
             response = self._invoke(operation, path, kwargs)
             if not read_body:
                 return response
@@ -245,6 +254,9 @@ class S3Backend:
 
     def close(self) -> None:
         self._runner.close()
+        direct, self._direct = self._direct, None
+        if direct is not None:
+            direct.close()
         client, self._client = self._client, None
         if client is not None:
             client.close()
@@ -259,34 +271,6 @@ def translate(
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     message = error.get("Message") or code
     return translate_error(code, status, message, operation, path, bucket)
-
-
-def translate_error(
-    code: str, status: int | None, message: str, operation: str, path: str, bucket: str
-) -> StorageDriverError:
-    """The driver error for an S3 error code and HTTP status (botocore's or ours)."""
-    if code == "RequestFailed":
-        return StorageDriverError(f"s3 {operation} failed: {message}", driver="s3", path=path)
-    if code == "NoSuchBucket":
-        return StorageDriverError(
-            f"s3 bucket {bucket!r} does not exist (create it before starting the registry)",
-            driver="s3",
-            path=path,
-        )
-    if code in _NOT_FOUND:
-        return PathNotFound(path, driver="s3")
-    if code in _CONDITION_FAILED or status == 412:
-        return ConditionFailed(f"s3 {operation}: {message}", driver="s3", path=path)
-    if code == "InvalidRange" or status == 416:
-        return RangeNotSatisfiable(f"s3 {operation}: range not satisfiable", driver="s3", path=path)
-    if code in _AUTH or status == 403:
-        return StorageDriverError(
-            f"s3 refused {operation} on bucket {bucket!r} ({code}: {message}); check the "
-            "accesskey/secretkey (or the credentials boto3 found) and the bucket policy",
-            driver="s3",
-            path=path,
-        )
-    return StorageDriverError(f"s3 {operation} failed ({code}: {message})", driver="s3", path=path)
 
 
 #: botocore's data (the S3 model, the endpoint rules: megabytes of JSON) parsed once per
@@ -308,22 +292,6 @@ def _build_session(options: S3Options) -> Any:
     if options.accesskey and options.secretkey:
         session.set_credentials(options.accesskey, options.secretkey, options.sessiontoken or None)
     return session
-
-
-def parse_timestamp(text: str) -> datetime.datetime:
-    """An S3 timestamp: RFC 7231 in headers (``Last-Modified``), ISO 8601 in listings.
-
-    botocore's own parser goes through dateutil's general one, a tenth of the CPU of a
-    small request; these two shapes parse with the standard library in a fraction of
-    it. Anything else goes to botocore's parser."""
-    try:
-        if text[-1:] == "Z" and text[4:5] == "-":
-            return datetime.datetime.fromisoformat(text)
-        if text[-4:] == " GMT":
-            return email.utils.parsedate_to_datetime(text)
-    except (ValueError, TypeError, IndexError):
-        pass
-    return botocore.utils.parse_timestamp(text)  # type: ignore[no-any-return]
 
 
 def _build_client(options: S3Options, session: Any) -> Any:

@@ -1,0 +1,216 @@
+"""Whole small objects read, and objects HEADed, without botocore's request machinery
+(``storage_drivers/s3/direct.py``), against SeaweedFS (signatures checked) and moto:
+botocore sends none of those requests, the answers and errors are the driver's usual
+ones, and botocore takes over where the direct path cannot go."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import ssl
+import threading
+import urllib.parse
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.s3 import S3Driver
+from storage_drivers.s3.direct import DirectReads
+from tests.cli.test_serve import make_certificate
+from tests.s3.test_s3_calls import count_calls
+from tests.support.s3 import S3Server
+
+Factory = Callable[..., Awaitable[S3Driver]]
+
+
+def botocore_requests(driver: S3Driver) -> list[str]:
+    """Methods of the requests botocore itself sends from now on."""
+    sent: list[str] = []
+
+    def record(request: Any, **_: Any) -> None:
+        sent.append(request.method)
+
+    driver._backend._make_client().meta.events.register("before-send.s3", record)
+    return sent
+
+
+@pytest.mark.parametrize("server", ["seaweedfs", "moto"])
+async def test_links_and_heads_skip_botocore(
+    server: str, s3_driver_factory: Factory, s3_moto_driver_factory: Factory
+) -> None:
+    driver = await (s3_driver_factory if server == "seaweedfs" else s3_moto_driver_factory)()
+    await driver.put_content("/repo/_manifests/tags/v1/current/link", b"sha256:" + b"a" * 64)
+    assert driver._backend._direct is not None
+    sent = botocore_requests(driver)
+    calls = count_calls(driver)
+    content = await driver.get_content("/repo/_manifests/tags/v1/current/link")
+    info = await driver.stat_file("/repo/_manifests/tags/v1/current/link")
+    assert content == b"sha256:" + b"a" * 64
+    assert info.size == len(content) and not info.is_dir and info.mod_time.tzinfo is not None
+    with pytest.raises(PathNotFound):
+        await driver.get_content("/repo/missing")
+    with pytest.raises(PathNotFound):
+        await driver.stat_file("/repo/missing")
+    assert calls == ["GetObject", "HeadObject", "GetObject", "HeadObject"]  # still observed
+    assert sent == []
+
+
+async def test_the_etag_is_the_one_a_conditional_write_checks(
+    s3_driver_factory: Factory,
+) -> None:
+    driver = await s3_driver_factory()
+    if not await driver.conditional_writes():
+        pytest.fail("SeaweedFS took conditional writes in earlier runs; it no longer does")
+    version = await driver.put_content_if("/lease", b"one", None)
+    content, read_version = await driver.get_content_version("/lease")
+    assert (content, read_version) == (b"one", version)
+    await driver.put_content_if("/lease", b"two", read_version)
+    assert (await driver.get_content("/lease")) == b"two"
+
+
+async def test_a_refused_signature_is_the_drivers_error(s3_driver_factory: Factory) -> None:
+    driver = await s3_driver_factory()
+    await driver.put_content("/x", b"1")
+    wrong = await s3_driver_factory(
+        rootdirectory=driver.options.rootdirectory, secretkey="not-the-secret"
+    )
+    assert wrong._backend._direct is not None
+    sent = botocore_requests(wrong)
+    with pytest.raises(StorageDriverError, match="refused get_object"):
+        await wrong.get_content("/x")
+    with pytest.raises(StorageDriverError, match="refused head_object"):
+        await wrong.stat_file("/x")
+    assert sent == []
+
+
+async def test_botocore_answers_when_the_direct_path_fails(s3_driver_factory: Factory) -> None:
+    driver = await s3_driver_factory()
+    await driver.put_content("/x", b"kept")
+    backend = driver._backend
+    assert backend._direct is not None
+    # the same reads toward a port nothing listens on: every request fails to connect
+    backend._direct = DirectReads(
+        "http://127.0.0.1:9/bucket/", "us-east-1", _Session(), driver.options
+    )
+    sent = botocore_requests(driver)
+    assert await driver.get_content("/x") == b"kept"
+    assert (await driver.stat_file("/x")).size == 4
+    assert sent == ["GET", "HEAD"]
+
+
+class _Session:
+    def get_credentials(self) -> Any:
+        from botocore.credentials import Credentials
+
+        return Credentials("key", "secret")
+
+    def get_config_variable(self, name: str) -> None:
+        return None
+
+
+async def test_drivers_it_cannot_serve_use_botocore(
+    s3_driver_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sigv2 = await s3_driver_factory(v4auth=False)
+    sigv2._backend._make_client()
+    assert sigv2._backend._direct is None
+    await sigv2.put_content("/x", b"v2")
+    assert await sigv2.get_content("/x") == b"v2"
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # never reached: only looked at
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = await s3_driver_factory()
+    proxied._backend._make_client()
+    assert proxied._backend._direct is None
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    bypassed = await s3_driver_factory()
+    bypassed._backend._make_client()
+    assert bypassed._backend._direct is not None
+
+
+class _TlsRelay(socketserver.ThreadingTCPServer):
+    """TLS on 127.0.0.1 in front of the S3 server's plain port (a certificate for
+    127.0.0.1 no CA signed)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, target: tuple[str, int], certificate: tuple[Path, Path]) -> None:
+        super().__init__(("127.0.0.1", 0), _Relayed)
+        self.target = target
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(*certificate)
+
+
+class _Relayed(socketserver.BaseRequestHandler):
+    server: _TlsRelay
+
+    def handle(self) -> None:
+        try:
+            client = self.server.context.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # a client that refused the certificate
+        with client, socket.create_connection(self.server.target) as upstream:
+
+            def pump(source: socket.socket, sink: socket.socket) -> None:
+                with contextlib.suppress(OSError):
+                    while data := source.recv(65536):
+                        sink.sendall(data)
+                with contextlib.suppress(OSError):
+                    sink.shutdown(socket.SHUT_WR)
+
+            back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+            back.start()
+            pump(client, upstream)
+            back.join(30)
+
+
+@pytest.fixture
+def tls_endpoint(seaweedfs_server: S3Server, tmp_path: Path) -> Iterator[str]:
+    parts = urllib.parse.urlsplit(seaweedfs_server.endpoint)
+    relay = _TlsRelay((parts.hostname or "", parts.port or 80), make_certificate(tmp_path))
+    serving = threading.Thread(target=relay.serve_forever, daemon=True)
+    serving.start()
+    try:
+        yield f"https://127.0.0.1:{relay.server_address[1]}"
+    finally:
+        relay.shutdown()
+        relay.server_close()
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+async def test_over_tls_the_reads_are_direct_too(
+    s3_driver_factory: Factory, tls_endpoint: str
+) -> None:
+    driver = await s3_driver_factory(regionendpoint=tls_endpoint, secure=True, skipverify=True)
+    await driver.put_content("/x", b"over tls")
+    direct = driver._backend._direct
+    assert direct is not None and direct._https
+    sent = botocore_requests(driver)
+    assert await driver.get_content("/x") == b"over tls"
+    assert (await driver.stat_file("/x")).size == 8
+    assert sent == []
+    # a certificate nobody vouches for is refused, as botocore refuses it: an error, no hang
+    strict = await s3_driver_factory(regionendpoint=tls_endpoint, secure=True)
+    with pytest.raises(StorageDriverError):
+        await strict.get_content("/x")
+
+
+async def test_closing_the_driver_closes_the_direct_connections(
+    s3_driver_factory: Factory,
+) -> None:
+    driver = await s3_driver_factory()
+    await driver.put_content("/x", b"1")
+    direct = driver._backend._direct
+    assert direct is not None
+    assert await driver.get_content("/x") == b"1"
+    connections = list(direct._open)
+    assert connections and all(c.sock is not None for c in connections)
+    await driver.close()
+    assert all(c.sock is None for c in connections)
+    assert driver._backend._direct is None
