@@ -326,7 +326,7 @@ def _build_client(options: S3Options, session: Any) -> Any:
         "s3",
         endpoint_url=options.endpoint_url,
         use_ssl=options.secure,
-        verify=not options.skipverify,
+        verify=options.verify(),
         config=config,
     )
     client.meta.events.register("before-call.s3", _no_continue_for_empty_body)

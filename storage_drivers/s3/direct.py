@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import os
 import ssl
 import threading
 import urllib.parse
@@ -209,14 +210,17 @@ class DirectReads:
 
 
 def _tls_context(options: S3Options) -> ssl.SSLContext:
-    """TLS as botocore's client has it: the CA bundle botocore trusts (``certifi``'s, as
-    for a client built with ``verify=True``), or nothing checked (``skipverify``)."""
-    if options.skipverify:
+    """TLS as the botocore client has it (:meth:`S3Options.verify`)."""
+    verify = options.verify()
+    if verify is False:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
-    return ssl.create_default_context(cafile=get_cert_path(True))
+    where = get_cert_path(verify)
+    if os.path.isdir(where):
+        return ssl.create_default_context(capath=where)
+    return ssl.create_default_context(cafile=where)
 
 
 def _proxied(scheme: str, host: str) -> bool:

@@ -20,6 +20,7 @@ import pytest
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.s3 import S3Driver
 from storage_drivers.s3.direct import DirectReads
+from storage_drivers.s3.options import parse_options
 from tests.cli.test_serve import make_certificate
 from tests.s3.test_s3_calls import count_calls
 from tests.support.s3 import S3Server
@@ -214,3 +215,44 @@ async def test_closing_the_driver_closes_the_direct_connections(
     await driver.close()
     assert all(c.sock is None for c in connections)
     assert driver._backend._direct is None
+
+
+@pytest.mark.parametrize("variable", ["AWS_CA_BUNDLE", "SSL_CERT_FILE"])
+async def test_a_private_ca_named_in_the_environment_is_trusted(
+    variable: str,
+    s3_driver_factory: Factory,
+    tls_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for other in ("AWS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv(variable, str(tmp_path / "cert.pem"))  # the relay's own certificate
+    driver = await s3_driver_factory(regionendpoint=tls_endpoint, secure=True)
+    await driver.put_content("/x", b"private ca")  # botocore
+    sent = botocore_requests(driver)
+    assert await driver.get_content("/x") == b"private ca"  # direct
+    assert sent == []
+
+
+def test_what_the_certificate_is_checked_against(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("AWS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    options = parse_options({"bucket": "b", "region": "us-east-1"})
+    assert parse_options({"bucket": "b", "region": "r", "skipverify": "true"}).verify() is False
+    system = ssl.get_default_verify_paths().cafile
+    assert system is not None, "the system trust store (Debian's ca-certificates) is missing"
+    assert options.verify() == system
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    assert options.verify() == str(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/private.pem")
+    assert options.verify() == "/etc/ssl/private.pem"
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/aws.pem")
+    assert options.verify() == "/etc/ssl/aws.pem"
+    for variable in ("AWS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(variable)
+    none = ssl.DefaultVerifyPaths(None, None, "", "", "", "")  # type: ignore[arg-type]
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: none)
+    assert options.verify() is True  # botocore's own bundle (certifi)
