@@ -58,6 +58,10 @@ class S3Backend:
         self._client: Any = None
         #: small GETs and HEADs sent without botocore's machinery (``direct.py``)
         self._direct: DirectReads | None = None
+        #: whether ``_direct`` was decided (on a pool thread, at the first read: it may
+        #: look credentials up, which must not hold up the registry's start)
+        self._direct_known = False
+        self._session: Any = None
         self._client_lock = threading.Lock()
         self._observers: list[Callable[[str], None]] = []
         self._sizes: OrderedDict[str, int] = OrderedDict()
@@ -142,7 +146,7 @@ class S3Backend:
             if self._client is None:
                 session = _build_session(self.options)
                 client = _build_client(self.options, session)
-                self._direct = DirectReads.for_client(client, session, self.options)
+                self._session = session
                 self._client = client
             return self._client
 
@@ -165,16 +169,26 @@ class S3Backend:
     def _direct_call(self, operation: str, path: str, key: str, read_body: bool) -> Any:
         """A whole object's body and ETag, or a HEAD's answer, read directly; None for
         any other call, or when botocore must take it."""
-        direct = self._direct
+        whole_get = read_body and operation == "get_object"
+        if not whole_get and operation != "head_object":
+            return None
+        direct = self.direct_reads()
         if direct is None:
             return None
-        if read_body and operation == "get_object":
-            self._observe(operation)
+        self._observe(operation)
+        if whole_get:
             return direct.get(key, path, self.bucket)
-        if operation == "head_object":
-            self._observe(operation)
-            return direct.head(key, path, self.bucket)
-        return None
+        return direct.head(key, path, self.bucket)
+
+    def direct_reads(self) -> DirectReads | None:
+        """The direct reads, decided once (on a pool thread); None: botocore does all."""
+        if not self._direct_known:
+            client = self._client if self._client is not None else self._make_client()
+            with self._client_lock:
+                if not self._direct_known:
+                    self._direct = DirectReads.for_client(client, self._session, self.options)
+                    self._direct_known = True
+        return self._direct
 
     def _observe(self, operation: str) -> None:
         for observer in self._observers:
@@ -203,7 +217,7 @@ class S3Backend:
 
         def timed() -> Any:
             began.append(time.monotonic())
-            if self._direct is not None and kwargs.keys() == {"Key"}:
+            if kwargs.keys() == {"Key"}:
                 direct = self._direct_call(operation, path, kwargs["Key"], read_body)
                 if direct is not None:
                     return direct
@@ -255,6 +269,7 @@ class S3Backend:
     def close(self) -> None:
         self._runner.close()
         direct, self._direct = self._direct, None
+        self._direct_known = False
         if direct is not None:
             direct.close()
         client, self._client = self._client, None

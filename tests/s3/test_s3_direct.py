@@ -45,7 +45,7 @@ async def test_links_and_heads_skip_botocore(
 ) -> None:
     driver = await (s3_driver_factory if server == "seaweedfs" else s3_moto_driver_factory)()
     await driver.put_content("/repo/_manifests/tags/v1/current/link", b"sha256:" + b"a" * 64)
-    assert driver._backend._direct is not None
+    assert driver._backend.direct_reads() is not None
     sent = botocore_requests(driver)
     calls = count_calls(driver)
     content = await driver.get_content("/repo/_manifests/tags/v1/current/link")
@@ -79,7 +79,7 @@ async def test_a_refused_signature_is_the_drivers_error(s3_driver_factory: Facto
     wrong = await s3_driver_factory(
         rootdirectory=driver.options.rootdirectory, secretkey="not-the-secret"
     )
-    assert wrong._backend._direct is not None
+    assert wrong._backend.direct_reads() is not None
     sent = botocore_requests(wrong)
     with pytest.raises(StorageDriverError, match="refused get_object"):
         await wrong.get_content("/x")
@@ -92,7 +92,7 @@ async def test_botocore_answers_when_the_direct_path_fails(s3_driver_factory: Fa
     driver = await s3_driver_factory()
     await driver.put_content("/x", b"kept")
     backend = driver._backend
-    assert backend._direct is not None
+    assert backend.direct_reads() is not None
     # the same reads toward a port nothing listens on: every request fails to connect
     backend._direct = DirectReads(
         "http://127.0.0.1:9/bucket/", "us-east-1", _Session(), driver.options
@@ -117,8 +117,7 @@ async def test_drivers_it_cannot_serve_use_botocore(
     s3_driver_factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sigv2 = await s3_driver_factory(v4auth=False)
-    sigv2._backend._make_client()
-    assert sigv2._backend._direct is None
+    assert sigv2._backend.direct_reads() is None
     await sigv2.put_content("/x", b"v2")
     assert await sigv2.get_content("/x") == b"v2"
 
@@ -126,12 +125,10 @@ async def test_drivers_it_cannot_serve_use_botocore(
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     proxied = await s3_driver_factory()
-    proxied._backend._make_client()
-    assert proxied._backend._direct is None
+    assert proxied._backend.direct_reads() is None
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     bypassed = await s3_driver_factory()
-    bypassed._backend._make_client()
-    assert bypassed._backend._direct is not None
+    assert bypassed._backend.direct_reads() is not None
 
 
 class _TlsRelay(socketserver.ThreadingTCPServer):
@@ -190,7 +187,7 @@ async def test_over_tls_the_reads_are_direct_too(
 ) -> None:
     driver = await s3_driver_factory(regionendpoint=tls_endpoint, secure=True, skipverify=True)
     await driver.put_content("/x", b"over tls")
-    direct = driver._backend._direct
+    direct = driver._backend.direct_reads()
     assert direct is not None and direct._https
     sent = botocore_requests(driver)
     assert await driver.get_content("/x") == b"over tls"
@@ -207,7 +204,7 @@ async def test_closing_the_driver_closes_the_direct_connections(
 ) -> None:
     driver = await s3_driver_factory()
     await driver.put_content("/x", b"1")
-    direct = driver._backend._direct
+    direct = driver._backend.direct_reads()
     assert direct is not None
     assert await driver.get_content("/x") == b"1"
     connections = list(direct._open)
@@ -256,3 +253,13 @@ def test_what_the_certificate_is_checked_against(
     none = ssl.DefaultVerifyPaths(None, None, "", "", "", "")  # type: ignore[arg-type]
     monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: none)
     assert options.verify() is True  # botocore's own bundle (certifi)
+
+
+async def test_starting_a_driver_looks_nothing_up(s3_driver_factory: Factory) -> None:
+    """Presigning (which resolves credentials: an instance role's are fetched over the
+    network) waits for the first read, on the driver's pool, not the registry's start."""
+    driver = await s3_driver_factory()
+    assert not driver._backend._direct_known
+    with pytest.raises(PathNotFound):
+        await driver.get_content("/nothing")
+    assert driver._backend._direct_known and driver._backend._direct is not None
