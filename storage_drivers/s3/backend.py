@@ -25,7 +25,7 @@ from storage_drivers.errors import StorageDriverError
 from storage_drivers.s3.answers import RangeNotSatisfiable as RangeNotSatisfiable
 from storage_drivers.s3.answers import parse_timestamp as parse_timestamp
 from storage_drivers.s3.answers import translate_error
-from storage_drivers.s3.direct import DirectReads
+from storage_drivers.s3.direct import DirectRequests, takes
 from storage_drivers.s3.options import S3Options
 from storage_drivers.threads import ThreadRunner
 
@@ -56,8 +56,8 @@ class S3Backend:
         self._root = options.rootdirectory
         self._runner = ThreadRunner(MAX_THREADS, "s3-driver")
         self._client: Any = None
-        #: small GETs and HEADs sent without botocore's machinery (``direct.py``)
-        self._direct: DirectReads | None = None
+        #: the common small requests sent without botocore's machinery (``direct.py``)
+        self._direct: DirectRequests | None = None
         #: whether ``_direct`` was decided (on a pool thread, at the first read: it may
         #: look credentials up, which must not hold up the registry's start)
         self._direct_known = False
@@ -166,27 +166,26 @@ class S3Backend:
                 f"s3 {operation} failed: {exc}", driver="s3", path=path
             ) from None
 
-    def _direct_call(self, operation: str, path: str, key: str, read_body: bool) -> Any:
-        """A whole object's body and ETag, or a HEAD's answer, read directly; None for
-        any other call, or when botocore must take it."""
-        whole_get = read_body and operation == "get_object"
-        if not whole_get and operation != "head_object":
+    def _direct_call(
+        self, operation: str, path: str, kwargs: dict[str, Any], read_body: bool
+    ) -> Any:
+        """The call made the direct way (``direct.py``); None for a call it does not
+        make, or when botocore must take it."""
+        if not takes(operation, kwargs, read_body):
             return None
-        direct = self.direct_reads()
+        direct = self.direct_requests()
         if direct is None:
             return None
         self._observe(operation)
-        if whole_get:
-            return direct.get(key, path, self.bucket)
-        return direct.head(key, path, self.bucket)
+        return direct.call(operation, kwargs, path, self.bucket)
 
-    def direct_reads(self) -> DirectReads | None:
-        """The direct reads, decided once (on a pool thread); None: botocore does all."""
+    def direct_requests(self) -> DirectRequests | None:
+        """The direct requests, decided once (on a pool thread); None: botocore does all."""
         if not self._direct_known:
             client = self._client if self._client is not None else self._make_client()
             with self._client_lock:
                 if not self._direct_known:
-                    self._direct = DirectReads.for_client(client, self._session, self.options)
+                    self._direct = DirectRequests.for_client(client, self._session, self.options)
                     self._direct_known = True
         return self._direct
 
@@ -217,10 +216,9 @@ class S3Backend:
 
         def timed() -> Any:
             began.append(time.monotonic())
-            if kwargs.keys() == {"Key"}:
-                direct = self._direct_call(operation, path, kwargs["Key"], read_body)
-                if direct is not None:
-                    return direct
+            direct = self._direct_call(operation, path, kwargs, read_body)
+            if direct is not None:
+                return direct
             response = self._invoke(operation, path, kwargs)
             if not read_body:
                 return response

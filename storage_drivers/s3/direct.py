@@ -1,4 +1,4 @@
-"""Whole small objects read, and objects HEADed, without botocore's request machinery.
+"""The S3 requests a registry makes most, sent without botocore's request machinery.
 
 botocore spends about 0.85 ms of CPU on a small GET (its event hooks, the model,
 serialisers, parsers, retry handlers), four times what signing the request and sending
@@ -6,8 +6,8 @@ it over ``http.client`` cost; under load, the driver's threads contending for th
 that work doubled it. A manifest GET is two such reads (the tag's link, the manifest),
 so on S3 it cost 3.4 ms of CPU against distribution's 1.2 for the whole request.
 
-The reads a registry makes most (links, manifests, a blob's HEAD) go this way instead:
-signed by botocore's own SigV4 signer with the credentials botocore resolved (static,
+Whole small objects read (links, manifests), HEADs, PUTs of bodies in memory (links,
+upload state) and listing pages go this way instead (:func:`takes`): signed by botocore's own SigV4 signer with the credentials botocore resolved (static,
 environment, profile or instance role, refreshed as botocore refreshes them), sent to
 the URL botocore builds for the bucket (found once from a presigned URL, so the
 addressing style, FIPS, dual-stack and acceleration stay botocore's). An answer this
@@ -26,14 +26,15 @@ import threading
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping
 from typing import Any
 
-from botocore.auth import EMPTY_SHA256_HASH, S3SigV4Auth
+from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.httpsession import get_cert_path
 
 from storage_drivers.errors import PathNotFound
-from storage_drivers.s3.answers import parse_timestamp, translate_error
+from storage_drivers.s3.answers import list_page, parse_timestamp, translate_error
 from storage_drivers.s3.options import S3Options
 
 log = logging.getLogger("storage_drivers.s3")
@@ -41,17 +42,61 @@ log = logging.getLogger("storage_drivers.s3")
 #: Seconds to connect, then to wait for each answer (botocore's client uses the same).
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 120.0
+#: ``put_object`` parameters sent as headers (``Metadata`` as ``x-amz-meta-*``).
+PUT_HEADERS = {
+    "ContentType": "Content-Type",
+    "ACL": "x-amz-acl",
+    "StorageClass": "x-amz-storage-class",
+    "ServerSideEncryption": "x-amz-server-side-encryption",
+    "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id",
+    "IfNoneMatch": "If-None-Match",
+    "IfMatch": "If-Match",
+}
+#: ``list_objects_v2`` parameters and their query names.
+LIST_QUERY = {
+    "Prefix": "prefix",
+    "Delimiter": "delimiter",
+    "MaxKeys": "max-keys",
+    "ContinuationToken": "continuation-token",
+    "StartAfter": "start-after",
+}
+#: A PUT of at most this many bytes in memory goes the direct way.
+DIRECT_PUT_BYTES = 16 * 1024 * 1024
+_PUT_PARAMETERS = {"Key", "Body", "Metadata", *PUT_HEADERS}
 #: The prefix of an object's metadata headers.
 _METADATA = "x-amz-meta-"
 #: Answers handed back to the client instead: it retries them, or explains them.
 _NOT_OURS = frozenset({301, 302, 307, 308, 400, 500, 502, 503, 504})
 
 
-class DirectReads:
-    """GET and HEAD of one bucket's objects; each method returns None where the caller
+def takes(operation: str, kwargs: Mapping[str, Any], read_body: bool) -> bool:
+    """Whether the direct path makes this call: a whole object read into memory
+    (``read_body``), a HEAD, a PUT of a body in memory with headers it knows, a listing
+    page. Anything else (ranges, streams, multipart, copies, deletes) is botocore's."""
+    names = kwargs.keys()
+    if operation == "get_object":
+        return read_body and names == {"Key"}
+    if operation == "head_object":
+        return names == {"Key"}
+    if operation == "put_object":
+        body = kwargs.get("Body")
+        return (
+            isinstance(body, bytes)
+            and len(body) <= DIRECT_PUT_BYTES
+            and not names - _PUT_PARAMETERS
+        )
+    if operation == "list_objects_v2":
+        return not names - LIST_QUERY.keys()
+    return False
+
+
+class DirectRequests:
+    """The calls :func:`takes` names, on one bucket; each returns None where the caller
     should ask botocore instead."""
 
-    def __init__(self, base: str, region: str, session: Any, options: S3Options) -> None:
+    def __init__(
+        self, base: str, region: str, session: Any, options: S3Options, config: Any = None
+    ) -> None:
         parts = urllib.parse.urlsplit(base)
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
@@ -61,6 +106,8 @@ class DirectReads:
         self._region = region
         self._session = session
         self._options = options
+        #: the client's config: whether a body is signed (``payload_signing_enabled``)
+        self._config = config
         self._local = threading.local()
         #: Every thread's connection, so :meth:`close` reaches those of idle threads.
         self._open: set[http.client.HTTPConnection] = set()
@@ -70,8 +117,8 @@ class DirectReads:
             self._context = _tls_context(options)
 
     @classmethod
-    def for_client(cls, client: Any, session: Any, options: S3Options) -> DirectReads | None:
-        """Reads for ``client``'s bucket, or None when they must go through it."""
+    def for_client(cls, client: Any, session: Any, options: S3Options) -> DirectRequests | None:
+        """Requests for ``client``'s bucket, or None when all must go through it."""
         if not options.v4auth:
             return None
         try:
@@ -88,13 +135,24 @@ class DirectReads:
         if _proxied(parts.scheme, parts.hostname or ""):
             return None
         base = f"{parts.scheme}://{parts.netloc}{parts.path[: -len('probe')]}"
-        return cls(base, credential[2], session, options)
+        return cls(base, credential[2], session, options, client.meta.config)
 
     # -- requests -----------------------------------------------------------------------
 
+    def call(self, operation: str, kwargs: dict[str, Any], path: str, bucket: str) -> Any:
+        """``client.<operation>(**kwargs)`` for a call :func:`takes`."""
+        if operation == "get_object":
+            return self.get(kwargs["Key"], path, bucket)
+        if operation == "head_object":
+            return self.head(kwargs["Key"], path, bucket)
+        if operation == "put_object":
+            others = {k: v for k, v in kwargs.items() if k not in ("Key", "Body")}
+            return self.put(kwargs["Key"], kwargs["Body"], others, path, bucket)
+        return self.list(kwargs, path, bucket)
+
     def get(self, key: str, path: str, bucket: str) -> tuple[bytes, str] | None:
         """The object's body and ETag."""
-        answer = self._send("GET", key)
+        answer = self._send("GET", self._target(key))
         if answer is None:
             return None
         status, headers, body = answer
@@ -106,7 +164,7 @@ class DirectReads:
     def head(self, key: str, path: str, bucket: str) -> dict[str, Any] | None:
         """What ``head_object`` answers that the driver reads: size, date, ETag and the
         object's metadata (``x-amz-meta-*``, names in lower case as S3 keeps them)."""
-        answer = self._send("HEAD", key)
+        answer = self._send("HEAD", self._target(key))
         if answer is None:
             return None
         status, headers, body = answer
@@ -125,46 +183,93 @@ class DirectReads:
         self._raise_for(status, body, "head_object", path, bucket)
         return None
 
+    def put(
+        self, key: str, body: bytes, params: dict[str, Any], path: str, bucket: str
+    ) -> dict[str, Any] | None:
+        """``put_object`` of a body in memory with ``params`` among :data:`PUT_HEADERS`
+        and ``Metadata``: the new object's ETag."""
+        headers = {
+            PUT_HEADERS[name]: str(value) for name, value in params.items() if name in PUT_HEADERS
+        }
+        for name, value in (params.get("Metadata") or {}).items():
+            headers[_METADATA + name] = value
+        answer = self._send("PUT", self._target(key), body, headers)
+        if answer is None:
+            return None
+        status, answered, text = answer
+        if status == 200:
+            return {"ETag": answered.get("etag", "")}
+        self._raise_for(status, text, "put_object", path, bucket)
+        return None
+
+    def list(self, params: dict[str, Any], path: str, bucket: str) -> dict[str, Any] | None:
+        """A ``list_objects_v2`` page for ``params`` among :data:`LIST_QUERY`, shaped as
+        botocore shapes it (the fields the driver reads)."""
+        query = [("list-type", "2")] + [
+            (LIST_QUERY[name], str(value)) for name, value in params.items()
+        ]
+        encoded = "&".join(f"{_quote(name)}={_quote(value)}" for name, value in sorted(query))
+        answer = self._send("GET", f"{self._prefix}?{encoded}")
+        if answer is None:
+            return None
+        status, _, body = answer
+        if status == 200:
+            return list_page(body)
+        self._raise_for(status, body, "list_objects_v2", path, bucket)
+        return None
+
+    def _target(self, key: str) -> str:
+        return self._prefix + urllib.parse.quote(key, safe="/~")
+
     def _raise_for(self, status: int, body: bytes, operation: str, path: str, bucket: str) -> None:
         """Raise what the driver raises for an S3 error; return for the answers botocore
         should have instead."""
-        if status == 404:
+        code, message = _error_of(body)
+        if status == 404 and code != "NoSuchBucket":
             raise PathNotFound(path, driver="s3")
         if status in _NOT_OURS or status < 400:
             return
-        code, message = _error_of(body)
         raise translate_error(
             code or str(status), status, message or str(status), operation, path, bucket
         )
 
-    def _send(self, method: str, key: str) -> tuple[int, dict[str, str], bytes] | None:
+    def _send(
+        self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes] | None:
         """One signed request on this thread's kept-alive connection; None when it could
         not be sent or answered (the connection is dropped: botocore takes over)."""
-        target = self._prefix + urllib.parse.quote(key, safe="/~")
-        headers = self._signed(method, target)
-        if headers is None:
+        signed = self._signed(method, target, body, headers or {})
+        if signed is None:
             return None
         connection: http.client.HTTPConnection | None = None
         try:
             connection = self._connection()
-            connection.request(method, target, headers=headers)
+            connection.request(
+                method, target, body=body if method == "PUT" else None, headers=signed
+            )
             response = connection.getresponse()
-            body = response.read()
+            answer = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            log.debug("s3 direct %s %s failed (%s): through botocore", method, key, exc)
+            log.debug("s3 direct %s %s failed (%s): through botocore", method, target, exc)
             if connection is not None:
                 self._drop(connection)
             return None
         if response.will_close:
             self._drop(connection)
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
 
-    def _signed(self, method: str, target: str) -> dict[str, str] | None:
+    def _signed(
+        self, method: str, target: str, body: bytes, headers: dict[str, str]
+    ) -> dict[str, str] | None:
         credentials = self._session.get_credentials()
         if credentials is None:
             return None
-        request = AWSRequest(method=method, url=self._origin() + target, headers={})
-        request.headers["X-Amz-Content-SHA256"] = EMPTY_SHA256_HASH
+        request = AWSRequest(
+            method=method, url=self._origin() + target, data=body or None, headers=headers
+        )
+        # whether the body is hashed into the signature (over http) or not (over https),
+        # as the client decides it
+        request.context["client_config"] = self._config
         if self._options.useragent:
             request.headers["User-Agent"] = self._options.useragent
         S3SigV4Auth(credentials.get_frozen_credentials(), "s3", self._region).add_auth(request)
@@ -230,6 +335,11 @@ def _proxied(scheme: str, host: str) -> bool:
     if scheme not in proxies:
         return False
     return not urllib.request.proxy_bypass(host)
+
+
+def _quote(text: str) -> str:
+    """A query name or value as SigV4 encodes it (RFC 3986 unreserved left alone)."""
+    return urllib.parse.quote(text, safe="-_.~")
 
 
 def _error_of(body: bytes) -> tuple[str, str]:

@@ -19,7 +19,7 @@ import pytest
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.s3 import S3Driver
-from storage_drivers.s3.direct import DirectReads
+from storage_drivers.s3.direct import DirectRequests
 from storage_drivers.s3.options import parse_options
 from tests.cli.test_serve import make_certificate
 from tests.s3.test_s3_calls import count_calls
@@ -45,7 +45,7 @@ async def test_links_and_heads_skip_botocore(
 ) -> None:
     driver = await (s3_driver_factory if server == "seaweedfs" else s3_moto_driver_factory)()
     await driver.put_content("/repo/_manifests/tags/v1/current/link", b"sha256:" + b"a" * 64)
-    assert driver._backend.direct_reads() is not None
+    assert driver._backend.direct_requests() is not None
     sent = botocore_requests(driver)
     calls = count_calls(driver)
     content = await driver.get_content("/repo/_manifests/tags/v1/current/link")
@@ -79,7 +79,7 @@ async def test_a_refused_signature_is_the_drivers_error(s3_driver_factory: Facto
     wrong = await s3_driver_factory(
         rootdirectory=driver.options.rootdirectory, secretkey="not-the-secret"
     )
-    assert wrong._backend.direct_reads() is not None
+    assert wrong._backend.direct_requests() is not None
     sent = botocore_requests(wrong)
     with pytest.raises(StorageDriverError, match="refused get_object"):
         await wrong.get_content("/x")
@@ -92,9 +92,9 @@ async def test_botocore_answers_when_the_direct_path_fails(s3_driver_factory: Fa
     driver = await s3_driver_factory()
     await driver.put_content("/x", b"kept")
     backend = driver._backend
-    assert backend.direct_reads() is not None
+    assert backend.direct_requests() is not None
     # the same reads toward a port nothing listens on: every request fails to connect
-    backend._direct = DirectReads(
+    backend._direct = DirectRequests(
         "http://127.0.0.1:9/bucket/", "us-east-1", _Session(), driver.options
     )
     sent = botocore_requests(driver)
@@ -117,7 +117,7 @@ async def test_drivers_it_cannot_serve_use_botocore(
     s3_driver_factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sigv2 = await s3_driver_factory(v4auth=False)
-    assert sigv2._backend.direct_reads() is None
+    assert sigv2._backend.direct_requests() is None
     await sigv2.put_content("/x", b"v2")
     assert await sigv2.get_content("/x") == b"v2"
 
@@ -125,10 +125,10 @@ async def test_drivers_it_cannot_serve_use_botocore(
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     proxied = await s3_driver_factory()
-    assert proxied._backend.direct_reads() is None
+    assert proxied._backend.direct_requests() is None
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     bypassed = await s3_driver_factory()
-    assert bypassed._backend.direct_reads() is not None
+    assert bypassed._backend.direct_requests() is not None
 
 
 class _TlsRelay(socketserver.ThreadingTCPServer):
@@ -187,7 +187,7 @@ async def test_over_tls_the_reads_are_direct_too(
 ) -> None:
     driver = await s3_driver_factory(regionendpoint=tls_endpoint, secure=True, skipverify=True)
     await driver.put_content("/x", b"over tls")
-    direct = driver._backend.direct_reads()
+    direct = driver._backend.direct_requests()
     assert direct is not None and direct._https
     sent = botocore_requests(driver)
     assert await driver.get_content("/x") == b"over tls"
@@ -204,7 +204,7 @@ async def test_closing_the_driver_closes_the_direct_connections(
 ) -> None:
     driver = await s3_driver_factory()
     await driver.put_content("/x", b"1")
-    direct = driver._backend.direct_reads()
+    direct = driver._backend.direct_requests()
     assert direct is not None
     assert await driver.get_content("/x") == b"1"
     connections = list(direct._open)
@@ -263,3 +263,25 @@ async def test_starting_a_driver_looks_nothing_up(s3_driver_factory: Factory) ->
     with pytest.raises(PathNotFound):
         await driver.get_content("/nothing")
     assert driver._backend._direct_known and driver._backend._direct is not None
+
+
+@pytest.mark.parametrize("server", ["seaweedfs", "moto"])
+async def test_small_puts_and_listings_skip_botocore(
+    server: str, s3_driver_factory: Factory, s3_moto_driver_factory: Factory
+) -> None:
+    driver = await (s3_driver_factory if server == "seaweedfs" else s3_moto_driver_factory)()
+    driver._list_max = 2  # pages of two: continuation tokens are followed
+    assert driver._backend.direct_requests() is not None
+    sent = botocore_requests(driver)
+    for name in ("a", "b", "c", "d/e", "d/f"):
+        await driver.put_content(f"/dir/{name}", name.encode())
+    assert await driver.list("/dir") == ["/dir/a", "/dir/b", "/dir/c", "/dir/d"]
+    walked = sorted(info.path for info in [i async for i in driver.walk("/dir")] if not info.is_dir)
+    assert walked == ["/dir/a", "/dir/b", "/dir/c", "/dir/d/e", "/dir/d/f"]
+    info = await driver.stat("/dir/d")
+    assert info.is_dir
+    info = await driver.stat("/dir/a")
+    assert info.size == 1 and not info.is_dir and info.mod_time.tzinfo is not None
+    with pytest.raises(PathNotFound):
+        await driver.list("/nothing")
+    assert sent == []
