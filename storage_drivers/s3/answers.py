@@ -12,6 +12,8 @@ import botocore.utils
 
 from storage_drivers.errors import ConditionFailed, PathNotFound, StorageDriverError
 
+#: The namespace of S3's XML documents.
+S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
 #: A conditional write refused (AWS answers 409 to one racing another on the same key).
 _CONDITION_FAILED = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
@@ -116,6 +118,24 @@ def list_page(body: bytes) -> dict[str, Any] | None:
     if prefixes:
         page["CommonPrefixes"] = prefixes
     return page
+
+
+def delete_result(body: bytes) -> dict[str, Any] | None:
+    """A ``DeleteObjects`` answer shaped as botocore shapes it (``Errors`` with ``Key``,
+    ``Code``, ``Message``; ``Deleted`` with ``Key``); None for a body that is not one."""
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    if _local_name(root.tag) != "DeleteResult":
+        return None
+    result: dict[str, Any] = {}
+    for element in root:
+        name = _local_name(element.tag)
+        if name in ("Error", "Deleted"):
+            fields = {_local_name(field.tag): field.text or "" for field in element}
+            result.setdefault("Errors" if name == "Error" else "Deleted", []).append(fields)
+    return result
 
 
 def _local_name(tag: str) -> str:

@@ -7,7 +7,8 @@ that work doubled it. A manifest GET is two such reads (the tag's link, the mani
 so on S3 it cost 3.4 ms of CPU against distribution's 1.2 for the whole request.
 
 Whole small objects read (links, manifests), HEADs, PUTs of bodies in memory (links,
-upload state) and listing pages go this way instead (:func:`takes`): signed by botocore's own SigV4 signer with the credentials botocore resolved (static,
+upload state), listing pages and batch deletes go this way instead (:func:`takes`):
+signed by botocore's own SigV4 signer with the credentials botocore resolved (static,
 environment, profile or instance role, refreshed as botocore refreshes them), sent to
 the URL botocore builds for the bucket (found once from a presigned URL, so the
 addressing style, FIPS, dual-stack and acceleration stay botocore's). An answer this
@@ -18,6 +19,8 @@ client as before, which retries.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import logging
 import os
@@ -28,13 +31,20 @@ import urllib.request
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from typing import Any
+from xml.sax.saxutils import escape
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.httpsession import get_cert_path
 
 from storage_drivers.errors import PathNotFound
-from storage_drivers.s3.answers import list_page, parse_timestamp, translate_error
+from storage_drivers.s3.answers import (
+    S3_XMLNS,
+    delete_result,
+    list_page,
+    parse_timestamp,
+    translate_error,
+)
 from storage_drivers.s3.options import S3Options
 
 log = logging.getLogger("storage_drivers.s3")
@@ -72,7 +82,8 @@ _NOT_OURS = frozenset({301, 302, 307, 308, 400, 500, 502, 503, 504})
 def takes(operation: str, kwargs: Mapping[str, Any], read_body: bool) -> bool:
     """Whether the direct path makes this call: a whole object read into memory
     (``read_body``), a HEAD, a PUT of a body in memory with headers it knows, a listing
-    page. Anything else (ranges, streams, multipart, copies, deletes) is botocore's."""
+    page, a batch delete. Anything else (ranges, streams, multipart, copies, single
+    deletes) is botocore's."""
     names = kwargs.keys()
     if operation == "get_object":
         return read_body and names == {"Key"}
@@ -87,6 +98,14 @@ def takes(operation: str, kwargs: Mapping[str, Any], read_body: bool) -> bool:
         )
     if operation == "list_objects_v2":
         return not names - LIST_QUERY.keys()
+    if operation == "delete_objects":
+        delete = kwargs.get("Delete")
+        return (
+            names == {"Delete"}
+            and isinstance(delete, dict)
+            and not delete.keys() - {"Objects", "Quiet"}
+            and all(obj.keys() == {"Key"} for obj in delete.get("Objects", []))
+        )
     return False
 
 
@@ -148,7 +167,11 @@ class DirectRequests:
         if operation == "put_object":
             others = {k: v for k, v in kwargs.items() if k not in ("Key", "Body")}
             return self.put(kwargs["Key"], kwargs["Body"], others, path, bucket)
-        return self.list(kwargs, path, bucket)
+        if operation == "delete_objects":
+            delete = kwargs["Delete"]
+            keys = [obj["Key"] for obj in delete.get("Objects", [])]
+            return self.delete_many(keys, bool(delete.get("Quiet")), path, bucket)
+        return self.listing(kwargs, path, bucket)
 
     def get(self, key: str, path: str, bucket: str) -> tuple[bytes, str] | None:
         """The object's body and ETag."""
@@ -202,7 +225,7 @@ class DirectRequests:
         self._raise_for(status, text, "put_object", path, bucket)
         return None
 
-    def list(self, params: dict[str, Any], path: str, bucket: str) -> dict[str, Any] | None:
+    def listing(self, params: dict[str, Any], path: str, bucket: str) -> dict[str, Any] | None:
         """A ``list_objects_v2`` page for ``params`` among :data:`LIST_QUERY`, shaped as
         botocore shapes it (the fields the driver reads)."""
         query = [("list-type", "2")] + [
@@ -216,6 +239,29 @@ class DirectRequests:
         if status == 200:
             return list_page(body)
         self._raise_for(status, body, "list_objects_v2", path, bucket)
+        return None
+
+    def delete_many(
+        self, keys: list[str], quiet: bool, path: str, bucket: str
+    ) -> dict[str, Any] | None:
+        """``delete_objects`` of ``keys``: the keys that failed (``Errors``) and, unless
+        ``quiet``, those deleted (``Deleted``)."""
+        objects = "".join(f"<Object><Key>{escape(key)}</Key></Object>" for key in keys)
+        quietly = "<Quiet>true</Quiet>" if quiet else ""
+        body = f'<Delete xmlns="{S3_XMLNS}">{objects}{quietly}</Delete>'.encode()
+        headers = {
+            "Content-MD5": base64.b64encode(
+                hashlib.md5(body, usedforsecurity=False).digest()
+            ).decode(),
+            "Content-Type": "application/xml",
+        }
+        answer = self._send("POST", f"{self._prefix}?delete", body, headers)
+        if answer is None:
+            return None
+        status, _, text = answer
+        if status == 200:
+            return delete_result(text)
+        self._raise_for(status, text, "delete_objects", path, bucket)
         return None
 
     def _target(self, key: str) -> str:
@@ -244,9 +290,7 @@ class DirectRequests:
         connection: http.client.HTTPConnection | None = None
         try:
             connection = self._connection()
-            connection.request(
-                method, target, body=body if method == "PUT" else None, headers=signed
-            )
+            connection.request(method, target, body=body or None, headers=signed)
             response = connection.getresponse()
             answer = response.read()
         except (OSError, http.client.HTTPException) as exc:

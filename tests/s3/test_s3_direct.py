@@ -19,6 +19,7 @@ import pytest
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.s3 import S3Driver
+from storage_drivers.s3.answers import delete_result
 from storage_drivers.s3.direct import DirectRequests
 from storage_drivers.s3.options import parse_options
 from tests.cli.test_serve import make_certificate
@@ -284,4 +285,23 @@ async def test_small_puts_and_listings_skip_botocore(
     assert info.size == 1 and not info.is_dir and info.mod_time.tzinfo is not None
     with pytest.raises(PathNotFound):
         await driver.list("/nothing")
+    await driver.delete("/dir")  # a listing, then DeleteObjects
+    with pytest.raises(PathNotFound):
+        await driver.list("/dir")
     assert sent == []
+
+
+def test_a_delete_answer_with_errors_is_read_as_botocore_reads_it() -> None:
+    answer = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        b"<Deleted><Key>a/b</Key></Deleted>"
+        b"<Error><Key>a/c</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        b"</DeleteResult>"
+    )
+    assert delete_result(answer) == {
+        "Deleted": [{"Key": "a/b"}],
+        "Errors": [{"Key": "a/c", "Code": "AccessDenied", "Message": "Access Denied"}],
+    }
+    assert delete_result(b"<Error><Code>InternalError</Code></Error>") is None
+    assert delete_result(b"not xml") is None
