@@ -177,7 +177,7 @@ class S3Backend:
         if direct is None:
             return None
         self._observe(operation)
-        return direct.call(operation, kwargs, path, self.bucket)
+        return direct.call(operation, kwargs, read_body, path, self.bucket)
 
     def direct_requests(self) -> DirectRequests | None:
         """The direct requests, decided once (on a pool thread); None: botocore does all."""

@@ -23,9 +23,6 @@ import base64
 import hashlib
 import http.client
 import logging
-import os
-import ssl
-import threading
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
@@ -33,11 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.httpsession import get_cert_path
-
-from storage_drivers.errors import PathNotFound
+from storage_drivers.errors import PathNotFound, StorageDriverError
 from storage_drivers.s3.answers import (
     S3_XMLNS,
     delete_result,
@@ -46,6 +39,7 @@ from storage_drivers.s3.answers import (
     translate_error,
 )
 from storage_drivers.s3.options import S3Options
+from storage_drivers.s3.signed_http import SignedHttp
 
 log = logging.getLogger("storage_drivers.s3")
 
@@ -81,12 +75,12 @@ _NOT_OURS = frozenset({301, 302, 307, 308, 400, 500, 502, 503, 504})
 
 def takes(operation: str, kwargs: Mapping[str, Any], read_body: bool) -> bool:
     """Whether the direct path makes this call: a whole object read into memory
-    (``read_body``), a HEAD, a PUT of a body in memory with headers it knows, a listing
-    page, a batch delete. Anything else (ranges, streams, multipart, copies, single
-    deletes) is botocore's."""
+    (``read_body``) or streamed (a range of it too), a HEAD, a PUT of a body in memory
+    with headers it knows, a listing page, a batch delete. Anything else (multipart,
+    copies, single deletes) is botocore's."""
     names = kwargs.keys()
     if operation == "get_object":
-        return read_body and names == {"Key"}
+        return names == {"Key"} if read_body else not names - {"Key", "Range"}
     if operation == "head_object":
         return names == {"Key"}
     if operation == "put_object":
@@ -113,27 +107,8 @@ class DirectRequests:
     """The calls :func:`takes` names, on one bucket; each returns None where the caller
     should ask botocore instead."""
 
-    def __init__(
-        self, base: str, region: str, session: Any, options: S3Options, config: Any = None
-    ) -> None:
-        parts = urllib.parse.urlsplit(base)
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname or ""
-        self._port = parts.port
-        self._base = base
-        self._prefix = parts.path  # "/<bucket>/" (path style) or "/" (virtual host)
-        self._region = region
-        self._session = session
-        self._options = options
-        #: the client's config: whether a body is signed (``payload_signing_enabled``)
-        self._config = config
-        self._local = threading.local()
-        #: Every thread's connection, so :meth:`close` reaches those of idle threads.
-        self._open: set[http.client.HTTPConnection] = set()
-        self._open_lock = threading.Lock()
-        self._context: ssl.SSLContext | None = None
-        if self._https:
-            self._context = _tls_context(options)
+    def __init__(self, http: SignedHttp) -> None:
+        self._http = http
 
     @classmethod
     def for_client(cls, client: Any, session: Any, options: S3Options) -> DirectRequests | None:
@@ -154,14 +129,18 @@ class DirectRequests:
         if _proxied(parts.scheme, parts.hostname or ""):
             return None
         base = f"{parts.scheme}://{parts.netloc}{parts.path[: -len('probe')]}"
-        return cls(base, credential[2], session, options, client.meta.config)
+        return cls(SignedHttp(base, credential[2], session, options, client.meta.config))
 
     # -- requests -----------------------------------------------------------------------
 
-    def call(self, operation: str, kwargs: dict[str, Any], path: str, bucket: str) -> Any:
+    def call(
+        self, operation: str, kwargs: dict[str, Any], read_body: bool, path: str, bucket: str
+    ) -> Any:
         """``client.<operation>(**kwargs)`` for a call :func:`takes`."""
-        if operation == "get_object":
+        if operation == "get_object" and read_body:
             return self.get(kwargs["Key"], path, bucket)
+        if operation == "get_object":
+            return self.stream(kwargs["Key"], kwargs.get("Range"), path, bucket)
         if operation == "head_object":
             return self.head(kwargs["Key"], path, bucket)
         if operation == "put_object":
@@ -175,7 +154,7 @@ class DirectRequests:
 
     def get(self, key: str, path: str, bucket: str) -> tuple[bytes, str] | None:
         """The object's body and ETag."""
-        answer = self._send("GET", self._target(key))
+        answer = self._http.send("GET", self._http.target(key))
         if answer is None:
             return None
         status, headers, body = answer
@@ -187,23 +166,38 @@ class DirectRequests:
     def head(self, key: str, path: str, bucket: str) -> dict[str, Any] | None:
         """What ``head_object`` answers that the driver reads: size, date, ETag and the
         object's metadata (``x-amz-meta-*``, names in lower case as S3 keeps them)."""
-        answer = self._send("HEAD", self._target(key))
+        answer = self._http.send("HEAD", self._http.target(key))
         if answer is None:
             return None
         status, headers, body = answer
         if status == 200 and "content-length" in headers:
-            modified = headers.get("last-modified")
-            return {
-                "ContentLength": int(headers["content-length"]),
-                "LastModified": parse_timestamp(modified) if modified else None,
-                "ETag": headers.get("etag", ""),
-                "Metadata": {
-                    name[len(_METADATA) :]: value
-                    for name, value in headers.items()
-                    if name.startswith(_METADATA)
-                },
-            }
+            return _described(headers)
         self._raise_for(status, body, "head_object", path, bucket)
+        return None
+
+    def stream(
+        self, key: str, byte_range: str | None, path: str, bucket: str
+    ) -> dict[str, Any] | None:
+        """``get_object``'s answer with its ``Body`` left to be read (by the driver's
+        ``BodyChunks``, a piece at a time on the pool), ``byte_range`` of it if given."""
+        opened = self._http.open(
+            self._http.target(key), {"Range": byte_range} if byte_range else {}
+        )
+        if opened is None:
+            return None
+        connection, response = opened
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        if response.status in (200, 206):
+            answer = _described(headers)
+            answer["ContentRange"] = headers.get("content-range")
+            answer["Body"] = StreamedBody(self._http, connection, response, path)
+            return answer
+        try:
+            error = response.read()
+        except (OSError, http.client.HTTPException):
+            error = b""
+        self._http.release(connection, response)
+        self._raise_for(response.status, error, "get_object", path, bucket)
         return None
 
     def put(
@@ -216,7 +210,7 @@ class DirectRequests:
         }
         for name, value in (params.get("Metadata") or {}).items():
             headers[_METADATA + name] = value
-        answer = self._send("PUT", self._target(key), body, headers)
+        answer = self._http.send("PUT", self._http.target(key), body, headers)
         if answer is None:
             return None
         status, answered, text = answer
@@ -232,7 +226,7 @@ class DirectRequests:
             (LIST_QUERY[name], str(value)) for name, value in params.items()
         ]
         encoded = "&".join(f"{_quote(name)}={_quote(value)}" for name, value in sorted(query))
-        answer = self._send("GET", f"{self._prefix}?{encoded}")
+        answer = self._http.send("GET", f"{self._http.prefix}?{encoded}")
         if answer is None:
             return None
         status, _, body = answer
@@ -255,7 +249,7 @@ class DirectRequests:
             ).decode(),
             "Content-Type": "application/xml",
         }
-        answer = self._send("POST", f"{self._prefix}?delete", body, headers)
+        answer = self._http.send("POST", f"{self._http.prefix}?delete", body, headers)
         if answer is None:
             return None
         status, _, text = answer
@@ -264,8 +258,8 @@ class DirectRequests:
         self._raise_for(status, text, "delete_objects", path, bucket)
         return None
 
-    def _target(self, key: str) -> str:
-        return self._prefix + urllib.parse.quote(key, safe="/~")
+    def close(self) -> None:
+        self._http.close()
 
     def _raise_for(self, status: int, body: bytes, operation: str, path: str, bucket: str) -> None:
         """Raise what the driver raises for an S3 error; return for the answers botocore
@@ -279,97 +273,58 @@ class DirectRequests:
             code or str(status), status, message or str(status), operation, path, bucket
         )
 
-    def _send(
-        self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes] | None:
-        """One signed request on this thread's kept-alive connection; None when it could
-        not be sent or answered (the connection is dropped: botocore takes over)."""
-        signed = self._signed(method, target, body, headers or {})
-        if signed is None:
-            return None
-        connection: http.client.HTTPConnection | None = None
+
+class StreamedBody:
+    """A streamed GET's body, as botocore's ``StreamingBody`` is used: ``read`` (a piece,
+    or the rest), then ``close``. A body cut short is an error, not a short blob."""
+
+    def __init__(
+        self,
+        transport: SignedHttp,
+        connection: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        path: str,
+    ) -> None:
+        self._http = transport
+        self._connection: http.client.HTTPConnection | None = connection
+        self._response = response
+        self._path = path
+
+    def read(self, amount: int | None = None) -> bytes:
         try:
-            connection = self._connection()
-            connection.request(method, target, body=body or None, headers=signed)
-            response = connection.getresponse()
-            answer = response.read()
+            data = self._response.read(amount)
         except (OSError, http.client.HTTPException) as exc:
-            log.debug("s3 direct %s %s failed (%s): through botocore", method, target, exc)
-            if connection is not None:
-                self._drop(connection)
-            return None
-        if response.will_close:
-            self._drop(connection)
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
-
-    def _signed(
-        self, method: str, target: str, body: bytes, headers: dict[str, str]
-    ) -> dict[str, str] | None:
-        credentials = self._session.get_credentials()
-        if credentials is None:
-            return None
-        request = AWSRequest(
-            method=method, url=self._origin() + target, data=body or None, headers=headers
-        )
-        # whether the body is hashed into the signature (over http) or not (over https),
-        # as the client decides it
-        request.context["client_config"] = self._config
-        if self._options.useragent:
-            request.headers["User-Agent"] = self._options.useragent
-        S3SigV4Auth(credentials.get_frozen_credentials(), "s3", self._region).add_auth(request)
-        return dict(request.headers.items())
-
-    def _origin(self) -> str:
-        scheme = "https" if self._https else "http"
-        port = f":{self._port}" if self._port is not None else ""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"{scheme}://{host}{port}"
-
-    def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            if self._https:
-                connection = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=CONNECT_TIMEOUT, context=self._context
-                )
-            else:
-                connection = http.client.HTTPConnection(
-                    self._host, self._port, timeout=CONNECT_TIMEOUT
-                )
-            connection.connect()
-            if connection.sock is not None:
-                connection.sock.settimeout(READ_TIMEOUT)
-            self._local.connection = connection
-            with self._open_lock:
-                self._open.add(connection)
-        return connection
-
-    def _drop(self, connection: http.client.HTTPConnection) -> None:
-        connection.close()
-        self._local.connection = None
-        with self._open_lock:
-            self._open.discard(connection)
+            raise StorageDriverError(
+                f"s3 get_object broke off: {exc}", driver="s3", path=self._path
+            ) from None
+        if not data and amount and self._response.length:  # closed before its length
+            raise StorageDriverError(
+                f"s3 get_object ended {self._response.length} bytes early",
+                driver="s3",
+                path=self._path,
+            )
+        return data
 
     def close(self) -> None:
-        """Close every thread's connection (the driver is closing: none is in use)."""
-        with self._open_lock:
-            connections, self._open = self._open, set()
-        for connection in connections:
-            connection.close()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._http.release(connection, self._response)
 
 
-def _tls_context(options: S3Options) -> ssl.SSLContext:
-    """TLS as the botocore client has it (:meth:`S3Options.verify`)."""
-    verify = options.verify()
-    if verify is False:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    where = get_cert_path(verify)
-    if os.path.isdir(where):
-        return ssl.create_default_context(capath=where)
-    return ssl.create_default_context(cafile=where)
+def _described(headers: dict[str, str]) -> dict[str, Any]:
+    """What a GET or HEAD answer says of the object that the driver reads: size, date,
+    ETag and its metadata (``x-amz-meta-*``, names in lower case as S3 keeps them)."""
+    modified = headers.get("last-modified")
+    return {
+        "ContentLength": int(headers.get("content-length") or 0),
+        "LastModified": parse_timestamp(modified) if modified else None,
+        "ETag": headers.get("etag", ""),
+        "Metadata": {
+            name[len(_METADATA) :]: value
+            for name, value in headers.items()
+            if name.startswith(_METADATA)
+        },
+    }
 
 
 def _proxied(scheme: str, host: str) -> bool:

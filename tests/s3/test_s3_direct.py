@@ -5,7 +5,9 @@ ones, and botocore takes over where the direct path cannot go."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import socket
 import socketserver
 import ssl
@@ -17,11 +19,12 @@ from typing import Any
 
 import pytest
 
-from storage_drivers.errors import PathNotFound, StorageDriverError
+from storage_drivers.errors import InvalidOffset, PathNotFound, StorageDriverError
 from storage_drivers.s3 import S3Driver
 from storage_drivers.s3.answers import delete_result
 from storage_drivers.s3.direct import DirectRequests
 from storage_drivers.s3.options import parse_options
+from storage_drivers.s3.signed_http import SignedHttp
 from tests.cli.test_serve import make_certificate
 from tests.s3.test_s3_calls import count_calls
 from tests.support.s3 import S3Server
@@ -96,12 +99,13 @@ async def test_botocore_answers_when_the_direct_path_fails(s3_driver_factory: Fa
     assert backend.direct_requests() is not None
     # the same reads toward a port nothing listens on: every request fails to connect
     backend._direct = DirectRequests(
-        "http://127.0.0.1:9/bucket/", "us-east-1", _Session(), driver.options
+        SignedHttp("http://127.0.0.1:9/bucket/", "us-east-1", _Session(), driver.options)
     )
     sent = botocore_requests(driver)
     assert await driver.get_content("/x") == b"kept"
     assert (await driver.stat_file("/x")).size == 4
-    assert sent == ["GET", "HEAD"]
+    assert b"".join([c async for c in await driver.reader("/x", 1)]) == b"ept"
+    assert sent == ["GET", "HEAD", "GET"]
 
 
 class _Session:
@@ -189,7 +193,7 @@ async def test_over_tls_the_reads_are_direct_too(
     driver = await s3_driver_factory(regionendpoint=tls_endpoint, secure=True, skipverify=True)
     await driver.put_content("/x", b"over tls")
     direct = driver._backend.direct_requests()
-    assert direct is not None and direct._https
+    assert direct is not None and direct._http._https
     sent = botocore_requests(driver)
     assert await driver.get_content("/x") == b"over tls"
     assert (await driver.stat_file("/x")).size == 8
@@ -208,7 +212,7 @@ async def test_closing_the_driver_closes_the_direct_connections(
     direct = driver._backend.direct_requests()
     assert direct is not None
     assert await driver.get_content("/x") == b"1"
-    connections = list(direct._open)
+    connections = list(direct._http._open)
     assert connections and all(c.sock is not None for c in connections)
     await driver.close()
     assert all(c.sock is None for c in connections)
@@ -305,3 +309,58 @@ def test_a_delete_answer_with_errors_is_read_as_botocore_reads_it() -> None:
     }
     assert delete_result(b"<Error><Code>InternalError</Code></Error>") is None
     assert delete_result(b"not xml") is None
+
+
+async def test_streamed_reads_skip_botocore_and_reuse_their_connection(
+    s3_driver_factory: Factory,
+) -> None:
+    driver = await s3_driver_factory()
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    await driver.put_content("/big", data)
+    direct = driver._backend.direct_requests()
+    assert direct is not None
+    sent = botocore_requests(driver)
+    whole = b"".join([chunk async for chunk in await driver.reader("/big")])
+    assert whole == data
+    idle = list(direct._http._idle)
+    assert len(idle) == 1  # read to its end: kept for the next stream
+    assert b"".join([c async for c in await driver.reader("/big", 5, 1000)]) == data[5:1005]
+    assert direct._http._idle == idle  # the same connection again
+    partly = await driver.reader("/big")  # takes the idle connection
+    await partly.__anext__()
+    await partly.aclose()  # type: ignore[attr-defined]
+    for _ in range(100):  # the read ahead ends on the pool, then the body is closed
+        if idle[0].sock is None:
+            break
+        await asyncio.sleep(0.05)
+    assert direct._http._idle == [] and idle[0].sock is None  # its rest unread: closed
+    assert b"".join([c async for c in await driver.reader("/big", len(data))]) == b""
+    with pytest.raises(InvalidOffset):
+        await driver.reader("/big", len(data) + 1)
+    with pytest.raises(PathNotFound):
+        await driver.reader("/none")
+    assert sent == []
+
+
+class _ShortAnswer(socketserver.BaseRequestHandler):
+    """Announces 100 bytes of body, sends 10, hangs up."""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+
+
+def test_a_stream_cut_short_is_an_error_not_a_short_blob() -> None:
+    with socketserver.TCPServer(("127.0.0.1", 0), _ShortAnswer) as server:
+        threading.Thread(target=server.handle_request, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_address[1]}/bucket/"
+        options = parse_options({"bucket": "bucket", "region": "us-east-1"})
+        direct = DirectRequests(SignedHttp(base, "us-east-1", _Session(), options))
+        answer = direct.stream("key", None, "/key", "bucket")
+        assert answer is not None and answer["ContentLength"] == 100
+        body = answer["Body"]
+        assert body.read(1024 * 1024) == b"x" * 10
+        with pytest.raises(StorageDriverError, match="90 bytes early"):
+            body.read(1024 * 1024)
+        body.close()
+        direct.close()
