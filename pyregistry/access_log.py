@@ -8,8 +8,9 @@ Lines bound for plain streams (stdout, a file) are gathered while the event loop
 current iteration runs and written together at its end, a few lines per ``write``: a
 record and a ``write`` of its own per request cost a quarter of a small request's CPU
 (a ``json`` line, formatted at the end too, two thirds).
-A write never passes :data:`ATOMIC_WRITE` bytes, so lines of several workers sharing one
-pipe never interleave mid-line.
+A write of several lines never passes :data:`ATOMIC_WRITE` bytes, so it lands whole on a
+pipe; and workers sharing one pipe write their batches under a lock
+(:mod:`pyregistry.shared_pipe`), so a longer line cannot be split by another's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pyregistry.config.duration import format_duration
 from pyregistry.logs import ACCESS_LOGGER, CombinedFormatter, StandardStreamHandler
+from pyregistry.shared_pipe import lock_for
 
 #: Bytes one ``write`` to a pipe is guaranteed to deliver whole (POSIX ``PIPE_BUF``).
 ATOMIC_WRITE = 4096
@@ -152,9 +154,11 @@ class _LineBatch:
             handler.acquire()
             try:
                 texts = [e if isinstance(e, str) else handler.format(e) for e in entries]
-                for text in _writes(texts):
-                    handler.stream.write(text)
-                    handler.flush()
+                stream = handler.stream
+                with lock_for(stream):
+                    for text in _writes(texts):
+                        stream.write(text)
+                        handler.flush()
             except Exception:  # noqa: BLE001 - a logging failure must not fail requests
                 handler.handleError(self._record(entries[0]))
             finally:

@@ -25,7 +25,7 @@ from storage_drivers.errors import StorageDriverError
 from storage_drivers.s3.answers import RangeNotSatisfiable as RangeNotSatisfiable
 from storage_drivers.s3.answers import parse_timestamp as parse_timestamp
 from storage_drivers.s3.answers import translate_error
-from storage_drivers.s3.direct import DirectReads
+from storage_drivers.s3.direct import DirectRequests, takes
 from storage_drivers.s3.options import S3Options
 from storage_drivers.threads import ThreadRunner
 
@@ -56,8 +56,12 @@ class S3Backend:
         self._root = options.rootdirectory
         self._runner = ThreadRunner(MAX_THREADS, "s3-driver")
         self._client: Any = None
-        #: small GETs and HEADs sent without botocore's machinery (``direct.py``)
-        self._direct: DirectReads | None = None
+        #: the common small requests sent without botocore's machinery (``direct.py``)
+        self._direct: DirectRequests | None = None
+        #: whether ``_direct`` was decided (on a pool thread, at the first read: it may
+        #: look credentials up, which must not hold up the registry's start)
+        self._direct_known = False
+        self._session: Any = None
         self._client_lock = threading.Lock()
         self._observers: list[Callable[[str], None]] = []
         self._sizes: OrderedDict[str, int] = OrderedDict()
@@ -142,7 +146,7 @@ class S3Backend:
             if self._client is None:
                 session = _build_session(self.options)
                 client = _build_client(self.options, session)
-                self._direct = DirectReads.for_client(client, session, self.options)
+                self._session = session
                 self._client = client
             return self._client
 
@@ -162,19 +166,28 @@ class S3Backend:
                 f"s3 {operation} failed: {exc}", driver="s3", path=path
             ) from None
 
-    def _direct_call(self, operation: str, path: str, key: str, read_body: bool) -> Any:
-        """A whole object's body and ETag, or a HEAD's answer, read directly; None for
-        any other call, or when botocore must take it."""
-        direct = self._direct
+    def _direct_call(
+        self, operation: str, path: str, kwargs: dict[str, Any], read_body: bool
+    ) -> Any:
+        """The call made the direct way (``direct.py``); None for a call it does not
+        make, or when botocore must take it."""
+        if not takes(operation, kwargs, read_body):
+            return None
+        direct = self.direct_requests()
         if direct is None:
             return None
-        if read_body and operation == "get_object":
-            self._observe(operation)
-            return direct.get(key, path, self.bucket)
-        if operation == "head_object":
-            self._observe(operation)
-            return direct.head(key, path, self.bucket)
-        return None
+        self._observe(operation)
+        return direct.call(operation, kwargs, read_body, path, self.bucket)
+
+    def direct_requests(self) -> DirectRequests | None:
+        """The direct requests, decided once (on a pool thread); None: botocore does all."""
+        if not self._direct_known:
+            client = self._client if self._client is not None else self._make_client()
+            with self._client_lock:
+                if not self._direct_known:
+                    self._direct = DirectRequests.for_client(client, self._session, self.options)
+                    self._direct_known = True
+        return self._direct
 
     def _observe(self, operation: str) -> None:
         for observer in self._observers:
@@ -203,10 +216,9 @@ class S3Backend:
 
         def timed() -> Any:
             began.append(time.monotonic())
-            if self._direct is not None and kwargs.keys() == {"Key"}:
-                direct = self._direct_call(operation, path, kwargs["Key"], read_body)
-                if direct is not None:
-                    return direct
+            direct = self._direct_call(operation, path, kwargs, read_body)
+            if direct is not None:
+                return direct
             response = self._invoke(operation, path, kwargs)
             if not read_body:
                 return response
@@ -255,6 +267,7 @@ class S3Backend:
     def close(self) -> None:
         self._runner.close()
         direct, self._direct = self._direct, None
+        self._direct_known = False
         if direct is not None:
             direct.close()
         client, self._client = self._client, None
@@ -326,7 +339,7 @@ def _build_client(options: S3Options, session: Any) -> Any:
         "s3",
         endpoint_url=options.endpoint_url,
         use_ssl=options.secure,
-        verify=not options.skipverify,
+        verify=options.verify(),
         config=config,
     )
     client.meta.events.register("before-call.s3", _no_continue_for_empty_body)

@@ -7,6 +7,8 @@ driver only ever sees typed values.
 
 from __future__ import annotations
 
+import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +124,22 @@ class S3Options:
         if "://" not in endpoint:
             endpoint = ("https://" if self.secure else "http://") + endpoint
         return endpoint
+
+    def verify(self) -> bool | str:
+        """What the endpoint's certificate is checked against: nothing (``skipverify``),
+        else the CAs that ``AWS_CA_BUNDLE``, ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` name,
+        else the system's trust store, as distribution (Go) checks it; certifi's bundle
+        (botocore's own choice) only where the system has none. botocore alone ignores
+        the system and, given ``verify=True``, ``AWS_CA_BUNDLE`` too: an S3 server with
+        a private CA then worked with distribution but not here."""
+        if self.skipverify:
+            return False
+        for variable in ("AWS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+            named = os.environ.get(variable, "").strip()
+            if named:
+                return named
+        system = ssl.get_default_verify_paths().cafile
+        return system if system and os.path.isfile(system) else True
 
     def object_args(self) -> dict[str, str]:
         """Headers every object-creating request carries (PUT, copy, multipart create)."""

@@ -12,8 +12,10 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -34,6 +36,14 @@ AGENT = re.compile(r"agent-(?P<n>\d+)-x*")
 def _agent(number: int) -> str:
     # Lengths from a few bytes to past ATOMIC_WRITE, so batches of every size are written.
     return f"agent-{number}-" + "x" * ((number * 97) % (ATOMIC_WRITE + 300))
+
+
+def _read_slowly(stream: IO[bytes], out: list[bytes]) -> None:
+    """Read the pipe a little at a time, so it stays nearly full and a write longer than
+    the room left in it goes in pieces (a reader that kept it empty never showed that)."""
+    while piece := stream.read1(2048):  # type: ignore[attr-defined]
+        out.append(piece)
+        time.sleep(0.0005)
 
 
 def _agent_number(line: str, formatter: str) -> int:
@@ -67,7 +77,7 @@ def test_two_workers_on_one_pipe_write_one_whole_line_per_request(
     )
     assert proc.stdout is not None
     out: list[bytes] = []
-    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
+    reader = threading.Thread(target=_read_slowly, args=(proc.stdout, out), daemon=True)
     reader.start()
     try:
         wait_for_port(port, 20, proc)
