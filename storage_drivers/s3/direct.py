@@ -26,8 +26,8 @@ import logging
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 from storage_drivers.errors import PathNotFound, StorageDriverError
@@ -46,6 +46,7 @@ log = logging.getLogger("storage_drivers.s3")
 #: Seconds to connect, then to wait for each answer (botocore's client uses the same).
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 120.0
+R = TypeVar("R")
 #: ``put_object`` parameters sent as headers (``Metadata`` as ``x-amz-meta-*``).
 PUT_HEADERS = {
     "ContentType": "Content-Type",
@@ -155,25 +156,19 @@ class DirectRequests:
     def get(self, key: str, path: str, bucket: str) -> tuple[bytes, str] | None:
         """The object's body and ETag."""
         answer = self._http.send("GET", self._http.target(key))
-        if answer is None:
-            return None
-        status, headers, body = answer
-        if status == 200:
-            return body, headers.get("etag", "")
-        self._raise_for(status, body, "get_object", path, bucket)
-        return None
+        return self._read(answer, lambda h, b: (b, h.get("etag", "")), "get_object", path, bucket)
 
     def head(self, key: str, path: str, bucket: str) -> dict[str, Any] | None:
         """What ``head_object`` answers that the driver reads: size, date, ETag and the
         object's metadata (``x-amz-meta-*``, names in lower case as S3 keeps them)."""
         answer = self._http.send("HEAD", self._http.target(key))
-        if answer is None:
-            return None
-        status, headers, body = answer
-        if status == 200 and "content-length" in headers:
-            return _described(headers)
-        self._raise_for(status, body, "head_object", path, bucket)
-        return None
+        return self._read(
+            answer,
+            lambda h, _: _described(h) if "content-length" in h else None,
+            "head_object",
+            path,
+            bucket,
+        )
 
     def stream(
         self, key: str, byte_range: str | None, path: str, bucket: str
@@ -211,13 +206,9 @@ class DirectRequests:
         for name, value in (params.get("Metadata") or {}).items():
             headers[_METADATA + name] = value
         answer = self._http.send("PUT", self._http.target(key), body, headers)
-        if answer is None:
-            return None
-        status, answered, text = answer
-        if status == 200:
-            return {"ETag": answered.get("etag", "")}
-        self._raise_for(status, text, "put_object", path, bucket)
-        return None
+        return self._read(
+            answer, lambda h, _: {"ETag": h.get("etag", "")}, "put_object", path, bucket
+        )
 
     def listing(self, params: dict[str, Any], path: str, bucket: str) -> dict[str, Any] | None:
         """A ``list_objects_v2`` page for ``params`` among :data:`LIST_QUERY`, shaped as
@@ -227,13 +218,7 @@ class DirectRequests:
         ]
         encoded = "&".join(f"{_quote(name)}={_quote(value)}" for name, value in sorted(query))
         answer = self._http.send("GET", f"{self._http.prefix}?{encoded}")
-        if answer is None:
-            return None
-        status, _, body = answer
-        if status == 200:
-            return list_page(body)
-        self._raise_for(status, body, "list_objects_v2", path, bucket)
-        return None
+        return self._read(answer, lambda _, b: list_page(b), "list_objects_v2", path, bucket)
 
     def delete_many(
         self, keys: list[str], quiet: bool, path: str, bucket: str
@@ -250,16 +235,28 @@ class DirectRequests:
             "Content-Type": "application/xml",
         }
         answer = self._http.send("POST", f"{self._http.prefix}?delete", body, headers)
-        if answer is None:
-            return None
-        status, _, text = answer
-        if status == 200:
-            return delete_result(text)
-        self._raise_for(status, text, "delete_objects", path, bucket)
-        return None
+        return self._read(answer, lambda _, b: delete_result(b), "delete_objects", path, bucket)
 
     def close(self) -> None:
         self._http.close()
+
+    def _read(
+        self,
+        answer: tuple[int, dict[str, str], bytes] | None,
+        read: Callable[[dict[str, str], bytes], R | None],
+        operation: str,
+        path: str,
+        bucket: str,
+    ) -> R | None:
+        """``read(headers, body)`` of a 200 answer; the driver's error for an S3 error;
+        None (botocore's turn) for no answer, another one, or one ``read`` cannot read."""
+        if answer is None:
+            return None
+        status, headers, body = answer
+        if status == 200:
+            return read(headers, body)
+        self._raise_for(status, body, operation, path, bucket)
+        return None
 
     def _raise_for(self, status: int, body: bytes, operation: str, path: str, bucket: str) -> None:
         """Raise what the driver raises for an S3 error; return for the answers botocore
