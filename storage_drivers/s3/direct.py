@@ -70,8 +70,12 @@ DIRECT_PUT_BYTES = 16 * 1024 * 1024
 _PUT_PARAMETERS = {"Key", "Body", "Metadata", *PUT_HEADERS}
 #: The prefix of an object's metadata headers.
 _METADATA = "x-amz-meta-"
-#: Answers handed back to the client instead: it retries them, or explains them.
-_NOT_OURS = frozenset({301, 302, 307, 308, 400, 500, 502, 503, 504})
+#: Answers handed back to the client instead: it retries them, or explains them. A 403
+#: too: should this module ever sign a request botocore would sign otherwise, a request
+#: costs two, rather than failing.
+_NOT_OURS = frozenset({301, 302, 307, 308, 400, 403, 500, 502, 503, 504})
+#: Directory buckets (S3 Express One Zone) take session-signed requests: botocore's.
+_DIRECTORY_BUCKET = "--x-s3"
 
 
 def takes(operation: str, kwargs: Mapping[str, Any], read_body: bool) -> bool:
@@ -114,7 +118,7 @@ class DirectRequests:
     @classmethod
     def for_client(cls, client: Any, session: Any, options: S3Options) -> DirectRequests | None:
         """Requests for ``client``'s bucket, or None when all must go through it."""
-        if not options.v4auth:
+        if not options.v4auth or options.bucket.endswith(_DIRECTORY_BUCKET):
             return None
         try:
             url = client.generate_presigned_url(
