@@ -32,6 +32,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Generator
@@ -68,6 +69,7 @@ from pyregistry.letsencrypt import server_context as letsencrypt_context
 from pyregistry.letsencrypt import start_renewal
 from pyregistry.logs import setup_logging
 from pyregistry.preflight import check_in_child
+from pyregistry.shared_pipe import remove_lock_file
 from pyregistry.sockets import Listener, bind, harden, parse_addr, tls_options
 from pyregistry.workers import default_workers
 from storage_drivers.factory import available_drivers
@@ -329,6 +331,7 @@ def _serve_workers(
             shutil.rmtree(metrics_dir, ignore_errors=True)
         with contextlib.suppress(OSError):
             os.unlink(generation_file)
+        remove_lock_file(sys.stdout)  # the access log's, if the workers shared a pipe
     log.info("registry stopped")
     return 0
 

@@ -13,6 +13,7 @@ before.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import stat
@@ -51,30 +52,49 @@ _OPENED: dict[tuple[int, int], PipeLock] = {}
 def lock_for(stream: Any) -> PipeLock:
     """The lock for writing to ``stream``: shared with every process writing to the same
     pipe or socket, :data:`NO_LOCK` for anything else."""
-    try:
-        status = os.fstat(stream.fileno())
-    except (AttributeError, OSError, ValueError):
+    key = _pipe_of(stream)
+    if key is None:
         return NO_LOCK
-    if not (stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode)):
-        return NO_LOCK
-    key = (status.st_dev, status.st_ino)
     lock = _OPENED.get(key)
     if lock is None:
         lock = _OPENED[key] = PipeLock(_open_lock_file(key))
     return lock
 
 
+def remove_lock_file(stream: Any) -> None:
+    """Remove the lock file of ``stream``'s pipe (the supervisor, once its workers are
+    gone: nothing is left in the temporary directory but after a ``kill -9``)."""
+    key = _pipe_of(stream)
+    if key is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(_lock_path(key))
+
+
+def _pipe_of(stream: Any) -> tuple[int, int] | None:
+    """The (device, inode) of the pipe or socket ``stream`` writes to, else None."""
+    try:
+        status = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not (stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode)):
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _lock_path(key: tuple[int, int]) -> str:
+    name = f"pyregistry-{os.getuid()}-pipe-{key[0]}-{key[1]}.lock"
+    return os.path.join(tempfile.gettempdir(), name)
+
+
 def _open_lock_file(key: tuple[int, int]) -> int | None:
     """This process's own descriptor of the pipe's lock file (created 0600, ours alone:
     a file another user made there is not trusted with our writes)."""
-    uid = os.getuid()
-    name = f"pyregistry-{uid}-pipe-{key[0]}-{key[1]}.lock"
     flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        fd = os.open(os.path.join(tempfile.gettempdir(), name), flags, 0o600)
+        fd = os.open(_lock_path(key), flags, 0o600)
     except OSError:
         return None
-    if os.fstat(fd).st_uid != uid:
+    if os.fstat(fd).st_uid != os.getuid():
         os.close(fd)
         return None
     return fd

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from pyregistry.access_log import ATOMIC_WRITE, _writes
+from pyregistry.shared_pipe import _lock_path
 from tests.support.command import stop_process
 from tests.support.registry_process import REPO_ROOT, free_port, wait_for_port, write_config
 
@@ -76,6 +77,8 @@ def test_two_workers_on_one_pipe_write_one_whole_line_per_request(
         stdin=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
+    status = os.fstat(proc.stdout.fileno())
+    pipe = (status.st_dev, status.st_ino)
     out: list[bytes] = []
     reader = threading.Thread(target=_read_slowly, args=(proc.stdout, out), daemon=True)
     reader.start()
@@ -96,6 +99,8 @@ def test_two_workers_on_one_pipe_write_one_whole_line_per_request(
     finally:
         stop_process(proc, timeout=20)
         reader.join(timeout=20)
+    # the workers' lock file (pyregistry/shared_pipe.py) went with the supervisor
+    assert not Path(_lock_path(pipe)).exists()
     lines = b"".join(out).decode().splitlines()
     seen = [_agent_number(line, formatter) for line in lines]
     assert sorted(seen) == list(range(REQUESTS))

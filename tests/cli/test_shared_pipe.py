@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyregistry.shared_pipe import NO_LOCK, lock_for
+from pyregistry.shared_pipe import NO_LOCK, _lock_path, lock_for, remove_lock_file
 from tests.support.registry_process import REPO_ROOT
 
 HOLDER = """
@@ -41,6 +41,11 @@ def test_a_process_on_the_same_pipe_waits_for_the_lock() -> None:
                 holder.wait(10)
                 fcntl.flock(lock._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once it is gone
                 fcntl.flock(lock._fd, fcntl.LOCK_UN)
+                status = os.fstat(same.fileno())
+                path = Path(_lock_path((status.st_dev, status.st_ino)))
+                assert path.exists()
+                remove_lock_file(same)  # what the supervisor does as it stops
+                assert not path.exists()
     finally:
         holder.kill()
         holder.wait(10)
@@ -51,3 +56,4 @@ def test_files_and_closed_streams_need_no_lock(tmp_path: Path) -> None:
         assert lock_for(file) is NO_LOCK
     assert lock_for(file) is NO_LOCK  # closed: fileno() raises
     assert lock_for(object()) is NO_LOCK
+    remove_lock_file(object())  # nothing to remove, nothing raised
