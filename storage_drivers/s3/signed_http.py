@@ -64,7 +64,11 @@ class SignedHttp:
         return self.prefix + urllib.parse.quote(key, safe="/~")
 
     def send(
-        self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
+        self,
+        method: str,
+        target: str,
+        body: bytes | bytearray = b"",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes] | None:
         """One signed request on this thread's kept-alive connection; None when it could
         not be sent or answered (the connection is dropped: botocore takes over)."""
@@ -87,7 +91,7 @@ class SignedHttp:
         return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
 
     def _signed(
-        self, method: str, target: str, body: bytes, headers: dict[str, str]
+        self, method: str, target: str, body: bytes | bytearray, headers: dict[str, str]
     ) -> dict[str, str] | None:
         credentials = self._session.get_credentials()
         if credentials is None:
