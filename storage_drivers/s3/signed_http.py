@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.httpsession import get_cert_path
 
 from storage_drivers.s3.options import S3Options
+from storage_drivers.s3.quick_response import QuickResponse
 
 log = logging.getLogger("storage_drivers.s3")
 
@@ -164,6 +165,7 @@ class SignedHttp:
             )
         else:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=CONNECT_TIMEOUT)
+        connection.response_class = QuickResponse
         connection.connect()
         if connection.sock is not None:
             connection.sock.settimeout(READ_TIMEOUT)
