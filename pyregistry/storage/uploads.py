@@ -141,7 +141,7 @@ class UploadSession:
         ``start``, if any, else has none and commit re-reads its data.
         """
         if start == 0:
-            progress.hasher, progress.offset = new_running_hash(algorithm), 0
+            progress.hasher, progress.offset, progress.saved = new_running_hash(algorithm), 0, 0
         elif progress.hasher is None or progress.offset != start:
             hasher = await hash_states.taken_up(
                 self._ctx, self.repository, self.id, algorithm, start
