@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,6 +23,7 @@ from typing import Any
 import boto3
 import botocore.config
 
+from bench.ports import free_port_block
 from bench.servers import REPO_ROOT, BenchSetupError, stop_process
 
 INSTALL_HINT = (
@@ -94,27 +94,13 @@ def find_binary(name: str) -> str:
 
 
 def _port_block(count: int) -> int:
-    """First of ``count`` consecutive free loopback ports."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            base: int = sock.getsockname()[1]
-        if base + count > 65535:
-            continue
-        free = True
-        for port in range(base, base + count):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-                # As SeaweedFS binds (Go sets SO_REUSEADDR): a port whose old connections
-                # wait out TIME_WAIT is free (after a load test, thousands are).
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    free = False
-                    break
-        if free:
-            return base
-    raise BenchSetupError(f"no block of {count} free loopback ports")
+    """First of ``count`` consecutive free loopback ports, below the ephemeral range:
+    after a load test, thousands of the range's ports wait out TIME_WAIT as the local end
+    of a client's connection, and a block of eight there was often not to be found."""
+    try:
+        return free_port_block(count)
+    except RuntimeError as exc:
+        raise BenchSetupError(str(exc)) from None
 
 
 def weed_argv(weed: str, base: int, state: Path, *, volume_size_mb: int = 1024) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -13,6 +12,7 @@ from pyregistry.storage.digest import Digest
 from pyregistry.storage.errors import READONLY_MESSAGE, DigestInvalid, Unsupported
 from pyregistry.storage.metadata import NO_CHANGE, IndexChange, MetadataIndex
 from pyregistry.storage.policy import ManifestPolicy
+from pyregistry.storage.resumable_hash import RunningHash
 from pyregistry.storage.session_lock import LocalUploadLocks, UploadLocks
 from storage_drivers.base import StorageDriver
 from storage_drivers.errors import PathNotFound
@@ -34,14 +34,17 @@ class UploadProgress:
 
     ``offset`` is how many bytes the hash has consumed; if the session's size differs, some
     bytes were written elsewhere (another process, a restart) and commit re-reads the data.
-    ``hasher`` is None until this process sees the session from its first byte.
+    ``hasher`` is None until this process sees the session from its first byte (or takes
+    up a state saved elsewhere, ``hash_states.py``); ``saved`` is the offset of the last
+    state this process saved or took up.
     """
 
-    __slots__ = ("hasher", "offset")
+    __slots__ = ("hasher", "offset", "saved")
 
     def __init__(self) -> None:
-        self.hasher: hashlib._Hash | None = None
+        self.hasher: RunningHash | None = None
         self.offset = 0
+        self.saved = 0
 
 
 def link_content(digest: Digest) -> bytes:

@@ -13,8 +13,9 @@ a thread hop per 64 KiB cost a fifth of a big push's Python time, mostly in
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterable
+
+from pyregistry.storage.resumable_hash import RunningHash, new_running_hash
 
 #: Below this a thread hop costs more than the hashing it would move off the loop.
 THREAD_BATCH = 64 * 1024
@@ -22,7 +23,7 @@ THREAD_BATCH = 64 * 1024
 MAX_BATCH = 2 * 1024 * 1024
 
 
-def _update(hasher: hashlib._Hash, batch: list[bytes]) -> None:
+def _update(hasher: RunningHash, batch: list[bytes]) -> None:
     for chunk in batch:
         hasher.update(chunk)
 
@@ -33,7 +34,7 @@ class HashFeeder:
     After a failure the hasher may still be in use by a thread: drop it rather than reuse it.
     """
 
-    def __init__(self, hasher: hashlib._Hash) -> None:
+    def __init__(self, hasher: RunningHash) -> None:
         self.hasher = hasher
         #: Bytes handed to ``feed`` so far.
         self.fed = 0
@@ -54,7 +55,7 @@ class HashFeeder:
             loop = asyncio.get_running_loop()
             self._running = loop.run_in_executor(None, _update, self.hasher, batch)
 
-    async def finish(self) -> hashlib._Hash:
+    async def finish(self) -> RunningHash:
         """Hash what is left (on the loop when it is a small tail); the hasher then saw
         every byte."""
         await self._wait()
@@ -71,9 +72,12 @@ class HashFeeder:
             await running
 
 
-async def hash_stream(algorithm: str, chunks: AsyncIterable[bytes]) -> str:
-    """The hex digest of a whole stream (a blob re-read from storage)."""
-    feeder = HashFeeder(hashlib.new(algorithm))
+async def hash_stream(
+    algorithm: str, chunks: AsyncIterable[bytes], hasher: RunningHash | None = None
+) -> str:
+    """The hex digest of a whole stream (a blob re-read from storage); ``hasher``, when
+    given, has already seen the bytes before the stream."""
+    feeder = HashFeeder(new_running_hash(algorithm) if hasher is None else hasher)
     async for chunk in chunks:
         await feeder.feed(chunk)
     return (await feeder.finish()).hexdigest()

@@ -1,8 +1,8 @@
 """Driver paths for every registry object: exactly distribution's layout, built in one place.
 
-distribution also keeps resumable hash states in ``_uploads/<id>/hashstates/``; we keep
-our running hash in memory instead and never write there (a session is removed with its
-whole directory, theirs included).
+An upload session's resumable hash states (``_uploads/<id>/hashstates/<alg>/<offset>``)
+are distribution's, in its format: either registry takes up the other's running hash
+(``hash_states.py``).
 
 Every function validates its inputs (repository name, tag, digest, upload id) before it
 builds anything, so ``..``, encoded slashes and friends raise a typed registry error
@@ -131,6 +131,20 @@ def upload_data_path(name: str, upload_id: str) -> str:
 
 def upload_started_at_path(name: str, upload_id: str) -> str:
     return f"{upload_path(name, upload_id)}/startedat"
+
+
+def upload_hash_states_path(name: str, upload_id: str, algorithm: str) -> str:
+    """The folder of a session's saved hash states of ``algorithm``, one per offset."""
+    if algorithm not in ALGORITHMS:
+        raise DigestInvalid(f"unsupported digest algorithm {algorithm!r}")
+    return f"{upload_path(name, upload_id)}/hashstates/{algorithm}"
+
+
+def upload_hash_state_path(name: str, upload_id: str, algorithm: str, offset: int) -> str:
+    """The hash state after the session's first ``offset`` bytes."""
+    if offset < 0:
+        raise ValueError(f"negative offset {offset}")
+    return f"{upload_hash_states_path(name, upload_id, algorithm)}/{offset}"
 
 
 def upload_lock_path(name: str, upload_id: str) -> str:

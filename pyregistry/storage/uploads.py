@@ -5,7 +5,8 @@ On disk (distribution's layout): ``_uploads/<id>/startedat`` (RFC 3339) marks th
 (invisible) until the client completes the upload. This process keeps a running hash per
 session, fed off the event loop as chunks arrive (``hashing.py``), so commit usually needs
 no second pass over the data; when other processes (or a restart) wrote bytes this one
-never saw, commit re-reads the data to hash it.
+never saw, it takes up the hash state they saved (``hash_states.py``), and only without
+one does commit re-read the data to hash it.
 
 Every write (append, commit, cancel) holds the session through ``ctx.upload_locks``
 (``session_lock.py``), so the offset check and the write it guards are one step for every
@@ -15,12 +16,11 @@ worker and instance: a second concurrent writer is refused, never acknowledged.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import uuid
 from collections.abc import AsyncIterable, Callable
 from datetime import UTC, datetime
 
-from pyregistry.storage import paths
+from pyregistry.storage import hash_states, paths
 from pyregistry.storage.blobs import LinkedBlobStore
 from pyregistry.storage.context import StorageContext, UploadProgress, link_content
 from pyregistry.storage.descriptors import BlobDescriptor
@@ -32,26 +32,13 @@ from pyregistry.storage.errors import (
 )
 from pyregistry.storage.guard import guarded
 from pyregistry.storage.hashing import HashFeeder, hash_stream
+from pyregistry.storage.resumable_hash import RunningHash, new_running_hash
 from pyregistry.storage.started_at import format_started_at, parse_started_at
 from storage_drivers.base import FileWriter
 from storage_drivers.errors import PathNotFound
 
 #: The running hash's algorithm until a client names its digest (almost always sha256).
 DEFAULT_ALGORITHM = "sha256"
-
-
-def _start_hash(progress: UploadProgress, start: int, algorithm: str) -> hashlib._Hash | None:
-    """The running hash, or None when it cannot follow this session.
-
-    The running hash must have seen every byte from the first: a fresh session gets one
-    (in the algorithm of the digest, when the client already named it), a session that
-    grew elsewhere (another process, a restart) has none and commit re-reads its data.
-    """
-    if start == 0:
-        progress.hasher, progress.offset = hashlib.new(algorithm), 0
-    elif progress.hasher is None or progress.offset != start:
-        progress.hasher, progress.offset = None, 0
-    return progress.hasher
 
 
 def _running_hash_matches(progress: UploadProgress, descriptor: BlobDescriptor) -> bool:
@@ -92,7 +79,7 @@ class UploadStore:
             )
         await writer.close()
         progress = self._ctx.progress(self.repository, upload_id)
-        progress.hasher, progress.offset = hashlib.new(DEFAULT_ALGORITHM), 0
+        progress.hasher, progress.offset = new_running_hash(DEFAULT_ALGORITHM), 0
         return UploadSession(self._ctx, self.repository, upload_id, started_at, self._blobs)
 
     @guarded
@@ -142,6 +129,26 @@ class UploadSession:
 
     def _progress(self) -> UploadProgress:
         return self._ctx.progress(self.repository, self.id)
+
+    async def _running_hash(
+        self, progress: UploadProgress, start: int, algorithm: str
+    ) -> RunningHash | None:
+        """The running hash at ``start`` bytes, or None when it cannot follow the session.
+
+        The running hash must have seen every byte from the first: a fresh session gets
+        one (in the algorithm of the digest, when the client already named it); a session
+        that grew elsewhere (another process, a restart) takes up the state saved at
+        ``start``, if any, else has none and commit re-reads its data.
+        """
+        if start == 0:
+            progress.hasher, progress.offset, progress.saved = new_running_hash(algorithm), 0, 0
+        elif progress.hasher is None or progress.offset != start:
+            hasher = await hash_states.taken_up(
+                self._ctx, self.repository, self.id, algorithm, start
+            )
+            progress.hasher, progress.offset = hasher, 0 if hasher is None else start
+            progress.saved = progress.offset
+        return progress.hasher
 
     async def _pending(self) -> tuple[FileWriter | None, int]:
         """The session's uncommitted writer and its size.
@@ -205,9 +212,11 @@ class UploadSession:
     ) -> int:
         writer, start = await self._resumable()
         try:
-            return await self._fill(writer, start, progress, chunks, offset, DEFAULT_ALGORITHM)
+            size = await self._fill(writer, start, progress, chunks, offset, DEFAULT_ALGORITHM)
         finally:
             await writer.close()
+        await hash_states.save(self._ctx, self.repository, self.id, progress)
+        return size
 
     async def _fill(
         self,
@@ -220,7 +229,7 @@ class UploadSession:
     ) -> int:
         """Write a chunk to the open ``writer`` (which the caller closes or commits)."""
         self._check_offset(offset, start)
-        hasher = _start_hash(progress, start, algorithm)
+        hasher = await self._running_hash(progress, start, algorithm)
         # The writer hashes each piece as it writes it, where it can (the filesystem's
         # thread): one pass over bytes still in the cache, no thread hop of the hash's own.
         feeder = None
@@ -314,6 +323,7 @@ class UploadSession:
                 size = await self._fill(writer, size, progress, chunks, offset, algorithm)
             else:
                 self._check_offset(offset, size)
+                await self._running_hash(progress, size, algorithm)
         except BaseException:
             await writer.close()
             raise
@@ -346,12 +356,16 @@ class UploadSession:
         return True
 
     async def _digest_of(self, size: int, algorithm: str, progress: UploadProgress) -> Digest:
-        """The running hash when it saw every byte, else a second pass over the data."""
+        """The running hash when it saw every byte, else a second pass over the data (from
+        the latest hash state saved, if any)."""
         hasher = progress.hasher
         if hasher is not None and progress.offset == size and hasher.name == algorithm:
             return Digest(algorithm, hasher.hexdigest())
-        chunks = await self._ctx.driver.reader(self._data)
-        return Digest(algorithm, await hash_stream(algorithm, chunks))
+        saved = await hash_states.latest(self._ctx, self.repository, self.id, algorithm, size)
+        start = 0 if saved is None else saved[1]
+        chunks = await self._ctx.driver.reader(self._data, start)
+        hasher = None if saved is None else saved[0]
+        return Digest(algorithm, await hash_stream(algorithm, chunks, hasher))
 
     async def _remove_committed(self) -> None:
         """Drop the session directory once its writer is committed (no writer is left to

@@ -197,6 +197,7 @@ class FilesystemWriter(FileWriter):
 
     def observe(self, tap: Tap) -> bool:
         self._tap = tap
+        self._tapped = len(self._buffer)  # pieces written before are not the tap's
         return True
 
     def _open_fd(self) -> int:

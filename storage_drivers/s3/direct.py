@@ -91,7 +91,7 @@ def takes(operation: str, kwargs: Mapping[str, Any], read_body: bool) -> bool:
     if operation == "put_object":
         body = kwargs.get("Body")
         return (
-            isinstance(body, bytes)
+            isinstance(body, bytes | bytearray)  # a writer's buffer is a bytearray
             and len(body) <= DIRECT_PUT_BYTES
             and not names - _PUT_PARAMETERS
         )
@@ -200,7 +200,7 @@ class DirectRequests:
         return None
 
     def put(
-        self, key: str, body: bytes, params: dict[str, Any], path: str, bucket: str
+        self, key: str, body: bytes | bytearray, params: dict[str, Any], path: str, bucket: str
     ) -> dict[str, Any] | None:
         """``put_object`` of a body in memory with ``params`` among :data:`PUT_HEADERS`
         and ``Metadata``: the new object's ETag."""

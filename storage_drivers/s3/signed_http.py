@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.httpsession import get_cert_path
 
 from storage_drivers.s3.options import S3Options
+from storage_drivers.s3.quick_response import QuickResponse
 
 log = logging.getLogger("storage_drivers.s3")
 
@@ -64,7 +65,11 @@ class SignedHttp:
         return self.prefix + urllib.parse.quote(key, safe="/~")
 
     def send(
-        self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
+        self,
+        method: str,
+        target: str,
+        body: bytes | bytearray = b"",
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes] | None:
         """One signed request on this thread's kept-alive connection; None when it could
         not be sent or answered (the connection is dropped: botocore takes over)."""
@@ -87,7 +92,7 @@ class SignedHttp:
         return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
 
     def _signed(
-        self, method: str, target: str, body: bytes, headers: dict[str, str]
+        self, method: str, target: str, body: bytes | bytearray, headers: dict[str, str]
     ) -> dict[str, str] | None:
         credentials = self._session.get_credentials()
         if credentials is None:
@@ -160,6 +165,7 @@ class SignedHttp:
             )
         else:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=CONNECT_TIMEOUT)
+        connection.response_class = QuickResponse
         connection.connect()
         if connection.sock is not None:
             connection.sock.settimeout(READ_TIMEOUT)

@@ -41,7 +41,7 @@ def _chunks(seed: int) -> list[bytes]:
 async def test_feeder_keeps_order_and_hashes_big_batches_off_the_loop() -> None:
     chunks = _chunks(1)
     hasher = ThreadNotingHasher()
-    feeder = HashFeeder(hasher)  # type: ignore[arg-type]
+    feeder = HashFeeder(hasher)
     for chunk in chunks:
         await feeder.feed(chunk)
     await feeder.finish()
@@ -55,7 +55,7 @@ async def test_feeder_keeps_order_and_hashes_big_batches_off_the_loop() -> None:
 
 async def test_feeder_small_stream_stays_on_the_loop() -> None:
     hasher = ThreadNotingHasher()
-    feeder = HashFeeder(hasher)  # type: ignore[arg-type]
+    feeder = HashFeeder(hasher)
     for part in (b"a", b"bc", b""):
         await feeder.feed(part)
     await feeder.finish()

@@ -9,11 +9,14 @@ PATCH with BLOB_UPLOAD_UNKNOWN: the client had to push the blob again.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import httpx
 
 from pyregistry.storage import Digest
+from pyregistry.storage.hash_states import STATE_EVERY
+from pyregistry.storage.resumable_hash import ResumableHash, new_running_hash, restore
 from tests.support.distribution import DistributionFactory
 from tests.support.pyregistry_target import run_pyregistry
 
@@ -94,3 +97,43 @@ def test_a_wrong_digest_for_a_resumed_session_commits_nothing(
         assert done.json()["errors"][0]["code"] == "DIGEST_INVALID"
         assert client.head(f"{url}/v2/team/app/blobs/{claimed}").status_code == 404
         assert client.head(f"{go.url}/v2/team/app/blobs/{claimed}").status_code == 404
+
+
+def test_distributions_saved_hash_state_is_taken_up(
+    tmp_path: Path, distribution_registry_factory: DistributionFactory
+) -> None:
+    """distribution saves its running hash after each chunk (Go's sha256 state, in
+    ``_uploads/<id>/hashstates/sha256/<offset>``): pyregistry goes on from it. Shown
+    both ways: the state read here hashes on to the blob's digest, and a state of other
+    bytes put in its place makes the commit refuse the right digest (it was used, the
+    data was not read again)."""
+    root = tmp_path / "root"
+    go = distribution_registry_factory(root)
+    first = random.Random(1).randbytes(STATE_EVERY + 5)
+    whole = first + SECOND + LAST
+    digest = Digest.from_bytes(whole)
+    uploads = root / "docker/registry/v2/repositories/team/app/_uploads"
+    with run_pyregistry(root) as (_, url), httpx.Client(timeout=60) as client:
+        for tampered in (False, True):
+            started = client.post(f"{go.url}/v2/team/app/blobs/uploads/")
+            sent = _patch(client, httpx.URL(go.url).join(started.headers["location"]), first, 0)
+            assert sent.status_code == 202, sent.text
+            (state_file,) = uploads.glob(f"*/hashstates/sha256/{len(first)}")
+            taken = restore("sha256", state_file.read_bytes())
+            assert taken is not None
+            taken.update(SECOND + LAST)
+            assert taken.hexdigest() == digest.hex
+            if tampered:
+                other = new_running_hash("sha256")
+                assert isinstance(other, ResumableHash)
+                other.update(bytes(len(first)))
+                state_file.write_bytes(other.state())
+            location = _on(url, str(httpx.URL(go.url).join(sent.headers["location"])))
+            more = _patch(client, location, SECOND, len(first))
+            assert more.status_code == 202, more.text
+            done = client.put(
+                str(httpx.URL(url).join(more.headers["location"])),
+                params={"digest": str(digest)},
+                content=LAST,
+            )
+            assert done.status_code == (400 if tampered else 201), done.text

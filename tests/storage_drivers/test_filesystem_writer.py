@@ -45,6 +45,26 @@ async def test_the_tap_sees_every_byte_in_order(fs: FilesystemDriver, total: int
     assert await fs.get_content("/w/data") == b"".join(data)
 
 
+@pytest.mark.parametrize("before", [10, FLUSH_SIZE + 5])
+async def test_the_tap_sees_only_what_is_written_after_it_is_set(
+    fs: FilesystemDriver, before: int
+) -> None:
+    """Bytes copied into a writer before its tap is set (a session taken back from data
+    distribution wrote) are not the tap's, even while they are still buffered."""
+    earlier, later = pieces(before), pieces(INLINE_TAP + 9)
+    writer = await fs.writer("/w/data")
+    for piece in earlier:
+        await writer.write(piece)
+    hasher = hashlib.sha256()
+    assert writer.observe(hasher.update)
+    for piece in later:
+        await writer.write(piece)
+    await writer.observed()
+    assert hasher.hexdigest() == hashlib.sha256(b"".join(later)).hexdigest()
+    await writer.commit()
+    assert await fs.get_content("/w/data") == b"".join(earlier + later)
+
+
 async def test_a_resumed_writer_appends_after_batches_on_a_thread(fs: FilesystemDriver) -> None:
     first, second = pieces(FLUSH_SIZE * 3), pieces(FLUSH_SIZE * 2 + 7)
     writer = await fs.writer("/w/data")
