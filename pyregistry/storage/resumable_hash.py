@@ -98,16 +98,16 @@ def _function(lib: ctypes.CDLL, name: str, argtypes: list[Any]) -> Any:
 def _libcrypto() -> str | None:
     """The libcrypto hashlib itself runs (read off the process's mappings: exact, and no
     ``ldconfig`` run), else the system's."""
-    import _hashlib  # noqa: F401 - maps hashlib's libcrypto into the process
-
     try:
+        import _hashlib  # noqa: F401 - maps hashlib's libcrypto into the process
+
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             for line in maps:
                 path = line.rstrip("\n").split(" ")[-1]
                 if "/libcrypto" in path:
                     return path
-    except OSError:
-        pass  # not Linux
+    except (ImportError, OSError):
+        pass  # a Python without OpenSSL's hashlib, or not Linux
     return ctypes.util.find_library("crypto")
 
 

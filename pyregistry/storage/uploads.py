@@ -362,10 +362,14 @@ class UploadSession:
         if hasher is not None and progress.offset == size and hasher.name == algorithm:
             return Digest(algorithm, hasher.hexdigest())
         saved = await hash_states.latest(self._ctx, self.repository, self.id, algorithm, size)
-        start = 0 if saved is None else saved[1]
-        chunks = await self._ctx.driver.reader(self._data, start)
-        hasher = None if saved is None else saved[0]
-        return Digest(algorithm, await hash_stream(algorithm, chunks, hasher))
+        if saved is None:
+            chunks = await self._ctx.driver.reader(self._data)
+            return Digest(algorithm, await hash_stream(algorithm, chunks))
+        hasher, start = saved
+        if start < size:  # (a ranged read at the end is refused by some drivers)
+            chunks = await self._ctx.driver.reader(self._data, start)
+            return Digest(algorithm, await hash_stream(algorithm, chunks, hasher))
+        return Digest(algorithm, hasher.hexdigest())
 
     async def _remove_committed(self) -> None:
         """Drop the session directory once its writer is committed (no writer is left to

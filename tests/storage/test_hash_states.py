@@ -150,3 +150,32 @@ def test_a_small_upload_saves_no_state(tmp_path: Path) -> None:
         location = client.post(f"{a}/v2/team/app/blobs/uploads/").headers["location"]
         _patch(client, a, location, data, 0)
         assert _states(root, "team/app") == []
+
+
+def test_a_commit_hashes_only_the_bytes_after_the_latest_state(tmp_path: Path) -> None:
+    """A chunk too small to save a state leaves the latest one below the session's size:
+    the other registry's commit starts from it and reads only the bytes after it (shown
+    as above: a state of other bytes there makes it refuse the right digest)."""
+    root = tmp_path / "root"
+    first, second = _data("first", STATE_EVERY), _data("second", 100_000)
+    digest = Digest.from_bytes(first + second)
+    other = new_running_hash("sha256")
+    assert isinstance(other, ResumableHash)
+    other.update(bytes(len(first)))
+    with (
+        run_pyregistry(root) as (_, a),
+        run_pyregistry(root) as (_, b),
+        httpx.Client(timeout=60) as client,
+    ):
+        for tampered in (False, True):
+            location = client.post(f"{a}/v2/team/app/blobs/uploads/").headers["location"]
+            location = _patch(client, a, location, first, 0)
+            location = _patch(client, a, location, second, len(first))
+            (saved,) = (root / "docker/registry/v2/repositories/team/app/_uploads").glob(
+                "*/hashstates/sha256/*"
+            )
+            assert saved.name == str(len(first))  # none at the end: too little since
+            if tampered:
+                saved.write_bytes(other.state())
+            done = client.put(_on(b, location), params={"digest": str(digest)})
+            assert done.status_code == (400 if tampered else 201), done.text
