@@ -1,6 +1,7 @@
-"""An upload session's saved hash states, so a chunk that lands on another worker or
-instance (or reaches a restarted process) takes up the running hash where the last chunk
-left it, instead of leaving the commit to read the whole upload again.
+"""An upload session's running hash across processes: its saved states, so a chunk that
+lands on another worker or instance (or reaches a restarted process) takes up the running
+hash where the last chunk left it, instead of leaving the commit to read the whole upload
+again.
 
 After a chunk, the process that hashed it saves the state at the session's new size
 (``_uploads/<id>/hashstates/<alg>/<offset>``, distribution's path and format, so either
@@ -23,7 +24,15 @@ from typing import TypeVar
 
 from pyregistry.storage import paths
 from pyregistry.storage.context import StorageContext, UploadProgress
-from pyregistry.storage.resumable_hash import ResumableHash, RunningHash, fed, restore
+from pyregistry.storage.digest import Digest
+from pyregistry.storage.hashing import hash_stream
+from pyregistry.storage.resumable_hash import (
+    ResumableHash,
+    RunningHash,
+    fed,
+    new_running_hash,
+    restore,
+)
 from storage_drivers.errors import PathNotFound, StorageDriverError
 
 log = logging.getLogger("pyregistry.storage")
@@ -34,6 +43,52 @@ T = TypeVar("T")
 STATE_EVERY = 4 * 1024 * 1024
 #: Saved states tried, latest first, before a commit hashes the upload from its start.
 TRIES = 3
+
+
+async def following(
+    ctx: StorageContext,
+    repository: str,
+    upload_id: str,
+    progress: UploadProgress,
+    start: int,
+    algorithm: str,
+) -> RunningHash | None:
+    """The running hash at ``start`` bytes, or None when it cannot follow the session.
+
+    The running hash must have seen every byte from the first: a fresh session gets one
+    (in the algorithm of the digest, when the client already named it); a session that
+    grew elsewhere (another process, a restart) takes up the state saved at ``start``, if
+    any, else has none and commit re-reads its data.
+    """
+    if start == 0:
+        progress.hasher, progress.offset, progress.saved = new_running_hash(algorithm), 0, 0
+    elif progress.hasher is None or progress.offset != start:
+        hasher = await taken_up(ctx, repository, upload_id, algorithm, start)
+        progress.hasher, progress.offset = hasher, 0 if hasher is None else start
+        progress.saved = progress.offset
+    return progress.hasher
+
+
+async def digest_of(
+    ctx: StorageContext,
+    repository: str,
+    upload_id: str,
+    size: int,
+    algorithm: str,
+    progress: UploadProgress,
+) -> Digest:
+    """The digest of the session's committed data: the running hash's when it saw every
+    byte, else a second pass over the data, from the latest saved state below ``size``."""
+    hasher = progress.hasher
+    if hasher is not None and progress.offset == size and hasher.name == algorithm:
+        return Digest(algorithm, hasher.hexdigest())
+    saved = await latest(ctx, repository, upload_id, algorithm, size)
+    taken, start = saved if saved is not None else (None, 0)
+    if taken is None or start < size:  # (a ranged read at the end: some drivers refuse it)
+        data = paths.upload_data_path(repository, upload_id)
+        chunks = await ctx.driver.reader(data, start)
+        return Digest(algorithm, await hash_stream(algorithm, chunks, taken))
+    return Digest(algorithm, taken.hexdigest())
 
 
 async def save(

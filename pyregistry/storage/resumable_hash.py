@@ -155,10 +155,6 @@ class ResumableHash:
             data = bytes(data)
         self._algorithm.update(ctypes.byref(self._context), data, len(data))
 
-    def copy(self) -> ResumableHash:
-        context = type(self._context).from_buffer_copy(self._context)
-        return ResumableHash(self._algorithm, context)
-
     def hexdigest(self) -> str:
         """The digest of what was fed so far (the hash can still be fed more)."""
         algorithm = self._algorithm

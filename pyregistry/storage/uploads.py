@@ -31,8 +31,8 @@ from pyregistry.storage.errors import (
     UploadDigestMismatch,
 )
 from pyregistry.storage.guard import guarded
-from pyregistry.storage.hashing import HashFeeder, hash_stream
-from pyregistry.storage.resumable_hash import RunningHash, new_running_hash
+from pyregistry.storage.hashing import HashFeeder
+from pyregistry.storage.resumable_hash import new_running_hash
 from pyregistry.storage.started_at import format_started_at, parse_started_at
 from storage_drivers.base import FileWriter
 from storage_drivers.errors import PathNotFound
@@ -130,26 +130,6 @@ class UploadSession:
     def _progress(self) -> UploadProgress:
         return self._ctx.progress(self.repository, self.id)
 
-    async def _running_hash(
-        self, progress: UploadProgress, start: int, algorithm: str
-    ) -> RunningHash | None:
-        """The running hash at ``start`` bytes, or None when it cannot follow the session.
-
-        The running hash must have seen every byte from the first: a fresh session gets
-        one (in the algorithm of the digest, when the client already named it); a session
-        that grew elsewhere (another process, a restart) takes up the state saved at
-        ``start``, if any, else has none and commit re-reads its data.
-        """
-        if start == 0:
-            progress.hasher, progress.offset, progress.saved = new_running_hash(algorithm), 0, 0
-        elif progress.hasher is None or progress.offset != start:
-            hasher = await hash_states.taken_up(
-                self._ctx, self.repository, self.id, algorithm, start
-            )
-            progress.hasher, progress.offset = hasher, 0 if hasher is None else start
-            progress.saved = progress.offset
-        return progress.hasher
-
     async def _pending(self) -> tuple[FileWriter | None, int]:
         """The session's uncommitted writer and its size.
 
@@ -229,7 +209,9 @@ class UploadSession:
     ) -> int:
         """Write a chunk to the open ``writer`` (which the caller closes or commits)."""
         self._check_offset(offset, start)
-        hasher = await self._running_hash(progress, start, algorithm)
+        hasher = await hash_states.following(
+            self._ctx, self.repository, self.id, progress, start, algorithm
+        )
         # The writer hashes each piece as it writes it, where it can (the filesystem's
         # thread): one pass over bytes still in the cache, no thread hop of the hash's own.
         feeder = None
@@ -283,7 +265,9 @@ class UploadSession:
                 return descriptor
             if writer is not None:
                 await writer.commit()
-            computed = await self._digest_of(size, digest.algorithm, progress)
+            computed = await hash_states.digest_of(
+                self._ctx, self.repository, self.id, size, digest.algorithm, progress
+            )
             if computed != digest:
                 await self._remove_committed()
                 hold.session_removed()
@@ -323,7 +307,9 @@ class UploadSession:
                 size = await self._fill(writer, size, progress, chunks, offset, algorithm)
             else:
                 self._check_offset(offset, size)
-                await self._running_hash(progress, size, algorithm)
+                await hash_states.following(
+                    self._ctx, self.repository, self.id, progress, size, algorithm
+                )
         except BaseException:
             await writer.close()
             raise
@@ -354,22 +340,6 @@ class UploadSession:
             await cache.set(None, descriptor)
             await cache.set(self.repository, descriptor)
         return True
-
-    async def _digest_of(self, size: int, algorithm: str, progress: UploadProgress) -> Digest:
-        """The running hash when it saw every byte, else a second pass over the data (from
-        the latest hash state saved, if any)."""
-        hasher = progress.hasher
-        if hasher is not None and progress.offset == size and hasher.name == algorithm:
-            return Digest(algorithm, hasher.hexdigest())
-        saved = await hash_states.latest(self._ctx, self.repository, self.id, algorithm, size)
-        if saved is None:
-            chunks = await self._ctx.driver.reader(self._data)
-            return Digest(algorithm, await hash_stream(algorithm, chunks))
-        hasher, start = saved
-        if start < size:  # (a ranged read at the end is refused by some drivers)
-            chunks = await self._ctx.driver.reader(self._data, start)
-            return Digest(algorithm, await hash_stream(algorithm, chunks, hasher))
-        return Digest(algorithm, hasher.hexdigest())
 
     async def _remove_committed(self) -> None:
         """Drop the session directory once its writer is committed (no writer is left to
