@@ -10,6 +10,8 @@ from tests.bench.running import run_bench
 ROWS = {"direct", "cold", "warm", "local", "dist_cold", "dist_warm", "dist_local"}
 #: Where each pull's CPU went (client, upstream, server), per row.
 BUDGET = {"client", "upstream", "server"}
+#: The loopback run's rates of what a cold pull does to every byte, alone.
+CEILINGS = {"sha256", "write"}
 
 
 def _bench(*argv: str) -> str:
@@ -26,9 +28,11 @@ def test_mirror_bench_prints_every_row_on_loopback_and_across_a_link() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", figures.pop("distribution"))
     assert figures.pop("link_shape") == "200 MiB/s, rtt 2 ms"
     assert set(figures) == {"loopback", "link"}
-    for run in figures.values():
+    for name, run in figures.items():
         budgets = {f"{row}_{part}" for row in ROWS for part in BUDGET}
-        assert set(run) == ROWS | {f"{row}_cpu" for row in ROWS} | budgets
+        ceilings = CEILINGS if name == "loopback" else set()
+        assert set(run) == ROWS | {f"{row}_cpu" for row in ROWS} | budgets | ceilings
+        assert all(run[key] > 0 for key in ceilings)
         assert all(run[row] > 0 for row in ROWS)
         assert all(run[name] >= 0 for name in budgets)
     # only a mirror's pull has an upstream (at 2 MiB its CPU may round to 0 ticks)
@@ -46,3 +50,6 @@ def test_mirror_bench_table_labels_both_runs() -> None:
     assert out.count("CPU ms per MiB while the bytes flow") == 1
     budget_rows = [line.split()[0] for line in lines if re.match(r"\w+ +\d.* MiB/s$", line)]
     assert budget_rows == ["direct", "cold"]
+    # and what a cold pull does to every byte, alone: hash it, write it
+    ceilings = [line.rsplit(None, 3)[0] for line in lines if re.search(r" MiB/s +\d+\.\d\d$", line)]
+    assert ceilings == ["sha256 on one core", "write to a new file"]
