@@ -30,8 +30,8 @@ one of the two. The link table shows the cold rows only: the warm and local pull
 cross the link, the loopback table has them.
 
 After the loopback table, the rates of what a cold pull does to every byte and a direct
-pull does not, each alone on one core: sha256 and writing a new file (:func:`hash_rate`,
-:func:`write_rate`); no mirror that verifies and keeps each blob pulls cold faster.
+pull does not, each alone on one core: sha256 and writing a new file (:mod:`bench.ceilings`);
+no mirror that verifies and keeps each blob pulls cold faster.
 
 Figures are MiB/s of one streamed GET (bytes thrown away), best of ``--repeat`` rounds
 (the cold rows need a fresh blob each round), and the serving process's CPU time (user +
@@ -54,6 +54,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from bench.ceilings import hash_rate, print_ceilings, write_rate
 from bench.cpu_budget import Budget, Meter
 from bench.relay import Link, run_relay
 from bench.rss import tree_cpu_seconds
@@ -67,7 +68,6 @@ from bench.servers import (
     run_pyregistry,
 )
 from pyregistry.client import RegistryClient
-from pyregistry.storage.resumable_hash import new_running_hash
 
 MiB = 1024 * 1024
 #: The link of the ``link`` table: a fast WAN to a remote upstream.
@@ -305,56 +305,6 @@ def print_budgets(best: dict[str, float], cores: int) -> None:
             f"{name:<10} {budget.client:>7.2f} {budget.upstream:>9.2f} {budget.server:>7.2f}"
             f" {budget.total:>6.2f} {budget.all_cores_busy(cores):>9.0f} MiB/s"
         )
-
-
-#: :func:`hash_rate` hashes one piece of this size (a mirror's pieces: fresh from the
-#: socket, so in the CPU's cache) this many times a round, for this many rounds.
-HASHED_PIECE = MiB
-HASHED_PIECES = 256
-HASH_ROUNDS = 3
-
-
-def hash_rate() -> float:
-    """MiB/s of sha256 on one core, as the registry's uploads hash (best of
-    :data:`HASH_ROUNDS`): a mirror that verifies a blob before keeping it hashes every byte
-    of a cold pull in one stream, so no such mirror's cold pull can go faster."""
-    piece = os.urandom(HASHED_PIECE)
-    best = 0.0
-    for _ in range(HASH_ROUNDS):
-        running = new_running_hash("sha256")
-        started = time.perf_counter()
-        for _ in range(HASHED_PIECES):
-            running.update(piece)
-        running.hexdigest()
-        elapsed = time.perf_counter() - started
-        best = max(best, HASHED_PIECES * HASHED_PIECE / MiB / elapsed)
-    return best
-
-
-def write_rate(directory: Path, size: int) -> float:
-    """MiB/s of writing ``size`` new bytes to a new file in ``directory``, in 1 MiB
-    pieces (not synced: a mirror's client has its last byte before the copy's sync), as a
-    cold pull's copy is written; the file is removed."""
-    piece = os.urandom(MiB)
-    path = directory / "write-rate"
-    started = time.perf_counter()
-    with path.open("wb", buffering=0) as file:
-        for _ in range(size // MiB):
-            file.write(piece)
-    elapsed = time.perf_counter() - started
-    path.unlink()
-    return size // MiB / elapsed
-
-
-def print_ceilings(best: dict[str, float]) -> None:
-    """This machine's sha256 and new-file write rates (``best``'s ``sha256``, ``write``)
-    against the direct pull's: a cold pull through a mirror hashes and writes every byte,
-    a direct pull neither."""
-    direct = best.get("direct", 0.0)
-    print("what a mirror's cold pull does to every byte, alone, against the direct pull")
-    for key, name in (("sha256", "sha256 on one core"), ("write", "write to a new file")):
-        ratio = best[key] / direct if direct else 0.0
-        print(f"{name:<20} {best[key]:>7.0f} MiB/s {ratio:>6.2f}")
 
 
 def chosen_link(mib_s: float | None, rtt_ms: float | None) -> Link:
