@@ -196,7 +196,29 @@ class MirroredBlobs(FetchingPart):
         return await self._cached(digest) is not None or await self._linked_elsewhere(digest)
 
     async def _linked_elsewhere(self, digest: Digest) -> bool:
-        """A blob another repository fetched is linked here instead of fetched again."""
+        """A blob the storage holds under another name (fetched for another repository,
+        or pushed) is linked here instead of fetched again, once the upstream says this
+        repository has it (a HEAD, no body): it was never fetched for this name, and
+        knowing a digest is no right to pull it under any name (the allow-list, and
+        whoever may pull this prefix but not the other). An upstream that cannot answer
+        leaves it to the fetch, which fails as it would for any blob not cached."""
+        if await self._cache.blobs.held(digest) is None:
+            return False
+        if not self._upstream.settings.allows(self._remote):
+            return False
+        try:
+            found = await self._upstream.head_blob(self._remote, str(digest))
+        except UPSTREAM_FAILURES as exc:
+            log.info(
+                "upstream %s could not confirm %s in %s: fetching it instead (%s)",
+                self._upstream.label,
+                digest,
+                self._remote,
+                exc,
+            )
+            return False
+        if found is None:
+            return False
         try:
             return await self._cache.blobs.mount(digest, None) is not None
         except RegistryError:

@@ -210,6 +210,11 @@ class LinkedBlobStore:
         self._ctx.check_delete()
         await delete_blob_path(self._ctx, link, self.repository, digest)
 
+    async def held(self, digest: Digest) -> BlobDescriptor | None:
+        """The blob's descriptor when the storage holds it, linked here or not (what a
+        mount without ``from`` would link), else None; nothing is linked."""
+        return await self._global.stat(digest)
+
     @guarded
     async def mount(self, digest: Digest, from_repository: str | None) -> BlobDescriptor | None:
         """Link a blob that exists elsewhere; None when it cannot (the client then uploads)."""
