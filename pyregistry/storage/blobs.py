@@ -210,6 +210,7 @@ class LinkedBlobStore:
         self._ctx.check_delete()
         await delete_blob_path(self._ctx, link, self.repository, digest)
 
+    @guarded
     async def held(self, digest: Digest) -> BlobDescriptor | None:
         """The blob's descriptor when the storage holds it, linked here or not (what a
         mount without ``from`` would link), else None; nothing is linked."""
